@@ -1,0 +1,5 @@
+import sys
+
+from somana_core.cli import main
+
+sys.exit(main())

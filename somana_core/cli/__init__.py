@@ -1,0 +1,78 @@
+"""The `somana` command line: one module per sub-command, imported only when it runs.
+
+Each sub-command module defines `configure(parser)` and `run(args) -> int`. Modules must keep
+heavy imports (CadQuery, Panel) inside `run`, so `somana --help` and `somana families` start fast.
+Bad input raises `InputError`: a one-line message on stderr and exit status 2, nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from somana_core.errors import InputError
+
+# name -> (module, one-line help). The module is imported when its parser is built.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("somana_core.cli.serve", "serve all apps (virtual printer and SQLite by default)"),
+    "families": ("somana_core.cli.families", "product families: parameters, units, bounds, defaults"),
+    "make": ("somana_core.cli.make", "build a part and export it (optionally slice it)"),
+    "quote": ("somana_core.cli.quote", "itemised quote for a part"),
+    "slice": ("somana_core.cli.slice", "slice an STL/3MF with the real slicer"),
+    "order": ("somana_core.cli.order", "the order store: place, list, show"),
+    "sim": ("somana_core.cli.sim", "run the virtual printer on a pseudo-terminal"),
+    "print": ("somana_core.cli.print_job", "stream a G-code file to a printer, with progress"),
+    "users": ("somana_core.cli.users", "staff logins for /machines"),
+    "publish": ("somana_core.cli.publish", "write the static investor demo pages"),
+}
+
+
+def _available_commands():
+    for name, (module_name, help_text) in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue  # not built yet
+            raise
+        yield name, module, help_text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="somana", description="Somana batch-of-one micro-factory")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, module, help_text in _available_commands():
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        module.configure(command_parser)
+        command_parser.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except InputError as exc:
+        print(f"somana {args.command}: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"somana {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def parse_assignments(pairs: list[str] | None) -> dict[str, str]:
+    """`--set name=value` pairs as a dict of strings (the spec converts and validates them)."""
+    values: dict[str, str] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise InputError("--set", f"--set {pair!r} is not of the form name=value")
+        values[name.strip()] = value
+    return values
+
+
+if __name__ == "__main__":
+    sys.exit(main())
