@@ -1,0 +1,45 @@
+"""The look shared by every Somana page: a header bar and CSS of our own (system fonts, no web fonts,
+no images from anywhere), so a page served offline draws exactly as it does online."""
+
+from __future__ import annotations
+
+import panel as pn
+
+ACCENT = "#0f6e6e"
+
+# Page-wide rules (custom properties inherit into Panel's shadow roots; class rules do not, so the
+# header pane carries CSS as its own stylesheet too).
+PAGE_CSS = """
+:root { --somana-accent: %(accent)s; --somana-ink: #1f2a30; --somana-muted: #5d6b73; }
+body { margin: 0; background: #f3f5f4; color: var(--somana-ink);
+       font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; }
+""" % {"accent": ACCENT}
+
+CSS = """
+.somana-header { display: flex; align-items: baseline; gap: 1.2rem; padding: .7rem 1.4rem;
+                 background: var(--somana-accent); color: #fff; }
+.somana-header a { color: #fff; text-decoration: none; opacity: .85; }
+.somana-header a:hover { opacity: 1; text-decoration: underline; }
+.somana-header .brand { font-size: 1.35rem; font-weight: 700; opacity: 1; margin-right: .8rem; }
+.somana-header .page { font-weight: 600; opacity: 1; }
+.somana-header .spacer { flex: 1; }
+""" % {"accent": ACCENT}
+
+NAV = [("/portfolio", "Portfolio"), ("/configure", "Configure"), ("/machines", "Machines")]
+
+
+def header(current: str = "", user: str | None = None) -> pn.pane.HTML:
+    links = " ".join(
+        f'<a class="{"page" if path == current else ""}" href="{path}">{label}</a>' for path, label in NAV)
+    who = (f'<span>{user}</span> <a href="/logout">log out</a>' if user else "")
+    return pn.pane.HTML(
+        f'<div class="somana-header"><a class="brand" href="/">Somana</a>{links}'
+        f'<span class="spacer"></span>{who}</div>',
+        sizing_mode="stretch_width", margin=0, stylesheets=[CSS])
+
+
+def page(*objects, current: str = "", user: str | None = None, **kwargs) -> pn.Column:
+    """A full-width page: our header, then the content."""
+    if PAGE_CSS not in pn.config.raw_css:
+        pn.config.raw_css.append(PAGE_CSS)
+    return pn.Column(header(current, user), *objects, sizing_mode="stretch_width", margin=0, **kwargs)

@@ -1,0 +1,169 @@
+"""`somana serve`: every app in ONE Panel server process (one owner per serial port), fully offline.
+
+Routes: `/` (our home page), `/portfolio`, `/configure` (when `dashboards/configure.py` exists),
+`/machines` (staff login for the page and its websocket). Secrets (cookie secret, session-signing
+key) are generated on first start and kept in `state_dir()`. Settings the apps read are handed
+over through environment variables, so an app also works under a plain `panel serve`:
+
+    SOMANA_DB_URL     the order store's database URL (SQLite file in state_dir() by default)
+    SOMANA_PRINTERS   JSON list of {"name", "port", "baud"}; port "sim" = the built-in virtual printer
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+
+from somana_core.errors import InputError
+
+DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
+APPS = {"/": "home.py", "/portfolio": "portfolio.py", "/configure": "configure.py", "/machines": "machines.py"}
+DEFAULT_PORT = 5006
+DEFAULT_THREADS = 4  # blocking work (slicing, serial waits) runs beside the event loop, not in it
+
+
+def configure(parser):
+    parser.add_argument("--port", type=int, default=None, help=f"HTTP port (default {DEFAULT_PORT})")
+    parser.add_argument("--address", default=None, help="listen address (default: all interfaces)")
+    parser.add_argument("--printer", action="append", default=None, metavar="sim|PORT",
+                        help="a printer: 'sim' for the built-in virtual printer or a serial port / pyserial URL "
+                             "(repeatable; default: one virtual printer)")
+    parser.add_argument("--baud", type=int, default=None, help="baud rate for --printer ports (default 115200)")
+    parser.add_argument("--db", default=None, metavar="URL", help="order store database URL (default: SQLite in state dir)")
+    parser.add_argument("--config", default=None, metavar="FILE",
+                        help="TOML file: [server] port/address/db/num_threads/allow_websocket_origin, "
+                             "[[printers]] name/port/baud")
+    parser.add_argument("--num-threads", type=int, default=None, help=f"worker threads (default {DEFAULT_THREADS})")
+    parser.add_argument("--allow-websocket-origin", action="append", default=None, metavar="HOST[:PORT]",
+                        help="extra host allowed to open websockets (e.g. the floor PC's name)")
+    parser.add_argument("--no-warm", action="store_true", help="do not run each app once before serving")
+
+
+def load_config(path: str | None) -> dict:
+    if not path:
+        return {}
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise InputError("--config", f"--config {path}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError("--config", f"--config {path} is not valid TOML: {exc}") from None
+
+
+def printer_specs(cli_printers: list[str] | None, baud: int | None, config: dict) -> list[dict]:
+    """The printers to serve: command line first, then the config file, else one virtual printer."""
+    if cli_printers:
+        specs = [{"name": "sim" if p == "sim" else f"printer-{i + 1}", "port": p} for i, p in enumerate(cli_printers)]
+        names = [s["name"] for s in specs]
+        for i, spec in enumerate(specs):  # several virtual printers need distinct names
+            if names.count(spec["name"]) > 1:
+                spec["name"] = f"{spec['name']}-{i + 1}"
+        if baud:
+            for spec in specs:
+                spec["baud"] = baud
+    elif config.get("printers"):
+        specs = []
+        for i, entry in enumerate(config["printers"]):
+            if not isinstance(entry, dict) or not entry.get("port"):
+                raise InputError("printers", f"[[printers]] entry {i + 1} needs a port ('sim' or a device path)")
+            specs.append({"name": str(entry.get("name") or f"printer-{i + 1}"), "port": str(entry["port"]),
+                          **({"baud": int(entry["baud"])} if entry.get("baud") else {})})
+    else:
+        specs = [{"name": "sim", "port": "sim"}]
+    names = [s["name"] for s in specs]
+    if len(set(names)) != len(names):
+        raise InputError("printers", f"printer names must differ: {names}")
+    return specs
+
+
+def settings(args) -> dict:
+    config = load_config(args.config)
+    server = config.get("server", {})
+    port = args.port if args.port is not None else int(server.get("port", DEFAULT_PORT))
+    if not 0 < port < 65536:
+        raise InputError("--port", f"--port {port} is outside 1-65535")
+    threads = args.num_threads if args.num_threads is not None else int(server.get("num_threads", DEFAULT_THREADS))
+    if not 1 <= threads <= 64:
+        raise InputError("--num-threads", f"--num-threads {threads} is outside 1-64")
+    origins = list(args.allow_websocket_origin or server.get("allow_websocket_origin", []))
+    return {
+        "port": port,
+        "address": args.address or server.get("address"),
+        "db": args.db or server.get("db"),
+        "num_threads": threads,
+        "printers": printer_specs(args.printer, args.baud, config),
+        "origins": origins,
+        "warm": not args.no_warm,
+    }
+
+
+def app_routes() -> dict[str, str]:
+    """Route -> script path for every app that exists (the configurator may not be built yet)."""
+    return {route: str(DASHBOARDS / name) for route, name in APPS.items() if (DASHBOARDS / name).exists()}
+
+
+def run(args) -> int:
+    options = settings(args)
+    from somana_core import auth
+
+    secrets_ = auth.server_secrets()
+    # Before Bokeh is imported: its defaults read these at import time.
+    os.environ["BOKEH_SECRET_KEY"] = secrets_["session_secret"]
+    os.environ["BOKEH_SIGN_SESSIONS"] = "yes"
+    os.environ["SOMANA_PRINTERS"] = json.dumps(options["printers"])
+    if options["db"]:
+        os.environ["SOMANA_DB_URL"] = options["db"]
+
+    import panel as pn
+
+    from dashboards import web_auth
+
+    pn.config.nthreads = options["num_threads"]
+    pn.config.cookie_secret = secrets_["cookie_secret"]
+    if not auth.load_users():
+        print("somana serve: no staff login yet; /machines stays locked until `somana users add NAME`")
+
+    _start_printers()
+
+    port = options["port"]
+    origins = [f"localhost:{port}", f"127.0.0.1:{port}"] + options["origins"]
+    routes = app_routes()
+    print(f"somana serve: http://localhost:{port}/  apps: {', '.join(routes)}  "
+          f"printers: {', '.join(p['name'] + '=' + p['port'] for p in options['printers'])}", flush=True)
+    from panel.io.server import get_server
+
+    get_server(
+        routes,
+        port=port,
+        address=options["address"],
+        websocket_origin=origins,
+        show=False,
+        start=True,
+        title={"/": "Somana", "/portfolio": "Somana · portfolio", "/configure": "Somana · configure",
+               "/machines": "Somana · machines"},
+        warm=options["warm"],
+        cookie_secret=secrets_["cookie_secret"],
+        auth_provider=web_auth.StaffAuthProvider(),
+        secret_key=secrets_["session_secret"].encode("utf-8"),
+        sign_sessions=True,
+        num_procs=1,
+        static_dirs=_static_dirs(),
+    )
+    return 0
+
+
+def _static_dirs() -> dict[str, str]:
+    static = DASHBOARDS / "static"
+    return {"somana_static": str(static)} if static.is_dir() else {}
+
+
+def _start_printers() -> None:
+    """Open the process-wide printer registry before any session asks for a printer."""
+    try:
+        from dashboards.machine_hosts import start_configured_printers
+    except ModuleNotFoundError:
+        return
+    start_configured_printers()
