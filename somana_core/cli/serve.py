@@ -156,8 +156,9 @@ def run(args) -> int:
 
 
 def _static_dirs() -> dict[str, str]:
+    """Local assets (the configurator's vendored three.js) at /assets: Bokeh reserves /static."""
     static = DASHBOARDS / "static"
-    return {"somana_static": str(static)} if static.is_dir() else {}
+    return {"assets": str(static)} if static.is_dir() else {}
 
 
 def _start_printers() -> None:
