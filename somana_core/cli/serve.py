@@ -156,9 +156,10 @@ def run(args) -> int:
 
 
 def _static_dirs() -> dict[str, str]:
-    """Local assets (the configurator's vendored three.js) at /assets: Bokeh reserves /static."""
+    """Local assets (the configurator's vendored three.js) at /somana_static: Bokeh reserves /static.
+    The prefix is `dashboards.viewer.STATIC_URL`'s; keep the two equal."""
     static = DASHBOARDS / "static"
-    return {"assets": str(static)} if static.is_dir() else {}
+    return {"somana_static": str(static)} if static.is_dir() else {}
 
 
 def _start_printers() -> None:
