@@ -15,7 +15,7 @@ import panel as pn
 import param
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-STATIC_URL = "/somana_static"  # somana serve serves STATIC_DIR here (Bokeh reserves /static): /somana_static/three/build/three.module.min.js
+STATIC_URL = "/assets"  # somana serve serves STATIC_DIR here (Bokeh reserves /static): /assets/three/build/three.module.min.js
 VIEWER_JS = STATIC_DIR / "viewer.js"
 THREE_DIR = STATIC_DIR / "three"
 THREE_MODULE = "three/build/three.module.min.js"
