@@ -156,10 +156,12 @@ def run(args) -> int:
 
 
 def _static_dirs() -> dict[str, str]:
-    """Local assets (the configurator's vendored three.js) at /somana_static: Bokeh reserves /static.
-    The prefix is `dashboards.viewer.STATIC_URL`'s; keep the two equal."""
-    static = DASHBOARDS / "static"
-    return {"somana_static": str(static)} if static.is_dir() else {}
+    """Local assets (the configurator's vendored three.js) where `dashboards.viewer` says they are."""
+    try:
+        from dashboards.viewer import STATIC_DIR, STATIC_URL
+    except ModuleNotFoundError:
+        return {}
+    return {STATIC_URL.strip("/"): str(STATIC_DIR)} if Path(STATIC_DIR).is_dir() else {}
 
 
 def _start_printers() -> None:
