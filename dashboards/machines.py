@@ -1,0 +1,40 @@
+"""`/machines`: machine control for floor staff (login required for the page AND its websocket).
+
+The server's auth provider already refuses anonymous requests under /machines; this app checks
+the signed staff cookie itself as well (Panel's authorize callback guards only the HTML request, and
+a websocket client could otherwise open a session), and shows no control without it.
+"""
+
+from __future__ import annotations
+
+import panel as pn
+
+from dashboards import theme
+from somana_core import auth
+
+
+def current_staff_user() -> str | None:
+    """The signed-in staff login of this session, or None (guests, cookieless websocket clients)."""
+    user = pn.state.user
+    return user if user and user != "guest" and auth.is_user(user) else None
+
+
+def locked_page() -> pn.viewable.Viewable:
+    note = pn.pane.HTML(
+        '<div style="padding:2rem 1.4rem"><h2>Staff login required</h2>'
+        '<p>Machine control is for floor staff. <a id="login-link" href="/login?next=/machines">Sign in</a>.</p></div>',
+        sizing_mode="stretch_width", name="locked")
+    return theme.page(note, current="/machines")
+
+
+def create_app() -> pn.viewable.Viewable:
+    user = current_staff_user()
+    if user is None:
+        return locked_page()
+    from dashboards.components.machine_control import MachineControl
+
+    return theme.page(MachineControl(), current="/machines", user=user)
+
+
+if pn.state.served:
+    create_app().servable(title="Somana · machines")

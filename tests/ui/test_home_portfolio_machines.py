@@ -1,0 +1,73 @@
+"""Browser tests for the home page, the portfolio explorer and machine control, against `somana serve`.
+
+Every page must draw with no console error and no request leaving the machine; screenshots go to
+the artifacts folder for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tests.ui.conftest import STAFF_PASSWORD, STAFF_USER
+
+pytestmark = pytest.mark.browser
+
+RENDER_TIMEOUT_MS = 30_000
+
+
+def test_home_page_shows_a_card_per_app_and_stays_offline(served, watched_page, artifacts_dir):
+    page = watched_page.page
+    page.goto(served.url + "/")
+    for route in ("portfolio", "configure", "machines"):
+        page.locator(f"#card-{route}").wait_for(timeout=RENDER_TIMEOUT_MS)
+    assert page.locator("#card-portfolio").get_attribute("href") == "/portfolio"
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(artifacts_dir / "ui_home.png"), full_page=True)
+    watched_page.assert_clean()
+
+
+def test_anonymous_visit_to_machines_gets_our_login_page(served, watched_page, artifacts_dir):
+    page = watched_page.page
+    page.goto(served.url + "/machines")
+    page.locator("#login-submit").wait_for(timeout=RENDER_TIMEOUT_MS)
+    assert page.url.startswith(served.url + "/login")
+    assert "Emergency" not in page.content()
+    page.screenshot(path=str(artifacts_dir / "ui_login.png"), full_page=True)
+    watched_page.assert_clean()
+
+
+_PULL = textwrap.dedent("""
+    import sys
+    import panel  # noqa: F401 - registers the models the pages use
+    from bokeh.client import pull_session
+    try:
+        with pull_session(url=sys.argv[1]) as session:
+            kinds = sorted({type(m).__name__ for m in session.document.models})
+            print("SESSION", ",".join(kinds))
+    except Exception as exc:
+        print("REFUSED", type(exc).__name__)
+""")
+
+
+def _pull(url: str, env: dict) -> str:
+    run = subprocess.run([sys.executable, "-c", _PULL, url], env=env, capture_output=True, text=True, timeout=60)
+    return run.stdout.strip().splitlines()[-1]
+
+
+def test_cookieless_websocket_session_gets_no_machine_control(served):
+    plain = dict(os.environ)
+    plain.pop("BOKEH_SECRET_KEY", None)
+    assert _pull(served.url + "/machines", plain).startswith("REFUSED")
+    # Even a client that signs its session id with the server's own key, but has no staff
+    # cookie, is refused on /machines while the same client gets a public page.
+    secrets_ = json.loads((served.home / "server_secrets.json").read_text())
+    signed = dict(plain, BOKEH_SECRET_KEY=secrets_["session_secret"], BOKEH_SIGN_SESSIONS="yes")
+    assert _pull(served.url + "/", signed).startswith("SESSION")
+    assert _pull(served.url + "/machines", signed).startswith("REFUSED")
