@@ -1,0 +1,295 @@
+"""The real slicer: PrusaSlicer's command line turns an STL/3MF into G-code with its own
+print-time and filament estimate.
+
+Profiles live in `data/slicer/` (`printer_<machine>.ini`, `filament_<material>.ini`); the build
+volume and nozzle come from `data/machines.csv`, so a machine's size is written down once.
+G-code is written to a temporary file beside the target and renamed at the end: a failed,
+timed-out or killed slice never leaves a half-written file under the requested name.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from somana_core.data import data_dir, read_table
+from somana_core.errors import InputError
+
+SLICER_ENV = "SOMANA_SLICER"  # path to the prusa-slicer executable, when not on PATH
+DEFAULT_TIMEOUT_S = 120.0
+_TAIL_BYTES = 256 * 1024  # the estimate lines sit just before the config block at the end
+
+
+class SlicerError(RuntimeError):
+    """The slicer could not produce G-code; the message says why in a floor worker's words."""
+
+
+class SlicerMissing(SlicerError):
+    pass
+
+
+class SlicerFailed(SlicerError):
+    pass
+
+
+class SlicerTimeout(SlicerError):
+    pass
+
+
+class PartDoesNotFit(SlicerError, InputError):
+    """The part is larger than the machine's build volume (bad input, so also an InputError)."""
+
+    def __init__(self, message: str):
+        SlicerError.__init__(self, message)
+        self.field = "size"
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SliceResult:
+    gcode_path: str
+    print_time_s: float
+    filament_mm: float
+    filament_cm3: float
+    filament_g: float | None  # cm3 x the material's density from data/materials.csv
+    machine: str
+    material: str
+    slicer: str
+    elapsed_s: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------- finding things
+
+
+def find_slicer() -> str:
+    """Path of the prusa-slicer executable, or SlicerMissing with how to install it."""
+    configured = os.environ.get(SLICER_ENV)
+    candidates = [configured] if configured else ["prusa-slicer", "PrusaSlicer", "prusaslicer"]
+    for name in candidates:
+        path = shutil.which(name) if name else None
+        if path:
+            return path
+    raise SlicerMissing(
+        "the slicer prusa-slicer is not installed (Debian/Ubuntu: apt-get install prusa-slicer, "
+        "or run `make install`; macOS: brew install --cask prusaslicer; or set "
+        f"{SLICER_ENV} to its path)"
+    )
+
+
+def _col(table, *names):
+    for name in names:
+        if name in table.columns:
+            return name
+    raise KeyError(f"none of the columns {names} in table with {list(table.columns)}")
+
+
+def machines() -> list[str]:
+    table = read_table("machines.csv")
+    return [str(m) for m in table[_col(table, "machine", "id", "name")]]
+
+
+def default_machine() -> str:
+    """The first machine in data/machines.csv is the one the floor slices for by default."""
+    return machines()[0]
+
+
+def machine_envelope(machine: str) -> dict:
+    """Build volume (mm) and nozzle (mm) of a machine, from data/machines.csv."""
+    table = read_table("machines.csv")
+    key = _col(table, "machine", "id", "name")
+    rows = table[table[key].astype(str) == machine]
+    if rows.empty:
+        raise InputError("machine", f"machine={machine!r} is not one of {machines()}")
+    row = rows.iloc[0]
+
+    def pick(*names):
+        return float(row[_col(table, *names)])
+
+    return {
+        "x_mm": pick("build_x_mm", "bed_x_mm", "x_mm"),
+        "y_mm": pick("build_y_mm", "bed_y_mm", "y_mm"),
+        "z_mm": pick("build_z_mm", "bed_z_mm", "z_mm", "max_height_mm"),
+        "nozzle_mm": pick("nozzle_mm", "nozzle_diameter_mm", "nozzle"),
+    }
+
+
+def profile_paths(machine: str, material: str) -> list[Path]:
+    """The .ini files loaded for this machine and material, in load order (later wins)."""
+    folder = data_dir() / "slicer"
+    printer = folder / f"printer_{machine}.ini"
+    filament = folder / f"filament_{material}.ini"
+    if not printer.exists():
+        raise InputError("machine", f"machine={machine!r} has no slicer profile {printer.name} in {folder}")
+    if not filament.exists():
+        known = sorted(p.stem.removeprefix("filament_") for p in folder.glob("filament_*.ini"))
+        raise InputError("material", f"material={material!r} has no slicer profile; known: {known}")
+    return [printer, filament]
+
+
+def _density_g_cm3(material: str) -> float | None:
+    try:
+        table = read_table("materials.csv")
+    except FileNotFoundError:
+        return None
+    key = _col(table, "material", "id", "name")
+    rows = table[table[key].astype(str) == material]
+    if rows.empty:
+        return None
+    return float(rows.iloc[0][_col(table, "density_g_cm3", "density")])
+
+
+# ---------------------------------------------------------------- reading G-code
+
+_TIME_RE = re.compile(r"^; estimated printing time \(normal mode\) = (.+)$", re.M)
+_MM_RE = re.compile(r"^; filament used \[mm\] = ([\d.]+)", re.M)
+_CM3_RE = re.compile(r"^; filament used \[cm3\] = ([\d.]+)", re.M)
+_UNIT_S = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str) -> float:
+    """PrusaSlicer's `1d 2h 3m 4s` (any subset) in seconds."""
+    parts = re.findall(r"(\d+)\s*([dhms])", text)
+    if not parts:
+        raise ValueError(f"not a PrusaSlicer duration: {text!r}")
+    return float(sum(int(n) * _UNIT_S[u] for n, u in parts))
+
+
+def read_estimates(gcode_path: str | Path) -> dict:
+    """The slicer's own print time (s) and filament use (mm, cm3) from the end of a G-code file."""
+    path = Path(gcode_path)
+    with path.open("rb") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        fh.seek(max(0, size - _TAIL_BYTES))
+        tail = fh.read().decode("utf-8", "replace")
+    found = _TIME_RE.search(tail), _MM_RE.search(tail), _CM3_RE.search(tail)
+    if not all(found):
+        raise SlicerFailed(f"{path.name} has no PrusaSlicer estimate lines (not sliced by PrusaSlicer?)")
+    return {
+        "print_time_s": parse_duration(found[0].group(1)),
+        "filament_mm": float(found[1].group(1)),
+        "filament_cm3": float(found[2].group(1)),
+    }
+
+
+# ---------------------------------------------------------------- slicing
+
+
+def _mesh_extent_mm(path: Path) -> tuple[float, float, float] | None:
+    """Bounding-box size of an STL/3MF (None if the file cannot be read as a mesh here)."""
+    import trimesh  # light, and only needed when slicing
+
+    try:
+        mesh = trimesh.load(str(path), force="mesh")
+    except Exception:  # the slicer gives its own message for a file it cannot read
+        return None
+    if mesh.is_empty:
+        return None
+    return tuple(float(v) for v in mesh.extents)
+
+
+def _check_fits(path: Path, machine: str, envelope: dict) -> None:
+    extent = _mesh_extent_mm(path)
+    if extent is None:
+        return
+    x, y, z = extent
+    # the slicer may rotate a part about Z to fit, so compare sorted XY sizes
+    part_xy, bed_xy = sorted((x, y)), sorted((envelope["x_mm"], envelope["y_mm"]))
+    if part_xy[0] > bed_xy[0] or part_xy[1] > bed_xy[1] or z > envelope["z_mm"]:
+        raise PartDoesNotFit(
+            f"part {x:.0f} x {y:.0f} x {z:.0f} mm does not fit the build volume of {machine} "
+            f"({envelope['x_mm']:.0f} x {envelope['y_mm']:.0f} x {envelope['z_mm']:.0f} mm)"
+        )
+
+
+def slice_file(
+    model_path: str | Path,
+    out_path: str | Path,
+    material: str = "PLA",
+    machine: str | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> SliceResult:
+    """Slice an STL/3MF into G-code at `out_path` with the machine's and material's profiles."""
+    model = Path(model_path)
+    out = Path(out_path)
+    if not model.is_file():
+        raise InputError("file", f"file={str(model)!r} does not exist")
+    if model.suffix.lower() not in (".stl", ".3mf", ".obj", ".amf"):
+        raise InputError("file", f"file={model.name!r} is not an STL or 3MF file")
+    machine = machine or default_machine()
+    envelope = machine_envelope(machine)
+    profiles = profile_paths(machine, material)
+    slicer = find_slicer()
+    _check_fits(model, machine, envelope)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part.gcode", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    x, y = envelope["x_mm"], envelope["y_mm"]
+    cmd = [slicer, "--export-gcode"]
+    for profile in profiles:
+        cmd += ["--load", str(profile)]
+    cmd += [
+        "--bed-shape", f"0x0,{x:g}x0,{x:g}x{y:g},0x{y:g}",
+        "--center", f"{x / 2:g},{y / 2:g}",
+        "--max-print-height", f"{envelope['z_mm']:g}",
+        "--nozzle-diameter", f"{envelope['nozzle_mm']:g}",
+        "--output", str(tmp),
+        str(model),
+    ]
+    started = time.perf_counter()
+    try:
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            output, _ = proc.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise SlicerTimeout(f"the slicer took longer than {timeout_s:g} s on {model.name}; stopped it")
+        text = output.decode("utf-8", "replace")
+        if proc.returncode != 0 or not tmp.exists() or tmp.stat().st_size == 0:
+            raise _failure(text, proc.returncode, model, machine)
+        estimates = read_estimates(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+        # PrusaSlicer writes OUT.tmp itself before renaming; never leave one behind
+        Path(str(tmp) + ".tmp").unlink(missing_ok=True)
+    density = _density_g_cm3(material)
+    return SliceResult(
+        gcode_path=str(out),
+        print_time_s=estimates["print_time_s"],
+        filament_mm=estimates["filament_mm"],
+        filament_cm3=estimates["filament_cm3"],
+        filament_g=None if density is None else round(estimates["filament_cm3"] * density, 2),
+        machine=machine,
+        material=material,
+        slicer=slicer,
+        elapsed_s=time.perf_counter() - started,
+    )
+
+
+def _failure(text: str, returncode: int, model: Path, machine: str) -> SlicerError:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and "[trace]" not in ln]
+    if any("could not fit" in ln.lower() or "outside of the print volume" in ln.lower() for ln in lines):
+        return PartDoesNotFit(f"part {model.name} does not fit the build volume of {machine} (slicer)")
+    # the last lines that are not progress lines say what went wrong
+    useful = [ln for ln in lines if not re.match(r"^\d+ => ", ln)]
+    reason = useful[-1] if useful else f"exit status {returncode}"
+    if reason.startswith("what():"):
+        reason = reason.removeprefix("what():").strip()
+    return SlicerFailed(f"the slicer failed on {model.name}: {reason}")
