@@ -1,0 +1,260 @@
+"""IoT environmental sensor housing: a base sized from the PCB (clearance, standoffs at its corner
+holes, vent slots, cable hole, wall-mount tabs) and a lid (snap or screw fit) with the customer's
+text. Parts: base, lid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from somana_core.errors import InputError
+from somana_core.geometry import enclosure as enc
+from somana_core.geometry.fonts import FONT_NAME, describe_characters, text_width_mm, unsupported_characters
+from somana_core.geometry.spec import (FamilySpec, choice, count, flag, length, machine_ids, text)
+
+
+class SensorEnclosure(FamilySpec):
+    """IoT environmental sensor housing (base + lid)."""
+
+    family = "sensor_enclosure"
+    title = "IoT sensor enclosure"
+    parts = ("base", "lid")
+
+    pcb_length = length(60.0, (20.0, 160.0), 0.5, "PCB length along x", "PCB length")
+    pcb_width = length(40.0, (15.0, 120.0), 0.5, "PCB width along y", "PCB width")
+    pcb_thickness = length(1.6, (0.8, 2.4), 0.1, "PCB thickness", "PCB thickness")
+    hole_inset = length(3.5, (2.0, 10.0), 0.5, "Distance of the PCB's four corner holes from its edges",
+                        "Hole inset")
+    screw_hole = length(2.5, (1.6, 3.5), 0.1, "Pilot hole in standoffs and posts for self-tapping screws",
+                        "Screw pilot hole")
+    standoff_diameter = length(6.0, (4.0, 10.0), 0.5, "Outer diameter of the PCB standoffs", "Standoff diameter")
+    standoff_height = length(5.0, (2.0, 15.0), 0.5, "Standoff height above the floor (room under the PCB)",
+                             "Standoff height")
+    clearance = length(1.0, (0.3, 5.0), 0.1, "Gap between the PCB edge and the inner wall", "Clearance")
+    component_height = length(20.0, (3.0, 60.0), 0.5, "Free height above the PCB for components",
+                               "Component height")
+    wall = length(2.0, (0.8, 5.0), 0.1, "Wall and floor thickness", "Wall")
+    corner_radius = length(3.0, (0.0, 12.0), 0.5, "Outer corner radius", "Corner radius")
+    vent_count = count(5, (0, 12), "Vent slots per vented side (0 = no vents)", "Vent slots")
+    vent_width = length(2.0, (1.0, 4.0), 0.5, "Width of each vent slot", "Vent width")
+    vent_side = choice("both", ["both", "front", "back"], "Which long side(s) get vent slots", "Vent side")
+    cable_hole = length(6.0, (0.0, 12.0), 0.5, "Cable hole diameter in the left end wall (0 = none)", "Cable hole")
+    mount_tabs = flag(True, "Wall-mount tabs with screw holes at both ends", "Wall-mount tabs")
+    lid_fit = choice("snap", ["snap", "screw"], "Snap-fit lip, or four corner screws", "Lid fit")
+    lid_thickness = length(2.4, (1.6, 5.0), 0.2, "Lid plate thickness", "Lid thickness")
+    lip_height = length(3.0, (2.0, 8.0), 0.5, "Height of the lid's locating lip", "Lip height")
+    lid_clearance = length(0.2, (0.1, 0.6), 0.05, "Gap between the lid's lip and the inner wall", "Lid clearance")
+    lid_hole = length(3.4, (2.5, 4.5), 0.1, "Screw clearance hole in the lid (screw fit)", "Lid screw hole")
+    text = text("Somana", 24, f"Text on the lid, in {FONT_NAME}", "Lid text")
+    text_style = choice("engraved", ["engraved", "embossed"], "Text cut into or raised from the lid", "Text style")
+    text_size = length(8.0, (4.0, 20.0), 0.5, "Font size (em height) of the lid text", "Text size")
+    text_depth = length(0.6, (0.4, 1.5), 0.1, "Engraving depth or embossing height", "Text depth")
+    machine = choice("prusa_mk3s", machine_ids(), "Printer it is made on (build volume, nozzle)", "Printer")
+
+    text_limits = {"text": 24}
+    groups = {
+        "Board": ["pcb_length", "pcb_width", "pcb_thickness", "hole_inset", "screw_hole",
+                  "standoff_diameter", "standoff_height", "clearance", "component_height"],
+        "Size": ["wall", "corner_radius"],
+        "Vents & cable": ["vent_count", "vent_width", "vent_side", "cable_hole", "mount_tabs"],
+        "Lid": ["lid_fit", "lid_thickness", "lip_height", "lid_clearance", "lid_hole"],
+        "Text": ["text", "text_style", "text_size", "text_depth"],
+        "Production": ["machine"],
+    }
+    _box_inputs = ["pcb_length", "pcb_width", "clearance", "wall", "corner_radius", "lid_fit",
+                   "standoff_diameter", "lip_height"]
+    part_inputs = {
+        "base": _box_inputs + ["pcb_thickness", "hole_inset", "screw_hole", "standoff_height",
+                               "component_height", "vent_count", "vent_width", "vent_side", "cable_hole",
+                               "mount_tabs", "machine"],
+        "lid": _box_inputs + ["lid_thickness", "lid_clearance", "lid_hole", "text", "text_style",
+                              "text_size", "text_depth", "machine"],
+    }
+
+    # -- derived dimensions (pure arithmetic, shared by validation and the builders) ----------
+    def dims(self) -> enc.BoxDims:
+        return dims_of(self)
+
+    def pcb_board_holes(self) -> list[tuple[float, float]]:
+        return board_holes(self)
+
+    def part_envelopes(self):
+        d = self.dims()
+        base = enc.base_envelope(d, self.mount_tabs)
+        lid_z = self.lid_thickness + d.lip_h + (self.text_depth if self.text_style == "embossed" else 0)
+        return {"base": base, "lid": (d.outer_x, d.outer_y, lid_z)}
+
+    def cross_check(self) -> None:
+        min_wall = self.min_wall_mm()
+        if self.wall < min_wall:
+            raise InputError("wall", f"wall={self.wall:g} mm is below the minimum {min_wall:g} mm "
+                                     f"(two nozzle widths of {self.machine})")
+        if self.lid_fit == "snap" and self.wall < enc.SNAP_GROOVE_DEPTH_MM + min_wall:
+            need = enc.SNAP_GROOVE_DEPTH_MM + min_wall
+            raise InputError("wall", f"wall={self.wall:g} mm is too thin for a snap lid: the snap groove "
+                                     f"needs {need:g} mm ({enc.SNAP_GROOVE_DEPTH_MM:g} mm groove + two nozzle "
+                                     f"widths); use a thicker wall or lid_fit=screw")
+        check_standoffs(self, self.pcb_board_holes(), self.hole_inset)
+        d = self.dims()
+        zone_lo, zone_hi = vent_zone(self, d)
+        if self.vent_count:
+            span = (2 * self.vent_count - 1) * self.vent_width
+            room = vent_room(self, d)
+            if span > room:
+                raise InputError("vent_count", f"vent_count={self.vent_count} slots of {self.vent_width:g} mm need "
+                                               f"{span:g} mm of side wall; it has {room:.1f} mm: use fewer or "
+                                               f"narrower slots")
+            if zone_hi - zone_lo < 2 * self.vent_width:
+                raise InputError("component_height", f"component_height={self.component_height:g} mm leaves no "
+                                                     f"room for vent slots: use at least "
+                                                     f"{self.component_height + 2 * self.vent_width:g} mm or "
+                                                     f"vent_count=0")
+        if 0 < self.cable_hole < 3.0:
+            raise InputError("cable_hole", f"cable_hole={self.cable_hole:g} mm is too small for a cable: "
+                                           f"use 0 (no hole) or 3 to 12 mm")
+        if self.cable_hole > 0:
+            room = min(zone_hi - zone_lo, d.cavity_y - 2 * d.r_in)
+            if self.cable_hole > room:
+                raise InputError("cable_hole", f"cable_hole={self.cable_hole:g} mm does not fit the end wall above "
+                                               f"the PCB ({room:.1f} mm free): use at most {room:.1f} mm or raise "
+                                               f"component_height")
+        check_lid_text(self, d)
+
+
+def dims_of(v) -> enc.BoxDims:
+    """Box dimensions from the parameters the box depends on (a spec or a part's inputs)."""
+    inner_height = getattr(v, "standoff_height", 0) + getattr(v, "pcb_thickness", 0) + getattr(v, "component_height", 0)
+    return enc.box_dims(v.pcb_length + 2 * v.clearance, v.pcb_width + 2 * v.clearance, inner_height,
+                        v.wall, v.corner_radius, v.clearance, v.lid_fit, v.standoff_diameter, v.lip_height)
+
+
+def board_holes(v) -> list[tuple[float, float]]:
+    hx, hy = v.pcb_length / 2 - v.hole_inset, v.pcb_width / 2 - v.hole_inset
+    return [(sx * hx, sy * hy) for sx in (-1, 1) for sy in (-1, 1)]
+
+
+def check_standoffs(spec, holes, inset_hint) -> None:
+    """Standoffs must stand inside the cavity, clear of the walls and of each other, with a printable wall."""
+    min_wall = spec.min_wall_mm()
+    ring = (spec.standoff_diameter - spec.screw_hole) / 2
+    if ring < min_wall:
+        raise InputError("standoff_diameter", f"standoff_diameter={spec.standoff_diameter:g} mm leaves {ring:.2f} mm "
+                                              f"around the {spec.screw_hole:g} mm screw hole; it needs {min_wall:g} mm "
+                                              f"(two nozzle widths): use at least "
+                                              f"{spec.screw_hole + 2 * min_wall:g} mm")
+    d = spec.dims()
+    for x, y in holes:
+        gap = -enc.rounded_rect_distance(x - d.cavity_x_offset, y, d.cavity_x / 2, d.cavity_y / 2, d.r_in)
+        if gap < spec.standoff_diameter / 2 - 1e-9:
+            raise InputError("standoff_diameter", f"standoff_diameter={spec.standoff_diameter:g} mm collides with "
+                                                  f"the wall: the board hole at ({x:.1f}, {y:.1f}) mm is only "
+                                                  f"{gap:.1f} mm from it; use at most {2 * gap:.1f} mm standoffs or "
+                                                  f"more clearance")
+    for i, (x1, y1) in enumerate(holes):
+        for x2, y2 in holes[i + 1:]:
+            if np.hypot(x1 - x2, y1 - y2) < spec.standoff_diameter:
+                raise InputError("standoff_diameter", f"standoff_diameter={spec.standoff_diameter:g} mm: two "
+                                                      f"standoffs overlap (holes {np.hypot(x1 - x2, y1 - y2):.1f} mm "
+                                                      f"apart)")
+    if inset_hint is not None and (2 * inset_hint >= spec.pcb_width or 2 * inset_hint >= spec.pcb_length):
+        raise InputError("hole_inset", f"hole_inset={inset_hint:g} mm puts the holes past the middle of a "
+                                       f"{spec.pcb_length:g} x {spec.pcb_width:g} mm PCB")
+    for x, y in d.post_points:
+        for hx, hy in holes:
+            if np.hypot(x - hx, y - hy) < spec.standoff_diameter:
+                raise InputError("standoff_diameter", "a PCB standoff collides with a lid screw post: "
+                                                      "use lid_fit=snap or smaller standoffs")
+
+
+def check_lid_text(spec, d: enc.BoxDims) -> None:
+    """The text must be writable in the shipped font, fit on the lid, and leave the lid solid."""
+    value = spec.text
+    if not value.strip():
+        return
+    bad = unsupported_characters(value)
+    if bad:
+        raise InputError("text", f"text: {describe_characters(bad)} cannot be engraved with the {FONT_NAME} "
+                                 f"font; use letters from Latin, Greek or Cyrillic scripts")
+    room_x, room_y = enc.lid_text_room(d, spec.lid_fit, spec.standoff_diameter)
+    margin = 2 * enc.TEXT_MARGIN_RATIO * spec.text_size
+    width = text_width_mm(value, spec.text_size)
+    if width + margin > room_x:
+        best = spec.text_size * (room_x / (width + margin))
+        raise InputError("text", f"text {value!r} is {width:.0f} mm long at text_size={spec.text_size:g} mm; "
+                                 f"the lid holds {room_x - margin:.0f} mm: shorten it or use text_size at most "
+                                 f"{max(best - 0.05, 0):.1f} mm")
+    if spec.text_size * enc.TEXT_HEIGHT_EM + margin > room_y:
+        raise InputError("text_size", f"text_size={spec.text_size:g} mm is taller than the lid allows "
+                                      f"({(room_y / (enc.TEXT_HEIGHT_EM + 2 * enc.TEXT_MARGIN_RATIO)):.1f} mm)")
+    if spec.text_style == "engraved":
+        keep = spec.min_wall_mm()
+        if spec.text_depth > spec.lid_thickness - keep:
+            raise InputError("text_depth", f"text_depth={spec.text_depth:g} mm engraves through too much of the "
+                                           f"{spec.lid_thickness:g} mm lid: keep at least {keep:g} mm; use at most "
+                                           f"{spec.lid_thickness - keep:g} mm")
+
+
+def vent_zone(v, d) -> tuple[float, float]:
+    """z range (mm) of the side wall free for vents/cable: above the PCB's top, below the lid's lip."""
+    lo = d.floor + v.standoff_height + v.pcb_thickness + enc.VENT_MARGIN_MM
+    hi = d.base_h - d.lip_h - enc.VENT_MARGIN_MM
+    return lo, hi
+
+
+def vent_room(v, d) -> float:
+    """Length (mm) of a long side wall usable for vent slots (clear of rounded corners and posts)."""
+    return v.pcb_length - 2 * enc.VENT_MARGIN_MM
+
+
+# ----------------------------------------------------------------------------- builders
+def build_part(part: str, v) -> "cq.Shape":  # noqa: F821 - cadquery imported lazily
+    """One part in its assembled frame, from only the inputs `part_inputs[part]` lists."""
+    from somana_core.geometry import toolkit as tk
+    from somana_core.geometry.spec import machine_row
+
+    d = dims_of(v)
+    nozzle = float(machine_row(v.machine)["nozzle_mm"])
+    if part == "base":
+        cuts = []
+        lo, hi = vent_zone(v, d)
+        if v.vent_count:
+            pitch = 2 * v.vent_width
+            xs = (np.arange(v.vent_count) - (v.vent_count - 1) / 2) * pitch
+            sides = {"both": (-1, 1), "front": (-1,), "back": (1,)}[v.vent_side]
+            for sy in sides:
+                y0 = sy * (d.cavity_y / 2 - 1.0)
+                y1 = sy * (d.outer_y / 2 + 1.0)
+                for x in xs:
+                    cuts.append(tk.box(x - v.vent_width / 2, min(y0, y1), lo, x + v.vent_width / 2, max(y0, y1), hi))
+        if v.cable_hole > 0:
+            zc = (lo + hi) / 2
+            x_start = -d.outer_x / 2 - 1.0
+            cuts.append(tk.cylinder_along((x_start, 0, zc), (1, 0, 0), d.wall + 2.0 + d.r_in, v.cable_hole))
+        return enc.build_base(d, standoff_points=board_holes(v), standoff_diameter=v.standoff_diameter,
+                              standoff_height=v.standoff_height, screw_hole=v.screw_hole, lid_fit=v.lid_fit,
+                              mount_tabs=v.mount_tabs, extra_cut=cuts, nozzle_mm=nozzle)
+    if part == "lid":
+        return enc.build_lid(d, lid_fit=v.lid_fit, lid_thickness=v.lid_thickness, lid_clearance=v.lid_clearance,
+                             lid_hole=v.lid_hole, standoff_diameter=v.standoff_diameter, text=v.text,
+                             text_style=v.text_style, text_size=v.text_size, text_depth=v.text_depth,
+                             nozzle_mm=nozzle)
+    raise KeyError(part)
+
+
+def print_rotation(part: str, v) -> np.ndarray:
+    """Print pose: the base as it stands; an engraved lid upside down (lip up, no support needed).
+    An embossed lid prints upright so its letters are not on the bed."""
+    from somana_core.geometry.toolkit import rotation_matrix
+
+    if part == "lid" and v.text_style == "engraved":
+        return rotation_matrix("x", 180)
+    return np.eye(4)
+
+
+def placement(part: str, spec) -> np.ndarray:
+    """Where the part's own frame sits in the assembled product (the lid rests on the base's rim)."""
+    if part == "lid":
+        m = np.eye(4)
+        m[2, 3] = dims_of(spec).base_h
+        return m
+    return np.eye(4)

@@ -1,0 +1,241 @@
+"""Product-family specs: one `param` declaration per parameter (unit, bounds, default, step, doc),
+string conversion and validation (ranges, then cross-field rules), all before any CadQuery call.
+
+No CadQuery import here: `somana families`, forms and validation stay fast.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import param
+
+from somana_core.data import read_table
+from somana_core.errors import InputError
+
+# ----------------------------------------------------------------------------- declarations
+_UNIT_WORDS = {"mm": "mm", "deg": "degrees", "count": "count"}
+
+
+def length(default: float, bounds: tuple[float, float], step: float, doc: str, label: str) -> param.Number:
+    """A length in mm (the unit sits in both the label and the doc, for forms and `somana families`)."""
+    return param.Number(default, bounds=bounds, step=step, doc=f"{doc}, mm", label=f"{label} (mm)")
+
+
+def angle(default: float, bounds: tuple[float, float], step: float, doc: str, label: str) -> param.Number:
+    return param.Number(default, bounds=bounds, step=step, doc=f"{doc}, degrees", label=f"{label} (deg)")
+
+
+def number(default: float, bounds: tuple[float, float], step: float, doc: str, label: str) -> param.Number:
+    """A dimensionless number (an exponent, a ratio)."""
+    return param.Number(default, bounds=bounds, step=step, doc=f"{doc}, no unit", label=label)
+
+
+def count(default: int, bounds: tuple[int, int], doc: str, label: str) -> param.Integer:
+    return param.Integer(default, bounds=bounds, step=1, doc=f"{doc}, count", label=f"{label} (count)")
+
+
+def choice(default: str, objects: list[str], doc: str, label: str) -> param.Selector:
+    return param.Selector(default=default, objects=list(objects), doc=doc, label=label)
+
+
+def flag(default: bool, doc: str, label: str) -> param.Boolean:
+    return param.Boolean(default, doc=doc, label=label)
+
+
+def text(default: str, max_chars: int, doc: str, label: str) -> param.String:
+    p = param.String(default, doc=f"{doc} (at most {max_chars} characters)", label=label)
+    return p
+
+
+def unit_of(p: param.Parameter) -> str:
+    """The unit of a declared parameter ('mm', 'deg', 'count', '' for choices and text)."""
+    label = p.label or ""
+    if label.endswith(")") and "(" in label:
+        return label[label.rindex("(") + 1:-1]
+    return ""
+
+
+def machine_ids() -> list[str]:
+    return list(read_table("machines.csv")["machine"])
+
+
+def machine_row(machine: str) -> dict:
+    table = read_table("machines.csv").set_index("machine")
+    if machine not in table.index:
+        raise InputError("machine", f"machine={machine!r} is not in data/machines.csv; allowed: "
+                                    f"{', '.join(table.index)}")
+    return table.loc[machine].to_dict()
+
+
+def materials():
+    """The materials table (data/materials.csv): density and price per kg per material id."""
+    return read_table("materials.csv")
+
+
+def material_row(material: str) -> dict:
+    table = materials().set_index("material")
+    if material not in table.index:
+        raise InputError("material", f"material={material!r} is not in data/materials.csv; allowed: "
+                                     f"{', '.join(table.index)}")
+    return table.loc[material].to_dict()
+
+
+# ----------------------------------------------------------------------------- the base spec
+class FamilySpec(param.Parameterized):
+    """A product family's parameters. Subclasses declare params and the class attributes below."""
+
+    family: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    parts: ClassVar[tuple[str, ...]] = ()
+    groups: ClassVar[dict[str, list[str]]] = {}
+    # part -> the parameters its geometry reads (the cache key; the builder sees only these)
+    part_inputs: ClassVar[dict[str, list[str]]] = {}
+    # parameter -> max characters (text fields)
+    text_limits: ClassVar[dict[str, int]] = {}
+
+    @classmethod
+    def param_groups(cls) -> dict[str, list[str]]:
+        """Ordered {group label: [parameter names]} for forms and `somana families`."""
+        return {label: list(names) for label, names in cls.groups.items()}
+
+    @classmethod
+    def parameter_names(cls) -> list[str]:
+        return [name for names in cls.groups.values() for name in names]
+
+    def values(self) -> dict:
+        return {name: getattr(self, name) for name in self.parameter_names()}
+
+    # -- validation --------------------------------------------------------------------------
+    def validate(self) -> None:
+        """Every range, then the family's cross-field rules, then the printer's build volume."""
+        for name in self.parameter_names():
+            check_range(type(self), name, getattr(self, name))
+        self.cross_check()
+        self.check_build_volume()
+
+    def cross_check(self) -> None:
+        """Family rules that involve several fields; raise InputError(field, message)."""
+
+    def part_envelopes(self) -> dict[str, tuple[float, float, float]]:
+        """Each part's size x, y, z in mm in its print pose, from the parameters alone (no CAD)."""
+        return {}
+
+    def nozzle_mm(self) -> float:
+        return float(machine_row(self.machine)["nozzle_mm"])
+
+    def min_wall_mm(self) -> float:
+        """Thinnest wall the chosen printer makes solid: two nozzle widths."""
+        return 2 * self.nozzle_mm()
+
+    def check_build_volume(self) -> None:
+        row = machine_row(self.machine)
+        volume = (float(row["build_x_mm"]), float(row["build_y_mm"]), float(row["build_z_mm"]))
+        for part, (x, y, z) in self.part_envelopes().items():
+            fits = z <= volume[2] and ((x <= volume[0] and y <= volume[1]) or (y <= volume[0] and x <= volume[1]))
+            if not fits:
+                raise InputError("machine", f"{part} is {x:.0f} x {y:.0f} x {z:.0f} mm, larger than the build "
+                                            f"volume of {self.machine} ({volume[0]:.0f} x {volume[1]:.0f} x "
+                                            f"{volume[2]:.0f} mm): make it smaller or choose a larger printer")
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def check_range(cls: type[FamilySpec], name: str, value) -> None:
+    p = cls.param[name]
+    unit = unit_of(p)
+    unit_s = f" {unit}" if unit and unit != "count" else ""
+    if isinstance(p, param.Number) and not isinstance(p, param.Boolean):
+        lo, hi = p.bounds or (None, None)
+        if value is None or not math.isfinite(value):
+            raise InputError(name, f"{name} must be a number")
+        if lo is not None and value < lo:
+            raise InputError(name, f"{name}={_fmt(value)}{unit_s} is below the minimum {_fmt(lo)}{unit_s}"
+                                   f" (allowed {_fmt(lo)} to {_fmt(hi)}{unit_s})")
+        if hi is not None and value > hi:
+            raise InputError(name, f"{name}={_fmt(value)}{unit_s} is above the maximum {_fmt(hi)}{unit_s}"
+                                   f" (allowed {_fmt(lo)} to {_fmt(hi)}{unit_s})")
+    elif isinstance(p, param.Selector):
+        if value not in p.objects:
+            raise InputError(name, f"{name}={value!r} is not one of: {', '.join(map(str, p.objects))}")
+    elif isinstance(p, param.String):
+        limit = cls.text_limits.get(name)
+        if limit is not None and len(value) > limit:
+            raise InputError(name, f"{name} has {len(value)} characters; at most {limit} fit")
+
+
+_TRUE = {"true", "yes", "on", "1", "y"}
+_FALSE = {"false", "no", "off", "0", "n"}
+
+
+def convert(cls: type[FamilySpec], name: str, raw):
+    """A typed value for one parameter from a string (command line, form) or a typed value."""
+    p = cls.param[name]
+    if isinstance(p, param.Boolean):
+        if isinstance(raw, bool):
+            return raw
+        word = str(raw).strip().lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+        raise InputError(name, f"{name}={raw!r} is not yes or no (use true/false)")
+    if isinstance(p, param.Integer):
+        try:
+            number_value = float(str(raw).strip()) if isinstance(raw, str) else float(raw)
+        except (TypeError, ValueError):
+            raise InputError(name, f"{name}={raw!r} is not a whole number") from None
+        if not number_value.is_integer():
+            raise InputError(name, f"{name}={raw!r} is not a whole number")
+        return int(number_value)
+    if isinstance(p, param.Number):
+        try:
+            value = float(str(raw).strip()) if isinstance(raw, str) else float(raw)
+        except (TypeError, ValueError):
+            raise InputError(name, f"{name}={raw!r} is not a number ({unit_of(p)})") from None
+        if not math.isfinite(value):
+            raise InputError(name, f"{name}={raw!r} is not a finite number")
+        return value
+    if isinstance(p, param.Selector):
+        return str(raw).strip()
+    if isinstance(p, param.String):
+        return str(raw)
+    return raw
+
+
+def new_spec(cls: type[FamilySpec], values: dict) -> FamilySpec:
+    allowed = cls.parameter_names()
+    typed = {}
+    for name, raw in (values or {}).items():
+        if name not in allowed:
+            raise InputError(name, f"{cls.family} has no parameter {name!r}; allowed: {', '.join(allowed)}")
+        typed[name] = convert(cls, name, raw)
+        check_range(cls, name, typed[name])
+    spec = cls(**typed)
+    spec.validate()
+    return spec
+
+
+def describe(cls: type[FamilySpec]) -> dict:
+    """A family's parameters as plain data (for `somana families --json` and generated forms)."""
+    params = {}
+    for group, names in cls.param_groups().items():
+        for name in names:
+            p = cls.param[name]
+            entry = {"group": group, "label": p.label, "unit": unit_of(p), "doc": p.doc, "default": p.default}
+            if isinstance(p, param.Boolean):
+                entry["type"] = "boolean"
+            elif isinstance(p, param.Integer):
+                entry.update(type="integer", bounds=list(p.bounds), step=p.step)
+            elif isinstance(p, param.Number):
+                entry.update(type="number", bounds=list(p.bounds), step=p.step)
+            elif isinstance(p, param.Selector):
+                entry.update(type="choice", choices=list(p.objects))
+            elif isinstance(p, param.String):
+                entry.update(type="text", max_chars=cls.text_limits.get(name))
+            params[name] = entry
+    return {"family": cls.family, "title": cls.title, "parts": list(cls.parts),
+            "groups": cls.param_groups(), "parameters": params}

@@ -1,0 +1,310 @@
+"""The geometry toolkit: the one module that knows CadQuery's and OpenCascade's quirks.
+
+Product families say *what* to build; this module says *how*: rounded boxes, standoffs, text
+with the shipped font, placement matrices, absolute-deflection tessellation, and the STL/STEP/3MF
+writers (atomic: temp file + rename). CadQuery's own `tessellate`/`exportStl` take a RELATIVE
+deflection and reuse an earlier triangulation, so meshes here always go through
+`BRepMesh_IncrementalMesh` with an absolute deflection in mm.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cadquery as cq
+import numpy as np
+from OCP.BRep import BRep_Tool
+from OCP.BRepMesh import BRepMesh_IncrementalMesh
+from OCP.BRepTools import BRepTools
+from OCP.TopAbs import TopAbs_EDGE, TopAbs_FACE, TopAbs_REVERSED
+from OCP.TopExp import TopExp, TopExp_Explorer
+from OCP.TopLoc import TopLoc_Location
+from OCP.TopoDS import TopoDS
+from OCP.TopTools import TopTools_IndexedDataMapOfShapeListOfShape
+
+from somana_core.geometry.fonts import FONT_PATH
+
+# Angular deflection for meshes, radians: small holes (M2.5 pilot, 1.6 mm hinge pin) need it,
+# the absolute deflection alone leaves them as triangles.
+ANGULAR_DEFLECTION_RAD = 0.3
+# Tools that cut through a face overshoot it by this much, so no boolean meets a coplanar face.
+OVERSHOOT_MM = 0.05
+
+
+# ----------------------------------------------------------------------------- solids
+def rounded_rect_prism(length: float, width: float, height: float, radius: float,
+                       z0: float = 0.0, x0: float = 0.0, y0: float = 0.0) -> cq.Shape:
+    """A box centred on (x0, y0), from z0 up by height, its vertical edges rounded (2D, no 3D fillet)."""
+    sketch = cq.Sketch().rect(length, width)
+    radius = min(radius, length / 2 - 1e-3, width / 2 - 1e-3)
+    if radius > 1e-3:
+        sketch = sketch.vertices().fillet(radius)
+    solid = cq.Workplane("XY").placeSketch(sketch).extrude(height).val()
+    return solid.translate(cq.Vector(x0, y0, z0))
+
+
+def box(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float) -> cq.Shape:
+    """An axis-aligned box between two corners."""
+    return cq.Solid.makeBox(x1 - x0, y1 - y0, z1 - z0, pnt=cq.Vector(x0, y0, z0))
+
+
+def cylinder_z(x: float, y: float, z0: float, z1: float, diameter: float) -> cq.Shape:
+    return cq.Solid.makeCylinder(diameter / 2, z1 - z0, pnt=cq.Vector(x, y, z0), dir=cq.Vector(0, 0, 1))
+
+
+def cylinder_along(start: tuple, direction: tuple, length: float, diameter: float) -> cq.Shape:
+    return cq.Solid.makeCylinder(diameter / 2, length, pnt=cq.Vector(*start), dir=cq.Vector(*direction))
+
+
+def standoffs(points, z0: float, z1: float, outer_diameter: float, hole_diameter: float,
+              hole_depth: float) -> tuple[list[cq.Shape], list[cq.Shape]]:
+    """Screw standoffs: (bodies to fuse, pilot holes to cut), one per (x, y) point."""
+    bodies = [cylinder_z(x, y, z0, z1, outer_diameter) for x, y in points]
+    holes = [cylinder_z(x, y, z1 - hole_depth, z1 + OVERSHOOT_MM, hole_diameter) for x, y in points]
+    return bodies, holes
+
+
+def combine(base: cq.Shape, add=(), cut=()) -> cq.Shape:
+    """One fuse of everything added, then one cut of everything removed (fewer boolean passes)."""
+    shape = base
+    add = [s for s in add if s is not None]
+    cut = [s for s in cut if s is not None]
+    if add:
+        shape = shape.fuse(*add).clean()
+    if cut:
+        shape = shape.cut(*cut).clean()
+    return shape
+
+
+def one_solid(shape: cq.Shape, part: str) -> cq.Solid:
+    """The single solid of a part; a part that fell apart is a generator bug, not bad input."""
+    solids = shape.Solids()
+    if len(solids) != 1:
+        raise RuntimeError(f"part {part} came out as {len(solids)} solids, expected 1")
+    return solids[0]
+
+
+# ----------------------------------------------------------------------------- text
+@lru_cache(maxsize=64)
+def text_solid(text: str, size_mm: float, depth_mm: float) -> cq.Shape:
+    """Text in the shipped font, centred on the origin, from z=0 up by depth (cached: text is slow)."""
+    text = unicodedata.normalize("NFC", text)
+    wp = cq.Workplane("XY").text(text, size_mm, depth_mm, fontPath=str(FONT_PATH), kind="regular",
+                                 halign="center", valign="center", combine=False)
+    return wp.val()
+
+
+# ----------------------------------------------------------------------------- placement
+def rotation_matrix(axis: str, degrees: float) -> np.ndarray:
+    a = math.radians(degrees)
+    c, s = math.cos(a), math.sin(a)
+    m = np.eye(4)
+    i, j = {"x": (1, 2), "y": (2, 0), "z": (0, 1)}[axis]
+    m[i, i], m[i, j], m[j, i], m[j, j] = c, -s, s, c
+    return m
+
+
+def translation_matrix(x: float, y: float, z: float) -> np.ndarray:
+    m = np.eye(4)
+    m[:3, 3] = (x, y, z)
+    return m
+
+
+def apply_matrix(shape: cq.Shape, matrix: np.ndarray) -> cq.Shape:
+    """A rigid motion (4x4) applied to a shape (exact: the geometry is moved, not re-approximated)."""
+    from OCP.gp import gp_Trsf
+
+    trsf = gp_Trsf()
+    m = matrix
+    trsf.SetValues(m[0, 0], m[0, 1], m[0, 2], m[0, 3],
+                   m[1, 0], m[1, 1], m[1, 2], m[1, 3],
+                   m[2, 0], m[2, 1], m[2, 2], m[2, 3])
+    return shape.moved(cq.Location(trsf))
+
+
+def lay_flat(shape: cq.Shape, rotation: np.ndarray) -> tuple[cq.Shape, np.ndarray]:
+    """Rotate an assembled part into its print pose, resting on z=0 and centred in x/y.
+
+    Returns (print-pose shape, placement): the placement matrix takes print-pose coordinates back
+    to the assembled product view (the preview uses it).
+    """
+    rotated = apply_matrix(shape, rotation)
+    bb = rotated.BoundingBox()
+    shift = translation_matrix(-(bb.xmin + bb.xmax) / 2, -(bb.ymin + bb.ymax) / 2, -bb.zmin)
+    to_print = shift @ rotation
+    return apply_matrix(shape, to_print), np.linalg.inv(to_print)
+
+
+# ----------------------------------------------------------------------------- meshes
+@dataclass(frozen=True)
+class Mesh:
+    """A compact triangle mesh for a viewer: float32 vertices (n,3) mm, uint32 triangles (m,3),
+    float32 feature edges (k,2,3) as segments."""
+
+    vertices: np.ndarray
+    triangles: np.ndarray
+    edges: np.ndarray
+
+    def transformed(self, matrix: np.ndarray) -> "Mesh":
+        if np.allclose(matrix, np.eye(4)):
+            return self
+        rot, shift = matrix[:3, :3].astype(np.float32), matrix[:3, 3].astype(np.float32)
+        return Mesh((self.vertices @ rot.T + shift).astype(np.float32), self.triangles,
+                    (self.edges @ rot.T + shift).astype(np.float32))
+
+    @property
+    def nbytes(self) -> int:
+        return self.vertices.nbytes + self.triangles.nbytes + self.edges.nbytes
+
+
+def tessellate(shape: cq.Shape, deflection_mm: float, with_edges: bool = True) -> Mesh:
+    """Triangulate with an ABSOLUTE chordal deflection in mm (always re-meshed at that deflection)."""
+    occ = shape.wrapped
+    BRepTools.Clean_s(occ)  # drop an earlier (finer or coarser) triangulation: mesh at exactly this one
+    BRepMesh_IncrementalMesh(occ, deflection_mm, False, ANGULAR_DEFLECTION_RAD, True)
+    vertex_blocks, triangle_blocks = [], []
+    offset = 0
+    face_triangulations = {}
+    explorer = TopExp_Explorer(occ, TopAbs_FACE)
+    while explorer.More():
+        face = TopoDS.Face_s(explorer.Current())
+        explorer.Next()
+        loc = TopLoc_Location()
+        poly = BRep_Tool.Triangulation_s(face, loc)
+        if poly is None:
+            continue
+        trsf = loc.Transformation()
+        identity = loc.IsIdentity()
+        n_nodes = poly.NbNodes()
+        nodes = np.empty((n_nodes, 3), dtype=np.float64)
+        for i in range(1, n_nodes + 1):
+            p = poly.Node(i)
+            if not identity:
+                p = p.Transformed(trsf)
+            nodes[i - 1] = (p.X(), p.Y(), p.Z())
+        n_tri = poly.NbTriangles()
+        tris = np.empty((n_tri, 3), dtype=np.int64)
+        for i in range(1, n_tri + 1):
+            tris[i - 1] = poly.Triangle(i).Get()
+        tris -= 1
+        if face.Orientation() == TopAbs_REVERSED:
+            tris = tris[:, ::-1]
+        vertex_blocks.append(nodes)
+        triangle_blocks.append(tris + offset)
+        face_triangulations[face] = (poly, loc)
+        offset += n_nodes
+    vertices = np.concatenate(vertex_blocks) if vertex_blocks else np.zeros((0, 3))
+    triangles = np.concatenate(triangle_blocks) if triangle_blocks else np.zeros((0, 3), dtype=np.int64)
+    edges = _feature_edges(occ) if with_edges else np.zeros((0, 2, 3))
+    return Mesh(vertices.astype(np.float32), triangles.astype(np.uint32), edges.astype(np.float32))
+
+
+def _feature_edges(occ) -> np.ndarray:
+    """Every B-rep edge as line segments, read from the triangulation already on its faces."""
+    edge_faces = TopTools_IndexedDataMapOfShapeListOfShape()
+    TopExp.MapShapesAndAncestors_s(occ, TopAbs_EDGE, TopAbs_FACE, edge_faces)
+    segments = []
+    for i in range(1, edge_faces.Extent() + 1):
+        edge = TopoDS.Edge_s(edge_faces.FindKey(i))
+        faces = edge_faces.FindFromIndex(i)
+        if faces.Size() == 0 or BRep_Tool.Degenerated_s(edge):
+            continue
+        face = TopoDS.Face_s(faces.First())
+        loc = TopLoc_Location()
+        poly = BRep_Tool.Triangulation_s(face, loc)
+        if poly is None:
+            continue
+        on_tri = BRep_Tool.PolygonOnTriangulation_s(edge, poly, loc)
+        if on_tri is None:
+            continue
+        trsf = loc.Transformation()
+        identity = loc.IsIdentity()
+        idx = on_tri.Nodes()
+        pts = []
+        for k in range(idx.Lower(), idx.Upper() + 1):
+            p = poly.Node(idx.Value(k))
+            if not identity:
+                p = p.Transformed(trsf)
+            pts.append((p.X(), p.Y(), p.Z()))
+        pts = np.asarray(pts)
+        if len(pts) >= 2:
+            segments.append(np.stack([pts[:-1], pts[1:]], axis=1))
+    return np.concatenate(segments) if segments else np.zeros((0, 2, 3))
+
+
+# ----------------------------------------------------------------------------- writers
+def atomic_write(path: Path, write) -> None:
+    """Write via a temp file in the same folder, then rename: a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_stl(path: Path, meshes: list[Mesh]) -> None:
+    """Binary STL: all meshes' triangles, each mesh a separate closed body."""
+    tris = [m.vertices.astype(np.float32)[m.triangles] for m in meshes]
+    tri = np.concatenate(tris) if tris else np.zeros((0, 3, 3), np.float32)
+    normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    lengths = np.linalg.norm(normals, axis=1, keepdims=True)
+    normals = np.divide(normals, lengths, out=np.zeros_like(normals), where=lengths > 0)
+    record = np.zeros(len(tri), dtype=[("n", "<f4", 3), ("v", "<f4", (3, 3)), ("attr", "<u2")])
+    record["n"], record["v"] = normals, tri
+    with open(path, "wb") as fh:
+        fh.write(b"somana binary STL".ljust(80, b" "))
+        fh.write(np.uint32(len(tri)).tobytes())
+        fh.write(record.tobytes())
+
+
+def merged(mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices shared between faces merged (the B-rep gives identical coordinates on shared edges)."""
+    unique, inverse = np.unique(mesh.vertices, axis=0, return_inverse=True)
+    return unique, inverse.reshape(-1)[mesh.triangles].astype(np.int64)
+
+
+def write_3mf(path: Path, named_meshes: list[tuple[str, Mesh]]) -> None:
+    """3MF core spec: one object (with its own merged vertices) and one build item per part, in mm."""
+    objects, items = [], []
+    for obj_id, (name, mesh) in enumerate(named_meshes, start=1):
+        verts, tris = merged(mesh)
+        vxml = "".join(f'<vertex x="{x:.5f}" y="{y:.5f}" z="{z:.5f}"/>' for x, y, z in verts)
+        txml = "".join(f'<triangle v1="{a}" v2="{b}" v3="{c}"/>' for a, b, c in tris)
+        objects.append(f'<object id="{obj_id}" name="{name}" type="model"><mesh><vertices>{vxml}'
+                       f"</vertices><triangles>{txml}</triangles></mesh></object>")
+        items.append(f'<item objectid="{obj_id}"/>')
+    model = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+             '<model unit="millimeter" xml:lang="en-US" '
+             'xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02">'
+             f'<resources>{"".join(objects)}</resources><build>{"".join(items)}</build></model>')
+    content_types = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                     '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                     '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                     '<Default Extension="model" ContentType="application/vnd.ms-package.3dmanufacturing-3dmodel+xml"/>'
+                     "</Types>")
+    rels = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Target="/3D/3dmodel.model" Id="rel0" '
+            'Type="http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel"/></Relationships>')
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", content_types)
+        zf.writestr("_rels/.rels", rels)
+        zf.writestr("3D/3dmodel.model", model)
+
+
+def write_step(path: Path, shapes: list[cq.Shape]) -> None:
+    shape = shapes[0] if len(shapes) == 1 else cq.Compound.makeCompound(shapes)
+    cq.exporters.export(shape, str(path), exportType="STEP")
