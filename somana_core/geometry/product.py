@@ -102,10 +102,10 @@ class Product:
         parts = {}
         for name, rec in self._records.items():
             volume = rec.shape.Volume()
-            bb = rec.shape.BoundingBox()
+            lo, hi = tk.bounding_box(rec.shape)
             mass = volume / 1000.0 * density
             parts[name] = {"volume_mm3": volume, "area_mm2": rec.shape.Area(),
-                           "bbox_mm": [bb.xlen, bb.ylen, bb.zlen], "mass_g": mass,
+                           "bbox_mm": [float(v) for v in hi - lo], "mass_g": mass,
                            "material_cost_usd": mass / 1000.0 * price}
         total = {k: sum(p[k] for p in parts.values()) for k in ("volume_mm3", "area_mm2", "mass_g",
                                                                  "material_cost_usd")}
@@ -119,12 +119,13 @@ class Product:
         bed_x = float(machine_row(self.values["machine"])["build_x_mm"])
         offsets, x, y, row_depth = {}, 0.0, 0.0, 0.0
         for name in self._names(part):
-            bb = self._records[name].shape.BoundingBox()
-            if x > 0 and x + bb.xlen > bed_x:
+            lo, hi = tk.bounding_box(self._records[name].shape)
+            size = hi - lo
+            if x > 0 and x + size[0] > bed_x:
                 x, y, row_depth = 0.0, y + row_depth + PLATE_GAP_MM, 0.0
-            offsets[name] = tk.translation_matrix(x - bb.xmin, y - bb.ymin, 0.0)
-            x += bb.xlen + PLATE_GAP_MM
-            row_depth = max(row_depth, bb.ylen)
+            offsets[name] = tk.translation_matrix(x - lo[0], y - lo[1], -lo[2])
+            x += size[0] + PLATE_GAP_MM
+            row_depth = max(row_depth, size[1])
         return offsets
 
     def export(self, path, part: str | None = None, deflection_mm: float = EXPORT_DEFLECTION_MM) -> Path:

@@ -135,9 +135,8 @@ def lay_flat(shape: cq.Shape, rotation: np.ndarray) -> tuple[cq.Shape, np.ndarra
     Returns (print-pose shape, placement): the placement matrix takes print-pose coordinates back
     to the assembled product view (the preview uses it).
     """
-    rotated = apply_matrix(shape, rotation)
-    bb = rotated.BoundingBox()
-    shift = translation_matrix(-(bb.xmin + bb.xmax) / 2, -(bb.ymin + bb.ymax) / 2, -bb.zmin)
+    lo, hi = bounding_box(apply_matrix(shape, rotation))
+    shift = translation_matrix(-(lo[0] + hi[0]) / 2, -(lo[1] + hi[1]) / 2, -lo[2])
     to_print = shift @ rotation
     return apply_matrix(shape, to_print), np.linalg.inv(to_print)
 
@@ -246,6 +245,9 @@ def atomic_write(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a part file is an ordinary file
     try:
         write(Path(tmp))
         os.replace(tmp, path)
@@ -308,3 +310,14 @@ def write_3mf(path: Path, named_meshes: list[tuple[str, Mesh]]) -> None:
 def write_step(path: Path, shapes: list[cq.Shape]) -> None:
     shape = shapes[0] if len(shapes) == 1 else cq.Compound.makeCompound(shapes)
     cq.exporters.export(shape, str(path), exportType="STEP")
+
+
+def bounding_box(shape: cq.Shape) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (min, max) corners in mm: OCC's default box is padded by tolerances and control points."""
+    from OCP.Bnd import Bnd_Box
+    from OCP.BRepBndLib import BRepBndLib
+
+    bnd = Bnd_Box()
+    BRepBndLib.AddOptimal_s(shape.wrapped, bnd, False, False)
+    xmin, ymin, zmin, xmax, ymax, zmax = bnd.Get()
+    return np.array([xmin, ymin, zmin]), np.array([xmax, ymax, zmax])
