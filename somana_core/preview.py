@@ -8,8 +8,11 @@ No view code here: the Panel app (dashboards/configure.py) and the static galler
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -113,3 +116,15 @@ class PreviewTickets:
     @property
     def busy(self) -> bool:
         return self.settled < self.issued
+
+
+# One geometry worker per process: OpenCascade is not reliably thread-safe, and on a 2-core
+# machine parallel builds would only slow each other. Every session's rebuilds queue here, and
+# the server's event loop stays free while they run.
+_GEOMETRY_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="somana-geometry")
+
+
+async def run_in_geometry_worker(function, *args, **kwargs):
+    """Await `function(*args, **kwargs)` run on the process's geometry thread."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_GEOMETRY_WORKER, partial(function, *args, **kwargs))
