@@ -1,0 +1,351 @@
+"""The portfolio explorer's what-if model: a founder's scenario (volumes, prices, automation,
+changeover, learning rate) turned into the figures and curves the explorer and notebook show.
+
+Every number comes from `somana_core.economics` and the data tables (`portfolio.csv`,
+`factory_assumptions.csv`, `process_costs.csv`, `portfolio_scenarios.csv`); this module only wires
+them together. No Panel here: the view (`dashboards/components/portfolio_explorer.py`) and the
+tests both drive `Scenario` directly.
+
+Cost model (stated once): a family's variable cost per unit (COGS) is fixed at the middle of its
+researched band, cogs = mid price x (1 - mid gross margin), so moving the price within the band
+moves the margin. Monthly fixed costs are the factory's running costs (rent, wages, utilities,
+software and insurance, printer depreciation); automation removes a fraction of them. A changeover
+costs its minutes of one person's loaded wage.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import param
+
+from somana_core.data import read_table
+from somana_core.economics.assumptions import load_factory_assumptions, load_process_costs
+from somana_core.economics.break_even import break_even
+from somana_core.economics.crossover import cheapest_process_ranges
+from somana_core.economics.inventory import eoq, inventory_cost
+from somana_core.economics.learning_curve import learning_curve
+from somana_core.economics.leverage import operating_leverage
+from somana_core.economics.margins import gross_margin
+from somana_core.economics.push_pull import push_vs_pull_monte_carlo
+from somana_core.errors import InputError
+
+LEARNING_FORMULATION = "crawford_unit"  # unit cost of the n-th unit; the curve founders quote
+SCENARIO_FORMAT = "somana-portfolio-scenario/1"
+FIXED_COST_NAMES = ("rent_per_month", "utilities_per_month", "software_and_insurance_per_month")
+EDITABLE_PRODUCT_COLUMNS = ("price_low_usd", "price_high_usd", "gross_margin_low", "gross_margin_high")
+
+
+def _settings(table: pd.DataFrame) -> dict[str, float]:
+    return {row["name"]: float(row["value"]) for _, row in table.iterrows()}
+
+
+def factory_figures(assumptions: pd.DataFrame) -> dict[str, float]:
+    """Factory-wide assumptions (rows with no family) as name -> value."""
+    rows = assumptions[assumptions["family"].isna() | (assumptions["family"].astype(str).str.strip() == "")]
+    return _settings(rows)
+
+
+def planned_units(assumptions: pd.DataFrame) -> dict[str, float]:
+    rows = assumptions[assumptions["name"] == "planned_monthly_units"]
+    return {str(r["family"]): float(r["value"]) for _, r in rows.iterrows()}
+
+
+def monthly_fixed_costs(assumptions: pd.DataFrame, automation_cut: float = 0.0) -> dict[str, float]:
+    """The factory's fixed costs per month by item (USD), after automation removes `automation_cut` of them."""
+    if not 0 <= automation_cut < 1:
+        raise InputError("automation_cut", f"automation_cut={automation_cut:g} is not allowed: it must be in [0, 1)")
+    f = factory_figures(assumptions)
+    items = {name: f[name] for name in FIXED_COST_NAMES}
+    items["wages_per_month"] = f["staff_count"] * f["wage_per_person_per_month"]
+    items["printer_depreciation_per_month"] = f["printer_count"] * f["printer_price"] / f["printer_life_months"]
+    keep = 1.0 - automation_cut
+    return {name: value * keep for name, value in items.items()}
+
+
+def unit_costs(products: pd.DataFrame) -> pd.Series:
+    """Variable cost per unit (USD) of each family: mid price x (1 - mid gross margin)."""
+    mid_price = (products["price_low_usd"] + products["price_high_usd"]) / 2
+    mid_margin = (products["gross_margin_low"] + products["gross_margin_high"]) / 2
+    return pd.Series((mid_price * (1 - mid_margin)).to_numpy(), index=products["family"].to_numpy())
+
+
+def changeover_cost(assumptions: pd.DataFrame, changeover_minutes: float, settings: dict[str, float]) -> float:
+    """USD per changeover: its minutes of one person's loaded wage."""
+    f = factory_figures(assumptions)
+    per_hour = f["wage_per_person_per_month"] / settings["labour_hours_per_person_per_month"]
+    return changeover_minutes / 60.0 * per_hour
+
+
+@dataclass(frozen=True)
+class Tables:
+    products: pd.DataFrame
+    assumptions: pd.DataFrame
+    processes: pd.DataFrame
+    settings: dict[str, float]
+
+
+def load_tables() -> Tables:
+    return Tables(products=read_table("portfolio.csv"), assumptions=load_factory_assumptions(),
+                  processes=load_process_costs(), settings=_settings(read_table("portfolio_scenarios.csv")))
+
+
+class Scenario(param.Parameterized):
+    """A founder's what-if. Controls are parameters; results are methods (pure given the parameters)."""
+
+    products = param.DataFrame(doc="portfolio.csv rows (editable: price and margin bands)")
+    assumptions = param.DataFrame(doc="factory_assumptions.csv rows (editable values)")
+    processes = param.DataFrame(doc="process_costs.csv rows (3D printing, moulding, manual)")
+    monthly_units = param.Dict(default={}, doc="family -> planned sales, units/month")
+    prices = param.Dict(default={}, doc="family -> selling price, USD (within the family's band)")
+    automation_cut = param.Number(0.0, bounds=(0.0, 0.5), step=0.05,
+                                  doc="Share of monthly fixed costs removed by automation")
+    changeover_minutes = param.Number(15.0, bounds=(0.0, 60.0), step=1.0,
+                                      doc="Minutes to switch a printer to the next customer's part")
+    learning_rate = param.Number(0.85, bounds=(0.6, 1.0), step=0.01,
+                                 doc="Unit cost after each doubling of cumulative output, as a fraction")
+    focus_family = param.String(default="", doc="Family shown in the per-family plots")
+
+    def __init__(self, tables: Tables | None = None, **params):
+        tables = tables or load_tables()
+        s = tables.settings
+        self.settings = dict(s)
+        today = factory_figures(tables.assumptions)["changeover_minutes"]
+        self.param.automation_cut.bounds = (0.0, s["automation_cut_max"])
+        self.param.changeover_minutes.bounds = (0.0, max(s["changeover_minutes_max"], today))
+        self.param.learning_rate.bounds = (s["learning_rate_min"], 1.0)
+        products = tables.products.reset_index(drop=True)
+        defaults = dict(
+            products=products, assumptions=tables.assumptions.reset_index(drop=True),
+            processes=tables.processes.reset_index(drop=True),
+            monthly_units=planned_units(tables.assumptions),
+            prices={r["family"]: (r["price_low_usd"] + r["price_high_usd"]) / 2 for _, r in products.iterrows()},
+            changeover_minutes=today, learning_rate=s["learning_rate"], focus_family=str(products["family"].iloc[0]),
+        )
+        defaults.update(params)
+        super().__init__(**defaults)
+
+    # ------------------------------------------------------------------ inputs
+    @property
+    def families(self) -> list[str]:
+        return [str(f) for f in self.products["family"]]
+
+    @property
+    def today_changeover_minutes(self) -> float:
+        return factory_figures(self.assumptions)["changeover_minutes"]
+
+    def price_band(self, family: str) -> tuple[float, float]:
+        row = self.products.set_index("family").loc[family]
+        return float(row["price_low_usd"]), float(row["price_high_usd"])
+
+    def _checked(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        units, prices = [], []
+        for family in self.families:
+            low, high = self.price_band(family)
+            price = float(self.prices.get(family, (low + high) / 2))
+            if not low <= price <= high:
+                raise InputError(f"prices[{family}]", f"price of {family}={price:g} USD is outside its band "
+                                                      f"{low:g}-{high:g} USD")
+            volume = float(self.monthly_units.get(family, 0.0))
+            if volume < 0:
+                raise InputError(f"monthly_units[{family}]", f"monthly units of {family}={volume:g} must be >= 0")
+            units.append(volume)
+            prices.append(price)
+        cogs = unit_costs(self.products).reindex(self.families).to_numpy()
+        return np.array(units), np.array(prices), cogs
+
+    # ------------------------------------------------------------------ results
+    def clamp_prices(self) -> None:
+        """Keep every price inside its (possibly just edited) band."""
+        prices = {}
+        for family in self.families:
+            low, high = self.price_band(family)
+            prices[family] = min(max(float(self.prices.get(family, (low + high) / 2)), low), high)
+        if prices != self.prices:
+            self.prices = prices
+
+    def fixed_costs(self) -> dict[str, float]:
+        return monthly_fixed_costs(self.assumptions, self.automation_cut)
+
+    def family_table(self) -> pd.DataFrame:
+        """Per family: price, unit cost, gross margin, contribution per unit and per month."""
+        units, prices, cogs = self._checked()
+        margin = gross_margin(prices, cogs)
+        return pd.DataFrame({
+            "family": self.families,
+            "display_name": self.products["display_name"].to_numpy(),
+            "monthly_units": units,
+            "price_usd": prices,
+            "unit_cost_usd": cogs,
+            "gross_margin": np.asarray(margin.gross_margin),
+            "contribution_per_unit_usd": np.asarray(margin.gross_profit_per_unit),
+            "contribution_per_month_usd": units * np.asarray(margin.gross_profit_per_unit),
+            "revenue_per_month_usd": units * prices,
+        })
+
+    def mix_averages(self) -> tuple[float, float, float]:
+        """Total units/month and the mix-weighted price and unit cost (USD)."""
+        units, prices, cogs = self._checked()
+        total = float(units.sum())
+        if total <= 0:
+            weights = np.full(len(units), 1.0 / len(units))
+        else:
+            weights = units / total
+        return total, float(weights @ prices), float(weights @ cogs)
+
+    def summary(self) -> dict[str, Any]:
+        """The headline figures: fixed costs, break-even volume at the current mix, income, DOL."""
+        total_units, price, cost = self.mix_averages()
+        fixed = float(sum(self.fixed_costs().values()))
+        be = break_even(fixed, price, cost)
+        income = total_units * (price - cost) - fixed
+        dol = None if income == 0 else total_units * (price - cost) / income
+        return {
+            "monthly_units": total_units,
+            "average_price_usd": price,
+            "average_unit_cost_usd": cost,
+            "fixed_costs_per_month_usd": fixed,
+            "breakeven_units_per_month": be.breakeven_units,
+            "breakeven_revenue_per_month_usd": be.breakeven_revenue,
+            "operating_income_per_month_usd": income,
+            "degree_of_operating_leverage": dol,
+            "margin_of_safety": None if not be.breakeven_units or total_units <= 0
+            else (total_units - be.breakeven_units) / total_units,
+        }
+
+    def operating_curve(self, points: int = 121) -> pd.DataFrame:
+        """Operating income and DOL against total monthly volume, at the current mix and prices."""
+        total_units, price, cost = self.mix_averages()
+        fixed = float(sum(self.fixed_costs().values()))
+        top = max(total_units, 1.0) * self.settings["volume_range_factor"]
+        volume = np.linspace(0.0, top, points)
+        income = volume * (price - cost) - fixed
+        volume = np.where(income == 0, volume + top * 1e-9, volume)  # DOL is undefined exactly at break-even
+        result = operating_leverage(volume, price, cost, fixed)
+        dol = np.asarray(result.degree_of_operating_leverage)
+        return pd.DataFrame({"monthly_units": volume, "operating_income_usd": np.asarray(result.operating_income),
+                             "dol": np.where(np.asarray(result.operating_income) > 0, dol, np.nan)})
+
+    def learning_points(self, points: int = 80) -> pd.DataFrame:
+        """Unit cost of the focus family against cumulative units (Wright's law from today's cost)."""
+        family = self.focus_family
+        cogs = float(unit_costs(self.products)[family])
+        horizon = max(1.0, self.monthly_units.get(family, 0.0) * self.settings["learning_horizon_months"])
+        n = np.unique(np.round(np.geomspace(1, max(horizon, 2), points)))
+        result = learning_curve(cogs, self.learning_rate, n, LEARNING_FORMULATION)
+        return pd.DataFrame({"cumulative_units": n, "unit_cost_usd": np.asarray(result.unit_cost_n),
+                             "average_cost_usd": np.asarray(result.cumulative_average_cost)})
+
+    def eoq_curves(self, points: int = 120) -> dict[str, Any]:
+        """Annual setup + holding cost against batch size, today's changeover vs the scenario's."""
+        family = self.focus_family
+        demand = self.monthly_units.get(family, 0.0) * 12
+        cogs = float(unit_costs(self.products)[family])
+        holding = factory_figures(self.assumptions)["holding_cost_rate_per_year"] * cogs
+        out = {"family": family, "annual_demand": demand}
+        for label, minutes in (("today", self.today_changeover_minutes), ("scenario", self.changeover_minutes)):
+            setup = changeover_cost(self.assumptions, minutes, self.settings)
+            best = eoq(demand, setup, holding)
+            top = max(4 * max(float(best.eoq), 1.0), 20.0)
+            q = np.linspace(1, top, points)
+            if label == "scenario":
+                q = np.linspace(1, max(top, out["today"]["batch_units"][-1]), points)
+            cost = inventory_cost(demand, setup, holding, q)
+            out[label] = {"changeover_minutes": minutes, "setup_cost_usd": setup, "eoq_units": float(best.eoq),
+                          "eoq_total_cost_usd": float(best.total_annual_cost),
+                          "batch_units": q, "total_cost_usd": np.asarray(cost.total_annual_cost)}
+        return out
+
+    def crossover_curves(self, points: int = 200) -> dict[str, Any]:
+        """Total cost of a run against quantity for each process, and where the cheapest one changes."""
+        parts = list(dict.fromkeys(self.processes["part"].astype(str)))
+        part = self.focus_family if self.focus_family in parts else parts[0]
+        procs = self.processes[self.processes["part"].astype(str) == part]
+        q = np.geomspace(1, self.settings["crossover_max_units"], points)
+        lines = {str(r["display_name"]): float(r["fixed_cost_usd"]) + float(r["variable_cost_per_unit_usd"]) * q
+                 for _, r in procs.iterrows()}
+        ranges = cheapest_process_ranges(list(procs["display_name"].astype(str)), procs["fixed_cost_usd"].to_numpy(),
+                                         procs["variable_cost_per_unit_usd"].to_numpy())
+        return {"part": part, "quantity": q, "total_cost_usd": lines, "ranges": ranges}
+
+    def push_vs_mto(self) -> dict[str, Any]:
+        """Monthly profit of the focus family made ahead (push, newsvendor quantity) vs made to order.
+
+        A made-to-order unit costs its COGS plus one changeover; a made-ahead unit costs COGS (one
+        changeover is spread over the batch) and unsold units are salvaged.
+        """
+        family = self.focus_family
+        units, prices, cogs = self._checked()
+        i = self.families.index(family)
+        price, cost, mean = float(prices[i]), float(cogs[i]), float(units[i])
+        setup = changeover_cost(self.assumptions, self.changeover_minutes, self.settings)
+        salvage = self.settings["salvage_fraction_of_cost"] * cost
+        mto_cost = cost + setup
+        draws = demand_draws(mean, self.settings["demand_cv"], int(self.settings["monte_carlo_draws"]))
+        result = push_vs_pull_monte_carlo(price, cost, salvage, mto_cost, draws)
+        q = result.push_optimal_order_quantity
+        push = (price - salvage) * np.minimum(draws, q) - (cost - salvage) * q
+        mto = draws * max(price - mto_cost, 0.0)
+        return {"family": family, "push_profit_usd": push, "mto_profit_usd": mto, "result": result,
+                "mto_unit_cost_usd": mto_cost, "salvage_value_usd": salvage}
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict[str, Any]:
+        products = self.products[["family", *EDITABLE_PRODUCT_COLUMNS]]
+        assumptions = self.assumptions[["name", "family", "value"]].astype({"family": "object"})
+        return {
+            "format": SCENARIO_FORMAT,
+            "monthly_units": dict(self.monthly_units), "prices": dict(self.prices),
+            "automation_cut": self.automation_cut, "changeover_minutes": self.changeover_minutes,
+            "learning_rate": self.learning_rate, "focus_family": self.focus_family,
+            "products": json.loads(products.to_json(orient="records")),
+            "assumptions": json.loads(assumptions.to_json(orient="records")),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def apply_dict(self, data: dict[str, Any]) -> None:
+        """Load a saved scenario onto this one (validated first: nothing changes if it is bad)."""
+        if not isinstance(data, dict) or data.get("format") != SCENARIO_FORMAT:
+            raise InputError("scenario", f"not a saved scenario (expected format {SCENARIO_FORMAT!r})")
+        products = self.products.copy()
+        for row in data.get("products", []):
+            mask = products["family"] == row.get("family")
+            for column in EDITABLE_PRODUCT_COLUMNS:
+                if mask.any() and column in row:
+                    products.loc[mask, column] = float(row[column])
+        assumptions = self.assumptions.copy()
+        for row in data.get("assumptions", []):
+            family = row.get("family")
+            fam = assumptions["family"].fillna("").astype(str)
+            mask = (assumptions["name"] == row.get("name")) & (fam == ("" if family is None else str(family)))
+            if mask.any():
+                assumptions.loc[mask, "value"] = float(row["value"])
+        values = {k: data[k] for k in ("monthly_units", "prices", "automation_cut", "changeover_minutes",
+                                       "learning_rate", "focus_family") if k in data}
+        trial = Scenario(Tables(products, assumptions, self.processes, self.settings), **values)
+        trial.family_table()  # raises InputError on a price outside its band or negative volume
+        if trial.focus_family not in trial.families:
+            raise InputError("focus_family", f"focus_family={trial.focus_family!r} is not one of {trial.families}")
+        self.param.update(products=products, assumptions=assumptions, **values)
+
+    def apply_json(self, text: str) -> None:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError("scenario", f"the scenario file is not JSON: {exc}") from None
+        self.apply_dict(data)
+
+
+def demand_draws(mean: float, cv: float, n: int, seed: int = 0) -> np.ndarray:
+    """Monthly demand draws (units): lognormal with the given mean and coefficient of variation."""
+    if mean <= 0:
+        return np.zeros(max(n, 2))
+    sigma2 = np.log1p(cv**2)
+    mu = np.log(mean) - sigma2 / 2
+    return np.random.default_rng(seed).lognormal(mu, np.sqrt(sigma2), n)
