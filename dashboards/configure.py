@@ -63,7 +63,7 @@ def _label(name: str, p: param.Parameter) -> str:
 def widget_for(name: str, p: param.Parameter, value) -> pn.widgets.Widget:
     """One input for one spec parameter. Number inputs carry the spec's step but no hard limits, so a
     value outside the bounds reaches the spec and its message is shown next to the control."""
-    common = dict(name=_label(name, p), description=p.doc or None, sizing_mode="stretch_width")
+    common = dict(label=_label(name, p), description=p.doc or None, sizing_mode="stretch_width")
     if isinstance(p, param.Boolean):
         common.pop("description")  # a checkbox has no tooltip in Panel 1.9: its label says it
         return pn.widgets.Checkbox(value=bool(value), **common)

@@ -1,0 +1,95 @@
+"""The configurator's model reacts to its controls with the core's own values (no browser)."""
+
+import numpy as np
+import pytest
+
+from dashboards.configure import Configurator
+from somana_core import geometry, quote
+from somana_core.orders import OrderStore
+from somana_core.preview import decode_payload
+
+FAMILY = "sensor_enclosure"
+
+
+@pytest.fixture
+def app(somana_home):
+    return Configurator(family=FAMILY)
+
+
+def _core_quote(values, qty=1, material="PLA"):
+    spec = geometry.make_spec(FAMILY, values)
+    return quote.quote_product(geometry.build(spec), FAMILY, qty=qty, material=material,
+                               machine=spec.machine)
+
+
+def test_opening_shows_the_default_part_and_its_quote(app):
+    assert app.valid and not app.viewer.busy
+    vertices, triangles, _ = decode_payload(app.viewer.payload)
+    assert len(triangles) > 1000 and app.viewer.payload["fit"] is True
+    assert app.quote.unit_price == _core_quote({}).unit_price
+    assert f"{app.quote.unit_price:,.2f}" in app.quote_html
+    assert list(app._controls.widgets) == geometry.get_family(FAMILY).parameter_names()
+
+
+def test_a_longer_board_makes_a_longer_part_and_a_new_quote(app):
+    spec_cls = geometry.get_family(FAMILY)
+    widget = app._controls.widgets["pcb_length"]
+    before_bbox, before_rev = app.viewer.payload["bbox_mm"], app.viewer.payload["revision"]
+    step = spec_cls.param["pcb_length"].step
+    widget.value = widget.value + 10 * step
+    after = app.viewer.payload
+    assert after["revision"] > before_rev and after["fit"] is False
+    grown = (after["bbox_mm"][3] - after["bbox_mm"][0]) - (before_bbox[3] - before_bbox[0])
+    assert grown == pytest.approx(10 * step, abs=0.05)
+    assert app.quote.unit_price == _core_quote({"pcb_length": widget.value}).unit_price
+
+
+def test_a_value_below_the_minimum_shows_its_message_and_keeps_the_last_view(app):
+    low = geometry.get_family(FAMILY).param["wall"].bounds[0]
+    payload, price = app.viewer.payload, app.quote.unit_price
+    app._controls.widgets["wall"].value = low / 2
+    with pytest.raises(geometry.InputError) as expected:
+        geometry.make_spec(FAMILY, {"wall": low / 2})
+    error = app._controls.errors["wall"]
+    assert error.visible and error.object == expected.value.message
+    assert not app.valid and expected.value.message in app.status
+    assert app.viewer.payload is payload and app.quote.unit_price == price and not app.viewer.busy
+    app._controls.widgets["wall"].value = geometry.get_family(FAMILY).param["wall"].default  # fixed: view follows
+    assert app.valid and not error.visible and app.viewer.payload["revision"] > payload["revision"]
+
+
+def test_quantity_and_material_change_the_price(app):
+    app.qty = 10
+    assert app.quote.total_price == _core_quote({}, qty=10).total_price
+    assert app.quote.unit_price < _core_quote({}).unit_price  # setup spread over ten
+    other = [m for m in app.param.material.objects if m != app.material][-1]
+    app.material = other
+    assert app.quote.unit_price == _core_quote({}, qty=10, material=other).unit_price
+
+
+def test_placing_an_order_stores_it_with_its_files(app, somana_home):
+    app.customer = "Ada Lovelace"
+    app.qty = 3
+    order = app.place_order()
+    assert app.order_number == order.number
+    with OrderStore() as store:
+        stored = store.get(order.number)
+    assert stored.customer == "Ada Lovelace" and stored.qty == 3 and stored.family == FAMILY
+    assert stored.quote["unit_price"] == app.quote.unit_price
+    assert stored.parameters == app.spec.values()
+    assert sorted(f.kind for f in stored.files) == ["step", "stl"]
+    assert all(f.size > 1000 for f in stored.files)
+
+
+def test_an_order_without_a_customer_is_refused_with_a_message(app, somana_home):
+    assert app.place_order() is None
+    assert "customer" in app.status and app.order_number == ""
+    with OrderStore() as store:
+        assert store.list() == []
+
+
+def test_download_is_the_part_as_stl(app):
+    data = app.export_bytes("stl").getvalue()
+    import trimesh
+    mesh = trimesh.load(trimesh.util.wrap_as_stream(data), file_type="stl")
+    assert mesh.volume > 0 and np.isfinite(mesh.bounds).all()
