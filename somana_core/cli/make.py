@@ -21,7 +21,8 @@ def configure(parser) -> None:
     parser.add_argument("--part", default=None, help="write only this part (default: all parts)")
     parser.add_argument("--material", default="PLA", help="material id from data/materials.csv for the metrics")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
-    # Slicing hook: the quote/slicing engineer adds `--gcode OUT` here (see `after_export` below).
+    parser.add_argument("--gcode", default=None, metavar="OUT.gcode",
+                        help="also slice the plate with the real slicer into this G-code file")
 
 
 def check_request(args):
@@ -38,12 +39,34 @@ def check_request(args):
     if args.part is not None and args.part not in parts:
         raise InputError("part", f"--part {args.part!r} is not a part of {args.family}; allowed: {', '.join(parts)}")
     material_row(args.material)
+    if getattr(args, "gcode", None) and Path(args.gcode).suffix.lower() != ".gcode":
+        raise InputError("gcode", f"--gcode {args.gcode}: the file must end in .gcode")
     return spec
 
 
 def after_export(args, product, out: Path, report: dict) -> None:
     """Place for steps that follow the export (e.g. `--gcode`: slice `out` and add its figures to
     `report`). Runs only after the part file was written."""
+    if getattr(args, "gcode", None):
+        import sys
+
+        from somana_core.slicing import SlicerError, slice_file, slice_product
+
+        try:
+            if out.suffix.lower() in (".stl", ".3mf") and args.part is None:  # slice the plate just written
+                result = slice_file(out, args.gcode, material=args.material, machine=product.values["machine"])
+            else:
+                result = slice_product(product, args.gcode, material=args.material)
+        except SlicerError as exc:
+            if hasattr(exc, "field"):
+                raise
+            print(f"somana make: {exc}", file=sys.stderr)
+            raise SystemExit(1) from None
+        report["gcode"] = {k: v for k, v in result.to_dict().items() if k != "slicer"}
+        if not args.json:
+            hours, rest = divmod(int(result.print_time_s), 3600)
+            print(f"{result.gcode_path}: sliced, {hours}h {rest // 60:02d}m print, {result.filament_g} g "
+                  f"of {result.material} on {result.machine}")
 
 
 def run(args) -> int:
