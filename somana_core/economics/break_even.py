@@ -70,8 +70,9 @@ def step_break_even(base_fixed_costs, step_fixed_cost, step_capacity_units, pric
     is monotone in k, so the first such step has the closed form
     k = ceil(base / (cap (p - v) - step)) and no loop is needed.
 
-    None (masked for arrays) when no volume breaks even: p <= v, or each step's capacity earns no
-    more than the step costs (with base costs to cover). With no base costs, 0 units break even.
+    None (masked for arrays) when no volume breaks even: p <= v (as in `break_even`), or each
+    step's capacity earns no more than the step costs (with base costs to cover). With no base
+    costs and a positive margin, 0 units break even.
     base_fixed_costs, step_fixed_cost (USD) >= 0; step_capacity_units a whole number >= 1;
     price_per_unit > 0; variable_cost_per_unit >= 0.
     """
@@ -89,7 +90,7 @@ def step_break_even(base_fixed_costs, step_fixed_cost, step_capacity_units, pric
 
     margin = price - variable
     step_surplus = capacity * margin - step  # what one full step adds to profit
-    zero_volume = base == 0  # nothing to cover: 0 units, 0 steps
+    zero_volume = (base == 0) & (margin > 0)  # nothing to cover: 0 units, 0 steps (as break_even with F = 0)
     reachable = ~zero_volume & (margin > 0) & (step_surplus > 0)
     steps = np.maximum(1.0, _ceil(safe_divide(base, step_surplus, reachable)))
     fixed_at_step = base + steps * step

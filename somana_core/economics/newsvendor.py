@@ -29,8 +29,21 @@ class NewsvendorResult:
 
 
 def _loss(z: np.ndarray) -> np.ndarray:
-    """Standard normal loss function L(z) = E[(Z - z)+] = phi(z) - z (1 - Phi(z))."""
+    """Standard normal loss function L(z) = E[(Z - z)+] = phi(z) - z (1 - Phi(z)), for z >= 0."""
     return _INV_SQRT_2PI * np.exp(-0.5 * z * z) - z * ndtr(-z)
+
+
+def _expected_shortfall(quantity, mu, sigma) -> np.ndarray:
+    """E[(D - q)+] for D ~ N(mu, sigma), sigma >= 0, without overflow or cancellation.
+
+    Uses L(z) = -z + L(-z) so the loss function is only evaluated at |z| (clipped at 40, where it
+    is 0 to double precision); sigma = 0 gives max(mu - q, 0) exactly.
+    """
+    gap = quantity - mu
+    with np.errstate(over="ignore"):
+        z = np.minimum(np.abs(safe_divide(gap, sigma, sigma > 0)), 40.0)
+    tail = sigma * _loss(z)
+    return np.where(gap < 0, -gap + tail, tail)
 
 
 def expected_sales_normal(quantity, mu, sigma):
@@ -40,13 +53,9 @@ def expected_sales_normal(quantity, mu, sigma):
     mu >= 3 sigma this differs from the untruncated textbook formulas by under 0.0004 sigma.
     sigma = 0 is exact deterministic demand.
     """
-    uncertain = sigma > 0
-    z_q = safe_divide(quantity - mu, sigma, uncertain)
-    z_0 = safe_divide(-mu, sigma, uncertain)
-    loss_q = _loss(z_q)
-    mean_demand = np.where(uncertain, sigma * _loss(z_0), mu)
-    lost = np.where(uncertain, sigma * loss_q, np.maximum(mu - quantity, 0.0))
-    sales = np.where(uncertain, np.maximum(mean_demand - sigma * loss_q, 0.0), np.minimum(quantity, mu))
+    lost = _expected_shortfall(quantity, mu, sigma)
+    mean_demand = _expected_shortfall(0.0, mu, sigma)
+    sales = np.maximum(mean_demand - lost, 0.0)
     return lost, sales, mean_demand
 
 
@@ -100,7 +109,8 @@ def newsvendor(unit_price, unit_cost, salvage_value, demand_mean, demand_std, or
         quantity = x["order_quantity"]
         at_least("order_quantity", quantity, 0, "units")
         z_defined = uncertain
-        z_report = safe_divide(quantity - mu, sigma, uncertain)
+        with np.errstate(over="ignore"):  # a sigma near 1e-308 may give an infinite z, never NaN
+            z_report = safe_divide(quantity - mu, sigma, uncertain)
 
     lost, sales, mean_demand = expected_sales_normal(quantity, mu, sigma)
     leftover = quantity - sales

@@ -87,9 +87,11 @@ def push_vs_pull_monte_carlo(unit_price, unit_cost, salvage_value, mto_unit_cost
     ``order_quantity`` is given. Same seed, same answer.
     """
     x = Inputs(unit_price=unit_price, unit_cost=unit_cost, salvage_value=salvage_value, mto_unit_cost=mto_unit_cost)
-    if not x.scalar:
-        raise InputError("unit_price", "the Monte Carlo model takes scalar prices and costs; use push_vs_pull "
-                                       "for arrays of parameters")
+    for name, value in (("unit_price", unit_price), ("unit_cost", unit_cost), ("salvage_value", salvage_value),
+                        ("mto_unit_cost", mto_unit_cost)):
+        if np.ndim(value) != 0:
+            raise InputError(name, f"{name} must be one number (USD): the Monte Carlo model takes scalar prices "
+                                   "and costs; use push_vs_pull for arrays of parameters")
     price, cost, salvage, mto_cost = (float(v) for v in x.values("unit_price", "unit_cost", "salvage_value",
                                                                   "mto_unit_cost"))
     validate_newsvendor_costs(*x.values("unit_price", "unit_cost", "salvage_value"))
