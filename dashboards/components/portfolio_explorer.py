@@ -65,7 +65,7 @@ class PortfolioExplorer(pn.viewable.Viewer):
         super().__init__(scenario=scenario or Scenario(), **params)
         s = self.scenario
         self.volume_sliders = {
-            f: pn.widgets.IntSlider(name=f"{f} units/month", start=0,
+            f: pn.widgets.IntSlider(label=f"{f} units/month", start=0,
                                     end=int(max(1, s.monthly_units.get(f, 0)) * s.settings["volume_range_factor"]),
                                     value=int(round(s.monthly_units.get(f, 0))), sizing_mode="stretch_width")
             for f in s.families}
@@ -73,16 +73,16 @@ class PortfolioExplorer(pn.viewable.Viewer):
         for f in s.families:
             low, high = s.price_band(f)
             self.price_sliders[f] = pn.widgets.FloatSlider(
-                name=f"{f} price, USD", start=low, end=high, step=max((high - low) / 100, 0.01),
+                label=f"{f} price, USD", start=low, end=high, step=max((high - low) / 100, 0.01),
                 value=float(s.prices[f]), format="0,0.00", sizing_mode="stretch_width")
         self.automation = pn.widgets.FloatSlider.from_param(
-            s.param.automation_cut, name="Fixed costs cut by automation", format="0%", sizing_mode="stretch_width")
+            s.param.automation_cut, label="Fixed costs cut by automation", format="0%", sizing_mode="stretch_width")
         self.changeover = pn.widgets.FloatSlider.from_param(
-            s.param.changeover_minutes, name="Changeover, minutes", sizing_mode="stretch_width")
+            s.param.changeover_minutes, label="Changeover, minutes", sizing_mode="stretch_width")
         self.learning = pn.widgets.FloatSlider.from_param(
-            s.param.learning_rate, name="Learning rate (cost after each doubling)", format="0%",
+            s.param.learning_rate, label="Learning rate (cost after each doubling)", format="0%",
             sizing_mode="stretch_width")
-        self.focus = pn.widgets.Select(name="Family in the per-family plots", options=s.families,
+        self.focus = pn.widgets.Select(label="Family in the per-family plots", options=s.families,
                                        value=s.focus_family, sizing_mode="stretch_width")
         for f, w in self.volume_sliders.items():
             w.param.watch(lambda e, f=f: self._set_dict("monthly_units", f, float(e.new)), "value")
@@ -92,20 +92,19 @@ class PortfolioExplorer(pn.viewable.Viewer):
 
         self.products_table = pn.widgets.Tabulator(
             s.products[["family", "display_name", *EDITABLE_PRODUCT_COLUMNS]], show_index=False,
-            editors={c: None for c in ("family", "display_name")}, sizing_mode="stretch_width", height=160,
-            name="Product families (price and margin bands; edit a cell)")
+            editors={c: None for c in ("family", "display_name")}, sizing_mode="stretch_width", height=160)
         self.assumptions_table = pn.widgets.Tabulator(
             s.assumptions[["name", "family", "value", "unit", "source"]], show_index=False,
             editors={c: None for c in ("name", "family", "unit", "source")}, sizing_mode="stretch_width",
-            height=330, name="Factory assumptions (fixed costs, volumes; edit a value)")
+            height=330)
         self.products_table.on_edit(self._product_edited)
         self.assumptions_table.on_edit(self._assumption_edited)
 
         self.message = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
-        self.scenario_file = pn.widgets.FileInput(accept=".json", name="Load scenario", sizing_mode="stretch_width")
+        self.scenario_file = pn.widgets.FileInput(accept=".json", label="Load scenario", sizing_mode="stretch_width")
         self.scenario_file.param.watch(self._load_scenario, "value")
         self.save_button = pn.widgets.FileDownload(callback=self._scenario_json, filename="somana-scenario.json",
-                                                   label="Save scenario (JSON)", button_type="primary",
+                                                   label="Save scenario (JSON)", color="primary",
                                                    sizing_mode="stretch_width")
         self.csv_button = pn.widgets.FileDownload(callback=self._table_csv, filename="somana-portfolio.csv",
                                                   label="Download table (CSV)", sizing_mode="stretch_width")
