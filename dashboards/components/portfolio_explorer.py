@@ -76,7 +76,8 @@ class PortfolioExplorer(pn.viewable.Viewer):
                 label=f"{f} price, USD", start=low, end=high, step=max((high - low) / 100, 0.01),
                 value=float(s.prices[f]), format="0,0.00", sizing_mode="stretch_width")
         self.automation = pn.widgets.FloatSlider.from_param(
-            s.param.automation_cut, label="Fixed costs cut by automation", format="0%", sizing_mode="stretch_width")
+            s.param.automation_cut, label="Fixed costs cut by automation", format="0%", sizing_mode="stretch_width",
+            css_classes=["automation-slider"])
         self.changeover = pn.widgets.FloatSlider.from_param(
             s.param.changeover_minutes, label="Changeover, minutes", sizing_mode="stretch_width")
         self.learning = pn.widgets.FloatSlider.from_param(

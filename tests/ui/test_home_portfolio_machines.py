@@ -71,3 +71,27 @@ def test_cookieless_websocket_session_gets_no_machine_control(served):
     signed = dict(plain, BOKEH_SECRET_KEY=secrets_["session_secret"], BOKEH_SIGN_SESSIONS="yes")
     assert _pull(served.url + "/", signed).startswith("SESSION")
     assert _pull(served.url + "/machines", signed).startswith("REFUSED")
+
+
+def test_portfolio_break_even_follows_the_automation_slider(served, watched_page, artifacts_dir):
+    page = watched_page.page
+    page.goto(served.url + "/portfolio")
+    figure = page.locator("#breakeven-units")
+    figure.wait_for(timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_load_state("networkidle")
+    before = figure.inner_text()
+    assert re.fullmatch(r"[\d,]+ units/month", before), before
+    page.screenshot(path=str(artifacts_dir / "ui_portfolio.png"), full_page=True)
+    handle = page.locator(".automation-slider .noUi-handle")
+    handle.focus()
+    for _ in range(4):  # each key press moves one step (5 % of fixed costs)
+        handle.press("ArrowRight")
+    page.wait_for_function(
+        "before => { const f = (r) => { for (const e of r.querySelectorAll('*')) {"
+        " if (e.id === 'breakeven-units') return e; if (e.shadowRoot) { const x = f(e.shadowRoot); if (x) return x; } }"
+        " return null; }; const el = f(document); return el && el.textContent !== before; }",
+        arg=before, timeout=RENDER_TIMEOUT_MS)
+    after = figure.inner_text()
+    assert int(after.split()[0].replace(",", "")) < int(before.split()[0].replace(",", ""))
+    page.screenshot(path=str(artifacts_dir / "ui_portfolio_automation.png"), full_page=False)
+    watched_page.assert_clean()
