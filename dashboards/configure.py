@@ -29,13 +29,13 @@ DEBOUNCE_S = 0.05
 PREVIEW_DEFLECTION_MM = 0.1
 
 CSS = """
-.somana-error { color: #b3261e; font-size: 12px; margin: 0 10px 6px 10px; }
+:host(.somana-error) { color: #b3261e; font-size: 12px; margin: 0 10px 6px 10px; }
 .somana-quote table { border-collapse: collapse; width: 100%; font-size: 13px; }
 .somana-quote td, .somana-quote th { padding: 3px 6px; border-bottom: 1px solid #e2e6e8; text-align: left; }
 .somana-quote td.num, .somana-quote th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .somana-quote .total td { font-weight: 700; border-top: 2px solid #1f2a30; }
 .somana-quote .flags { color: #8a5a00; }
-.somana-quote.stale { opacity: .55; }
+:host(.stale) { opacity: .55; }
 """
 
 
@@ -63,7 +63,8 @@ def _label(name: str, p: param.Parameter) -> str:
 def widget_for(name: str, p: param.Parameter, value) -> pn.widgets.Widget:
     """One input for one spec parameter. Number inputs carry the spec's step but no hard limits, so a
     value outside the bounds reaches the spec and its message is shown next to the control."""
-    common = dict(label=_label(name, p), description=p.doc or None, sizing_mode="stretch_width")
+    common = dict(label=_label(name, p), description=p.doc or None, sizing_mode="stretch_width",
+                  css_classes=[f"param-{name}"])  # a stable handle for browser tests
     if isinstance(p, param.Boolean):
         common.pop("description")  # a checkbox has no tooltip in Panel 1.9: its label says it
         return pn.widgets.Checkbox(value=bool(value), **common)
@@ -98,7 +99,7 @@ class SpecControls(pn.viewable.Viewer):
             for name in names:
                 p = default_spec.param[name]
                 widget = widget_for(name, p, getattr(default_spec, name))
-                error = pn.pane.HTML("", css_classes=["somana-error"], visible=False, margin=0,
+                error = pn.pane.HTML("", css_classes=["somana-error", f"error-{name}"], visible=False, margin=0,
                                      stylesheets=[CSS], sizing_mode="stretch_width")
                 widget.param.watch(self._changed, "value")
                 self.widgets[name], self.errors[name] = widget, error
@@ -284,11 +285,15 @@ class Configurator(pn.viewable.Viewer):
     def __panel__(self):
         family = pn.widgets.Select.from_param(self.param.family, name="Product family", options=self.family_titles,
                                               sizing_mode="stretch_width")
-        qty = pn.widgets.IntInput.from_param(self.param.qty, name="Quantity", sizing_mode="stretch_width")
-        material = pn.widgets.Select.from_param(self.param.material, name="Material", sizing_mode="stretch_width")
+        qty = pn.widgets.IntInput.from_param(self.param.qty, name="Quantity", sizing_mode="stretch_width",
+                                             css_classes=["order-qty"])
+        material = pn.widgets.Select.from_param(self.param.material, name="Material", sizing_mode="stretch_width",
+                                                css_classes=["order-material"])
         customer = pn.widgets.TextInput.from_param(self.param.customer, name="Customer",
-                                                   placeholder="name or company", sizing_mode="stretch_width")
-        place = pn.widgets.Button(name="Place order", button_type="primary", sizing_mode="stretch_width")
+                                                   placeholder="name or company", sizing_mode="stretch_width",
+                                                   css_classes=["order-customer"])
+        place = pn.widgets.Button(name="Place order", button_type="primary", sizing_mode="stretch_width",
+                                  css_classes=["order-place"])
         place.on_click(self.place_order)
         stl = pn.widgets.FileDownload(callback=lambda: self.export_bytes("stl"), filename="part.stl",
                                       label="Download STL", sizing_mode="stretch_width")
@@ -300,7 +305,7 @@ class Configurator(pn.viewable.Viewer):
             stl.filename, step.filename = f"{self.family}.stl", f"{self.family}.step"
         _names()
 
-        quote = pn.pane.HTML(self.param.quote_html, sizing_mode="stretch_width", stylesheets=[CSS])
+        quote = pn.pane.HTML(self.param.quote_html, sizing_mode="stretch_width", stylesheets=[CSS])  # .somana-quote
 
         def _quote_css(valid):
             return ["somana-quote"] if valid else ["somana-quote", "stale"]

@@ -1,0 +1,90 @@
+"""/configure in Debian's Chromium against `somana serve`: renders offline and clean, a dimension
+change updates the quote and the 3D view, a bad value shows its message, an order reaches the store."""
+
+import re
+
+import pytest
+
+from somana_core import geometry
+from somana_core.orders import OrderStore
+
+pytestmark = pytest.mark.browser
+FAMILY = "sensor_enclosure"
+VIEW = ".somana-viewer[data-revision]"
+
+
+def revision(page) -> int:
+    return int(page.locator(VIEW).get_attribute("data-revision"))
+
+
+def unit_price(page) -> str:
+    return page.locator("[data-unit-price]").inner_text()
+
+
+def open_configure(watched, served):
+    page = watched.page
+    page.goto(served.url + "/configure")
+    page.locator(VIEW).wait_for(timeout=60_000)
+    page.locator("[data-unit-price]").wait_for(timeout=30_000)
+    return page
+
+
+def set_value(page, name, value):
+    field = page.locator(f".param-{name} input").first
+    field.fill(str(value))
+    field.press("Enter")
+
+
+def canvas_has_a_part(page) -> bool:
+    """The WebGL canvas holds more than the background: some pixels are the part's blue."""
+    return page.locator(".somana-viewer canvas").evaluate("""c => {
+        const copy = document.createElement('canvas'); copy.width = c.width; copy.height = c.height;
+        const ctx = copy.getContext('2d'); ctx.drawImage(c, 0, 0);
+        const d = ctx.getImageData(0, 0, c.width, c.height).data; let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && d[i + 2] > d[i] + 40) n++;
+        return n > 1000 }""")
+
+
+def test_configure_renders_offline_and_a_dimension_updates_quote_and_view(served, watched_page, artifacts_dir):
+    page = open_configure(watched_page, served)
+    assert canvas_has_a_part(page)
+    page.screenshot(path=str(artifacts_dir / "configure.png"), full_page=True)
+    before_rev, before_price = revision(page), unit_price(page)
+    width = geometry.get_family(FAMILY).param["pcb_width"]
+    set_value(page, "pcb_width", width.default + 20 * width.step)
+    page.locator("[data-unit-price]").filter(has_not_text=before_price).wait_for(timeout=30_000)
+    page.locator(f".somana-viewer:not([data-revision='{before_rev}'])").wait_for(timeout=30_000)
+    assert revision(page) > before_rev and canvas_has_a_part(page)
+    page.screenshot(path=str(artifacts_dir / "configure_changed.png"), full_page=True)
+    watched_page.assert_clean()
+
+
+def test_a_bad_value_shows_its_message_and_keeps_the_view(served, watched_page, artifacts_dir):
+    page = open_configure(watched_page, served)
+    before_rev = revision(page)
+    low = geometry.get_family(FAMILY).param["wall"].bounds[0]
+    set_value(page, "wall", low / 2)
+    with pytest.raises(geometry.InputError) as expected:
+        geometry.make_spec(FAMILY, {"wall": low / 2})
+    message = page.locator(".error-wall")
+    message.get_by_text(expected.value.message).wait_for(timeout=30_000)
+    page.screenshot(path=str(artifacts_dir / "configure_bad_value.png"), full_page=True)
+    assert revision(page) == before_rev and canvas_has_a_part(page)
+    watched_page.assert_clean()
+
+
+def test_placing_an_order_puts_it_in_the_store(served, watched_page, monkeypatch):
+    page = open_configure(watched_page, served)
+    customer = page.locator(".order-customer input")
+    customer.fill("Grace Hopper")
+    customer.press("Enter")
+    page.locator(".order-place button").click()
+    shown = page.locator(".somana-order-number").get_by_text(re.compile(r"SO-\d+"))
+    shown.wait_for(timeout=60_000)
+    number = re.search(r"SO-\d+", shown.inner_text()).group(0)
+    monkeypatch.setenv("SOMANA_HOME", str(served.home))
+    with OrderStore() as store:
+        order = store.get(number)
+    assert order.customer == "Grace Hopper" and order.family == FAMILY and order.state == "confirmed"
+    assert sorted(f.kind for f in order.files) == ["step", "stl"]
+    watched_page.assert_clean()
