@@ -25,7 +25,7 @@ from somana_core import preview
 from somana_core.errors import InputError
 
 # A change waits this long for the next one (typing, spinner clicks) before a rebuild starts.
-DEBOUNCE_S = 0.05
+DEBOUNCE_S = 0.02
 PREVIEW_DEFLECTION_MM = 0.1
 
 CSS = """
