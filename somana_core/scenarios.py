@@ -10,7 +10,9 @@ Cost model (stated once): a family's variable cost per unit (COGS) is fixed at t
 researched band, cogs = mid price x (1 - mid gross margin), so moving the price within the band
 moves the margin. Monthly fixed costs are the factory's running costs (rent, wages, utilities,
 software and insurance, printer depreciation); automation removes a fraction of them. A changeover
-costs its minutes of one person's loaded wage.
+costs its minutes of one person's loaded wage. Making to order costs the unit cost plus the
+`mto_cost_premium` of factory_assumptions.csv, which is one changeover per order: it scales with the
+scenario's changeover time over today's.
 """
 
 from __future__ import annotations
@@ -124,7 +126,8 @@ class Scenario(param.Parameterized):
             processes=tables.processes.reset_index(drop=True),
             monthly_units=planned_units(tables.assumptions),
             prices={r["family"]: (r["price_low_usd"] + r["price_high_usd"]) / 2 for _, r in products.iterrows()},
-            changeover_minutes=today, learning_rate=s["learning_rate"], focus_family=str(products["family"].iloc[0]),
+            changeover_minutes=today, learning_rate=factory_figures(tables.assumptions)["learning_rate"],
+            focus_family=str(products["family"].iloc[0]),
         )
         defaults.update(params)
         super().__init__(**defaults)
@@ -275,17 +278,19 @@ class Scenario(param.Parameterized):
     def push_vs_mto(self) -> dict[str, Any]:
         """Monthly profit of the focus family made ahead (push, newsvendor quantity) vs made to order.
 
-        A made-to-order unit costs its COGS plus one changeover; a made-ahead unit costs COGS (one
-        changeover is spread over the batch) and unsold units are salvaged.
+        A made-ahead unit costs its COGS (one changeover is spread over the batch) and unsold units
+        are salvaged; a made-to-order unit costs COGS x (1 + premium x changeover / today's changeover).
         """
         family = self.focus_family
         units, prices, cogs = self._checked()
         i = self.families.index(family)
         price, cost, mean = float(prices[i]), float(cogs[i]), float(units[i])
-        setup = changeover_cost(self.assumptions, self.changeover_minutes, self.settings)
-        salvage = self.settings["salvage_fraction_of_cost"] * cost
-        mto_cost = cost + setup
-        draws = demand_draws(mean, self.settings["demand_cv"], int(self.settings["monte_carlo_draws"]))
+        f = factory_figures(self.assumptions)
+        today = self.today_changeover_minutes
+        scale = self.changeover_minutes / today if today > 0 else 1.0
+        salvage = f["salvage_fraction_of_cost"] * cost
+        mto_cost = cost * (1.0 + f["mto_cost_premium"] * scale)
+        draws = demand_draws(mean, f["demand_coefficient_of_variation"], int(self.settings["monte_carlo_draws"]))
         result = push_vs_pull_monte_carlo(price, cost, salvage, mto_cost, draws)
         q = result.push_optimal_order_quantity
         push = (price - salvage) * np.minimum(draws, q) - (cost - salvage) * q

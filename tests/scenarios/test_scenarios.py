@@ -165,3 +165,13 @@ def test_edited_data_tables_change_the_figures(tmp_path, monkeypatch):
     monkeypatch.setenv("SOMANA_DATA_DIR", str(copy))
     assert Scenario().summary()["fixed_costs_per_month_usd"] == pytest.approx(before + 2500)
     assert not math.isnan(Scenario().summary()["breakeven_units_per_month"])
+
+
+def test_learning_rate_and_mto_premium_come_from_the_factory_assumptions(base):
+    from somana_core.economics import assumption
+
+    assert base.learning_rate == assumption("learning_rate")
+    data = base.push_vs_mto()
+    cost = unit_costs(base.products)[base.focus_family]
+    assert data["mto_unit_cost_usd"] == pytest.approx(cost * (1 + assumption("mto_cost_premium")))
+    assert data["salvage_value_usd"] == pytest.approx(cost * assumption("salvage_fraction_of_cost"))
