@@ -14,15 +14,18 @@ from __future__ import annotations
 import importlib
 
 from somana_core.errors import InputError
+from somana_core.geometry.kit_enclosure import KitEnclosure
 from somana_core.geometry.sensor_enclosure import SensorEnclosure
 from somana_core.geometry.spec import FamilySpec, describe, machine_row, material_row, materials, new_spec
 
 FAMILIES: dict[str, type[FamilySpec]] = {
     SensorEnclosure.family: SensorEnclosure,
+    KitEnclosure.family: KitEnclosure,
 }
 
 _MODULES = {
     "sensor_enclosure": "somana_core.geometry.sensor_enclosure",
+    "kit_enclosure": "somana_core.geometry.kit_enclosure",
 }
 
 
@@ -66,4 +69,4 @@ def build(spec: FamilySpec):
 
 
 __all__ = ["FAMILIES", "InputError", "build", "check_build_volume", "describe_family", "family_module",
-           "get_family", "machine_row", "make_spec", "materials"]
+           "get_family", "machine_row", "make_spec", "material_row", "materials"]

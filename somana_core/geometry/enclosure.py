@@ -11,6 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from somana_core.errors import InputError
+from somana_core.geometry.fonts import FONT_NAME, describe_characters, text_width_mm, unsupported_characters
+
 # Design rules, in mm, derived once here (not customer choices):
 SNAP_GROOVE_DEPTH_MM = 0.6   # groove cut into the base's inner wall for a snap lid
 SNAP_ENGAGE_MM = 0.4         # how far the lid's ridge reaches into that groove
@@ -20,6 +23,8 @@ TAB_HOLE_MM = 4.5            # wall-mount tab hole: an M4 / #8 wood screw passes
 TAB_LENGTH_MM = 12.0         # how far a wall-mount tab reaches past the end wall
 VENT_MARGIN_MM = 1.0         # solid wall kept above and below vent slots
 TEXT_MARGIN_RATIO = 0.25     # free border around lid text, as a fraction of the font size
+POST_INSET_RATIO = 0.35      # screw post centre from both walls, x post diameter (overlaps the walls)
+RIB_WIDTH_RATIO = 0.8       # rib joining a standoff to a near wall, x standoff diameter
 TEXT_HEIGHT_EM = 1.17        # DejaVu Sans ascender + descender, em (tall letters and descenders fit)
 
 
@@ -60,12 +65,23 @@ def box_dims(cavity_x: float, cavity_y: float, inner_height: float, wall: float,
     """The base around a cavity. inner_height: floor top to the lip's underside (free for the board)."""
     if lid_fit == "screw":
         cavity_x += 2 * post_diameter  # corner posts get their own space at both ends
-    r_out = min(corner_radius, (cavity_x + 2 * wall) / 2 - 0.01, (cavity_y + 2 * wall) / 2 - 0.01)
-    # The inner corner never rounds into the board's clearance (nor into a corner post).
-    r_in = max(0.0, min(r_out - wall, clearance, post_diameter / 2))
+    r_out = max(0.0, min(corner_radius, (cavity_x + 2 * wall) / 2 - 0.01, (cavity_y + 2 * wall) / 2 - 0.01))
+    # Uniform wall: the inner corner is the outer one offset by the wall. A round inner corner
+    # wider than the clearance would cut into the board's corner clearance, so the cavity grows
+    # just enough that the board's corner keeps its clearance from the arc.
+    r_in = max(r_out - wall, 0.0)
+    grow = max(0.0, (r_in - clearance) * (1 - 1 / math.sqrt(2)))
+    cavity_x += 2 * grow
+    cavity_y += 2 * grow
     posts = []
     if lid_fit == "screw":
-        px, py = cavity_x / 2 - post_diameter / 2, cavity_y / 2 - post_diameter / 2
+        # posts sink into the walls (never just touch them: tangent contact makes open STL edges)
+        inset = POST_INSET_RATIO * post_diameter
+        if r_in <= inset:
+            px, py = cavity_x / 2 - inset, cavity_y / 2 - inset
+        else:  # on the corner's diagonal, inset from its arc
+            off = (r_in - inset) / math.sqrt(2)
+            px, py = cavity_x / 2 - r_in + off, cavity_y / 2 - r_in + off
         posts = [(cavity_x_offset + sx * px, sy * py) for sx in (-1, 1) for sy in (-1, 1)]
     return BoxDims(cavity_x=cavity_x, cavity_y=cavity_y, floor=wall, wall=wall,
                    base_h=wall + inner_height + lip_height, r_out=max(r_out, 0.0), r_in=r_in,
@@ -93,6 +109,65 @@ def base_envelope(d: BoxDims, mount_tabs: bool, extra_x: float = 0.0) -> tuple[f
     return (x, d.outer_y, d.base_h)
 
 
+# ----------------------------------------------------------------------------- rules
+def check_standoffs(spec, d: BoxDims, holes, standoff_diameter: float, screw_hole: float) -> None:
+    """Standoffs must stand inside the cavity, clear of the walls, of each other and of the lid's
+    screw posts, with a printable ring around the screw hole."""
+    min_wall = spec.min_wall_mm()
+    ring = (standoff_diameter - screw_hole) / 2
+    if ring < min_wall:
+        raise InputError("standoff_diameter", f"standoff_diameter={standoff_diameter:g} mm leaves {ring:.2f} mm "
+                                              f"around the {screw_hole:g} mm screw hole; it needs {min_wall:g} mm "
+                                              f"(two nozzle widths): use at least "
+                                              f"{screw_hole + 2 * min_wall:g} mm")
+    for x, y in holes:
+        gap = -rounded_rect_distance(x - d.cavity_x_offset, y, d.cavity_x / 2, d.cavity_y / 2, d.r_in)
+        if gap < standoff_diameter / 2 - 0.01:  # touching or close is fine: a rib joins it to the wall
+            raise InputError("standoff_diameter", f"standoff_diameter={standoff_diameter:g} mm collides with "
+                                                  f"the wall: the board hole at ({x:.1f}, {y:.1f}) mm is only "
+                                                  f"{gap:.1f} mm from it; use at most {2 * gap:.1f} mm standoffs or "
+                                                  f"more clearance")
+    for i, (x1, y1) in enumerate(holes):
+        for x2, y2 in holes[i + 1:]:
+            if math.hypot(x1 - x2, y1 - y2) < standoff_diameter:
+                raise InputError("standoff_diameter", f"standoff_diameter={standoff_diameter:g} mm: two "
+                                                      f"standoffs overlap (holes {math.hypot(x1 - x2, y1 - y2):.1f} mm "
+                                                      f"apart)")
+    for x, y in d.post_points:
+        for hx, hy in holes:
+            if math.hypot(x - hx, y - hy) < standoff_diameter:
+                raise InputError("standoff_diameter", "a PCB standoff collides with a lid screw post: "
+                                                      "use lid_fit=snap or smaller standoffs")
+
+
+def check_lid_text(spec, d: BoxDims) -> None:
+    """The text must be writable in the shipped font, fit on the lid, and leave the lid solid."""
+    value = spec.text
+    if not value.strip():
+        return
+    bad = unsupported_characters(value)
+    if bad:
+        raise InputError("text", f"text: {describe_characters(bad)} cannot be engraved with the {FONT_NAME} "
+                                 f"font; use letters from Latin, Greek or Cyrillic scripts")
+    room_x, room_y = lid_text_room(d, spec.lid_fit, spec.standoff_diameter)
+    margin = 2 * TEXT_MARGIN_RATIO * spec.text_size
+    width = text_width_mm(value, spec.text_size)
+    if width + margin > room_x:
+        best = spec.text_size * (room_x / (width + margin))
+        raise InputError("text", f"text {value!r} is {width:.0f} mm long at text_size={spec.text_size:g} mm; "
+                                 f"the lid holds {room_x - margin:.0f} mm: shorten it or use text_size at most "
+                                 f"{max(best - 0.05, 0):.1f} mm")
+    if spec.text_size * TEXT_HEIGHT_EM + margin > room_y:
+        raise InputError("text_size", f"text_size={spec.text_size:g} mm is taller than the lid allows "
+                                      f"({(room_y / (TEXT_HEIGHT_EM + 2 * TEXT_MARGIN_RATIO)):.1f} mm)")
+    if spec.text_style == "engraved":
+        keep = spec.min_wall_mm()
+        if spec.text_depth > spec.lid_thickness - keep:
+            raise InputError("text_depth", f"text_depth={spec.text_depth:g} mm engraves through too much of the "
+                                           f"{spec.lid_thickness:g} mm lid: keep at least {keep:g} mm; use at most "
+                                           f"{spec.lid_thickness - keep:g} mm")
+
+
 # ----------------------------------------------------------------------------- CAD (lazy import)
 def build_base(d: BoxDims, *, standoff_points, standoff_diameter, standoff_height, screw_hole,
                lid_fit, mount_tabs, extra_add=(), extra_cut=(), nozzle_mm=0.4, pad_points=(), pad_size=0.0):
@@ -111,6 +186,7 @@ def build_base(d: BoxDims, *, standoff_points, standoff_diameter, standoff_heigh
                                  min(standoff_height, top - nozzle_mm))
     adds += bodies
     cuts += holes
+    adds += standoff_ribs(d, standoff_points, standoff_diameter, d.floor / 2, top, 2 * nozzle_mm)
     for x, y in pad_points:  # boards without holes rest on corner pads
         adds.append(tk.box(x - pad_size / 2, y - pad_size / 2, d.floor / 2, x + pad_size / 2, y + pad_size / 2, top))
     if lid_fit == "screw":
@@ -140,28 +216,63 @@ def build_base(d: BoxDims, *, standoff_points, standoff_diameter, standoff_heigh
     return tk.one_solid(tk.combine(shell, adds, cuts), "base")
 
 
+def standoff_ribs(d: BoxDims, points, diameter: float, z0: float, z1: float, min_gap: float) -> list:
+    """A standoff closer to a wall than a printable gap is joined to it by a rib: a free gap thinner
+    than two nozzle widths prints as a sliver, and a standoff just touching the wall makes a
+    tangent contact whose STL has open edges."""
+    from somana_core.geometry import toolkit as tk
+
+    ribs = []
+    width = RIB_WIDTH_RATIO * diameter
+    x_lo, x_hi = d.cavity_x_offset - d.cavity_x / 2, d.cavity_x_offset + d.cavity_x / 2
+    y_lo, y_hi = -d.cavity_y / 2, d.cavity_y / 2
+    into_wall = d.wall / 2
+    for x, y in points:
+        if x - x_lo - diameter / 2 < min_gap:
+            ribs.append(tk.box(x_lo - into_wall, y - width / 2, z0, x, y + width / 2, z1))
+        if x_hi - x - diameter / 2 < min_gap:
+            ribs.append(tk.box(x, y - width / 2, z0, x_hi + into_wall, y + width / 2, z1))
+        if y - y_lo - diameter / 2 < min_gap:
+            ribs.append(tk.box(x - width / 2, y_lo - into_wall, z0, x + width / 2, y, z1))
+        if y_hi - y - diameter / 2 < min_gap:
+            ribs.append(tk.box(x - width / 2, y, z0, x + width / 2, y_hi + into_wall, z1))
+    return ribs
+
+
 def build_lid(d: BoxDims, *, lid_fit, lid_thickness, lid_clearance, lid_hole, standoff_diameter,
               text, text_style, text_size, text_depth, nozzle_mm):
-    """Lid in its assembled frame: plate z in [0, lid_thickness], lip below z=0 inside the cavity."""
+    """Lid in its assembled frame: plate z in [0, lid_thickness], lip below z=0 inside the cavity.
+
+    Built as pieces that only touch (plate with its lettering, lip with its ridges) and glued:
+    no 3D boolean ever meets the glyphs, which keeps a text change fast.
+    """
+    from somana_core.geometry import toolkit as tk
+
+    xo = d.cavity_x_offset
+    holes = [(x, y, lid_hole) for x, y in d.post_points] if lid_fit == "screw" else []
+    outline = tk.rounded_rect_face(d.outer_x, d.outer_y, d.r_out, x0=xo, holes=holes)
+    pieces = tk.lettered_plate(outline, lid_thickness, text, text_size, text_depth, text_style, centre=(xo, 0.0))
+    pieces.append(_lip(d, lid_fit, lid_clearance, standoff_diameter, nozzle_mm))
+    return tk.glue(pieces, "lid")
+
+
+def _lip(d: BoxDims, lid_fit, lid_clearance, standoff_diameter, nozzle_mm):
+    """The locating lip under the lid plate (touching it at z=0), with snap ridges or post notches."""
     from somana_core.geometry import toolkit as tk
 
     ov = tk.OVERSHOOT_MM
     xo = d.cavity_x_offset
-    plate = tk.rounded_rect_prism(d.outer_x, d.outer_y, lid_thickness, d.r_out, x0=xo)
     lip_w = lip_wall_mm(nozzle_mm)
     lx, ly = d.cavity_x - 2 * lid_clearance, d.cavity_y - 2 * lid_clearance
     lr = max(d.r_in - lid_clearance, 0.0)
-    lip_outer = tk.rounded_rect_prism(lx, ly, d.lip_h + ov, lr, z0=-d.lip_h, x0=xo)
-    lip_inner = tk.rounded_rect_prism(lx - 2 * lip_w, ly - 2 * lip_w, d.lip_h + 3 * ov,
+    lip_outer = tk.rounded_rect_prism(lx, ly, d.lip_h, lr, z0=-d.lip_h, x0=xo)
+    lip_inner = tk.rounded_rect_prism(lx - 2 * lip_w, ly - 2 * lip_w, d.lip_h + 2 * ov,
                                       max(lr - lip_w, 0.0), z0=-d.lip_h - ov, x0=xo)
-    lip_cuts = [lip_inner]
+    cuts = [lip_inner]
+    adds = []
     if lid_fit == "screw":  # the lip steps around each corner post
-        lip_cuts += [tk.cylinder_z(x, y, -d.lip_h - ov, 2 * ov, standoff_diameter + 2 * lid_clearance)
-                     for x, y in d.post_points]
-    lip = lip_outer.cut(*lip_cuts)
-    adds, cuts = [lip], []
-    if lid_fit == "screw":  # a screw clearance hole through the plate over each post
-        cuts += [tk.cylinder_z(x, y, -ov, lid_thickness + ov, lid_hole) for x, y in d.post_points]
+        cuts += [tk.cylinder_z(x, y, -d.lip_h - ov, ov, standoff_diameter + 2 * lid_clearance)
+                 for x, y in d.post_points]
     else:
         zc = -d.lip_h / 2
         reach = lid_clearance + SNAP_ENGAGE_MM
@@ -171,13 +282,4 @@ def build_lid(d: BoxDims, *, lid_fit, lid_thickness, lid_clearance, lid_hole, st
             y_out = sy * (ly / 2 + reach)
             adds.append(tk.box(x0, min(y_lip, y_out), zc - SNAP_RIDGE_HEIGHT_MM / 2,
                                x1, max(y_lip, y_out), zc + SNAP_RIDGE_HEIGHT_MM / 2))
-    shape = tk.combine(plate, adds, [])
-    if text.strip():
-        if text_style == "engraved":
-            letters = tk.text_solid(text, text_size, text_depth + ov).translate((xo, 0, lid_thickness - text_depth))
-            cuts.append(letters)
-        else:
-            letters = tk.text_solid(text, text_size, text_depth + ov).translate((xo, 0, lid_thickness - ov))
-            shape = tk.combine(shape, [letters], [])
-    shape = tk.combine(shape, [], cuts)
-    return tk.one_solid(shape, "lid")
+    return tk.combine(lip_outer.cut(*cuts), adds, [])

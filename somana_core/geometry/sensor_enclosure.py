@@ -9,7 +9,7 @@ import numpy as np
 
 from somana_core.errors import InputError
 from somana_core.geometry import enclosure as enc
-from somana_core.geometry.fonts import FONT_NAME, describe_characters, text_width_mm, unsupported_characters
+from somana_core.geometry.fonts import FONT_NAME
 from somana_core.geometry.spec import (FamilySpec, choice, count, flag, length, machine_ids, text)
 
 
@@ -94,8 +94,11 @@ class SensorEnclosure(FamilySpec):
             raise InputError("wall", f"wall={self.wall:g} mm is too thin for a snap lid: the snap groove "
                                      f"needs {need:g} mm ({enc.SNAP_GROOVE_DEPTH_MM:g} mm groove + two nozzle "
                                      f"widths); use a thicker wall or lid_fit=screw")
-        check_standoffs(self, self.pcb_board_holes(), self.hole_inset)
         d = self.dims()
+        enc.check_standoffs(self, d, self.pcb_board_holes(), self.standoff_diameter, self.screw_hole)
+        if 2 * self.hole_inset >= min(self.pcb_width, self.pcb_length):
+            raise InputError("hole_inset", f"hole_inset={self.hole_inset:g} mm puts the holes past the middle of "
+                                           f"a {self.pcb_length:g} x {self.pcb_width:g} mm PCB")
         zone_lo, zone_hi = vent_zone(self, d)
         if self.vent_count:
             span = (2 * self.vent_count - 1) * self.vent_width
@@ -118,7 +121,7 @@ class SensorEnclosure(FamilySpec):
                 raise InputError("cable_hole", f"cable_hole={self.cable_hole:g} mm does not fit the end wall above "
                                                f"the PCB ({room:.1f} mm free): use at most {room:.1f} mm or raise "
                                                f"component_height")
-        check_lid_text(self, d)
+        enc.check_lid_text(self, d)
 
 
 def dims_of(v) -> enc.BoxDims:
@@ -131,67 +134,6 @@ def dims_of(v) -> enc.BoxDims:
 def board_holes(v) -> list[tuple[float, float]]:
     hx, hy = v.pcb_length / 2 - v.hole_inset, v.pcb_width / 2 - v.hole_inset
     return [(sx * hx, sy * hy) for sx in (-1, 1) for sy in (-1, 1)]
-
-
-def check_standoffs(spec, holes, inset_hint) -> None:
-    """Standoffs must stand inside the cavity, clear of the walls and of each other, with a printable wall."""
-    min_wall = spec.min_wall_mm()
-    ring = (spec.standoff_diameter - spec.screw_hole) / 2
-    if ring < min_wall:
-        raise InputError("standoff_diameter", f"standoff_diameter={spec.standoff_diameter:g} mm leaves {ring:.2f} mm "
-                                              f"around the {spec.screw_hole:g} mm screw hole; it needs {min_wall:g} mm "
-                                              f"(two nozzle widths): use at least "
-                                              f"{spec.screw_hole + 2 * min_wall:g} mm")
-    d = spec.dims()
-    for x, y in holes:
-        gap = -enc.rounded_rect_distance(x - d.cavity_x_offset, y, d.cavity_x / 2, d.cavity_y / 2, d.r_in)
-        if gap < spec.standoff_diameter / 2 - 1e-9:
-            raise InputError("standoff_diameter", f"standoff_diameter={spec.standoff_diameter:g} mm collides with "
-                                                  f"the wall: the board hole at ({x:.1f}, {y:.1f}) mm is only "
-                                                  f"{gap:.1f} mm from it; use at most {2 * gap:.1f} mm standoffs or "
-                                                  f"more clearance")
-    for i, (x1, y1) in enumerate(holes):
-        for x2, y2 in holes[i + 1:]:
-            if np.hypot(x1 - x2, y1 - y2) < spec.standoff_diameter:
-                raise InputError("standoff_diameter", f"standoff_diameter={spec.standoff_diameter:g} mm: two "
-                                                      f"standoffs overlap (holes {np.hypot(x1 - x2, y1 - y2):.1f} mm "
-                                                      f"apart)")
-    if inset_hint is not None and (2 * inset_hint >= spec.pcb_width or 2 * inset_hint >= spec.pcb_length):
-        raise InputError("hole_inset", f"hole_inset={inset_hint:g} mm puts the holes past the middle of a "
-                                       f"{spec.pcb_length:g} x {spec.pcb_width:g} mm PCB")
-    for x, y in d.post_points:
-        for hx, hy in holes:
-            if np.hypot(x - hx, y - hy) < spec.standoff_diameter:
-                raise InputError("standoff_diameter", "a PCB standoff collides with a lid screw post: "
-                                                      "use lid_fit=snap or smaller standoffs")
-
-
-def check_lid_text(spec, d: enc.BoxDims) -> None:
-    """The text must be writable in the shipped font, fit on the lid, and leave the lid solid."""
-    value = spec.text
-    if not value.strip():
-        return
-    bad = unsupported_characters(value)
-    if bad:
-        raise InputError("text", f"text: {describe_characters(bad)} cannot be engraved with the {FONT_NAME} "
-                                 f"font; use letters from Latin, Greek or Cyrillic scripts")
-    room_x, room_y = enc.lid_text_room(d, spec.lid_fit, spec.standoff_diameter)
-    margin = 2 * enc.TEXT_MARGIN_RATIO * spec.text_size
-    width = text_width_mm(value, spec.text_size)
-    if width + margin > room_x:
-        best = spec.text_size * (room_x / (width + margin))
-        raise InputError("text", f"text {value!r} is {width:.0f} mm long at text_size={spec.text_size:g} mm; "
-                                 f"the lid holds {room_x - margin:.0f} mm: shorten it or use text_size at most "
-                                 f"{max(best - 0.05, 0):.1f} mm")
-    if spec.text_size * enc.TEXT_HEIGHT_EM + margin > room_y:
-        raise InputError("text_size", f"text_size={spec.text_size:g} mm is taller than the lid allows "
-                                      f"({(room_y / (enc.TEXT_HEIGHT_EM + 2 * enc.TEXT_MARGIN_RATIO)):.1f} mm)")
-    if spec.text_style == "engraved":
-        keep = spec.min_wall_mm()
-        if spec.text_depth > spec.lid_thickness - keep:
-            raise InputError("text_depth", f"text_depth={spec.text_depth:g} mm engraves through too much of the "
-                                           f"{spec.lid_thickness:g} mm lid: keep at least {keep:g} mm; use at most "
-                                           f"{spec.lid_thickness - keep:g} mm")
 
 
 def vent_zone(v, d) -> tuple[float, float]:
@@ -207,7 +149,7 @@ def vent_room(v, d) -> float:
 
 
 # ----------------------------------------------------------------------------- builders
-def build_part(part: str, v) -> "cq.Shape":  # noqa: F821 - cadquery imported lazily
+def build_part(part: str, v):
     """One part in its assembled frame, from only the inputs `part_inputs[part]` lists."""
     from somana_core.geometry import toolkit as tk
     from somana_core.geometry.spec import machine_row

@@ -101,6 +101,79 @@ def text_solid(text: str, size_mm: float, depth_mm: float) -> cq.Shape:
     return wp.val()
 
 
+@lru_cache(maxsize=64)
+def glyph_faces(text: str, size_mm: float) -> tuple:
+    """The flat glyph outlines (faces at z=0, with their counters as inner wires) of a text."""
+    solid = text_solid(text, size_mm, 1.0)
+    return tuple(f for f in solid.Faces()
+                 if abs(f.Center().z) < 1e-6 and abs(f.normalAt().z) > 0.999)
+
+
+def rounded_rect_face(length: float, width: float, radius: float, x0: float = 0.0, y0: float = 0.0,
+                      holes=()) -> cq.Face:
+    """A flat rounded rectangle at z=0, with round holes [(x, y, diameter), ...]."""
+    sketch = cq.Sketch().rect(length, width)
+    radius = min(radius, length / 2 - 1e-3, width / 2 - 1e-3)
+    if radius > 1e-3:
+        sketch = sketch.vertices().fillet(radius)
+    outer = sketch._faces.Faces()[0].outerWire().translate(cq.Vector(x0, y0, 0))
+    inner = [cq.Wire.makeCircle(d / 2, cq.Vector(x, y, 0), cq.Vector(0, 0, 1)) for x, y, d in holes]
+    return cq.Face.makeFromWires(outer, inner)
+
+
+def _prism(face: cq.Face, z0: float, height: float) -> cq.Shape:
+    return cq.Solid.extrudeLinear(face, cq.Vector(0, 0, height)).translate(cq.Vector(0, 0, z0))
+
+
+def _glyphs_apart(faces) -> bool:
+    """True if no two glyph outlines overlap (then they can be holes of one face)."""
+    boxes = [f.BoundingBox() for f in faces]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            if a.xmin < b.xmax and b.xmin < a.xmax and a.ymin < b.ymax and b.ymin < a.ymax:
+                return False
+    return True
+
+
+def lettered_plate(outline: cq.Face, thickness: float, text: str, size_mm: float, depth_mm: float,
+                   style: str, centre=(0.0, 0.0)) -> list[cq.Shape]:
+    """A flat plate (outline face extruded from z=0) carrying text on its top face, as pieces that
+    only touch each other (glue them with `glue`).
+
+    Why: cutting glyph solids out of a plate is a full 3D boolean (about 0.2-0.35 s here). Making
+    the engraved top layer as a 2D face with the glyphs as holes, then glueing touching pieces,
+    gives the same solid in about a third of the time.
+    """
+    if not text.strip():
+        return [_prism(outline, 0.0, thickness)]
+    faces = [f.translate(cq.Vector(centre[0], centre[1], 0)) for f in glyph_faces(text, size_mm)]
+    if style == "embossed":
+        letters = [_prism(f, thickness, depth_mm) for f in faces]
+        return [_prism(outline, 0.0, thickness)] + letters
+    if not _glyphs_apart(faces):
+        plate = _prism(outline, 0.0, thickness)
+        letters = text_solid(text, size_mm, depth_mm + OVERSHOOT_MM).translate(
+            cq.Vector(centre[0], centre[1], thickness - depth_mm))
+        return [plate.cut(letters).clean()]
+    lower = _prism(outline, 0.0, thickness - depth_mm)
+    holes = list(outline.innerWires()) + [f.outerWire() for f in faces]
+    top = cq.Face.makeFromWires(outline.outerWire(), holes)
+    counters = [cq.Face.makeFromWires(w) for f in faces for w in f.innerWires()]
+    z = thickness - depth_mm
+    return [lower, _prism(top, z, depth_mm)] + [_prism(c, z, depth_mm) for c in counters]
+
+
+def glue(pieces: list[cq.Shape], part: str) -> cq.Solid:
+    """Fuse solids that only touch (shared or partly shared faces): OCC's fast 'glue' mode.
+    Falls back to an ordinary fuse if the glued result is not one solid."""
+    if len(pieces) == 1:
+        return one_solid(pieces[0], part)
+    shape = pieces[0].fuse(*pieces[1:], glue=True).clean()
+    if len(shape.Solids()) != 1:  # (validity itself is asserted by the tests for every part)
+        shape = pieces[0].fuse(*pieces[1:]).clean()
+    return one_solid(shape, part)
+
+
 # ----------------------------------------------------------------------------- placement
 def rotation_matrix(axis: str, degrees: float) -> np.ndarray:
     a = math.radians(degrees)

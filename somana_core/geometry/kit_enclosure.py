@@ -1,0 +1,284 @@
+"""STEM-kit project box for a board from data/boards.csv: standoffs on the board's own mounting
+holes, the USB connector's cut-out in line with the connector at the standoff height, an optional
+battery compartment, the kid's name on the lid. Parts: base, lid.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from somana_core.data import read_table
+from somana_core.errors import InputError
+from somana_core.geometry import enclosure as enc
+from somana_core.geometry.fonts import FONT_NAME
+from somana_core.geometry.spec import FamilySpec, choice, flag, length, machine_ids, text
+
+NO_BATTERY = "none"
+# A self-tapping screw's pilot hole, as a fraction of the board's mounting-hole drill.
+PILOT_RATIO = 0.8
+BATTERY_CLEARANCE_MM = 1.0  # play around a battery pack in its bay
+
+
+def board_ids() -> list[str]:
+    return list(read_table("boards.csv")["board"])
+
+
+def battery_ids() -> list[str]:
+    return [NO_BATTERY] + list(read_table("batteries.csv")["battery"])
+
+
+def board_row(board: str) -> dict:
+    table = read_table("boards.csv").set_index("board")
+    if board not in table.index:
+        raise InputError("board", f"board={board!r} is not in data/boards.csv; allowed: {', '.join(table.index)}")
+    return table.loc[board].to_dict()
+
+
+def battery_row(battery: str) -> dict | None:
+    if battery == NO_BATTERY:
+        return None
+    table = read_table("batteries.csv").set_index("battery")
+    if battery not in table.index:
+        raise InputError("battery", f"battery={battery!r} is not in data/batteries.csv; allowed: "
+                                    f"{', '.join(battery_ids())}")
+    return table.loc[battery].to_dict()
+
+
+class Board:
+    """A board preset placed in the box: its footprint (with the connector's overhang) is centred
+    on x=y=0 of the board bay."""
+
+    def __init__(self, board: str):
+        row = board_row(board)
+        self.id = board
+        self.name = row["name"]
+        self.length, self.width = float(row["length_mm"]), float(row["width_mm"])
+        self.thickness = float(row["pcb_thickness_mm"])
+        holes = row["holes"] if isinstance(row["holes"], str) else ""
+        self.holes_board = [tuple(float(c) for c in h.split(":")) for h in holes.split(";") if h.strip()]
+        self.hole_diameter = float(row["hole_diameter_mm"])
+        self.usb_side = row["usb_side"]
+        self.usb_centre, self.usb_width = float(row["usb_centre_mm"]), float(row["usb_width_mm"])
+        self.usb_height, self.usb_z = float(row["usb_height_mm"]), float(row["usb_z_mm"])
+        self.usb_overhang = float(row["usb_overhang_mm"])
+        # footprint in board coordinates: the board plus the connector sticking out of one edge
+        x0, y0, x1, y1 = 0.0, 0.0, self.length, self.width
+        if self.usb_side == "x0":
+            x0 -= self.usb_overhang
+        elif self.usb_side == "x1":
+            x1 += self.usb_overhang
+        elif self.usb_side == "y0":
+            y0 -= self.usb_overhang
+        else:
+            y1 += self.usb_overhang
+        self.footprint = (x0, y0, x1, y1)
+        self.shift = (-(x0 + x1) / 2, -(y0 + y1) / 2)  # board coordinates -> bay coordinates
+
+    @property
+    def footprint_size(self) -> tuple[float, float]:
+        x0, y0, x1, y1 = self.footprint
+        return x1 - x0, y1 - y0
+
+    def to_bay(self, x: float, y: float) -> tuple[float, float]:
+        return x + self.shift[0], y + self.shift[1]
+
+    @property
+    def holes(self) -> list[tuple[float, float]]:
+        return [self.to_bay(x, y) for x, y in self.holes_board]
+
+    def corners(self) -> list[tuple[float, float]]:
+        return [self.to_bay(x, y) for x in (0, self.length) for y in (0, self.width)]
+
+    @property
+    def pilot_hole(self) -> float:
+        return PILOT_RATIO * self.hole_diameter
+
+    def usb_box(self, clearance: float):
+        """The connector's side, the cut-out's centre along that wall (bay coordinates) and its width."""
+        if self.usb_side in ("x0", "x1"):
+            return self.usb_side, self.to_bay(0, self.usb_centre)[1]
+        return self.usb_side, self.to_bay(self.usb_centre, 0)[0]
+
+
+class KitEnclosure(FamilySpec):
+    """STEM-kit project box for a chosen board (base + lid)."""
+
+    family = "kit_enclosure"
+    title = "STEM kit project box"
+    parts = ("base", "lid")
+
+    board = choice("arduino_uno_r3", board_ids(), "Board preset from data/boards.csv", "Board")
+    clearance = length(1.0, (0.5, 5.0), 0.1, "Gap between the board (and its connector) and the inner wall",
+                       "Clearance")
+    standoff_height = length(5.0, (3.0, 15.0), 0.5, "Standoff height above the floor (room for pins under "
+                                                   "the board)", "Standoff height")
+    standoff_diameter = length(6.0, (4.0, 10.0), 0.5, "Outer diameter of the standoffs", "Standoff diameter")
+    component_height = length(15.0, (5.0, 50.0), 0.5, "Free height above the board", "Component height")
+    usb_margin = length(1.0, (0.3, 3.0), 0.1, "Extra room around the USB connector in its cut-out", "USB margin")
+    battery = choice(NO_BATTERY, battery_ids(), "Battery compartment beside the board (data/batteries.csv)",
+                     "Battery")
+    wall = length(2.0, (0.8, 5.0), 0.1, "Wall and floor thickness", "Wall")
+    corner_radius = length(3.0, (0.0, 12.0), 0.5, "Outer corner radius", "Corner radius")
+    mount_tabs = flag(False, "Wall-mount tabs with screw holes at both ends", "Wall-mount tabs")
+    lid_fit = choice("snap", ["snap", "screw"], "Snap-fit lip, or four corner screws", "Lid fit")
+    lid_thickness = length(2.4, (1.6, 5.0), 0.2, "Lid plate thickness", "Lid thickness")
+    lip_height = length(3.0, (2.0, 8.0), 0.5, "Height of the lid's locating lip", "Lip height")
+    lid_clearance = length(0.2, (0.1, 0.6), 0.05, "Gap between the lid's lip and the inner wall", "Lid clearance")
+    lid_hole = length(3.4, (2.5, 4.5), 0.1, "Screw clearance hole in the lid (screw fit)", "Lid screw hole")
+    text = text("Maker", 20, f"The kid's name on the lid, in {FONT_NAME}", "Name")
+    text_style = choice("engraved", ["engraved", "embossed"], "Name cut into or raised from the lid", "Text style")
+    text_size = length(8.0, (4.0, 20.0), 0.5, "Font size (em height) of the name", "Text size")
+    text_depth = length(0.6, (0.4, 1.5), 0.1, "Engraving depth or embossing height", "Text depth")
+    machine = choice("prusa_mk3s", machine_ids(), "Printer it is made on (build volume, nozzle)", "Printer")
+
+    text_limits = {"text": 20}
+    groups = {
+        "Board": ["board", "clearance", "standoff_height", "standoff_diameter", "component_height", "usb_margin"],
+        "Battery": ["battery"],
+        "Size": ["wall", "corner_radius", "mount_tabs"],
+        "Lid": ["lid_fit", "lid_thickness", "lip_height", "lid_clearance", "lid_hole"],
+        "Text": ["text", "text_style", "text_size", "text_depth"],
+        "Production": ["machine"],
+    }
+    _box_inputs = ["board", "battery", "clearance", "wall", "corner_radius", "lid_fit", "standoff_diameter",
+                   "lip_height", "machine"]
+    part_inputs = {
+        "base": _box_inputs + ["standoff_height", "component_height", "usb_margin", "mount_tabs"],
+        "lid": _box_inputs + ["lid_thickness", "lid_clearance", "lid_hole", "text", "text_style", "text_size",
+                              "text_depth"],
+    }
+
+    def dims(self) -> enc.BoxDims:
+        return dims_of(self)
+
+    def part_envelopes(self):
+        d = self.dims()
+        lid_z = self.lid_thickness + d.lip_h + (self.text_depth if self.text_style == "embossed" else 0)
+        return {"base": enc.base_envelope(d, self.mount_tabs), "lid": (d.outer_x, d.outer_y, lid_z)}
+
+    def cross_check(self) -> None:
+        min_wall = self.min_wall_mm()
+        if self.wall < min_wall:
+            raise InputError("wall", f"wall={self.wall:g} mm is below the minimum {min_wall:g} mm "
+                                     f"(two nozzle widths of {self.machine})")
+        if self.lid_fit == "snap" and self.wall < enc.SNAP_GROOVE_DEPTH_MM + min_wall:
+            need = enc.SNAP_GROOVE_DEPTH_MM + min_wall
+            raise InputError("wall", f"wall={self.wall:g} mm is too thin for a snap lid: the snap groove needs "
+                                     f"{need:g} mm; use a thicker wall or lid_fit=screw")
+        board = Board(self.board)
+        d = self.dims()
+        if board.holes:
+            enc.check_standoffs(self, d, board.holes, self.standoff_diameter, board.pilot_hole)
+        # the connector: below the board it must clear the floor, above it stay under the lid's lip
+        below = -(board.usb_z - board.usb_height / 2 - self.usb_margin)
+        if below > self.standoff_height - 1.0:
+            raise InputError("standoff_height", f"standoff_height={self.standoff_height:g} mm is too low: "
+                                                f"{board.name}'s USB cut-out reaches {below:.1f} mm below the "
+                                                f"board; use at least {below + 1.0:.1f} mm")
+        above = board.usb_z + board.usb_height / 2 + self.usb_margin
+        if above > self.component_height:
+            raise InputError("component_height", f"component_height={self.component_height:g} mm is too low for "
+                                                 f"{board.name}'s USB connector ({above:.1f} mm above the board "
+                                                 f"with its margin)")
+        side, centre = board.usb_box(self.clearance)
+        half = board.usb_width / 2 + self.usb_margin
+        for x, y in d.post_points:
+            along = y if side in ("x0", "x1") else x
+            if abs(along - centre) < half + self.standoff_diameter / 2:
+                raise InputError("lid_fit", f"lid_fit=screw: a lid screw post would block {board.name}'s USB "
+                                            f"cut-out; use lid_fit=snap")
+        enc.check_lid_text(self, d)
+
+
+def bay_size(v, board: Board) -> tuple[float, float]:
+    fx, fy = board.footprint_size
+    return fx + 2 * v.clearance, fy + 2 * v.clearance
+
+
+def battery_bay(v) -> tuple[float, float, float] | None:
+    """(length, width, height) of the battery compartment, mm, or None."""
+    row = battery_row(v.battery)
+    if row is None:
+        return None
+    c = BATTERY_CLEARANCE_MM
+    return float(row["length_mm"]) + 2 * c, float(row["width_mm"]) + 2 * c, float(row["height_mm"]) + c
+
+
+def dims_of(v) -> enc.BoxDims:
+    board = Board(v.board)
+    bay_x, bay_y = bay_size(v, board)
+    inner_h = getattr(v, "standoff_height", 0) + board.thickness + getattr(v, "component_height", 0)
+    cavity_x, cavity_y, offset = bay_x, bay_y, 0.0
+    batt = battery_bay(v)
+    if batt is not None:
+        # battery bay on the +x side behind a divider one wall thick
+        cavity_x = bay_x + v.wall + batt[0]
+        cavity_y = max(bay_y, batt[1])
+        offset = (v.wall + batt[0]) / 2
+        inner_h = max(inner_h, batt[2])
+    return enc.box_dims(cavity_x, cavity_y, inner_h, v.wall, v.corner_radius, v.clearance, v.lid_fit,
+                        v.standoff_diameter, v.lip_height, cavity_x_offset=offset)
+
+
+def build_part(part: str, v):
+    from somana_core.geometry import toolkit as tk
+    from somana_core.geometry.spec import machine_row
+
+    board = Board(v.board)
+    d = dims_of(v)
+    nozzle = float(machine_row(v.machine)["nozzle_mm"])
+    if part == "base":
+        top = d.floor + v.standoff_height  # underside of the board
+        side, centre = board.usb_box(v.clearance)
+        zc = top + board.thickness + board.usb_z
+        half_w = board.usb_width / 2 + v.usb_margin
+        half_h = board.usb_height / 2 + v.usb_margin
+        cx0, cx1 = d.cavity_x_offset - d.cavity_x / 2, d.cavity_x_offset + d.cavity_x / 2
+        inward = 1.0 + d.r_in
+        if side == "x0":
+            cut = tk.box(cx0 - d.wall - 1, centre - half_w, zc - half_h, cx0 + inward, centre + half_w, zc + half_h)
+        elif side == "x1":
+            cut = tk.box(cx1 - inward, centre - half_w, zc - half_h, cx1 + d.wall + 1, centre + half_w, zc + half_h)
+        elif side == "y0":
+            y0 = -d.cavity_y / 2
+            cut = tk.box(centre - half_w, y0 - d.wall - 1, zc - half_h, centre + half_w, y0 + inward, zc + half_h)
+        else:
+            y1 = d.cavity_y / 2
+            cut = tk.box(centre - half_w, y1 - inward, zc - half_h, centre + half_w, y1 + d.wall + 1, zc + half_h)
+        adds = []
+        batt = battery_bay(v)
+        if batt is not None:  # divider between board and battery, lower than the lid's lip
+            bay_x, _ = bay_size(v, board)
+            adds.append(tk.box(cx0 + bay_x, -d.cavity_y / 2 - tk.OVERSHOOT_MM, d.floor / 2, cx0 + bay_x + d.wall,
+                               d.cavity_y / 2 + tk.OVERSHOOT_MM, d.base_h - d.lip_h - enc.VENT_MARGIN_MM))
+        pads = [] if board.holes else board.corners()
+        pads = [(x - math.copysign(v.standoff_diameter / 2, x), y - math.copysign(v.standoff_diameter / 2, y))
+                for x, y in pads]  # pads just inside the board's corners
+        return enc.build_base(d, standoff_points=board.holes, standoff_diameter=v.standoff_diameter,
+                              standoff_height=v.standoff_height, screw_hole=board.pilot_hole, lid_fit=v.lid_fit,
+                              mount_tabs=v.mount_tabs, extra_add=adds, extra_cut=[cut], nozzle_mm=nozzle,
+                              pad_points=pads, pad_size=v.standoff_diameter)
+    if part == "lid":
+        return enc.build_lid(d, lid_fit=v.lid_fit, lid_thickness=v.lid_thickness, lid_clearance=v.lid_clearance,
+                             lid_hole=v.lid_hole, standoff_diameter=v.standoff_diameter, text=v.text,
+                             text_style=v.text_style, text_size=v.text_size, text_depth=v.text_depth,
+                             nozzle_mm=nozzle)
+    raise KeyError(part)
+
+
+def print_rotation(part: str, v) -> np.ndarray:
+    from somana_core.geometry.toolkit import rotation_matrix
+
+    if part == "lid" and v.text_style == "engraved":
+        return rotation_matrix("x", 180)
+    return np.eye(4)
+
+
+def placement(part: str, spec) -> np.ndarray:
+    if part == "lid":
+        m = np.eye(4)
+        m[2, 3] = dims_of(spec).base_h
+        return m
+    return np.eye(4)
