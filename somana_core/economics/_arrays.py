@@ -6,7 +6,8 @@ Conventions every model follows (documented once here, referenced from each docs
   All-scalar input gives Python floats in the result; any array input gives numpy arrays of the
   broadcast shape.
 * A field that can be *undefined* (a break-even volume when the contribution margin is not
-  positive, a crossover that does not exist) is ``None`` for scalar input. For array input it is a
+  positive, a crossover that does not exist, a ratio that overflows float range) is ``None`` for
+  scalar input. For array input it is a
   ``numpy.ma.MaskedArray``: undefined entries are masked (their hidden data is 0, never NaN), so
   ``result.field.mask`` says where the answer does not exist. No result ever contains NaN.
 * Bad input raises ``InputError`` (a ``ValueError``) naming the parameter, the offending value and
@@ -61,7 +62,8 @@ class Inputs:
     def optional(self, value, defined) -> Any:
         """A field that may not exist: None / masked where `defined` is False (never NaN)."""
         value = np.broadcast_to(np.asarray(value, dtype=float), self.shape)
-        defined = np.broadcast_to(np.asarray(defined, dtype=bool), self.shape)
+        # A ratio that overflowed (a denominator like 1e-310) has no usable answer either.
+        defined = np.broadcast_to(np.asarray(defined, dtype=bool), self.shape) & np.isfinite(value)
         data = np.where(defined, value, 0.0)
         if self.scalar:
             return float(data) if bool(defined) else None
@@ -108,5 +110,6 @@ def safe_divide(numerator, denominator, where) -> np.ndarray:
     numerator, denominator, where = np.broadcast_arrays(
         np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float), np.asarray(where, dtype=bool))
     out = np.zeros(numerator.shape, dtype=float)
-    np.divide(numerator, denominator, out=out, where=where)
+    with np.errstate(over="ignore"):  # overflow gives inf, which `Inputs.optional` treats as undefined
+        np.divide(numerator, denominator, out=out, where=where)
     return out

@@ -40,11 +40,12 @@ def crossover(fixed_cost_a, variable_cost_a, fixed_cost_b, variable_cost_b) -> C
 
     slope_gap = va - vb
     units = safe_divide(fb - fa, slope_gap, slope_gap != 0)
-    crosses = (slope_gap != 0) & (units > 0)
+    crosses = (slope_gap != 0) & (units > 0) & np.isfinite(units)  # a crossing beyond float range never comes
     below = np.where(fa < fb, "a", "b")  # the cheaper start wins before the lines cross
     above = np.where(va < vb, "a", "b")  # the flatter line wins after
     # Without a crossing at q > 0, the one with the lower variable cost (or, equal slopes, lower fixed) wins.
-    dominant = np.where(slope_gap != 0, above, np.where(fa < fb, "a", "b"))
+    # A crossing beyond float range never comes: the cheaper start wins everywhere.
+    dominant = np.where(slope_gap != 0, np.where(np.isfinite(units), above, below), np.where(fa < fb, "a", "b"))
     identical = (slope_gap == 0) & (fa == fb)
     return CrossoverResult(
         crossover_units=x.optional(units, crosses),

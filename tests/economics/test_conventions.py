@@ -124,3 +124,9 @@ def test_the_core_does_not_import_view_libraries():
             "print(sorted(m for m in ('panel', 'bokeh', 'holoviews') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_ratios_beyond_float_range_are_undefined_not_infinite():
+    assert gross_margin(1.0, 5e-324).markup is None
+    r = crossover(0.0, 1e-310, 1e300, 0.0)
+    assert r.crossover_units is None and r.cheaper_everywhere == "a"
