@@ -434,3 +434,78 @@ class OrderStore:
         row.files.append(
             _FileRow(kind=kind, name=name, sha256=digest, size=len(data), meta=meta, created_at=now)
         )
+
+
+# ---------------------------------------------------------------- parameters -> stored, sliced order
+
+
+STAGES = ("validate", "build", "export", "quote", "slice", "store")
+
+
+def place_order(
+    store: OrderStore,
+    family: str,
+    values: dict,
+    customer: str,
+    qty: int = 1,
+    material: str = "PLA",
+    slice_it: bool = True,
+    timings: dict | None = None,
+    work_dir: str | Path | None = None,
+) -> Order:
+    """The whole pipeline: validate, build, export, quote, slice, store (stage times into `timings`).
+
+    Bad parameters are refused (InputError) before anything is built or written. The stored order
+    holds the plate STL, the G-code and the quote; with `slice_it` its print time and filament are
+    the slicer's own and the order ends `sliced`, otherwise it stays `confirmed` with the estimate.
+    """
+    import tempfile
+    import time
+
+    from somana_core.geometry import build, make_spec
+    from somana_core.quote import quote_product, quote_sliced
+    from somana_core.slicing import slice_file
+
+    t = timings if timings is not None else {}
+    clock = time.perf_counter
+    if not (customer or "").strip():
+        raise InputError("customer", "customer is empty: name who the order is for")
+
+    start = clock()
+    spec = make_spec(family, values)
+    t["validate"] = clock() - start
+
+    start = clock()
+    product = build(spec)
+    t["build"] = clock() - start
+
+    with tempfile.TemporaryDirectory(prefix="somana-order-", dir=work_dir) as folder:
+        stl = Path(folder) / f"{family}.stl"
+        start = clock()
+        product.export(stl)
+        t["export"] = clock() - start
+
+        start = clock()
+        quote = quote_product(product, family, qty=qty, material=material, queue=store)
+        t["quote"] = clock() - start
+
+        files: dict[str, Path] = {stl.name: stl}
+        result = None
+        if slice_it:
+            start = clock()
+            gcode = Path(folder) / f"{family}.gcode"
+            result = slice_file(stl, gcode, material=material, machine=spec.values().get("machine"))
+            quote = quote_sliced(product, family, result, qty=qty, queue=store)
+            files[gcode.name] = gcode
+            t["slice"] = clock() - start
+
+        start = clock()
+        order = store.place(customer, family, spec.values(), quote.to_dict(), files={stl.name: stl},
+                            material=material, qty=qty)
+        if result is not None:
+            order = store.attach_file(order.number, gcode.name, gcode,
+                                      meta={k: v for k, v in result.to_dict().items() if k != "gcode_path"},
+                                      new_state="sliced", note="sliced by PrusaSlicer")
+        t["store"] = clock() - start
+    t["total"] = sum(t[s] for s in STAGES if s in t)
+    return order

@@ -21,6 +21,8 @@ Price = unit cost / (1 - target gross margin), rounded to the cent.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable
@@ -32,6 +34,7 @@ from somana_core.print_time import estimate as estimate_print
 from somana_core.print_time import layer_height_mm
 
 ASSUMPTIONS = "quote_assumptions.csv"
+_metrics_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -370,14 +373,51 @@ def _density(metrics: dict) -> float:
     return float(total["mass_g"]) / (float(total["volume_mm3"]) / 1000)
 
 
+_metrics_cache: "OrderedDict[tuple, dict]" = OrderedDict()
+_METRICS_CACHE_SIZE = 256
+
+
+def product_metrics(product, material: str) -> dict:
+    """`product.metrics(material)`, remembered per family, parameter values and material: the
+    kernel's volume and area take tens of ms, and a product's geometry is a function of its values."""
+    values = getattr(product, "values", None)
+    family = getattr(product, "family", None)
+    try:
+        key = (family, tuple(sorted(values.items())), material) if values is not None and family else None
+        hash(key)
+    except TypeError:
+        key = None
+    if key is None:
+        return product.metrics(material=material)
+    with _metrics_lock:
+        cached = _metrics_cache.get(key)
+        if cached is not None:
+            _metrics_cache.move_to_end(key)
+            return cached
+    metrics = product.metrics(material=material)
+    with _metrics_lock:
+        _metrics_cache[key] = metrics
+        while len(_metrics_cache) > _METRICS_CACHE_SIZE:
+            _metrics_cache.popitem(last=False)
+    return metrics
+
+
 def quote_product(product_or_metrics, family: str, qty: int = 1, material: str = "PLA",
                   print_time_s: float | None = None, queue: Any = None, **kw) -> Quote:
     """Quote a built product (anything with `.metrics(material=)`) or its metrics dict."""
     metrics = product_or_metrics
     if hasattr(product_or_metrics, "metrics"):
-        metrics = product_or_metrics.metrics(material=material)
+        metrics = product_metrics(product_or_metrics, material)
+        kw.setdefault("machine", getattr(product_or_metrics, "values", {}).get("machine"))
     return quote_metrics(metrics, family, qty=qty, material=material, print_time_s=print_time_s,
                          queue=queue, **kw)
+
+
+def quote_sliced(product_or_metrics, family: str, slice_result, qty: int = 1, queue: Any = None) -> Quote:
+    """Quote with the slicer's own print time and filament (a `slicing.SliceResult`)."""
+    return quote_product(product_or_metrics, family, qty=qty, material=slice_result.material,
+                         print_time_s=slice_result.print_time_s, filament_g=slice_result.filament_g,
+                         queue=queue, machine=slice_result.machine)
 
 
 def quote(family: str, values: dict, qty: int = 1, material: str = "PLA", queue: Any = None) -> Quote:

@@ -293,3 +293,23 @@ def _failure(text: str, returncode: int, model: Path, machine: str) -> SlicerErr
     if reason.startswith("what():"):
         reason = reason.removeprefix("what():").strip()
     return SlicerFailed(f"the slicer failed on {model.name}: {reason}")
+
+
+def slice_product(
+    product,
+    out_path: str | Path,
+    material: str = "PLA",
+    machine: str | None = None,
+    stl_path: str | Path | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> SliceResult:
+    """Export a built product's plate (all parts side by side) and slice it. The STL goes to
+    `stl_path` when given (kept), else to a temporary file (removed)."""
+    machine = machine or getattr(product, "values", {}).get("machine")
+    if stl_path is not None:
+        product.export(stl_path)
+        return slice_file(stl_path, out_path, material=material, machine=machine, timeout_s=timeout_s)
+    with tempfile.TemporaryDirectory(prefix="somana-slice-") as folder:
+        stl = Path(folder) / f"{product.family}.stl"
+        product.export(stl)
+        return slice_file(stl, out_path, material=material, machine=machine, timeout_s=timeout_s)

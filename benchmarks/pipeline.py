@@ -1,0 +1,83 @@
+"""Parameters -> a stored, sliced order, per family: the time of each stage and the total.
+
+Stages (somana_core.orders.place_order): validate, build, export, quote, slice, store. Each run
+changes one dimension a little so the geometry is really built (the part cache would otherwise
+answer). Median of 5 runs per family; target: total <= 4 s per family on a 2-core machine. Also
+the quote alone from already-built geometry (target < 20 ms). Prints one JSON document.
+
+    .venv/bin/python benchmarks/pipeline.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+TARGET_TOTAL_S = 4.0
+TARGET_QUOTE_MS = 20.0
+
+
+def _varied(spec_cls, run: int) -> dict:
+    """The family's defaults with its first length nudged by `run` steps (a fresh build each run)."""
+    import param
+
+    for name in spec_cls.parameter_names():
+        p = spec_cls.param[name]
+        if isinstance(p, param.Number) and not isinstance(p, param.Integer) and p.bounds and p.step:
+            value = min(p.bounds[1], p.default + run * p.step)
+            return {name: value}
+    return {}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    home = tempfile.mkdtemp(prefix="somana-bench-")
+    os.environ["SOMANA_HOME"] = home
+    from somana_core.geometry import FAMILIES, build, make_spec
+    from somana_core.orders import STAGES, OrderStore, place_order
+    from somana_core.quote import quote_product
+
+    report = {"runs": args.runs, "target_total_s": TARGET_TOTAL_S, "target_quote_ms": TARGET_QUOTE_MS,
+              "cpus": os.cpu_count(), "families": {}}
+    with OrderStore() as store:
+        for family, spec_cls in FAMILIES.items():
+            runs = []
+            for run in range(args.runs):
+                timings: dict = {}
+                order = place_order(store, family, _varied(spec_cls, run + 1), f"bench {run}",
+                                    timings=timings)
+                assert order.state == "sliced" and len(order.files) == 2
+                runs.append(timings)
+            stages = {s: round(statistics.median(r[s] for r in runs), 3) for s in (*STAGES, "total")}
+
+            product = build(make_spec(family, {}))  # cached geometry
+            quote_product(product, family)
+            quote_ms = []
+            for _ in range(20):
+                start = time.perf_counter()
+                quote_product(product, family, qty=3, queue=store)
+                quote_ms.append((time.perf_counter() - start) * 1000)
+            report["families"][family] = {
+                "median_s": stages,
+                "total_max_s": round(max(r["total"] for r in runs), 3),
+                "within_target": stages["total"] <= TARGET_TOTAL_S,
+                "quote_cached_geometry_ms": round(statistics.median(quote_ms), 2),
+                "quote_within_target": statistics.median(quote_ms) < TARGET_QUOTE_MS,
+            }
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""`somana quote FAMILY [--set name=value ...] [--qty N] [--material M] [--slice] [--json]`: an
+itemised quote. The lead time counts the printers' queue in the order store (`--db`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def configure(parser) -> None:
+    parser.add_argument("family", help="product family (see `somana families`)")
+    parser.add_argument("--set", dest="assignments", action="append", metavar="NAME=VALUE", default=[],
+                        help="a parameter value; repeat for several")
+    parser.add_argument("--qty", default="1", help="units in the order (default 1)")
+    parser.add_argument("--material", default="PLA", help="material id from data/materials.csv (default PLA)")
+    parser.add_argument("--slice", action="store_true",
+                        help="slice the part and quote the slicer's print time (slower, exact)")
+    parser.add_argument("--db", default=None, help="order store URL for the queue (default: the SQLite file)")
+    parser.add_argument("--json", action="store_true", help="print the quote as JSON")
+
+
+def _qty(raw) -> int:
+    from somana_core.errors import InputError
+
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise InputError("qty", f"--qty {raw!r} is not a whole number") from None
+    if not value.is_integer() or value < 1:
+        raise InputError("qty", f"--qty {raw} must be a whole number of at least 1")
+    return int(value)
+
+
+def _queue(db: str | None):
+    """The order store for the lead time; without --db only an existing default file is read."""
+    from somana_core.data import state_dir
+    from somana_core.orders import OrderStore
+
+    if db is None and not (Path(state_dir()) / "orders.sqlite").exists():
+        return None
+    return OrderStore(db)
+
+
+def run(args) -> int:
+    from somana_core.cli import parse_assignments
+    from somana_core.geometry import make_spec, material_row
+
+    qty = _qty(args.qty)
+    spec = make_spec(args.family, parse_assignments(args.assignments))
+    material_row(args.material)
+
+    from somana_core.geometry import build
+    from somana_core.quote import quote_product, quote_sliced
+
+    product = build(spec)
+    store = _queue(args.db)
+    try:
+        if args.slice:
+            import tempfile
+
+            from somana_core.slicing import slice_product
+
+            with tempfile.TemporaryDirectory(prefix="somana-quote-") as folder:
+                result = slice_product(product, Path(folder) / "plate.gcode", material=args.material)
+            q = quote_sliced(product, args.family, result, qty=qty, queue=store)
+        else:
+            q = quote_product(product, args.family, qty=qty, material=args.material, queue=store)
+    finally:
+        if store is not None:
+            store.close()
+    if args.json:
+        print(json.dumps(q.to_dict(), indent=2))
+        return 0
+    print(f"{args.family} x {q.qty} in {q.material} on {q.machine}: {q.unit_price:.2f} USD each, "
+          f"{q.total_price:.2f} USD total (cost {q.unit_cost:.2f} USD, margin {q.gross_margin:.0%})")
+    for line in q.lines:
+        print(f"  {line.name:<24} {line.amount_usd:9.2f}  = {line.formula}")
+    hours, rest = divmod(int(q.print_time_s), 3600)
+    print(f"  print time {hours}h {rest // 60:02d}m ({q.print_time_source}), lead time {q.lead_time_days} day(s)")
+    print("  quantity breaks: " + ", ".join(f"{n}: {p:.2f}" for n, p in q.breaks))
+    for flag in q.flags:
+        print(f"  ! {flag}")
+    return 0
