@@ -1,0 +1,135 @@
+"""`somana print FILE.gcode --port PORT`: stream a G-code file to a printer with a progress bar.
+
+Exit 0 when the printer acknowledged every line; on an error, what happened and the last
+acknowledged line (restart with --from-line) and exit 1; Ctrl-C pauses and asks, then cancels
+safely (heaters off, park) with exit 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from somana_core.errors import InputError
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE.gcode", help="G-code to print")
+    parser.add_argument("--port", required=True, help="device path (/dev/ttyUSB0, a `somana sim` pty) or pyserial URL")
+    parser.add_argument("--baud", type=int, default=115200, help="serial speed, baud")
+    parser.add_argument("--from-line", type=int, default=1, help="restart at this file line (after a preamble)")
+    parser.add_argument("--timeout", type=float, default=10.0, help="communication timeout, s (busy resets it)")
+    parser.add_argument("--json", action="store_true", help="print the job result as JSON on stdout")
+
+
+def _format_time(seconds) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _bar(progress: dict, width: int = 30) -> str:
+    fraction = progress["percent"] / 100.0
+    filled = int(round(width * fraction))
+    return (
+        f"[{'#' * filled}{'.' * (width - filled)}] {progress['lines_acked']}/{progress['lines_total']} lines "
+        f"{progress['percent']:5.1f}%  elapsed {_format_time(progress['elapsed_s'])}  ETA {_format_time(progress['eta_s'])}"
+    )
+
+
+def _validate(args) -> None:
+    from device_io.transport import STANDARD_BAUDRATES
+
+    if not os.path.isfile(args.file):
+        raise InputError("FILE", f"FILE {args.file!r} does not exist or is not a file")
+    if args.baud not in STANDARD_BAUDRATES:
+        raise InputError("--baud", f"--baud {args.baud} is not a standard rate; use one of {', '.join(map(str, STANDARD_BAUDRATES))}")
+    if "://" not in args.port and not os.path.exists(args.port):
+        raise InputError("--port", f"--port {args.port!r} does not exist (a device path or a pyserial URL)")
+    if args.from_line < 1:
+        raise InputError("--from-line", f"--from-line {args.from_line} is below 1")
+    if not 0.1 <= args.timeout <= 600:
+        raise InputError("--timeout", f"--timeout {args.timeout} s is outside 0.1 to 600 s")
+
+
+def _ask_cancel(host) -> bool:
+    """Pause and ask; True means cancel. A second Ctrl-C or no terminal means cancel."""
+    try:
+        host.pause()
+    except Exception:  # noqa: BLE001 - not printing any more: nothing to pause
+        return False
+    progress = host.progress()
+    print(f"\npaused after line {progress['last_acked_line']}. Cancel the job? [y/N] ", end="", file=sys.stderr, flush=True)
+    try:
+        answer = sys.stdin.readline()
+    except KeyboardInterrupt:
+        return True
+    if not answer:  # no terminal: be safe
+        return True
+    return answer.strip().lower() in ("y", "yes")
+
+
+def run(args) -> int:
+    _validate(args)
+    from device_io.host import HostError, PrinterHost
+    from device_io.job import GcodeProgram
+
+    program = GcodeProgram.from_file(args.file)
+    if not program.commands:
+        raise InputError("FILE", f"FILE {args.file!r} has no G-code commands")
+    host = PrinterHost(name="print", comm_timeout_s=args.timeout)
+    tty = sys.stderr.isatty()
+    try:
+        try:
+            host.connect(args.port, args.baud)
+        except HostError as exc:
+            print(f"somana print: {exc}", file=sys.stderr)
+            return 1
+        print(f"connected to {host.firmware_name or 'printer'} on {args.port}", file=sys.stderr)
+        host.start_job(program, from_line=args.from_line)
+        next_line_report = 0.0
+        result = None
+        while result is None:
+            try:
+                if host.current_state not in ("printing", "paused", "cancelling"):
+                    result = host.wait_for_job(timeout=5.0)
+                    break
+                time.sleep(0.2)
+                progress = host.progress()
+                if tty:
+                    print("\r" + _bar(progress), end="", file=sys.stderr, flush=True)
+                elif progress["percent"] >= next_line_report:
+                    print(_bar(progress), file=sys.stderr, flush=True)
+                    next_line_report = progress["percent"] + 10.0
+            except KeyboardInterrupt:
+                if _ask_cancel(host):
+                    print("cancelling: heaters off, parking", file=sys.stderr, flush=True)
+                    try:
+                        host.cancel()
+                    except HostError:
+                        pass
+                else:
+                    try:
+                        host.resume()
+                    except HostError:
+                        pass
+        print(("\r" if tty else "") + _bar(host.progress()), file=sys.stderr)
+    finally:
+        host.disconnect()
+    if args.json:
+        print(json.dumps(result))
+    status = result.get("status")
+    if status == "done":
+        print(f"done: {result['lines_total']} lines in {_format_time(result['elapsed_s'])}", file=sys.stderr)
+        return 0
+    print(f"somana print: job {status}: {result.get('reason')}", file=sys.stderr)
+    print(
+        f"last acknowledged line: {result.get('last_acked_line')} "
+        f"(restart with --from-line {result.get('restart_from_line')})",
+        file=sys.stderr,
+    )
+    return 130 if status == "cancelled" else 1
