@@ -12,6 +12,8 @@ import panel as pn
 from dashboards import theme
 from somana_core import auth
 
+REFRESH_MS = 500  # how often a session reads the printer state
+
 
 def current_staff_user() -> str | None:
     """The signed-in staff login of this session, or None (guests, cookieless websocket clients)."""
@@ -31,9 +33,18 @@ def create_app() -> pn.viewable.Viewable:
     user = current_staff_user()
     if user is None:
         return locked_page()
-    from dashboards.components.machine_control import MachineControl
+    import os
 
-    return theme.page(MachineControl(), current="/machines", user=user)
+    from dashboards.components.machine_control import MachineControl
+    from dashboards.machine_hosts import configured_hosts
+    from somana_core.orders import OrderStore
+
+    store = OrderStore(os.environ.get("SOMANA_DB_URL"))  # somana serve --db sets it; else the SQLite file
+    control = MachineControl(configured_hosts(), order_store=store)
+    if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+        pn.state.add_periodic_callback(control.refresh, period=REFRESH_MS)
+        pn.state.on_session_destroyed(lambda context: store.close())
+    return theme.page(control, current="/machines", user=user)
 
 
 if pn.state.served:
