@@ -80,7 +80,9 @@ def newsvendor(unit_price, unit_cost, salvage_value, demand_mean, demand_std, or
     With ``order_quantity=None`` the optimal quantity mu + z sigma is used, z = Phi^-1(critical ratio),
     clipped at 0 units. Demand is max(0, N(mu, sigma)): negative normal draws count as no demand,
     which keeps every expected quantity >= 0 and is where the clip at 0 is exactly optimal (for
-    mu >= 3 sigma the textbook untruncated formulas agree to 0.0004 sigma). Degenerate cases:
+    mu >= 3 sigma the textbook untruncated formulas agree to 0.0004 sigma; above a CV of about 0.4
+    the truncation lifts expected demand noticeably: model skewed demand with
+    `push_vs_pull_monte_carlo` instead). Degenerate cases:
     demand_std 0 orders exactly the mean; a price at or below cost orders 0 with profit 0 (z is then
     None / masked). With a given quantity, z = (Q - mu) / sigma (None / masked when sigma is 0).
 
