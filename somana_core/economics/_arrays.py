@@ -53,7 +53,7 @@ class Inputs:
         return tuple(self._arrays[n] for n in names)
 
     def out(self, value) -> Any:
-        """A always-defined field: float for scalar input, array of the broadcast shape otherwise."""
+        """An always-defined field: float for scalar input, array of the broadcast shape otherwise."""
         array = np.broadcast_to(np.asarray(value, dtype=float), self.shape)
         if self.scalar:
             return float(array)

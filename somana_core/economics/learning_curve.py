@@ -103,7 +103,8 @@ def learning_curve(first_unit_cost, learning_rate, units, formulation) -> Learni
     """Cost of the n-th unit, and the total and average of the first n, on a learning curve.
 
     first_unit_cost (USD) > 0; learning_rate in (0, 1] (0.8 = each doubling costs 80% of the
-    previous; at least 0.5 for the cumulative-average formulation, whose unit costs turn negative below); units a whole number >= 1 (the cumulative count n); formulation one of
+    previous; at least 0.5 for the cumulative-average formulation, whose unit costs turn negative
+    below); units a whole number >= 1 (the cumulative count n); formulation one of
     ``"crawford_unit"`` or ``"wright_cumulative_average"`` (required: no default).
     """
     if formulation not in FORMULATIONS:

@@ -20,7 +20,8 @@ def test_families_carry_the_ids_other_code_joins_on_and_the_seed_figures():
     families = portfolio_families()
     assert list(families) == ["sensor_enclosure", "kit_enclosure", "eyewear_frame"]
     sensor, kit, eyewear = families.values()
-    assert (sensor.price_low, sensor.price_high, sensor.gross_margin_low, sensor.gross_margin_high) == (50, 120, 0.5, 0.7)
+    assert (sensor.price_low, sensor.price_high, sensor.gross_margin_low, sensor.gross_margin_high) == (
+        50, 120, 0.5, 0.7)
     assert (kit.price_low, kit.price_high, kit.gross_margin_low, kit.gross_margin_high) == (60, 95, 0.55, 0.7)
     assert (eyewear.price_low, eyewear.price_high, eyewear.gross_margin_low, eyewear.gross_margin_high) == (
         175, 800, 0.6, 0.8)
