@@ -104,7 +104,11 @@ def family_bands(family: ProductFamily) -> FamilyBands:
 
 
 def portfolio_bands() -> pd.DataFrame:
-    """One row per family with every `FamilyBands` field (a table for notebooks and dashboards)."""
+    """One row per family with every `FamilyBands` field (a table for notebooks and dashboards).
+
+    The material-cost columns are empty (pandas NaN) where the research gives no figure; the
+    `FamilyBands` objects from `family_bands` carry None there.
+    """
     return pd.DataFrame([family_bands(f).__dict__ for f in load_portfolio()])
 
 
