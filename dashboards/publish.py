@@ -373,8 +373,8 @@ def load_pipeline_results(path: Path | None) -> dict | None:
 def order_flow_page(pages, results: dict | None, source: str) -> str:
     intro = ("<h2>How an order flows</h2><p class='lede'>A customer's parameters become a validated spec, a "
              "solid part, a quote, G-code from the real slicer and a stored order - with no engineer in the "
-             "loop. The times below are the medians measured by the factory's pipeline benchmark on a "
-             "2-core machine, read from its output file.</p>")
+             "loop. The times below are the medians measured by the factory's pipeline benchmark, read from "
+             "its output file.</p>")
     if not results or not results.get("families"):
         return _html_page("How an order flows", "order-flow.html", pages,
                           intro + "<p class='note' data-figure='no-results'>No pipeline measurement yet: run "
@@ -393,9 +393,10 @@ def order_flow_page(pages, results: dict | None, source: str) -> str:
                       + (_figure(f"{family}-quote-cached", "Re-quote of a built part",
                                  f"{figures['quote_cached_geometry_ms']:.1f} ms")
                          if "quote_cached_geometry_ms" in figures else "") + "</div>")
-    runs = results.get("runs")
-    note = (f"<p class='note'>Source: {html.escape(source)}"
-            + (f", median of {runs} runs per family" if runs else "") + ".</p>")
+    runs, cpus = results.get("runs"), results.get("cpus")
+    note = (f"<p class='note'>Source: {html.escape(Path(source).name)}"
+            + (f", median of {runs} runs per family" if runs else "")
+            + (f", on a {cpus}-core machine" if cpus else "") + ".</p>")
     return _html_page("How an order flows", "order-flow.html", pages, intro + "".join(blocks) + note)
 
 
@@ -411,7 +412,7 @@ def index_page(pages, chapters: list[Chapter], gallery_count: int) -> str:
                            for c in chapters)
     body = ("<h1>Somana: a factory where every product is made for one customer</h1>"
             "<p class='lede'>IoT sensor enclosures, STEM kit boxes and eyewear frames, each generated from one "
-            "customer's parameters, priced in under a second and printed the same day. Small scale is the "
+            "customer's parameters, priced and planned by software as it is configured. Small scale is the "
             "business model: the software removes the hours of engineering each custom order used to cost.</p>"
             "<div class='figures'>"
             + _figure("planned_units", "Planned volume", f"{plan['units_per_month']:,.0f}", "units per month")

@@ -93,3 +93,11 @@ def test_download_is_the_part_as_stl(app):
     import trimesh
     mesh = trimesh.load(trimesh.util.wrap_as_stream(data), file_type="stl")
     assert mesh.volume > 0 and np.isfinite(mesh.bounds).all()
+
+
+def test_another_family_brings_its_own_controls_and_frames_its_part(app):
+    other = [f for f in geometry.FAMILIES if f != FAMILY][0]
+    app.family = other
+    assert list(app._controls.widgets) == geometry.get_family(other).parameter_names()
+    assert app.viewer.payload["fit"] is True and app.valid
+    assert app.quote.family == other
