@@ -314,7 +314,9 @@ class Configurator(pn.viewable.Viewer):
         status = pn.pane.Markdown(self.param.status, css_classes=["somana-status"], sizing_mode="stretch_width")
         number = pn.pane.Markdown(pn.bind(lambda n: f"**Order placed: {n}**" if n else "", self.param.order_number),
                                   css_classes=["somana-order-number"], sizing_mode="stretch_width")
-        left = pn.Column("### The part", family, self._controls_area, width=340, margin=(10, 10))
+        # the controls scroll on their own so the 3D view and the quote stay in sight
+        left = pn.Column("### The part", family, self._controls_area, width=340, height=860, scroll=True,
+                         margin=(10, 10))
         middle = pn.Column(self.viewer, status, sizing_mode="stretch_width", margin=(10, 10))
         right = pn.Column("### Quote", qty, material, quote, customer, place, number, stl, step,
                           width=360, margin=(10, 10))
