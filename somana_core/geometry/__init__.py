@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 
 from somana_core.errors import InputError
+from somana_core.geometry.eyewear_frame import EyewearFrame
 from somana_core.geometry.kit_enclosure import KitEnclosure
 from somana_core.geometry.sensor_enclosure import SensorEnclosure
 from somana_core.geometry.spec import FamilySpec, describe, machine_row, material_row, materials, new_spec
@@ -21,11 +22,13 @@ from somana_core.geometry.spec import FamilySpec, describe, machine_row, materia
 FAMILIES: dict[str, type[FamilySpec]] = {
     SensorEnclosure.family: SensorEnclosure,
     KitEnclosure.family: KitEnclosure,
+    EyewearFrame.family: EyewearFrame,
 }
 
 _MODULES = {
     "sensor_enclosure": "somana_core.geometry.sensor_enclosure",
     "kit_enclosure": "somana_core.geometry.kit_enclosure",
+    "eyewear_frame": "somana_core.geometry.eyewear_frame",
 }
 
 

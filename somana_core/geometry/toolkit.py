@@ -136,7 +136,7 @@ def _glyphs_apart(faces) -> bool:
 
 
 def lettered_plate(outline: cq.Face, thickness: float, text: str, size_mm: float, depth_mm: float,
-                   style: str, centre=(0.0, 0.0)) -> list[cq.Shape]:
+                   style: str, centre=(0.0, 0.0), rotate_deg: float = 0.0) -> list[cq.Shape]:
     """A flat plate (outline face extruded from z=0) carrying text on its top face, as pieces that
     only touch each other (glue them with `glue`).
 
@@ -146,13 +146,15 @@ def lettered_plate(outline: cq.Face, thickness: float, text: str, size_mm: float
     """
     if not text.strip():
         return [_prism(outline, 0.0, thickness)]
-    faces = [f.translate(cq.Vector(centre[0], centre[1], 0)) for f in glyph_faces(text, size_mm)]
+    faces = [f.rotate(cq.Vector(0, 0, 0), cq.Vector(0, 0, 1), rotate_deg).translate(cq.Vector(centre[0], centre[1], 0))
+             for f in glyph_faces(text, size_mm)]
     if style == "embossed":
         letters = [_prism(f, thickness, depth_mm) for f in faces]
         return [_prism(outline, 0.0, thickness)] + letters
     if not _glyphs_apart(faces):
         plate = _prism(outline, 0.0, thickness)
-        letters = text_solid(text, size_mm, depth_mm + OVERSHOOT_MM).translate(
+        letters = text_solid(text, size_mm, depth_mm + OVERSHOOT_MM).rotate(
+            cq.Vector(0, 0, 0), cq.Vector(0, 0, 1), rotate_deg).translate(
             cq.Vector(centre[0], centre[1], thickness - depth_mm))
         return [plate.cut(letters).clean()]
     lower = _prism(outline, 0.0, thickness - depth_mm)
@@ -163,14 +165,17 @@ def lettered_plate(outline: cq.Face, thickness: float, text: str, size_mm: float
     return [lower, _prism(top, z, depth_mm)] + [_prism(c, z, depth_mm) for c in counters]
 
 
-def glue(pieces: list[cq.Shape], part: str) -> cq.Solid:
+def glue(pieces: list[cq.Shape], part: str, clean: bool = True) -> cq.Solid:
     """Fuse solids that only touch (shared or partly shared faces): OCC's fast 'glue' mode.
-    Falls back to an ordinary fuse if the glued result is not one solid."""
+    Falls back to an ordinary fuse if the glued result is not one solid. `clean=False` keeps
+    faces as they are (unifying faces bounded by splines has given wrong geometry)."""
     if len(pieces) == 1:
         return one_solid(pieces[0], part)
-    shape = pieces[0].fuse(*pieces[1:], glue=True).clean()
+    shape = pieces[0].fuse(*pieces[1:], glue=True)
     if len(shape.Solids()) != 1:  # (validity itself is asserted by the tests for every part)
-        shape = pieces[0].fuse(*pieces[1:]).clean()
+        shape = pieces[0].fuse(*pieces[1:])
+    if clean:
+        shape = shape.clean()
     return one_solid(shape, part)
 
 
