@@ -6,6 +6,7 @@ input raises `somana_core.errors.InputError` (a ValueError) naming the parameter
 range. See `_arrays` for the conventions and each module for its model.
 """
 
+from ._arrays import jsonable
 from .assumptions import (MonthlyFixedCosts, assumption, load_factory_assumptions, load_process_costs,
                           monthly_fixed_costs, planned_monthly_units)
 from .break_even import BreakEvenResult, StepBreakEvenResult, break_even, step_break_even
@@ -34,4 +35,5 @@ __all__ = [
     "ProductFamily", "FamilyBands", "FamilyContribution", "PortfolioContribution",
     "load_factory_assumptions", "assumption", "planned_monthly_units", "monthly_fixed_costs",
     "load_process_costs", "MonthlyFixedCosts",
+    "jsonable",
 ]

@@ -113,3 +113,25 @@ def safe_divide(numerator, denominator, where) -> np.ndarray:
     with np.errstate(over="ignore"):  # overflow gives inf, which `Inputs.optional` treats as undefined
         np.divide(numerator, denominator, out=out, where=where)
     return out
+
+
+def jsonable(result: Any) -> Any:
+    """A model result as plain Python (dicts, lists, floats, str, None) for JSON output.
+
+    Dataclasses become dicts, arrays become nested lists, masked (undefined) entries become None.
+    """
+    import dataclasses
+
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        return {f.name: jsonable(getattr(result, f.name)) for f in dataclasses.fields(result)}
+    if isinstance(result, (list, tuple)):
+        return [jsonable(v) for v in result]
+    if isinstance(result, np.ma.MaskedArray):
+        values = np.ma.getdata(result).astype(object)
+        values[np.ma.getmaskarray(result)] = None
+        return values.tolist()
+    if isinstance(result, np.ndarray):
+        return result.tolist()
+    if isinstance(result, np.generic):
+        return result.item()
+    return result

@@ -16,7 +16,7 @@ import numpy as np
 from somana_core.errors import InputError
 
 from ._arrays import Inputs, at_least, safe_divide
-from .newsvendor import critical_ratio, expected_sales_normal, newsvendor, validate_newsvendor_costs
+from .newsvendor import critical_ratio, newsvendor, validate_newsvendor_costs
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ def push_vs_pull(unit_price, unit_cost, salvage_value, demand_mean, demand_std, 
     at_least("mto_unit_cost", mto_cost, 0, "USD")
     push = newsvendor(x["unit_price"], x["unit_cost"], x["salvage_value"], mu, sigma)
     push_profit = np.asarray(push.expected_profit)
-    _, _, mean_demand = expected_sales_normal(0.0, mu, sigma)
+    # Every unit of demand is either sold or lost: E[sales] + E[lost sales] = E[demand].
+    mean_demand = np.asarray(push.expected_sales) + np.asarray(push.expected_lost_sales)
     mto_profit, breakeven, has_demand = _mto(price, mto_cost, mean_demand, push_profit)
     return PushVsPullResult(
         push_optimal_order_quantity=x.out(push.order_quantity),

@@ -130,3 +130,15 @@ def test_ratios_beyond_float_range_are_undefined_not_infinite():
     assert gross_margin(1.0, 5e-324).markup is None
     r = crossover(0.0, 1e-310, 1e300, 0.0)
     assert r.crossover_units is None and r.cheaper_everywhere == "a"
+
+
+def test_results_turn_into_json_with_none_for_undefined_entries():
+    import json
+
+    from somana_core.economics import jsonable, portfolio_contribution
+    data = jsonable(crossover(np.array([10000.0, 0.0]), np.array([1.5, 1.0]), 0.0, np.array([8.0, 2.0])))
+    assert data["crossover_units"] == [pytest.approx(10000 / 6.5), None]
+    assert data["cheaper_everywhere"] == [None, "a"]
+    assert jsonable(break_even(1, 1, 2)) == {"contribution_margin_per_unit": -1.0, "contribution_margin_ratio": -1.0,
+                                             "breakeven_units": None, "breakeven_revenue": None}
+    json.dumps(jsonable(portfolio_contribution()), allow_nan=False)
