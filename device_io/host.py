@@ -144,6 +144,9 @@ class PrinterHost(param.Parameterized):
     log_job_lines = param.Boolean(False, doc="Also log every job line sent and its ok")
     park_lift_mm = param.Number(10.0, bounds=(0.0, None), doc="Z lift when a job is cancelled, mm")
     park_feedrate_mm_min = param.Number(600.0, bounds=(1.0, None), doc="Z feed rate of the cancel lift, mm/min")
+    reopen_delay_s = param.Number(
+        0.1, bounds=(0.0, None), doc="Pause between closing and reopening a port (the board sees the hang-up), s"
+    )
     publish_interval_s = param.Number(0.1, bounds=(0.01, None), doc="Progress published at most this often, s")
 
     # -- observable state (set by the host only) -----------------------------------------------
@@ -181,6 +184,7 @@ class PrinterHost(param.Parameterized):
         self._log: deque = deque(maxlen=self.log_size)
         self._temperature_history: deque = deque()
         self._session = 0
+        self._closed_at = -1e9
         self._reset_session()
         self._state = DISCONNECTED
         self._error = ""
@@ -195,6 +199,9 @@ class PrinterHost(param.Parameterized):
         """Open the port and do the handshake. With `wait`, block until operational (raises
         HostError on failure); otherwise the handshake runs in a thread (watch `state`)."""
         self._close_transport()  # after an error the old port is still open (and exclusive)
+        pause = self._closed_at + self.reopen_delay_s - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
         with self._lock:
             if self._state in (CONNECTING,) + CONNECTED_STATES:
                 raise HostError(f"{self.name}: already {self._state}")
@@ -229,6 +236,7 @@ class PrinterHost(param.Parameterized):
         self._wake.set()
         if transport is not None:
             transport.close()
+            self._closed_at = time.monotonic()
         watchdog, self._watchdog = self._watchdog, None
         if watchdog is not None and watchdog is not threading.current_thread():
             watchdog.join(timeout=2.0)

@@ -259,7 +259,7 @@ def _parse_temperatures(text: str) -> TemperatureReport | None:
     for match in _TEMP_ITEM.finditer(text):
         key = match.group("key")
         if "@" in key:
-            name = key[:-1] if key.endswith("@") else "T" + key[1:]
+            name = "T" + key[1:] if key.startswith("@") else key[:-1]
             powers[name] = int(float(match.group("value")))
             continue
         if not _HEATER_KEYS.match(key):
@@ -366,6 +366,6 @@ def parse_line(raw: str) -> list:
         )
         rest = rest[fields.end() :].strip()
         return (_parse_data(rest) if rest else []) + [ok]
-    if line.lower().endswith(" ok"):  # data printed before the acknowledgement on one line
+    if line.lower().endswith(" ok") and _looks_like_temperatures(line[:-3]):  # data, then the ok
         return _parse_data(line[:-3].strip()) + [Ok()]
     return _parse_data(line)

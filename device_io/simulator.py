@@ -384,10 +384,8 @@ class VirtualPrinter:
         poller = select.poll()
         poller.register(self._master, select.POLLIN)
         while self._running:
-            events = poller.poll(100)
-            if not events:
-                continue
-            flags = events[0][1]
+            events = poller.poll(100 if self.host_connected else 10)
+            flags = events[0][1] if events else 0
             if flags & select.POLLHUP and not flags & select.POLLIN:
                 if self.host_connected:
                     with self._cond:
@@ -401,6 +399,8 @@ class VirtualPrinter:
                     if self.reset_on_open:
                         self._reset("external")  # DTR resets an Arduino-style board on open
                     self._cond.notify_all()
+            if not flags & select.POLLIN:
+                continue
             try:
                 data = os.read(self._master, 4096)
             except OSError:
