@@ -126,7 +126,9 @@ def write_coefficients(coefs: dict, report: dict, machine: str) -> Path:
         f"# Fitted {date.today().isoformat()} against PrusaSlicer's own estimates on {machine} "
         f"({report['samples']} plates, {', '.join(report['families'])}).",
         f"# Print time: median absolute error {pt['median_abs_error']:.1%} in sample, "
-        f"{pt['median_abs_error_leave_one_out']:.1%} leave-one-out (target < 15%).",
+        f"{pt['median_abs_error_leave_one_out']:.1%} leave-one-out (target < 15%); per family, leave-one-out: "
+        + ", ".join(f"{fam} {err:.1%}" for fam, err in pt["per_family_median_abs_error_leave_one_out"].items())
+        + f"; worst plate {pt['max_abs_error_leave_one_out']:.1%}.",
         "target,feature,coefficient,unit,kind,source",
     ]
     units = {"print_time_s": {"constant": "s", "volume_mm3": "s/mm3", "area_mm2": "s/mm2", "layers": "s/layer"},
