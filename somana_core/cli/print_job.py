@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import time
 
 from somana_core.errors import InputError
@@ -56,18 +58,35 @@ def _validate(args) -> None:
         raise InputError("--timeout", f"--timeout {args.timeout} s is outside 0.1 to 600 s")
 
 
-def _ask_cancel(host) -> bool:
-    """Pause and ask; True means cancel. A second Ctrl-C or no terminal means cancel."""
+class _CtrlC:
+    """Ctrl-C sets a flag the progress loop acts on (never an exception in the middle of the
+    host's work); a second Ctrl-C while the question is asked interrupts the question."""
+
+    def __init__(self):
+        self.pressed = threading.Event()
+        self.asking = False
+
+    def __call__(self, signum, frame):
+        if self.asking:
+            raise KeyboardInterrupt
+        self.pressed.set()
+
+
+def _ask_cancel(host, ctrl_c: _CtrlC) -> bool:
+    """Pause and ask; True means cancel. A second Ctrl-C or no answer (end of input) means cancel."""
     try:
         host.pause()
     except Exception:  # noqa: BLE001 - not printing any more: nothing to pause
         return False
     progress = host.progress()
     print(f"\npaused after line {progress['last_acked_line']}. Cancel the job? [y/N] ", end="", file=sys.stderr, flush=True)
+    ctrl_c.asking = True
     try:
         answer = sys.stdin.readline()
     except KeyboardInterrupt:
         return True
+    finally:
+        ctrl_c.asking = False
     if not answer:  # no terminal: be safe
         return True
     return answer.strip().lower() in ("y", "yes")
@@ -83,6 +102,8 @@ def run(args) -> int:
         raise InputError("FILE", f"FILE {args.file!r} has no G-code commands")
     host = PrinterHost(name="print", comm_timeout_s=args.timeout)
     tty = sys.stderr.isatty()
+    ctrl_c = _CtrlC()
+    previous_handler = signal.signal(signal.SIGINT, ctrl_c)
     try:
         try:
             host.connect(args.port, args.baud)
@@ -90,23 +111,27 @@ def run(args) -> int:
             print(f"somana print: {exc}", file=sys.stderr)
             return 1
         print(f"connected to {host.firmware_name or 'printer'} on {args.port}", file=sys.stderr)
-        host.start_job(program, from_line=args.from_line)
+        try:
+            host.start_job(program, from_line=args.from_line)
+        except HostError as exc:
+            print(f"somana print: {exc}", file=sys.stderr)
+            return 1
         next_line_report = 0.0
         result = None
         while result is None:
-            try:
-                if host.current_state not in ("printing", "paused", "cancelling"):
-                    result = host.wait_for_job(timeout=5.0)
-                    break
-                time.sleep(0.2)
-                progress = host.progress()
-                if tty:
-                    print("\r" + _bar(progress), end="", file=sys.stderr, flush=True)
-                elif progress["percent"] >= next_line_report:
-                    print(_bar(progress), file=sys.stderr, flush=True)
-                    next_line_report = progress["percent"] + 10.0
-            except KeyboardInterrupt:
-                if _ask_cancel(host):
+            if host.current_state not in ("printing", "paused", "cancelling"):
+                result = host.wait_for_job(timeout=5.0)
+                break
+            ctrl_c.pressed.wait(0.2)
+            progress = host.progress()
+            if tty:
+                print("\r" + _bar(progress), end="", file=sys.stderr, flush=True)
+            elif progress["percent"] >= next_line_report:
+                print(_bar(progress), file=sys.stderr, flush=True)
+                next_line_report = progress["percent"] + 10.0
+            if ctrl_c.pressed.is_set():
+                ctrl_c.pressed.clear()
+                if _ask_cancel(host, ctrl_c):
                     print("cancelling: heaters off, parking", file=sys.stderr, flush=True)
                     try:
                         host.cancel()
@@ -119,6 +144,7 @@ def run(args) -> int:
                         pass
         print(("\r" if tty else "") + _bar(host.progress()), file=sys.stderr)
     finally:
+        signal.signal(signal.SIGINT, previous_handler)
         host.disconnect()
     if args.json:
         print(json.dumps(result))

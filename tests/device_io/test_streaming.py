@@ -8,7 +8,7 @@ import time
 import pytest
 
 from device_io.host import HostError
-from tests.device_io.conftest import job_commands, moves_program
+from tests.device_io.helpers import job_commands, moves_program
 
 
 def test_10000_line_job_survives_checksum_errors_lost_ok_resend_without_ok_and_busy(make_printer, make_host):
