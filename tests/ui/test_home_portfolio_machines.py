@@ -144,3 +144,33 @@ def test_staff_connect_heat_print_to_100_percent_and_emergency_stop(served, watc
     page.locator(".connect button").click()
     _text_becomes(page, "state-sim", "t === 'operational'")
     watched_page.assert_clean()
+
+
+def _post_login(served, user, password):
+    import http.client
+    from urllib.parse import urlencode, urlparse
+
+    target = urlparse(served.url)
+    connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+    connection.request("POST", "/login", body=urlencode({"username": user, "password": password, "next": "/machines"}),
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = connection.getresponse()
+    response.read()
+    return response
+
+
+def test_login_checks_the_hashed_password_and_sets_a_signed_cookie(served):
+    wrong = _post_login(served, STAFF_USER, STAFF_PASSWORD + "x")
+    assert wrong.status == 401 and not wrong.getheader("Set-Cookie")
+    right = _post_login(served, STAFF_USER, STAFF_PASSWORD)
+    assert right.status == 302 and right.getheader("Location") == "/machines"
+    cookie = right.getheader("Set-Cookie")
+    assert cookie.startswith("user=") and "HttpOnly" in cookie
+    from tornado.web import decode_signed_value
+
+    value = cookie.split(";")[0].split("=", 1)[1].strip('"')
+    secret = json.loads((served.home / "server_secrets.json").read_text())["cookie_secret"]
+    assert decode_signed_value(secret, "user", value) == STAFF_USER.encode()
+    assert decode_signed_value("another-secret", "user", value) is None  # signed, not a bare name
+    users = (served.home / "users.json").read_text()
+    assert STAFF_PASSWORD not in users

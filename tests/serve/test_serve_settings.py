@@ -1,0 +1,78 @@
+"""`somana serve` settings: printers from the command line or a config file, refusals for bad input,
+and the login redirect that never leaves the site."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from dashboards.web_auth import _safe_next, is_protected
+from somana_core.cli import serve
+from somana_core.errors import InputError
+
+
+def args(*argv):
+    parser = argparse.ArgumentParser()
+    serve.configure(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_defaults_are_one_virtual_printer_and_the_sqlite_store():
+    options = serve.settings(args())
+    assert options["port"] == serve.DEFAULT_PORT
+    assert options["printers"] == [{"name": "sim", "port": "sim"}]
+    assert options["db"] is None and options["warm"]
+
+
+def test_repeated_printer_options_give_distinct_printers():
+    options = serve.settings(args("--printer", "sim", "--printer", "/dev/ttyUSB0", "--baud", "250000"))
+    assert options["printers"] == [{"name": "sim", "port": "sim", "baud": 250000},
+                                   {"name": "printer-2", "port": "/dev/ttyUSB0", "baud": 250000}]
+
+
+def test_config_file_gives_printers_port_and_database(tmp_path):
+    config = tmp_path / "somana.toml"
+    config.write_text('[server]\nport = 6100\ndb = "postgresql+psycopg://floor@db/somana"\n\n'
+                      '[[printers]]\nname = "mk4-left"\nport = "/dev/ttyACM0"\nbaud = 115200\n\n'
+                      '[[printers]]\nname = "demo"\nport = "sim"\n')
+    options = serve.settings(args("--config", str(config)))
+    assert options["port"] == 6100 and options["db"].startswith("postgresql")
+    assert [p["name"] for p in options["printers"]] == ["mk4-left", "demo"]
+    assert serve.settings(args("--config", str(config), "--port", "7000"))["port"] == 7000
+
+
+@pytest.mark.parametrize("argv, field", [(("--port", "70000"), "--port"), (("--num-threads", "0"), "--num-threads"),
+                                         (("--config", "/nonexistent/somana.toml"), "--config")])
+def test_bad_settings_are_refused(argv, field):
+    with pytest.raises(InputError) as err:
+        serve.settings(args(*argv))
+    assert err.value.field == field
+
+
+def test_config_printers_need_a_port_and_distinct_names(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text('[[printers]]\nname = "a"\n')
+    with pytest.raises(InputError, match="needs a port"):
+        serve.settings(args("--config", str(config)))
+    config.write_text('[[printers]]\nname = "a"\nport = "sim"\n[[printers]]\nname = "a"\nport = "/dev/ttyUSB0"\n')
+    with pytest.raises(InputError, match="must differ"):
+        serve.settings(args("--config", str(config)))
+
+
+def test_every_app_that_exists_gets_a_route():
+    routes = serve.app_routes()
+    assert {"/", "/portfolio", "/machines"} <= set(routes)
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/machines", "/machines"), ("/machines?tab=2", "/machines?tab=2"), (None, "/machines"),
+    ("https://evil.example/", "/machines"), ("//evil.example/x", "/machines"), ("javascript:alert(1)", "/machines")])
+def test_login_only_redirects_within_the_site(target, expected):
+    assert _safe_next(target) == expected
+
+
+@pytest.mark.parametrize("path, protected", [("/machines", True), ("/machines/ws", True), ("/machines/", True),
+                                             ("/machinesX", False), ("/", False), ("/portfolio/ws", False)])
+def test_only_machine_paths_need_a_login(path, protected):
+    assert is_protected(path) == protected
