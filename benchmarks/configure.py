@@ -33,32 +33,42 @@ def time_configure(page, served) -> float:
     return time.perf_counter() - start
 
 
+def _changes(page, field, values) -> tuple[list[float], list[float]]:
+    to_quote, to_view = [], []
+    for value in values:
+        price = page.locator("[data-unit-price]").inner_text()
+        revision = page.locator(".somana-viewer[data-revision]").get_attribute("data-revision")
+        field.fill(f"{value:g}")
+        start = time.perf_counter()
+        field.press("Enter")
+        page.locator("[data-unit-price]").filter(has_not_text=price).wait_for(timeout=TIMEOUT_MS)
+        to_quote.append(time.perf_counter() - start)
+        page.locator(f".somana-viewer:not([data-revision='{revision}'])").wait_for(timeout=TIMEOUT_MS)
+        to_view.append(time.perf_counter() - start)
+    return to_quote, to_view
+
+
 def configure_changes(browser, served, runs: int = 10, name: str = "pcb_width") -> dict:
-    """A dimension typed in the browser -> the updated quote, and -> the updated 3D view, alternating
-    between two values (the second visit of a value hits the part cache, as a person going back does)."""
+    """A dimension typed in the browser -> the updated quote, and -> the updated 3D view.
+
+    `revisited`: alternating between two values, as a person trying a size and going back (the part
+    cache answers); `new_values`: a value never built before each time (CadQuery builds the part)."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     try:
         page = context.new_page()
         first_render_s = time_configure(page, served)
         field = page.locator(f".param-{name} input").first
         base = float(field.input_value())
-        to_quote, to_view = [], []
-        for i in range(runs):
-            price = page.locator("[data-unit-price]").inner_text()
-            revision = page.locator(".somana-viewer[data-revision]").get_attribute("data-revision")
-            field.fill(f"{base + (10 if i % 2 == 0 else 0):g}")
-            start = time.perf_counter()
-            field.press("Enter")
-            page.locator("[data-unit-price]").filter(has_not_text=price).wait_for(timeout=TIMEOUT_MS)
-            to_quote.append(time.perf_counter() - start)
-            page.locator(f".somana-viewer:not([data-revision='{revision}'])").wait_for(timeout=TIMEOUT_MS)
-            to_view.append(time.perf_counter() - start)
-        return {"family": "sensor_enclosure", "control": name, "runs": runs,
-                "first_render_s": round(first_render_s, 3),
-                "change_to_quote_median_s": round(statistics.median(to_quote), 3),
-                "change_to_3d_view_median_s": round(statistics.median(to_view), 3),
-                "change_to_quote_runs_s": [round(t, 3) for t in to_quote],
-                "change_to_3d_view_runs_s": [round(t, 3) for t in to_view]}
+        _changes(page, field, [base + 10, base])  # both values built once
+        revisited = _changes(page, field, [base + 10 if i % 2 == 0 else base for i in range(runs)])
+        fresh = _changes(page, field, [base + 0.5 * (i + 1) for i in range(runs)])
+        result = {"family": "sensor_enclosure", "control": name, "runs": runs, "first_render_s": round(first_render_s, 3)}
+        for label, (to_quote, to_view) in (("revisited", revisited), ("new_values", fresh)):
+            result[label] = {"change_to_quote_median_s": round(statistics.median(to_quote), 3),
+                             "change_to_3d_view_median_s": round(statistics.median(to_view), 3),
+                             "change_to_quote_runs_s": [round(t, 3) for t in to_quote],
+                             "change_to_3d_view_runs_s": [round(t, 3) for t in to_view]}
+        return result
     finally:
         context.close()
 

@@ -148,6 +148,7 @@ class Configurator(pn.viewable.Viewer):
         super().__init__(**params)
         self.tickets = preview.PreviewTickets()
         self.queue_s = _queued_print_time_s()  # the lead time counts the print queue ahead of this order
+        self._metrics = preview.MetricsMemo()  # a person going back to a value gets its quote at once
         self.viewer = MeshViewer(height=460, sizing_mode="stretch_width")
         self.spec = None          # the last valid spec
         self.product = None       # its built product
@@ -207,7 +208,7 @@ class Configurator(pn.viewable.Viewer):
         self._controls.show_error(None, None)
         try:
             product, quote = await preview.run_in_geometry_worker(_build_and_quote, spec, qty, material,
-                                                                  self.queue_s)
+                                                                  self.queue_s, self._metrics)
         except InputError as exc:
             self._controls.show_error(exc.field, exc.message)
             self._fail(ticket, exc.message)
@@ -340,9 +341,10 @@ def _materials() -> list[str]:
     return [str(m) for m in read_table("materials.csv")["material"]]
 
 
-def _build_and_quote(spec, qty: int, material: str, queue_s: float):
+def _build_and_quote(spec, qty: int, material: str, queue_s: float, memo: preview.MetricsMemo):
     product = _geometry().build(spec)
-    quote = _quote_module().quote_product(product, spec.family, qty=qty, material=material, queue=queue_s,
+    metrics = memo.get(spec, material, product.metrics)
+    quote = _quote_module().quote_product(metrics, spec.family, qty=qty, material=material, queue=queue_s,
                                           machine=getattr(spec, "machine", None))
     return product, quote
 

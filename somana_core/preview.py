@@ -13,6 +13,7 @@ import base64
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -128,3 +129,26 @@ async def run_in_geometry_worker(function, *args, **kwargs):
     """Await `function(*args, **kwargs)` run on the process's geometry thread."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_GEOMETRY_WORKER, partial(function, *args, **kwargs))
+
+
+class MetricsMemo:
+    """A session's recent part metrics by (family, values, material): the part cache makes a rebuild of
+    values seen before free, but measuring the solids (volume, area) still costs tens of ms."""
+
+    def __init__(self, size: int = 32):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, spec, material: str, compute):
+        key = (spec.family, tuple(sorted((k, repr(v)) for k, v in spec.values().items())), material)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = compute(material)
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value

@@ -52,3 +52,18 @@ def test_only_the_newest_rebuild_is_shown_and_a_failure_ends_busy():
     third = tickets.take()
     tickets.reject(third)                   # an invalid value: the last good view stays
     assert tickets.shown == second and not tickets.busy
+
+
+def test_metrics_are_measured_once_per_values_and_material():
+    from somana_core.preview import MetricsMemo
+
+    calls = []
+    spec = SimpleNamespace(family="f", values=lambda: {"wall": 2.0})
+    memo = MetricsMemo(size=2)
+    measure = lambda material: calls.append(material) or {"material": material}  # noqa: E731
+    assert memo.get(spec, "PLA", measure) == {"material": "PLA"}
+    assert memo.get(spec, "PLA", measure) == {"material": "PLA"} and calls == ["PLA"]
+    memo.get(spec, "PETG", measure)
+    memo.get(SimpleNamespace(family="f", values=lambda: {"wall": 3.0}), "PLA", measure)
+    memo.get(spec, "PLA", measure)  # pushed out by the two newer entries
+    assert calls == ["PLA", "PETG", "PLA", "PLA"]
