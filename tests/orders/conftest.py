@@ -100,7 +100,7 @@ def fresh_postgres_db(postgres_url):
     return base.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store(request, somana_home):
     """An empty order store: the default SQLite file, then a PostgreSQL database."""
     if request.param == "sqlite":

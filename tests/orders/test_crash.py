@@ -68,6 +68,7 @@ def test_sigkilled_writer_leaves_whole_orders_in_sqlite(somana_home, extra_delay
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+@pytest.mark.postgres
 def test_sigkilled_writer_leaves_whole_orders_in_postgresql(fresh_postgres_db):
     committed = _kill_writer_after(fresh_postgres_db, 5, 0.02)
     with OrderStore(fresh_postgres_db) as store:

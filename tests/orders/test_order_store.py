@@ -167,3 +167,28 @@ def test_default_store_is_a_wal_sqlite_file_in_the_state_folder(somana_home):
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("SELECT count(*) FROM orders").fetchone()[0] == 1
+
+
+def test_two_stations_racing_to_start_one_order_only_one_wins(store):
+    """Several stations share one store: the row lock means one order starts printing once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    order = _place(store, files={})
+    store.transition(order.number, "sliced")
+    store.transition(order.number, "queued")
+    stations = [OrderStore(store.url) for _ in range(4)]
+    try:
+        def start(station):
+            try:
+                station.transition(order.number, "printing", note=f"station {id(station)}")
+                return "won"
+            except IllegalTransition:
+                return "refused"
+
+        with ThreadPoolExecutor(len(stations)) as pool:
+            outcomes = list(pool.map(start, stations))
+    finally:
+        for station in stations:
+            station.close()
+    assert sorted(outcomes) == ["refused"] * (len(stations) - 1) + ["won"]
+    assert [e.state for e in store.get(order.number).history].count("printing") == 1
