@@ -268,7 +268,7 @@ def build_front(v):
     h = hinge(v)
     cx = lens_centre_x(v)
     lenses = [lens_wire(v, sx * cx, sx) for sx in (-1, 1)]
-    rims = [cq.Face.makeFromWires(w.offset2D(v.rim_width, "arc")[0]) for w in lenses]
+    rims = [cq.Face.makeFromWires(tk.as_nurbs(w.offset2D(v.rim_width, "arc")[0])) for w in lenses]
     yh = hinge_y(v, h)
     bridge_h = BRIDGE_HEIGHT_RIMS * v.rim_width
     top = v.lens_height / 2 + v.rim_width

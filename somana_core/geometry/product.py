@@ -86,6 +86,10 @@ class Product:
         """part name -> CadQuery solid, in its print pose (resting on z=0, ready to slice)."""
         return {name: rec.shape for name, rec in self._records.items()}
 
+    def placement(self, part: str) -> np.ndarray:
+        """4x4 matrix taking a part from its print pose (`parts[part]`) to the assembled product view."""
+        return self._placements[self._names(part)[0]].copy()
+
     def _names(self, part: str | None) -> list[str]:
         if part is None:
             return list(self._records)

@@ -121,6 +121,14 @@ def rounded_rect_face(length: float, width: float, radius: float, x0: float = 0.
     return cq.Face.makeFromWires(outer, inner)
 
 
+def as_nurbs(wire: cq.Wire) -> cq.Wire:
+    """The same wire with its curves as NURBS. Offset curves (from offset2D) extruded into faces
+    did not survive a STEP round trip (faces lost, no solid), and NURBS do."""
+    from OCP.BRepBuilderAPI import BRepBuilderAPI_NurbsConvert
+
+    return cq.Wire(BRepBuilderAPI_NurbsConvert(wire.wrapped, True).Shape())
+
+
 def _prism(face: cq.Face, z0: float, height: float) -> cq.Shape:
     return cq.Solid.extrudeLinear(face, cq.Vector(0, 0, height)).translate(cq.Vector(0, 0, z0))
 
