@@ -240,8 +240,10 @@ def _engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn):
-        # IMMEDIATE: take the write lock at the start, so two writers queue instead of deadlocking
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers: IMMEDIATE takes the write lock at the start, so two writers queue instead of
+        # deadlocking. Readers: a deferred BEGIN, so in WAL mode they never wait for a writer.
+        readonly = conn.get_execution_options().get("somana_readonly", False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -252,6 +254,7 @@ class OrderStore:
     def __init__(self, url: str | None = None):
         self.url = url or default_url()
         self.engine = _engine(self.url)
+        self._reader = self.engine.execution_options(somana_readonly=True)
         _Base.metadata.create_all(self.engine)
 
     def close(self) -> None:
@@ -353,14 +356,14 @@ class OrderStore:
     # -- reading
 
     def get(self, number: str) -> Order:
-        with Session(self.engine) as session:
+        with Session(self._reader) as session:
             return _to_order(self._row(session, number))
 
     def list(self, state: str | None = None, limit: int | None = None) -> list[Order]:
         """Orders, newest first (only those in `state` when given)."""
         if state is not None and state not in STATES:
             raise InputError("state", f"state={state!r} is not one of {', '.join(STATES)}")
-        with Session(self.engine) as session:
+        with Session(self._reader) as session:
             query = select(_OrderRow).order_by(_OrderRow.id.desc())
             if state is not None:
                 query = query.where(_OrderRow.state == state)
@@ -370,7 +373,7 @@ class OrderStore:
 
     def queue(self) -> list[Order]:
         """What the printers have ahead of them: printing first, then queued, oldest first."""
-        with Session(self.engine) as session:
+        with Session(self._reader) as session:
             rows = session.scalars(
                 select(_OrderRow).where(_OrderRow.state.in_(QUEUE_STATES)).order_by(_OrderRow.id)
             ).all()
@@ -382,7 +385,7 @@ class OrderStore:
         return float(sum(o.print_time_s or 0.0 for o in self.queue()))
 
     def file_bytes(self, sha256: str) -> bytes:
-        with Session(self.engine) as session:
+        with Session(self._reader) as session:
             blob = session.get(_BlobRow, sha256)
             if blob is None:
                 raise InputError("sha256", f"file {sha256} is not in the store")
