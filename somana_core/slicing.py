@@ -24,7 +24,8 @@ from somana_core.errors import InputError
 
 SLICER_ENV = "SOMANA_SLICER"  # path to the prusa-slicer executable, when not on PATH
 DEFAULT_TIMEOUT_S = 120.0
-_TAIL_BYTES = 256 * 1024  # the estimate lines sit just before the config block at the end
+_TAIL_BYTES = 256 * 1024
+_MACOS_APP = "/Applications/PrusaSlicer.app/Contents/MacOS/PrusaSlicer"  # the estimate lines sit just before the config block at the end
 
 
 class SlicerError(RuntimeError):
@@ -79,6 +80,8 @@ def find_slicer() -> str:
         path = shutil.which(name) if name else None
         if path:
             return path
+    if not configured and os.access(_MACOS_APP, os.X_OK):  # Homebrew's cask installs the app bundle
+        return _MACOS_APP
     raise SlicerMissing(
         "the slicer prusa-slicer is not installed (Debian/Ubuntu: apt-get install prusa-slicer, "
         "or run `make install`; macOS: brew install --cask prusaslicer; or set "
