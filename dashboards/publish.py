@@ -151,19 +151,23 @@ def _volume_options() -> dict:
 def _chapters() -> list[Chapter]:
     import holoviews as hv
 
-    names = story.families()
-    family_options = {display: fam for fam, display in names.items()}
+    from somana_core.geometry import FAMILIES
+
+    long_names = story.families()
+    # short names (the product family's title) fit on axes and in titles; the portfolio's long ones in menus
+    names = {fam: getattr(FAMILIES.get(fam), "title", "") or display for fam, display in long_names.items()}
+    family_options = {display: fam for fam, display in long_names.items()}
     plot_opts = dict(width=760, height=360, tools=["hover"], toolbar=None, fontscale=1.05)
 
     def margins_plot(volume):
-        df = story.margins(volume)
+        df = story.margins(volume).assign(name=lambda d: d["family"].map(names))
         return hv.Bars(df, "name", "contribution_usd_per_month").opts(
             **plot_opts, ylabel="contribution, USD per month", xlabel="", color="#0f6e6e",
             title="Contribution per family at mid-band price and margin")
 
     def margins_figures(volume):
         df = story.margins(volume)
-        cells = [_figure(f"margin_{r.family}", f"{r.name}: gross margin", f"{r.gross_margin:.0%}",
+        cells = [_figure(f"margin_{r.family}", f"{names[r.family]}: gross margin", f"{r.gross_margin:.0%}",
                          f"on {r.price_usd:,.0f} USD") for r in df.itertuples()]
         cells.append(_figure("contribution_total", "Contribution, all families",
                              _usd(df["contribution_usd_per_month"].sum()), "per month"))
@@ -193,7 +197,7 @@ def _chapters() -> list[Chapter]:
         return (hv.Curve(s["curve"], "batch_units", "annual_cost_usd").opts(color="#0f6e6e", line_width=3, logx=True)
                 * hv.VLine(s["eoq_units"]).opts(color="#b3261e", line_dash="dashed")
                 ).opts(**plot_opts, xlabel="batch size, units (log)", ylabel="setup + holding cost, USD/year",
-                       title=f"{names[family]}: yearly cost of batching, economic batch size in red")
+                       title=f"{names[family]}: yearly cost of batching; economic batch in red")
 
     def eoq_figures(family, changeover):
         s = story.eoq_story(family, changeover)
@@ -231,7 +235,7 @@ def _chapters() -> list[Chapter]:
                 * hv.VLine(s["demand_cv"]).opts(color="#1f2a30", line_dash="dashed")
                 ).opts(**plot_opts, xlabel="demand uncertainty of one variant (std / mean)",
                        ylabel="expected profit per season, USD", legend_position="top_right",
-                       title=f"{names[family]}: push against make-to-order over demand uncertainty")
+                       title=f"{names[family]}: push against make-to-order")
 
     def pushpull_figures(family):
         s = story.push_pull_story(family)
@@ -242,6 +246,9 @@ def _chapters() -> list[Chapter]:
             _figure("leftover", "Push leaves unsold", f"{s['push_leftover_units']:,.1f}", "units per season"),
         ]) + "</div>"
 
+    portfolio = story.econ.load_portfolio()
+    low_margin = min(f.gross_margin_low for f in portfolio)
+    high_margin = max(f.gross_margin_high for f in portfolio)
     volume = ("Monthly volume", _volume_options())
     automation = ("Automation: fixed costs removed", {f"{c:.0%}": c for c in story.steps("automation_fixed_cost_cut")})
     changeover = ("Changeover time", {f"{m:g} min": m for m in story.steps("changeover_minutes")})
@@ -249,8 +256,8 @@ def _chapters() -> list[Chapter]:
     return [
         Chapter("story-margins.html", "1 · Margins", (
             "Each product is made for one customer, and that is what customers pay for: the research behind the "
-            "portfolio finds 50-80% gross margins across the three families. Contribution per family at the "
-            "planned volumes, scaled by the volume you choose:"),
+            f"portfolio finds {low_margin:.0%}-{high_margin:.0%} gross margins across the {len(long_names)} families. "
+            "Contribution per family at the planned volumes, scaled by the volume you choose:"),
             {"volume": volume}, margins_plot, margins_figures),
         Chapter("story-break-even.html", "2 · Break-even and leverage", (
             "A small factory's costs are mostly fixed (rent, people, printers). Automation of the cognitive "
@@ -282,7 +289,7 @@ def _start_value(options: dict):
 def _save_chapter(chapter: Chapter, outdir: Path, pages) -> None:
     pn.extension()
     widgets = {name: pn.widgets.Select(name=label, options=options, value=_start_value(options),
-                                       width=300, css_classes=[f"control-{name}"])
+                                       width=380, css_classes=[f"control-{name}"])
                for name, (label, options) in chapter.controls.items()}
     plot = pn.pane.HoloViews(pn.bind(chapter.plot, **widgets), css_classes=["main-figure"])
     figures = pn.pane.HTML(pn.bind(chapter.figures, **widgets), sizing_mode="stretch_width",
