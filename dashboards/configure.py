@@ -360,11 +360,13 @@ def _quote_table(quote, qty: int, material: str) -> str:
         for line in data.get("lines", []))
     flags = "".join(f"<li>{flag}</li>" for flag in data.get("flags", []))
     currency = "USD"
+    breaks = ", ".join(f"{b['qty']}: {_money(b['unit_price'])}" for b in data.get("breaks", []))
     return (f"<div class='somana-quote-body'><table>"
             f"<tr><th>per unit, {material}</th><th class='num'>{currency}</th></tr>{rows}"
             f"<tr class='total'><td>unit price</td><td class='num' data-unit-price>{_money(data['unit_price'])}</td></tr>"
             f"<tr class='total'><td>total for {qty}</td><td class='num' data-total>{_money(data['total_price'])}</td></tr>"
             f"</table><p>Lead time: <b data-lead-time>{data['lead_time_days']}</b> working days</p>"
+            + (f"<p class='breaks'>Unit price by quantity: {breaks}</p>" if breaks else "")
             + (f"<ul class='flags'>{flags}</ul>" if flags else "") + "</div>")
 
 
