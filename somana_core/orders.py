@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -216,8 +217,12 @@ def _to_order(row: _OrderRow) -> Order:
 # ---------------------------------------------------------------- the store
 
 
+DB_URL_ENV = "SOMANA_DB_URL"  # `somana serve --db URL` sets it for the apps it serves
+
+
 def default_url() -> str:
-    return f"sqlite:///{state_dir() / 'orders.sqlite'}"
+    """$SOMANA_DB_URL when set, else the SQLite file in the factory's state folder."""
+    return os.environ.get(DB_URL_ENV) or f"sqlite:///{state_dir() / 'orders.sqlite'}"
 
 
 def _engine(url: str) -> Engine:
@@ -249,7 +254,7 @@ def _engine(url: str) -> Engine:
 
 
 class OrderStore:
-    """Orders behind SQLAlchemy. `url=None`: the SQLite file in the factory's state folder."""
+    """Orders behind SQLAlchemy. `url=None`: $SOMANA_DB_URL, else the SQLite file in the state folder."""
 
     def __init__(self, url: str | None = None):
         self.url = url or default_url()

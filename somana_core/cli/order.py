@@ -17,7 +17,7 @@ def configure(parser) -> None:
     sub.required = True
 
     def common(p):
-        p.add_argument("--db", default=None, help="database URL (default: the SQLite file in SOMANA_HOME)")
+        p.add_argument("--db", default=None, help="database URL (default: $SOMANA_DB_URL, else the SQLite file in SOMANA_HOME)")
         p.add_argument("--json", action="store_true", help="machine-readable output")
 
     place = sub.add_parser("place", help="validate, build, quote, slice and store a confirmed order")

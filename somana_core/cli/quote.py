@@ -33,10 +33,12 @@ def _qty(raw) -> int:
 
 def _queue(db: str | None):
     """The order store for the lead time; without --db only an existing default file is read."""
-    from somana_core.data import state_dir
-    from somana_core.orders import OrderStore
+    import os
 
-    if db is None and not (Path(state_dir()) / "orders.sqlite").exists():
+    from somana_core.data import state_dir
+    from somana_core.orders import DB_URL_ENV, OrderStore
+
+    if db is None and not os.environ.get(DB_URL_ENV) and not (Path(state_dir()) / "orders.sqlite").exists():
         return None
     return OrderStore(db)
 
