@@ -92,8 +92,8 @@ class PortfolioExplorer(pn.viewable.Viewer):
         self.focus.link(s, value="focus_family")
 
         self.products_table = pn.widgets.Tabulator(
-            s.products[["family", "display_name", *EDITABLE_PRODUCT_COLUMNS]], show_index=False,
-            editors={c: None for c in ("family", "display_name")}, sizing_mode="stretch_width", height=160)
+            s.products[["family", *EDITABLE_PRODUCT_COLUMNS]], show_index=False,
+            editors={"family": None}, sizing_mode="stretch_width", height=160)
         self.assumptions_table = pn.widgets.Tabulator(
             s.assumptions[["name", "family", "value", "unit", "source"]], show_index=False,
             editors={c: None for c in ("name", "family", "unit", "source")}, sizing_mode="stretch_width",
@@ -167,7 +167,7 @@ class PortfolioExplorer(pn.viewable.Viewer):
             low, high = s.price_band(f)
             w.param.update(start=low, end=high, value=float(s.prices[f]))
         self.focus.value = s.focus_family
-        self.products_table.value = s.products[["family", "display_name", *EDITABLE_PRODUCT_COLUMNS]]
+        self.products_table.value = s.products[["family", *EDITABLE_PRODUCT_COLUMNS]]
         self.assumptions_table.value = s.assumptions[["name", "family", "value", "unit", "source"]]
 
     def _show_error(self, text: str) -> None:
@@ -240,7 +240,7 @@ class PortfolioExplorer(pn.viewable.Viewer):
         layers = layers * hv.Scatter([(summary["monthly_units"], summary["operating_income_per_month_usd"])],
                                      label="plan").opts(size=9, color="#c7772f")
         left = layers.opts(title="Operating income vs volume", xlabel="units/month", ylabel="USD/month",
-                           yformatter="$%.0f", legend_position="top_left", **PLOT_OPTS)
+                           yformatter="$%.0f", legend_position="bottom_right", **PLOT_OPTS)
         dol = curve.dropna()
         right = hv.Curve(dol, "monthly_units", "dol").opts(
             title="Degree of operating leverage", xlabel="units/month", ylabel="DOL", color="#c7772f",
@@ -312,12 +312,22 @@ class PortfolioExplorer(pn.viewable.Viewer):
             width=330, margin=(5, 10))
 
     def __panel__(self):
+        # Tabs render lazily: a first view draws two plots, not eight (first render well under 2 s here).
+        def pair(a, b):
+            return pn.Row(self.plots[a], self.plots[b], sizing_mode="stretch_width")
+
         tables = pn.Column(
             "#### Scenario by family", self.family_table,
             pn.Row(pn.Column("#### Product families (edit the bands)", self.products_table, sizing_mode="stretch_width"),
                    pn.Column("#### Factory assumptions (edit a value)", self.assumptions_table,
                              sizing_mode="stretch_width"), sizing_mode="stretch_width"),
             sizing_mode="stretch_width")
-        grid = pn.GridBox(*self.plots.values(), ncols=2, sizing_mode="stretch_width")
-        main = pn.Column(self.message, self.figures, grid, tables, sizing_mode="stretch_width")
+        tabs = pn.Tabs(
+            ("Break-even and leverage", pair("operating", "dol")),
+            ("Margins", pair("margin", "contribution")),
+            ("Learning and batch size", pair("learning", "eoq")),
+            ("Crossover and push vs MTO", pair("crossover", "push_mto")),
+            ("Tables", tables),
+            dynamic=True, sizing_mode="stretch_width")
+        main = pn.Column(self.message, self.figures, tabs, sizing_mode="stretch_width")
         return pn.Row(self.controls(), main, sizing_mode="stretch_width")

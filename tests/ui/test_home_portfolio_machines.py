@@ -94,6 +94,10 @@ def test_portfolio_break_even_follows_the_automation_slider(served, watched_page
     after = figure.inner_text()
     assert int(after.split()[0].replace(",", "")) < int(before.split()[0].replace(",", ""))
     page.screenshot(path=str(artifacts_dir / "ui_portfolio_automation.png"), full_page=False)
+    for i, tab in enumerate(("Margins", "Learning and batch size", "Crossover and push vs MTO", "Tables")):
+        page.get_by_text(tab, exact=True).click()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(artifacts_dir / f"ui_portfolio_tab{i + 2}.png"), full_page=False)
     watched_page.assert_clean()
 
 
