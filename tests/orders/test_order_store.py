@@ -192,3 +192,12 @@ def test_two_stations_racing_to_start_one_order_only_one_wins(store):
             station.close()
     assert sorted(outcomes) == ["refused"] * (len(stations) - 1) + ["won"]
     assert [e.state for e in store.get(order.number).history].count("printing") == 1
+
+
+def test_somana_db_url_names_the_default_store(somana_home, tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'station.sqlite'}"
+    monkeypatch.setenv("SOMANA_DB_URL", url)
+    with OrderStore() as s:
+        assert s.url == url
+        _place(s)
+    assert (tmp_path / "station.sqlite").exists() and not (somana_home / "orders.sqlite").exists()

@@ -98,3 +98,16 @@ def test_cli_make_gcode_slices_the_plate(somana_home, tmp_path):
     bad = _somana("make", "kit_enclosure", "--out", str(tmp_path / "b.stl"), "--gcode", str(tmp_path / "b.txt"),
                   home=somana_home)
     assert bad.returncode == 2 and not (tmp_path / "b.stl").exists()
+
+
+@pytest.mark.postgres
+def test_cli_order_with_a_postgresql_db_url(somana_home, fresh_postgres_db):
+    url = fresh_postgres_db.replace("postgresql+psycopg://", "postgresql://")  # the plain form works too
+    placed = _somana("order", "place", "eyewear_frame", "--customer", "Lin", "--no-slice", "--db", url, "--json",
+                     home=somana_home)
+    assert placed.returncode == 0, placed.stderr
+    number = json.loads(placed.stdout)["number"]
+    assert json.loads(placed.stdout)["state"] == "confirmed"
+    with OrderStore(fresh_postgres_db) as store:
+        assert store.get(number).customer == "Lin"
+    assert not (somana_home / "orders.sqlite").exists()
