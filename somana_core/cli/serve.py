@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import sys
 import tomllib
 from pathlib import Path
 
@@ -135,6 +137,9 @@ def run(args) -> int:
           f"printers: {', '.join(p['name'] + '=' + p['port'] for p in options['printers'])}", flush=True)
     from panel.io.server import get_server
 
+    # `kill` (SIGTERM) ends the server like Ctrl-C does, so the printers are disconnected cleanly
+    # (heaters off by the host) by the registry's exit handler instead of dying mid-stream.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     get_server(
         routes,
         port=port,

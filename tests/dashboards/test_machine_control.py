@@ -137,3 +137,27 @@ def test_machines_app_without_a_staff_user_shows_no_machine_control():
     buttons = page.select(pn.widgets.Button)
     assert buttons == []
     assert "Staff login required" in page.select(pn.pane.HTML)[-1].object
+
+
+def test_pause_resume_and_cancel_follow_the_job(somana_home):
+    sim = VirtualPrinter(time_scale=0.3)  # slow enough that the job is still running when paused
+    host = PrinterHost(name="slow-sim", port=sim.start())
+    panel = PrinterControl(host=host)
+    try:
+        connected(panel)
+        panel.upload.param.update(value=JOB.encode(), filename="slow.gcode")
+        panel.print_file_button.clicks += 1
+        until(lambda: "printing" in panel.state.object, refresh=panel.refresh)
+        assert not panel.pause_button.disabled and panel.resume_button.disabled
+        panel.pause_button.clicks += 1
+        until(lambda: "paused" in panel.state.object, refresh=panel.refresh)
+        assert not panel.resume_button.disabled
+        panel.resume_button.clicks += 1
+        until(lambda: "printing" in panel.state.object, refresh=panel.refresh)
+        panel.cancel_button.clicks += 1
+        until(lambda: host.job_result.get("status") == "cancelled", timeout=30, refresh=panel.refresh)
+        until(lambda: "cancelled" in panel.progress_text.object, refresh=panel.refresh)
+        assert host.temperatures.get("T", host.temperatures.get("T0", (0, 0)))[1] == 0  # heaters off after cancel
+    finally:
+        host.disconnect()
+        sim.stop()
