@@ -133,21 +133,14 @@ def assumption_list(name: str) -> list[float]:
     return [value for row_name, _scope, value in _rows() if row_name == name]
 
 
-def _col(table, *names):
-    for name in names:
-        if name in table.columns:
-            return name
-    raise KeyError(f"none of {names} in {list(table.columns)}")
-
-
 @lru_cache(maxsize=16)
 def _material_price(material: str, _key: tuple) -> float:
     table = read_table("materials.csv")
-    rows = table[table[_col(table, "material", "id", "name")].astype(str) == material]
+    rows = table[table["material"].astype(str) == material]
     if rows.empty:
-        known = ", ".join(table[_col(table, "material", "id", "name")].astype(str))
+        known = ", ".join(table["material"].astype(str))
         raise InputError("material", f"material={material!r} is not one of {known}")
-    return float(rows.iloc[0][_col(table, "price_usd_per_kg", "usd_per_kg", "price_per_kg")])
+    return float(rows.iloc[0]["price_usd_per_kg"])
 
 
 def material_price_usd_per_kg(material: str) -> float:
@@ -172,9 +165,7 @@ def _band(family: str, _key: tuple) -> tuple[float, float] | None:
     if rows.empty:
         return None
     row = rows.iloc[0]
-    low = _col(table, "price_low_usd", "price_min_usd", "min_price_usd", "price_band_low_usd")
-    high = _col(table, "price_high_usd", "price_max_usd", "max_price_usd", "price_band_high_usd")
-    return float(row[low]), float(row[high])
+    return float(row["price_low_usd"]), float(row["price_high_usd"])
 
 
 def price_band(family: str) -> tuple[float, float] | None:

@@ -59,7 +59,7 @@ class SliceResult:
     print_time_s: float
     filament_mm: float
     filament_cm3: float
-    filament_g: float | None  # cm3 x the material's density from data/materials.csv
+    filament_g: float  # cm3 x the material's density from data/materials.csv
     machine: str
     material: str
     slicer: str
@@ -89,16 +89,8 @@ def find_slicer() -> str:
     )
 
 
-def _col(table, *names):
-    for name in names:
-        if name in table.columns:
-            return name
-    raise KeyError(f"none of the columns {names} in table with {list(table.columns)}")
-
-
 def machines() -> list[str]:
-    table = read_table("machines.csv")
-    return [str(m) for m in table[_col(table, "machine", "id", "name")]]
+    return [str(m) for m in read_table("machines.csv")["machine"]]
 
 
 def default_machine() -> str:
@@ -109,21 +101,12 @@ def default_machine() -> str:
 def machine_envelope(machine: str) -> dict:
     """Build volume (mm) and nozzle (mm) of a machine, from data/machines.csv."""
     table = read_table("machines.csv")
-    key = _col(table, "machine", "id", "name")
-    rows = table[table[key].astype(str) == machine]
+    rows = table[table["machine"].astype(str) == machine]
     if rows.empty:
-        raise InputError("machine", f"machine={machine!r} is not one of {machines()}")
+        raise InputError("machine", f"machine={machine!r} is not one of {', '.join(machines())}")
     row = rows.iloc[0]
-
-    def pick(*names):
-        return float(row[_col(table, *names)])
-
-    return {
-        "x_mm": pick("build_x_mm", "bed_x_mm", "x_mm"),
-        "y_mm": pick("build_y_mm", "bed_y_mm", "y_mm"),
-        "z_mm": pick("build_z_mm", "bed_z_mm", "z_mm", "max_height_mm"),
-        "nozzle_mm": pick("nozzle_mm", "nozzle_diameter_mm", "nozzle"),
-    }
+    return {"x_mm": float(row["build_x_mm"]), "y_mm": float(row["build_y_mm"]),
+            "z_mm": float(row["build_z_mm"]), "nozzle_mm": float(row["nozzle_mm"])}
 
 
 def profile_paths(machine: str, material: str) -> list[Path]:
@@ -139,16 +122,12 @@ def profile_paths(machine: str, material: str) -> list[Path]:
     return [printer, filament]
 
 
-def _density_g_cm3(material: str) -> float | None:
-    try:
-        table = read_table("materials.csv")
-    except FileNotFoundError:
-        return None
-    key = _col(table, "material", "id", "name")
-    rows = table[table[key].astype(str) == material]
+def _density_g_cm3(material: str) -> float:
+    table = read_table("materials.csv")
+    rows = table[table["material"].astype(str) == material]
     if rows.empty:
-        return None
-    return float(rows.iloc[0][_col(table, "density_g_cm3", "density")])
+        raise InputError("material", f"material={material!r} is not in data/materials.csv")
+    return float(rows.iloc[0]["density_g_cm3"])
 
 
 # ---------------------------------------------------------------- reading G-code
@@ -231,6 +210,7 @@ def slice_file(
     machine = machine or default_machine()
     envelope = machine_envelope(machine)
     profiles = profile_paths(machine, material)
+    density = _density_g_cm3(material)
     slicer = find_slicer()
     _check_fits(model, machine, envelope)
 
@@ -272,13 +252,12 @@ def slice_file(
         tmp.unlink(missing_ok=True)
         # PrusaSlicer writes OUT.tmp itself before renaming; never leave one behind
         Path(str(tmp) + ".tmp").unlink(missing_ok=True)
-    density = _density_g_cm3(material)
     return SliceResult(
         gcode_path=str(out),
         print_time_s=estimates["print_time_s"],
         filament_mm=estimates["filament_mm"],
         filament_cm3=estimates["filament_cm3"],
-        filament_g=None if density is None else round(estimates["filament_cm3"] * density, 2),
+        filament_g=round(estimates["filament_cm3"] * density, 2),
         machine=machine,
         material=material,
         slicer=slicer,
