@@ -65,7 +65,7 @@ class Quote:
     lead_time_days: int
     lead_time: dict  # how the lead time was reached
     breaks: tuple[tuple[int, float], ...]  # (qty, unit price)
-    price_band_usd: tuple[float, float] | None
+    price_band_usd: tuple[float, float]
     flags: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -166,6 +166,11 @@ def _band(family: str, _key: tuple) -> tuple[float, float] | None:
         return None
     row = rows.iloc[0]
     return float(row["price_low_usd"]), float(row["price_high_usd"])
+
+
+@lru_cache(maxsize=4)
+def _families(_key: tuple) -> tuple[str, ...]:
+    return tuple(str(f) for f in read_table("portfolio.csv")["family"])
 
 
 def price_band(family: str) -> tuple[float, float] | None:
@@ -315,6 +320,10 @@ def quote_metrics(
         raise InputError("qty", f"qty={qty!r} is not a whole number") from None
     if qty < 1:
         raise InputError("qty", f"qty={qty} is below the minimum 1")
+    band = price_band(family)
+    if band is None:
+        raise InputError("family", f"family={family!r} is not in data/portfolio.csv; allowed: "
+                                   f"{', '.join(_families(_stamp('portfolio.csv')))}")
     machine = machine or default_machine()
     factory = factory_inputs()
     a = {**rates(family, machine, material),
@@ -341,13 +350,10 @@ def quote_metrics(
         cost_q = sum(line.amount_usd for line in _cost_lines(ctx, q))
         breaks.append((q, _price(cost_q, margin)))
     days, lead = _lead_time(float(print_time_s) * qty, _queue_seconds(queue), a)
-    band = price_band(family)
     flags = []
-    if band is not None and not band[0] <= unit_price <= band[1]:
+    if not band[0] <= unit_price <= band[1]:
         side = "below" if unit_price < band[0] else "above"
         flags.append(f"price {unit_price:.2f} USD is {side} the {family} band {band[0]:.2f}-{band[1]:.2f} USD")
-    if band is None:
-        flags.append(f"no price band for {family} in portfolio.csv")
     return Quote(
         family=family, material=material, machine=machine, qty=qty,
         unit_cost=unit_cost, unit_price=unit_price, total_price=round(unit_price * qty, 2),

@@ -152,6 +152,9 @@ def test_bad_input_names_the_field(metrics):
     with pytest.raises(InputError) as err:
         quote_metrics(metrics, "sensor_enclosure", material="WOOD")
     assert err.value.field == "material" and "PLA" in err.value.message
+    with pytest.raises(InputError) as err:
+        quote_metrics(metrics, "teapot")
+    assert err.value.field == "family" and "eyewear_frame" in err.value.message
 
 
 def test_quote_is_json_with_price_cost_and_lines(metrics):
