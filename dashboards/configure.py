@@ -156,6 +156,7 @@ class Configurator(pn.viewable.Viewer):
         self._controls_area = pn.Column(sizing_mode="stretch_width")
         self._controls: SpecControls | None = None
         self._fit_next = True
+        self._shown_key = None    # (family, values) of the part in the 3D view
         self._build_controls()
 
     # -- reacting to the person
@@ -173,16 +174,15 @@ class Configurator(pn.viewable.Viewer):
 
     @param.depends("qty", "material", watch=True)
     def _pricing_changed(self):
-        if self.product is not None:
-            self._schedule(requote_only=True)
+        self._schedule()  # the part is cached: only the quote changes (the view is kept, see refresh)
 
-    def _schedule(self, requote_only: bool = False):
+    def _schedule(self):
         ticket = self.tickets.take()
         self.viewer.busy = True
         self.status = "updating…"
 
         async def job():
-            await self.refresh(ticket, requote_only)
+            await self.refresh(ticket)
 
         if pn.state.curdoc is not None and pn.state.curdoc.session_context:
             pn.state.execute(job)  # on the server's event loop; the build itself runs in the worker
@@ -192,8 +192,9 @@ class Configurator(pn.viewable.Viewer):
         except RuntimeError:
             asyncio.run(job())  # a plain script or a test: run to completion
 
-    async def refresh(self, ticket: int, requote_only: bool = False):
-        """Validate, build, quote, then tessellate: the quote shows as soon as it is known."""
+    async def refresh(self, ticket: int):
+        """Validate, build, quote, then tessellate: the quote shows as soon as it is known. Only the
+        newest request may change what is shown; a part already on screen is not sent again."""
         await asyncio.sleep(DEBOUNCE_S)
         if not self.tickets.is_current(ticket):
             return
@@ -221,7 +222,8 @@ class Configurator(pn.viewable.Viewer):
         self.spec, self.product, self.quote = spec, product, quote
         self.valid = True
         self.quote_html = _quote_table(quote, qty, material)
-        if requote_only:
+        shown_key = (family, tuple(sorted((k, repr(v)) for k, v in spec.values().items())))
+        if shown_key == self._shown_key:  # quantity or material only: the part on screen is this one
             self.tickets.accept(ticket)
             self._done()
             return
@@ -231,6 +233,7 @@ class Configurator(pn.viewable.Viewer):
         if not self.tickets.accept(ticket):
             return
         self._fit_next = False
+        self._shown_key = shown_key
         self.viewer.payload = payload
         self._done()
 
@@ -252,6 +255,9 @@ class Configurator(pn.viewable.Viewer):
     def place_order(self, event=None):
         if not self.valid or self.product is None or self.quote is None:
             self.status = "Fix the highlighted value before placing the order."
+            return None
+        if self.tickets.busy:  # the shown quote is about to change: order what the person will see
+            self.status = "Still updating the part: place the order once the quote has refreshed."
             return None
         try:
             with tempfile.TemporaryDirectory() as tmp:

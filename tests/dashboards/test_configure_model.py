@@ -54,8 +54,9 @@ def test_a_value_below_the_minimum_shows_its_message_and_keeps_the_last_view(app
     assert error.visible and error.object == expected.value.message
     assert not app.valid and expected.value.message in app.status
     assert app.viewer.payload is payload and app.quote.unit_price == price and not app.viewer.busy
-    app._controls.widgets["wall"].value = geometry.get_family(FAMILY).param["wall"].default  # fixed: view follows
-    assert app.valid and not error.visible and app.viewer.payload["revision"] > payload["revision"]
+    app._controls.widgets["wall"].value = geometry.get_family(FAMILY).param["wall"].default  # fixed again
+    assert app.valid and not error.visible and not app.status
+    assert app.viewer.payload is payload  # the part on screen is this one already: not sent again
 
 
 def test_quantity_and_material_change_the_price(app):
@@ -101,3 +102,28 @@ def test_another_family_brings_its_own_controls_and_frames_its_part(app):
     assert list(app._controls.widgets) == geometry.get_family(other).parameter_names()
     assert app.viewer.payload["fit"] is True and app.valid
     assert app.quote.family == other
+
+
+def test_a_quantity_change_during_a_rebuild_still_shows_the_new_part(app):
+    """A newer request (quantity) overtakes a dimension change: the part shown is the new dimension's."""
+    import asyncio
+
+    widget = app._controls.widgets["pcb_length"]
+    step = geometry.get_family(FAMILY).param["pcb_length"].step
+    from param.parameterized import discard_events
+
+    with discard_events(widget), discard_events(app._controls):  # the dimension change, not yet refreshed
+        widget.value = widget.value + 4 * step
+        app._controls.values = {n: w.value for n, w in app._controls.widgets.items()}
+    first = app.tickets.take()  # as if its rebuild were running
+    app.qty = 2                 # takes a newer ticket and refreshes
+    asyncio.run(app.refresh(first))  # the late rebuild is dropped
+    assert app.spec.pcb_length == widget.value and app.quote.qty == 2
+    length = app.viewer.payload["bbox_mm"][3] - app.viewer.payload["bbox_mm"][0]
+    assert length == pytest.approx(geometry.build(app.spec).metrics()["parts"]["base"]["bbox_mm"][0], abs=0.1)
+
+
+def test_no_order_while_the_part_is_still_updating(app, somana_home):
+    app.customer = "Ada"
+    app.tickets.take()  # a rebuild in flight
+    assert app.place_order() is None and "updating" in app.status.lower()
