@@ -79,7 +79,7 @@ def test_the_order_flow_shows_the_benchmark_file_times(site, file_page):
     file_page.assert_clean()
 
 
-def test_a_gallery_3d_view_draws(site, file_page, artifacts_dir):
+def test_a_gallery_3d_view_draws_and_rotates(site, file_page, artifacts_dir):
     page = _open(file_page, site, "gallery.html")
     canvas = page.locator(".viewer canvas").first
     canvas.wait_for(timeout=30_000)
@@ -91,6 +91,14 @@ def test_a_gallery_3d_view_draws(site, file_page, artifacts_dir):
         for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && d[i + 2] > d[i] + 40) n++;
         return n }""")
     assert coloured > 1000
+    before = canvas.evaluate("c => c.toDataURL()")
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 80, box["y"] + box["height"] / 2 + 20, steps=5)
+    page.mouse.up()
+    page.wait_for_timeout(200)
+    assert canvas.evaluate("c => c.toDataURL()") != before  # dragging rotates the part
     cards = page.locator(".card")
     assert cards.count() == site[1]["gallery_variants"] >= 2
     page.screenshot(path=str(artifacts_dir / "publish_gallery.png"), full_page=True)
