@@ -48,6 +48,14 @@ def canvas_has_a_part(page) -> bool:
 def test_configure_renders_offline_and_a_dimension_updates_quote_and_view(served, watched_page, artifacts_dir):
     page = open_configure(watched_page, served)
     assert canvas_has_a_part(page)
+    canvas = page.locator(".somana-viewer canvas")
+    before, box = canvas.evaluate("c => c.toDataURL()"), canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 80, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+    page.wait_for_timeout(200)
+    assert canvas.evaluate("c => c.toDataURL()") != before  # the person can turn the part
     page.screenshot(path=str(artifacts_dir / "configure.png"), full_page=True)
     before_rev, before_price = revision(page), unit_price(page)
     width = geometry.get_family(FAMILY).param["pcb_width"]
