@@ -9,6 +9,7 @@ SHA-256 in a blob table, inside the same transaction as the order that refers to
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -437,7 +438,15 @@ class OrderStore:
     def _add_file(session, row, name, kind, data, meta, now) -> None:
         digest = hashlib.sha256(data).hexdigest()
         if session.get(_BlobRow, digest) is None:
-            session.add(_BlobRow(sha256=digest, size=len(data), data=data))
+            # Two stations may store the same file at once (two customers, same default part):
+            # the second insert must be a no-op, not an error that loses its order.
+            dialect = session.get_bind().dialect.name
+            if dialect in ("postgresql", "sqlite"):
+                insert = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert
+                session.execute(insert(_BlobRow).values(sha256=digest, size=len(data), data=data)
+                                .on_conflict_do_nothing(index_elements=["sha256"]))
+            else:
+                session.add(_BlobRow(sha256=digest, size=len(data), data=data))
             session.flush()
         row.files.append(
             _FileRow(kind=kind, name=name, sha256=digest, size=len(data), meta=meta, created_at=now)

@@ -201,3 +201,19 @@ def test_somana_db_url_names_the_default_store(somana_home, tmp_path, monkeypatc
         assert s.url == url
         _place(s)
     assert (tmp_path / "station.sqlite").exists() and not (somana_home / "orders.sqlite").exists()
+
+
+def test_stations_storing_the_same_file_at_once_all_keep_their_orders(store):
+    from concurrent.futures import ThreadPoolExecutor
+
+    content = b"solid same default part\n" * 1000
+    stations = [OrderStore(store.url) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(len(stations)) as pool:
+            orders = list(pool.map(lambda s: _place(s, files={"part.stl": content}), stations))
+    finally:
+        for station in stations:
+            station.close()
+    assert len({o.number for o in orders}) == 4
+    assert len({o.files[0].sha256 for o in orders}) == 1
+    assert store.file_bytes(orders[0].files[0].sha256) == content
