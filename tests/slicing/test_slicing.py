@@ -38,7 +38,7 @@ def test_box_slices_to_gcode_with_the_slicers_own_estimates(box_stl, tmp_path):
     assert _leftovers(out.parent) == ["box.gcode"]
 
 
-@pytest.mark.parametrize("machine", ["prusa_mk3s", "prusa_mini"])
+@pytest.mark.parametrize("machine", list(read_table("machines.csv")["machine"]))
 def test_every_material_profile_slices_on_every_machine_with_its_temperature(box_stl, tmp_path, machine):
     table = read_table("materials.csv")
     for material in table["material"]:
