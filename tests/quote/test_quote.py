@@ -140,7 +140,7 @@ def test_every_rate_is_a_marked_assumption_with_a_source():
     assert set(table["kind"]) == {"assumption"}
     assert table["source"].str.len().min() > 10
     for family in FAMILIES:
-        for machine in ("prusa_mk3s", "prusa_mini"):
+        for machine in read_table("machines.csv")["machine"]:
             assert set(rates(family, machine, "PLA")) >= {"machine_price_usd", "failure_rate", "target_gross_margin"}
 
 
