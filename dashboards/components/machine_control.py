@@ -71,7 +71,7 @@ class PrinterControl(pn.viewable.Viewer):
         h = self.host
         self._message = ""  # left by worker threads, shown by refresh()
         self._message_lock = threading.Lock()
-        self._workdir = Path(tempfile.mkdtemp(prefix=f"somana-{h.name}-"))
+        self._workdir_path: Path | None = None
         self._shown = {}
 
         self.state = pn.pane.HTML(stylesheets=[CSS], margin=(5, 10))
@@ -149,6 +149,13 @@ class PrinterControl(pn.viewable.Viewer):
         self.refresh()
 
     # ------------------------------------------------------------------ actions
+    @property
+    def _workdir(self) -> Path:
+        """Where this session's uploads and sliced orders go (made on first use, not per page view)."""
+        if self._workdir_path is None:
+            self._workdir_path = Path(tempfile.mkdtemp(prefix=f"somana-{self.host.name}-"))
+        return self._workdir_path
+
     def _say(self, text: str) -> None:
         with self._message_lock:
             self._message = text
