@@ -284,14 +284,15 @@ def slice_product(
     machine: str | None = None,
     stl_path: str | Path | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    part: str | None = None,
 ) -> SliceResult:
-    """Export a built product's plate (all parts side by side) and slice it. The STL goes to
-    `stl_path` when given (kept), else to a temporary file (removed)."""
+    """Export a built product's plate (all parts side by side, or only `part`) and slice it. The
+    STL goes to `stl_path` when given (kept), else to a temporary file (removed)."""
     machine = machine or getattr(product, "values", {}).get("machine")
     if stl_path is not None:
-        product.export(stl_path)
+        product.export(stl_path, part=part)
         return slice_file(stl_path, out_path, material=material, machine=machine, timeout_s=timeout_s)
     with tempfile.TemporaryDirectory(prefix="somana-slice-") as folder:
         stl = Path(folder) / f"{product.family}.stl"
-        product.export(stl)
+        product.export(stl, part=part)
         return slice_file(stl, out_path, material=material, machine=machine, timeout_s=timeout_s)

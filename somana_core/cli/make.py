@@ -53,10 +53,10 @@ def after_export(args, product, out: Path, report: dict) -> None:
         from somana_core.slicing import SlicerError, slice_file, slice_product
 
         try:
-            if out.suffix.lower() in (".stl", ".3mf") and args.part is None:  # slice the plate just written
+            if out.suffix.lower() in (".stl", ".3mf"):  # slice the mesh just written
                 result = slice_file(out, args.gcode, material=args.material, machine=product.values["machine"])
             else:
-                result = slice_product(product, args.gcode, material=args.material)
+                result = slice_product(product, args.gcode, material=args.material, part=args.part)
         except SlicerError as exc:
             if hasattr(exc, "field"):
                 raise
