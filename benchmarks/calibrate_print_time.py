@@ -3,11 +3,12 @@
 For each family, draws random parameter sets inside the spec's bounds (a fixed seed, so a re-run
 gives the same sample), builds each product, slices its plate with PrusaSlicer on the default
 machine, and fits `somana_core.print_time`'s linear model (non-negative coefficients, least
-squares on RELATIVE error, so small parts count as much as big ones). Writes
-data/print_time_coefficients.csv and prints one JSON document: sample size, the median absolute
-error in sample and leave-one-out (the honest figure), per family.
+squares on RELATIVE error, so small parts count as much as big ones). Prints one JSON document:
+sample size, the median absolute error in sample and leave-one-out (the honest figure), per
+family, and the error of the coefficients now in data/ on this sample. With --write it replaces
+data/print_time_coefficients.csv (do that after changing a slicer profile or a family).
 
-    .venv/bin/python benchmarks/calibrate_print_time.py [--per-family 8] [--seed 7] [--dry-run]
+    .venv/bin/python benchmarks/calibrate_print_time.py [--per-family 8] [--seed 7] [--write]
 """
 
 from __future__ import annotations
@@ -116,6 +117,19 @@ def errors(rows: list[dict], target: str) -> dict:
     }
 
 
+def current_table_error(rows: list[dict]) -> dict:
+    """Median absolute error of the coefficients now in data/ on this sample (what quotes use)."""
+    from somana_core.print_time import coefficients
+
+    table = coefficients()
+    out = {}
+    for target in TARGETS:
+        errs = [abs(sum(table.get((target, f), 0.0) * r["features"][f] for f in FEATURES) - r[target]) / r[target]
+                for r in rows]
+        out[target] = {"median_abs_error": round(float(np.median(errs)), 4)}
+    return out
+
+
 def write_coefficients(coefs: dict, report: dict, machine: str) -> Path:
     path = data_dir() / "print_time_coefficients.csv"
     pt = report["print_time_s"]
@@ -146,7 +160,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-family", type=int, default=8)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--dry-run", action="store_true", help="report the fit without writing the table")
+    parser.add_argument("--write", action="store_true", help="replace data/print_time_coefficients.csv with the fit")
     args = parser.parse_args()
     machine = default_machine()
     started = time.perf_counter()
@@ -158,7 +172,8 @@ def main() -> int:
               **{target: {"coefficients": dict(zip(FEATURES, map(float, coefs[target]))), **errors(rows, target)}
                  for target in TARGETS},
               "elapsed_s": round(time.perf_counter() - started, 1)}
-    if not args.dry_run:
+    report["current_table"] = current_table_error(rows)
+    if args.write:
         report["written"] = str(write_coefficients(coefs, report, machine))
     print(json.dumps(report, indent=2))
     return 0

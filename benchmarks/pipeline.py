@@ -4,7 +4,9 @@ Stages (somana_core.orders.place_order): validate, build, export, quote, slice, 
 clears the part cache and changes one dimension a little, so every part is really built. Median of 5 runs per family; target: total <= 4 s per family on a 2-core machine. Also
 the quote alone from already-built geometry (target < 20 ms). Prints one JSON document.
 
-    .venv/bin/python benchmarks/pipeline.py [--runs 5]
+    .venv/bin/python benchmarks/pipeline.py [--runs 5] [--out benchmarks/results/pipeline.json]
+
+`somana publish` shows the figures from benchmarks/results/pipeline.json on the investor pages.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ def _varied(spec_cls, run: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--out", default=None, help="also write the JSON to this file")
     args = parser.parse_args()
 
     home = tempfile.mkdtemp(prefix="somana-bench-")
@@ -76,7 +79,11 @@ def main() -> int:
                 "quote_cached_geometry_ms": round(statistics.median(quote_ms), 2),
                 "quote_within_target": statistics.median(quote_ms) < TARGET_QUOTE_MS,
             }
-    print(json.dumps(report, indent=2))
+    text = json.dumps(report, indent=2)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text + "\n")
+    print(text)
     return 0
 
 
