@@ -7,6 +7,7 @@ one self-contained HTML file (inline CSS, no fonts or images from anywhere).
 
 from __future__ import annotations
 
+import asyncio
 import html
 from pathlib import Path
 from string import Template
@@ -23,6 +24,7 @@ PROTECTED_PREFIXES = ("/machines",)
 LOGIN_URL = "/login"
 LOGOUT_URL = "/logout"
 COOKIE_DAYS = 1  # a floor shift; the cookie is signed with the server's cookie secret
+FAILED_LOGIN_DELAY_S = 1.0  # slows password guessing without blocking anyone else (the wait is async)
 
 
 def is_protected(path: str) -> bool:
@@ -69,6 +71,7 @@ class LoginHandler(RequestHandler):
         # scrypt takes tens of milliseconds: keep it off the event loop
         ok = await IOLoop.current().run_in_executor(None, auth.verify, name, password)
         if not ok:
+            await asyncio.sleep(FAILED_LOGIN_DELAY_S)
             self._page("Unknown user or wrong password.", status=401)
             return
         self.set_secure_cookie("user", name, expires_days=COOKIE_DAYS, httponly=True, samesite="Lax")
