@@ -288,6 +288,9 @@ def _start_value(options: dict):
 
 def _save_chapter(chapter: Chapter, outdir: Path, pages) -> None:
     pn.extension()
+    page_css = SITE_CSS.split(".somana-header")[0]  # the body rule: same background and type as the HTML pages
+    if page_css not in pn.config.raw_css:
+        pn.config.raw_css.append(page_css)
     widgets = {name: pn.widgets.Select(name=label, options=options, value=_start_value(options),
                                        width=380, css_classes=[f"control-{name}"])
                for name, (label, options) in chapter.controls.items()}
