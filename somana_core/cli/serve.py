@@ -24,6 +24,7 @@ DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
 APPS = {"/": "home.py", "/portfolio": "portfolio.py", "/configure": "configure.py", "/machines": "machines.py"}
 DEFAULT_PORT = 5006
 DEFAULT_THREADS = 4  # blocking work (slicing, serial waits) runs beside the event loop, not in it
+MAX_UPLOAD_BYTES = 128 * 1024 * 1024  # a long print's G-code uploaded on /machines (Bokeh's default is 20 MB)
 
 
 def configure(parser):
@@ -155,6 +156,7 @@ def run(args) -> int:
         secret_key=secrets_["session_secret"].encode("utf-8"),
         sign_sessions=True,
         num_procs=1,
+        websocket_max_message_size=MAX_UPLOAD_BYTES,
         static_dirs=_static_dirs(),
     )
     return 0
