@@ -23,7 +23,7 @@ CSS = """
 .somana-header .brand { font-size: 1.35rem; font-weight: 700; opacity: 1; margin-right: .8rem; }
 .somana-header .page { font-weight: 600; opacity: 1; }
 .somana-header .spacer { flex: 1; }
-""" % {"accent": ACCENT}
+"""
 
 NAV = [("/portfolio", "Portfolio"), ("/configure", "Configure"), ("/machines", "Machines")]
 

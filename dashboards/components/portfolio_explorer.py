@@ -13,7 +13,6 @@ import math
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401 - the bokeh backend renders the plots, also without hv.extension
 import numpy as np
-import pandas as pd
 import panel as pn
 import param
 
