@@ -506,14 +506,12 @@ def place_order(
         quote = quote_product(product, family, qty=qty, material=material, queue=store)
         t["quote"] = clock() - start
 
-        files: dict[str, Path] = {stl.name: stl}
         result = None
         if slice_it:
             start = clock()
             gcode = Path(folder) / f"{family}.gcode"
             result = slice_file(stl, gcode, material=material, machine=spec.values().get("machine"))
             quote = quote_sliced(product, family, result, qty=qty, queue=store)
-            files[gcode.name] = gcode
             t["slice"] = clock() - start
 
         start = clock()
