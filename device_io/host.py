@@ -85,6 +85,7 @@ class _Line:
     data: bytes
     waiter: "_Waiter | None" = None
     heat_wait: bool = False
+    acked: bool = False
 
 
 @dataclass
@@ -128,6 +129,9 @@ class PrinterHost(param.Parameterized):
     )
     max_identical_resends = param.Integer(
         8, bounds=(1, None), doc="Resend requests for the same line without progress before the error state"
+    )
+    resend_give_up_s = param.Number(
+        1.0, bounds=(0.0, None), doc="...and for at least this long (stale duplicates come in bursts), s"
     )
     resend_settle_s = param.Number(
         0.02, bounds=(0.0, None), doc="Quiet time after a resend request before resending (stale lines drain), s"
@@ -468,6 +472,7 @@ class PrinterHost(param.Parameterized):
         self._resend_target = 0
         self._last_resend = None
         self._identical_resends = 0
+        self._identical_since = 0.0
         self._after_resend = False
         self._last_progress = time.monotonic()
         self._timeout_count = 0
@@ -703,7 +708,15 @@ class PrinterHost(param.Parameterized):
 
     def _acknowledge(self, ok: Ok, line: str, events: list) -> str | None:
         if not self._in_flight:
-            return None  # a stray ok (a late one after a timeout): nothing to acknowledge
+            if self._resend_queue and self._settle_until is None:
+                # A stale duplicate resend request made us drop lines the firmware had in fact
+                # received (it validates strictly in order): this ok is for the lowest of them,
+                # which therefore needs no resending.
+                entry = self._resend_queue.popleft()
+                replies = self._reply_buffer + [line]
+                self._reply_buffer = []
+                self._acknowledged(entry, ok, replies)
+            return None  # otherwise a stray ok (a late one after a timeout): nothing to acknowledge
         # An ok carrying temperatures answers an M105: everything sent before that M105 has been
         # executed (the firmware works in order), so lost oks before it are recovered here.
         count = 1
@@ -723,6 +736,7 @@ class PrinterHost(param.Parameterized):
         return kind
 
     def _acknowledged(self, entry: _Line, ok: Ok, replies: list) -> None:
+        entry.acked = True
         if self._last_resend is not None and entry.number >= self._last_resend:
             self._identical_resends = 0
         if entry.waiter is not None:
@@ -741,12 +755,28 @@ class PrinterHost(param.Parameterized):
             if index >= job.preamble:
                 job.acked_bytes += job.sizes[index]
                 job.last_acked_line = job.file_lines[index]
-            if job.acked >= len(job.commands) and self._state in (PRINTING, PAUSED):
-                self._finish_job("done", "")
-                self._set_state(OPERATIONAL)
+            self._check_job_done()
         elif entry.kind == "cancel-done" and self._state == CANCELLING:
             self._finish_job("cancelled", "cancelled by the operator")
             self._set_state(OPERATIONAL)
+
+    def _check_job_done(self) -> None:
+        """Done when every job line was sent and none is waiting for an ok or a resend. (The
+        acknowledged count can only lag the printer, never run ahead, so this is the safe test.)"""
+        job = self._job
+        if job is None or self._state not in (PRINTING, PAUSED) or job.next_index < len(job.commands):
+            return
+        if self._settle_until is not None:
+            return
+        if any(entry.kind == "job" for entry in self._in_flight) or any(
+            entry.kind == "job" for entry in self._resend_queue
+        ):
+            return
+        job.acked = len(job.commands)
+        job.acked_bytes = job.total_bytes
+        job.last_acked_line = job.file_lines[-1]
+        self._finish_job("done", "")
+        self._set_state(OPERATIONAL)
 
     def _on_resend(self, number: int, now: float) -> None:
         if self._handshaking:
@@ -762,18 +792,22 @@ class PrinterHost(param.Parameterized):
                 f"(lines {oldest} to {self._next_number - 1}); the job cannot continue safely"
             )
             return
-        if number == self._last_resend:
+        if number == self._last_resend and self._identical_resends > 0:
             self._identical_resends += 1
         else:
             self._last_resend = number
             self._identical_resends = 1
-        if self._identical_resends > self.max_identical_resends:
+            self._identical_since = now
+        if (
+            self._identical_resends > self.max_identical_resends
+            and now - self._identical_since >= self.resend_give_up_s
+        ):
             self._fail(
                 f"the printer asked for line {number} {self._identical_resends} times in a row without "
                 "progress (a noisy cable or a wrong baud rate?)"
             )
             return
-        self._in_flight = deque(entry for entry in self._in_flight if entry.number < number)
+        self._in_flight = self._awaiting_ok(number)
         self._resend_queue.clear()
         self._resend_target = number
         self._resend_count += 1
@@ -786,9 +820,21 @@ class PrinterHost(param.Parameterized):
     def _start_resend(self) -> None:
         number = self._resend_target
         self._settle_until = None
-        self._in_flight = deque(entry for entry in self._in_flight if entry.number < number)
+        self._in_flight = self._awaiting_ok(number)
         self._resend_queue = deque(entry for entry in self._history if entry.number >= number)
         self._changed.notify_all()
+
+    def _awaiting_ok(self, number: int) -> deque:
+        """The lines the firmware holds when it asks for `number`: it validates strictly in order,
+        so every line below `number` that was sent and not yet acknowledged will get its ok —
+        including copies sent in an earlier resend round that we had given up on. Keeping them
+        in flight (in number order, the order the oks come in) keeps every ok attributed to
+        the right line, so the count of acknowledged lines never runs ahead of the printer."""
+        keep = {id(entry): entry for entry in self._in_flight if entry.number < number}
+        for entry in self._history:
+            if entry.number < number and not entry.acked:
+                keep[id(entry)] = entry
+        return deque(sorted(keep.values(), key=lambda entry: entry.number))
 
     def _on_host_action(self, event: HostAction) -> None:
         try:
