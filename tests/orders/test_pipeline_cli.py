@@ -81,6 +81,9 @@ def test_cli_order_place_list_show_set(somana_home):
     assert json.loads(moved.stdout)["state"] == "queued"
     refused = _somana("order", "set", number, "done", home=somana_home)
     assert refused.returncode == 2 and "cannot become done" in refused.stderr
+    out = somana_home / "exported.gcode"
+    exported = _somana("order", "export", number, "--kind", "gcode", "--out", str(out), home=somana_home)
+    assert exported.returncode == 0 and read_estimates(out)["print_time_s"] == order["quote"]["print_time_s"]
 
 
 def test_cli_order_place_bad_input_writes_nothing(somana_home):
@@ -111,3 +114,10 @@ def test_cli_order_with_a_postgresql_db_url(somana_home, fresh_postgres_db):
     with OrderStore(fresh_postgres_db) as store:
         assert store.get(number).customer == "Lin"
     assert not (somana_home / "orders.sqlite").exists()
+
+
+def test_cli_quote_slice_uses_the_slicers_time(somana_home):
+    done = _somana("quote", "eyewear_frame", "--slice", "--json", home=somana_home)
+    assert done.returncode == 0, done.stderr
+    q = json.loads(done.stdout)
+    assert q["print_time_source"] == "slicer" and q["print_time_s"] > 0
