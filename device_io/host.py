@@ -507,10 +507,14 @@ class PrinterHost(param.Parameterized):
             transport.open()
         except Exception as exc:  # noqa: BLE001 - any open failure is reported the same way
             with self._lock:
-                self._fail(f"cannot open {self.port}: {exc}")
+                if self._state == CONNECTING:
+                    self._fail(f"cannot open {self.port}: {exc}")
             self._publish()
             raise HostError(f"{self.name}: cannot open {self.port}: {exc}") from exc
         with self._lock:
+            if self._state != CONNECTING:  # disconnected while the port was opening
+                transport.close()
+                raise HostError(f"{self.name}: connect interrupted ({self._state})")
             self._transport = transport
             self._handshaking = True
             session = self._session
@@ -524,7 +528,7 @@ class PrinterHost(param.Parameterized):
         except HostError as exc:
             with self._lock:
                 self._handshaking = False
-                if self._state != ERROR:
+                if self._state == CONNECTING:  # not when the operator disconnected meanwhile
                     self._fail(str(exc))
             self._publish()
             raise
@@ -576,6 +580,8 @@ class PrinterHost(param.Parameterized):
         with self._lock:
             if waiter.error:
                 raise HostError(f"{self.name}: handshake failed: {waiter.error}")
+            if self._state != CONNECTING:
+                raise HostError(f"{self.name}: handshake interrupted ({self._error or self._state})")
             ok = waiter.replies_ok
             if self.max_in_flight:
                 self._window = self.max_in_flight

@@ -144,3 +144,15 @@ def test_state_changes_reach_param_watchers(make_printer):
     assert seen[0] == "connecting"
     assert "operational" in seen
     assert seen[-1] == "disconnected"
+
+
+def test_background_connect_for_a_ui_and_disconnect_while_connecting(make_printer, make_host):
+    printer = make_printer(boot_time_s=0.5)
+    host = make_host(printer, connect=False, wait_for_start=True)
+    host.connect(printer.path, wait=False)  # returns at once: a UI callback must not block
+    assert host.current_state == "connecting"
+    host.disconnect()
+    time.sleep(0.2)
+    assert host.current_state == "disconnected"  # not "error": the operator chose this
+    host.connect(printer.path, wait=False)
+    assert host.wait_for_state("operational", timeout=5) == "operational"
