@@ -214,6 +214,9 @@ class PrinterControl(pn.viewable.Viewer):
     # ------------------------------------------------------------------ host -> widgets
     def _temperature_plot(self, data: pd.DataFrame):
         now = datetime.now()
+        start = now - timedelta(seconds=HISTORY_S)
+        if len(data):  # less than 10 minutes of readings: show just those, not an empty strip
+            start = max(start, min(data["time"].min(), now - timedelta(seconds=30)))
         curves = []
         for key, label in HEATER_NAMES.items():
             color = "#c7772f" if key == "T0" else "#0f6e6e"
@@ -222,7 +225,7 @@ class PrinterControl(pn.viewable.Viewer):
                 color=color, line_dash="dashed", line_width=1))
         return hv.Overlay(curves).opts(
             responsive=True, height=280, legend_position="top_left", title="Temperatures (last 10 minutes)",
-            xlim=(now - timedelta(seconds=HISTORY_S), now), ylim=(0, None), framewise=True, toolbar=None)
+            xlim=(start, now), ylim=(0, None), framewise=True, toolbar=None)
 
     def _stream_temperatures(self) -> None:
         history = self.host.temperature_history()
