@@ -63,17 +63,19 @@ def postgres_url():
         for path in (root, sockets):
             os.chown(path, entry.pw_uid, entry.pw_gid)
     port = _free_port()
+    # the server user may not be allowed into the caller's folder (PostgreSQL <= 15 fails then):
+    # every command runs from the cluster's own folder
     env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
     subprocess.run(
         _as_server_user([str(pg_bin / "initdb"), "-D", str(data), "-U", "somana", "-A", "trust",
                          "-E", "UTF8", "--no-sync"]),
-        check=True, capture_output=True, env=env,
+        check=True, capture_output=True, env=env, cwd=root,
     )
     options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
     started = subprocess.run(
         _as_server_user([str(pg_bin / "pg_ctl"), "-D", str(data), "-o", options, "-l",
                          str(root / "server.log"), "-w", "-t", "60", "start"]),
-        capture_output=True, env=env,
+        capture_output=True, env=env, cwd=root,
     )
     if started.returncode != 0:
         log = (root / "server.log").read_text(errors="replace") if (root / "server.log").exists() else ""
@@ -83,7 +85,7 @@ def postgres_url():
     finally:
         subprocess.run(
             _as_server_user([str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
-            capture_output=True, env=env,
+            capture_output=True, env=env, cwd=root,
         )
         shutil.rmtree(root, ignore_errors=True)
 
