@@ -512,12 +512,14 @@ class PrinterHost(param.Parameterized):
             self._publish()
             raise HostError(f"{self.name}: cannot open {self.port}: {exc}") from exc
         with self._lock:
-            if self._state != CONNECTING:  # disconnected while the port was opening
-                transport.close()
-                raise HostError(f"{self.name}: connect interrupted ({self._state})")
-            self._transport = transport
-            self._handshaking = True
+            interrupted = self._state != CONNECTING  # disconnected while the port was opening
+            if not interrupted:
+                self._transport = transport
+                self._handshaking = True
             session = self._session
+        if interrupted:
+            transport.close()  # outside the lock: closing joins the reader, which takes the lock
+            raise HostError(f"{self.name}: connect interrupted ({self._state})")
         self._wake.clear()
         self._watchdog = threading.Thread(
             target=self._watchdog_loop, args=(session,), name=f"watchdog {self.name}", daemon=True
