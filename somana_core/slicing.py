@@ -238,15 +238,18 @@ def slice_file(
         try:
             output, _ = proc.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
+            _stop(proc)
             raise SlicerTimeout(f"the slicer took longer than {timeout_s:g} s on {model.name}; stopped it")
+        except BaseException:  # Ctrl-C or a killed caller: the slicer runs in its own session
+            _stop(proc)
+            raise
         text = output.decode("utf-8", "replace")
         if proc.returncode != 0 or not tmp.exists() or tmp.stat().st_size == 0:
             raise _failure(text, proc.returncode, model, machine)
         estimates = read_estimates(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp made it private; a G-code file is not
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
@@ -263,6 +266,20 @@ def slice_file(
         slicer=slicer,
         elapsed_s=time.perf_counter() - started,
     )
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.communicate()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _failure(text: str, returncode: int, model: Path, machine: str) -> SlicerError:

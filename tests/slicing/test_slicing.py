@@ -36,6 +36,7 @@ def test_box_slices_to_gcode_with_the_slicers_own_estimates(box_stl, tmp_path):
     density = float(read_table("materials.csv").set_index("material").loc["PLA", "density_g_cm3"])
     assert result.filament_g == pytest.approx(result.filament_cm3 * density, abs=0.01)
     assert _leftovers(out.parent) == ["box.gcode"]
+    assert out.stat().st_mode & 0o044 == 0o044  # readable by the print host, not private to us
 
 
 @pytest.mark.parametrize("machine", list(read_table("machines.csv")["machine"]))
