@@ -40,6 +40,9 @@ CSS = """
        background: #1f2a30; color: #d8e2e6; padding: .5rem .7rem; border-radius: 6px; height: 16rem;
        overflow-y: auto; margin: 0; }
 .log .send { color: #8fd1c8; } .log .error { color: #ff9b8f; }
+table.queue { border-collapse: collapse; width: 100%; font-size: .85rem; }
+table.queue th, table.queue td { text-align: left; padding: .2rem .5rem; border-bottom: 1px solid #e3e8ea; }
+p.queue { color: #5d6b73; font-size: .85rem; }
 """
 
 
@@ -129,6 +132,7 @@ class PrinterControl(pn.viewable.Viewer):
                                                    css_classes=["print-file"])
         self.print_file_button.on_click(lambda e: self._print_upload())
         self.orders = pn.widgets.Select(label="Confirmed orders", options=[], sizing_mode="stretch_width")
+        self.queue = pn.pane.HTML(stylesheets=[CSS], sizing_mode="stretch_width")
         self.print_order_button = pn.widgets.Button(label="Slice if needed and print order", color="primary",
                                                     css_classes=["print-order"])
         self.print_order_button.on_click(lambda e: self._print_order())
@@ -322,6 +326,18 @@ class PrinterControl(pn.viewable.Viewer):
         options = {f"{o.number} · {o.family} · {o.customer} · {o.state}": o.number for o in orders}
         if options != self.orders.options:
             self.orders.options = options
+        try:
+            printing = self.order_store.list("printing")
+        except Exception:  # noqa: BLE001 - shown above already
+            printing = []
+        rows = "".join(
+            f"<tr><td>{_esc(o.number)}</td><td>{_esc(o.state)}</td><td>{_esc(o.family)}</td>"
+            f"<td>{_esc(o.customer)}</td><td>{o.qty}</td><td>{_clock(o.print_time_s)}</td></tr>"
+            for o in [*printing, *orders])
+        self.queue.object = (
+            f'<table class="queue" id="order-queue-{self.host.name}"><tr><th>order</th><th>state</th><th>family</th>'
+            f"<th>customer</th><th>qty</th><th>print time</th></tr>{rows}</table>" if rows
+            else '<p class="queue">No confirmed orders waiting.</p>')
 
     # ------------------------------------------------------------------ layout
     def __panel__(self):
@@ -333,7 +349,7 @@ class PrinterControl(pn.viewable.Viewer):
                            self.home_button)
         job = pn.Column(
             pn.pane.Markdown("**Job**"), pn.Row(self.upload, self.print_file_button),
-            pn.Row(self.orders, self.print_order_button, sizing_mode="stretch_width"),
+            self.queue, pn.Row(self.orders, self.print_order_button, sizing_mode="stretch_width"),
             pn.Row(self.pause_button, self.resume_button, self.cancel_button),
             self.progress, self.progress_text, sizing_mode="stretch_width")
         console = pn.Column(pn.pane.Markdown("**Console**"), pn.Row(self.command, self.send_button,

@@ -110,12 +110,14 @@ def test_confirmed_order_is_listed_and_printed_from_the_queue(panel):
     panel._order_refresh_at = 0
     panel.refresh()
     assert list(panel.orders.options.values()) == [order.number]
+    assert f"<td>{order.number}</td><td>confirmed</td>" in panel.queue.object
     panel.orders.value = order.number
     panel.print_order_button.clicks += 1
     until(lambda: panel.order_store.get(order.number).state == "done", timeout=30)
     panel._order_refresh_at = 0
     panel.refresh()
     assert panel.orders.options == {}
+    assert "No confirmed orders waiting" in panel.queue.object
 
 
 def test_emergency_stop_halts_the_printer_and_locks_job_controls(panel, printer):
