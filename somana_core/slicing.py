@@ -249,7 +249,7 @@ def slice_file(
         estimates = read_estimates(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp made it private; a G-code file is not
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp made it private; a G-code file is not
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
@@ -276,10 +276,13 @@ def _stop(proc: subprocess.Popen) -> None:
     proc.communicate()
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+_UMASK = _read_umask()  # once, at import: os.umask is process-wide and not thread-safe
 
 
 def _failure(text: str, returncode: int, model: Path, machine: str) -> SlicerError:
