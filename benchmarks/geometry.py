@@ -1,0 +1,111 @@
+"""Geometry timings per product family (prints one JSON document; medians, milliseconds).
+
+- cold_build_ms: first build of the defaults with empty caches (CadQuery already imported)
+- change_to_preview_ms: one parameter changed -> build (cached parts reused) -> preview meshes ready,
+  median of 10 distinct values per parameter (the configurator's live path)
+- preview_tessellation_ms: meshing every part for the viewer at the preview deflection
+- export_ms: STL, 3MF, STEP of all parts laid out on the plate (fine export deflection)
+
+The machine is shared (2 cores): read medians, and compare runs made under similar load.
+Run: .venv/bin/python benchmarks/geometry.py [--repeat 10] [--deflection 0.1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+# what changes, per family: (parameter, 10 values not equal to the default)
+CHANGES = {
+    "sensor_enclosure": [
+        ("text", [f"Name{i}" for i in range(10)]),
+        ("wall", [f"{2.1 + 0.1 * i:.1f}" for i in range(10)]),
+        ("vent_count", [str(i) for i in (0, 1, 2, 3, 4, 6, 7, 8, 9, 10)]),
+    ],
+    "kit_enclosure": [
+        ("text", [f"Kid{i}" for i in range(10)]),
+        ("wall", [f"{2.1 + 0.1 * i:.1f}" for i in range(10)]),
+        ("board", ["raspberry_pi_pico", "bbc_microbit_v2", "esp32_devkitc_v4", "arduino_uno_r3"] * 3),
+    ],
+    "eyewear_frame": [
+        ("text", [f"Ada{i}" for i in range(10)]),
+        ("lens_width", [f"{46 + 0.5 * i:.1f}" for i in range(10)]),
+        ("temple_length", [f"{130 + i}" for i in range(10)]),
+        ("pupillary_distance", [f"{60 + 0.5 * i:.1f}" for i in range(10)]),
+    ],
+}
+TARGET_MS = {"sensor_enclosure": 250, "kit_enclosure": 250, "eyewear_frame": 400}
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--deflection", type=float, default=0.1, help="preview deflection, mm")
+    args = parser.parse_args()
+
+    t0 = time.perf_counter()
+    import cadquery  # noqa: F401  (import cost reported on its own)
+
+    import_s = time.perf_counter() - t0
+    from somana_core.geometry import FAMILIES, build, make_spec
+    from somana_core.geometry import toolkit as tk
+    from somana_core.geometry.product import clear_cache
+
+    report = {"cadquery_import_ms": ms(import_s), "preview_deflection_mm": args.deflection,
+              "cpu_count": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2), "families": {}}
+    for family in FAMILIES:
+        clear_cache()
+        t = time.perf_counter()
+        product = build(make_spec(family, {}))
+        cold_build = time.perf_counter() - t
+        t = time.perf_counter()
+        product.preview(args.deflection)
+        cold_preview = time.perf_counter() - t
+
+        tess = []
+        for _ in range(3):
+            t = time.perf_counter()
+            meshes = {name: tk.tessellate(shape, args.deflection) for name, shape in product.parts.items()}
+            tess.append(time.perf_counter() - t)
+        triangles = sum(len(m.triangles) for m in meshes.values())
+        preview_bytes = sum(m.nbytes for m in meshes.values())
+
+        changes = {}
+        for name, values in CHANGES[family]:
+            times = []
+            for value in values[:args.repeat]:
+                t = time.perf_counter()
+                build(make_spec(family, {name: value})).preview(args.deflection)
+                times.append(time.perf_counter() - t)
+            changes[name] = {"median_ms": ms(statistics.median(times)), "max_ms": ms(max(times))}
+
+        exports = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            for suffix in ("stl", "3mf", "step"):
+                t = time.perf_counter()
+                product.export(Path(tmp) / f"plate.{suffix}")
+                exports[suffix] = ms(time.perf_counter() - t)
+        slowest = max(c["median_ms"] for c in changes.values())
+        report["families"][family] = {
+            "cold_build_ms": ms(cold_build), "cold_preview_ms": ms(cold_preview),
+            "change_to_preview_ms": changes,
+            "preview_tessellation_ms": ms(statistics.median(tess)), "preview_triangles": triangles,
+            "preview_bytes": preview_bytes, "export_ms": exports,
+            "target_change_to_preview_ms": TARGET_MS[family], "slowest_change_median_ms": slowest,
+            "meets_target": slowest <= TARGET_MS[family],
+        }
+    report["load_average_1min_after"] = round(os.getloadavg()[0], 2)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
