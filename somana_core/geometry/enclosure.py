@@ -243,21 +243,52 @@ def build_lid(d: BoxDims, *, lid_fit, lid_thickness, lid_clearance, lid_hole, st
               text, text_style, text_size, text_depth, nozzle_mm):
     """Lid in its assembled frame: plate z in [0, lid_thickness], lip below z=0 inside the cavity.
 
-    Built as pieces that only touch (plate with its lettering, lip with its ridges) and glued:
-    no 3D boolean ever meets the glyphs, which keeps a text change fast.
+    Built from pieces that only touch, glued (no 3D boolean ever cuts glyphs): the plate with a
+    rectangular window, the lip (cached), and a lettered tile that fills the window (cached by its
+    text). A text change builds only the tile; a size change reuses the tile.
     """
     from somana_core.geometry import toolkit as tk
 
     xo = d.cavity_x_offset
     holes = [(x, y, lid_hole) for x, y in d.post_points] if lid_fit == "screw" else []
     outline = tk.rounded_rect_face(d.outer_x, d.outer_y, d.r_out, x0=xo, holes=holes)
-    pieces = tk.lettered_plate(outline, lid_thickness, text, text_size, text_depth, text_style, centre=(xo, 0.0))
-    pieces.append(_lip(d, lid_fit, lid_clearance, standoff_diameter, nozzle_mm))
-    return tk.glue(pieces, "lid")
+    lip = _lip(d, lid_fit, lid_clearance, standoff_diameter, nozzle_mm)
+    if not text.strip():
+        return tk.glue([tk.prism(outline, 0.0, lid_thickness), lip], "lid")
+    margin = TEXT_MARGIN_RATIO * text_size
+    window, tile = tk.lettered_tile(text, text_size, text_depth, lid_thickness, text_style, margin)
+    window = window.translate(tk.cq.Vector(xo, 0, 0))
+    if any(_rect_meets_circle(window, x, y, dia / 2) for x, y, dia in holes):
+        # a screw hole would cut the tile: letter the whole plate instead (slower, same solid)
+        pieces = tk.lettered_plate(outline, lid_thickness, text, text_size, text_depth, text_style, centre=(xo, 0.0))
+        return tk.glue(pieces + [lip], "lid")
+    plate_face = tk.cq.Face.makeFromWires(outline.outerWire(), list(outline.innerWires()) + [window.outerWire()])
+    body = tk.glue([tk.prism(plate_face, 0.0, lid_thickness), lip], "lid")
+    return tk.glue_full(body, tile.translate(tk.cq.Vector(xo, 0, 0)), "lid")
+
+
+def _rect_meets_circle(face, x: float, y: float, r: float) -> bool:
+    bb = face.BoundingBox()
+    nx, ny = min(max(x, bb.xmin), bb.xmax), min(max(y, bb.ymin), bb.ymax)
+    return math.hypot(x - nx, y - ny) < r + 0.5
+
+
+_LIPS: dict = {}
 
 
 def _lip(d: BoxDims, lid_fit, lid_clearance, standoff_diameter, nozzle_mm):
-    """The locating lip under the lid plate (touching it at z=0), with snap ridges or post notches."""
+    """The locating lip under the lid plate (touching it at z=0), with snap ridges or post notches
+    (cached: a text change keeps the lip)."""
+    key = (d.cavity_x, d.cavity_y, d.r_in, d.lip_h, d.cavity_x_offset, tuple(d.post_points), lid_fit,
+           lid_clearance, standoff_diameter, nozzle_mm)
+    if key not in _LIPS:
+        if len(_LIPS) > 64:
+            _LIPS.clear()
+        _LIPS[key] = _make_lip(d, lid_fit, lid_clearance, standoff_diameter, nozzle_mm)
+    return _LIPS[key]
+
+
+def _make_lip(d: BoxDims, lid_fit, lid_clearance, standoff_diameter, nozzle_mm):
     from somana_core.geometry import toolkit as tk
 
     ov = tk.OVERSHOOT_MM

@@ -135,7 +135,8 @@ def as_nurbs(wire: cq.Wire) -> cq.Wire:
     return cq.Wire.assembleEdges(edges)
 
 
-def _prism(face: cq.Face, z0: float, height: float) -> cq.Shape:
+def prism(face: cq.Face, z0: float, height: float) -> cq.Shape:
+    """A flat face at z=0 extruded from z0 up by height."""
     return cq.Solid.extrudeLinear(face, cq.Vector(0, 0, height)).translate(cq.Vector(0, 0, z0))
 
 
@@ -159,24 +160,57 @@ def lettered_plate(outline: cq.Face, thickness: float, text: str, size_mm: float
     gives the same solid in about a third of the time.
     """
     if not text.strip():
-        return [_prism(outline, 0.0, thickness)]
+        return [prism(outline, 0.0, thickness)]
     faces = [f.rotate(cq.Vector(0, 0, 0), cq.Vector(0, 0, 1), rotate_deg).translate(cq.Vector(centre[0], centre[1], 0))
              for f in glyph_faces(text, size_mm)]
     if style == "embossed":
-        letters = [_prism(f, thickness, depth_mm) for f in faces]
-        return [_prism(outline, 0.0, thickness)] + letters
+        letters = [prism(f, thickness, depth_mm) for f in faces]
+        return [prism(outline, 0.0, thickness)] + letters
     if not _glyphs_apart(faces):
-        plate = _prism(outline, 0.0, thickness)
+        plate = prism(outline, 0.0, thickness)
         letters = text_solid(text, size_mm, depth_mm + OVERSHOOT_MM).rotate(
             cq.Vector(0, 0, 0), cq.Vector(0, 0, 1), rotate_deg).translate(
             cq.Vector(centre[0], centre[1], thickness - depth_mm))
         return [plate.cut(letters).clean()]
-    lower = _prism(outline, 0.0, thickness - depth_mm)
+    lower = prism(outline, 0.0, thickness - depth_mm)
     holes = list(outline.innerWires()) + [f.outerWire() for f in faces]
     top = cq.Face.makeFromWires(outline.outerWire(), holes)
     counters = [cq.Face.makeFromWires(w) for f in faces for w in f.innerWires()]
     z = thickness - depth_mm
-    return [lower, _prism(top, z, depth_mm)] + [_prism(c, z, depth_mm) for c in counters]
+    return [lower, prism(top, z, depth_mm)] + [prism(c, z, depth_mm) for c in counters]
+
+
+@lru_cache(maxsize=32)
+def lettered_tile(text: str, size_mm: float, depth_mm: float, thickness: float, style: str,
+                  margin_mm: float) -> tuple[cq.Face, cq.Solid]:
+    """A rectangular tile carrying the text (the text's box plus a margin), one solid, centred on
+    x=y=0 from z=0, and its outline face: a lid takes it into a matching window (cached per text)."""
+    faces = glyph_faces(text, size_mm)
+    boxes = [f.BoundingBox() for f in faces]
+    x0, x1 = min(b.xmin for b in boxes) - margin_mm, max(b.xmax for b in boxes) + margin_mm
+    y0, y1 = min(b.ymin for b in boxes) - margin_mm, max(b.ymax for b in boxes) + margin_mm
+    window = rounded_rect_face(x1 - x0, y1 - y0, 0.0, x0=(x0 + x1) / 2, y0=(y0 + y1) / 2)
+    return window, glue(lettered_plate(window, thickness, text, size_mm, depth_mm, style), "text tile")
+
+
+def glue_full(a: cq.Shape, b: cq.Shape, part: str) -> cq.Solid:
+    """Fuse two solids whose touching faces coincide exactly (OCC's 'full glue', the fastest fuse)."""
+    from OCP.BOPAlgo import BOPAlgo_GlueFull
+    from OCP.BRepAlgoAPI import BRepAlgoAPI_Fuse
+    from OCP.TopTools import TopTools_ListOfShape
+
+    args, tools = TopTools_ListOfShape(), TopTools_ListOfShape()
+    args.Append(a.wrapped)
+    tools.Append(b.wrapped)
+    op = BRepAlgoAPI_Fuse()
+    op.SetArguments(args)
+    op.SetTools(tools)
+    op.SetGlue(BOPAlgo_GlueFull)
+    op.Build()
+    shape = cq.Shape.cast(op.Shape()) if op.IsDone() else None
+    if shape is None or len(shape.Solids()) != 1:
+        shape = a.fuse(b)
+    return one_solid(shape.clean(), part)
 
 
 def glue(pieces: list[cq.Shape], part: str, clean: bool = True) -> cq.Solid:
