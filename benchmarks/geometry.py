@@ -30,7 +30,7 @@ CHANGES = {
     "kit_enclosure": [
         ("text", [f"Kid{i}" for i in range(10)]),
         ("wall", [f"{2.1 + 0.1 * i:.1f}" for i in range(10)]),
-        ("board", ["raspberry_pi_pico", "bbc_microbit_v2", "esp32_devkitc_v4", "arduino_uno_r3"] * 3),
+        ("board", ["raspberry_pi_pico", "bbc_microbit_v2", "esp32_devkitc_v4"]),  # 3 distinct boards
     ],
     "eyewear_frame": [
         ("text", [f"Ada{i}" for i in range(10)]),

@@ -172,51 +172,47 @@ def check_lid_text(spec, d: BoxDims) -> None:
 def build_base(d: BoxDims, *, standoff_points, standoff_diameter, standoff_height, screw_hole,
                lid_fit, mount_tabs, extra_add=(), extra_cut=(), nozzle_mm=0.4, pad_points=(), pad_size=0.0):
     """Shelled box with rounded corners, standoffs, screw posts or snap grooves, tabs; then the
-    family's own additions and cut-outs (vents, cable hole, connector cut-outs)."""
+    family's own additions and cut-outs (vents, cable hole, connector cut-outs).
+
+    Two booleans only (speed: each costs tens of ms): the shell and every wall cut-out in one cut,
+    then one fuse of everything added. Standoffs, posts and tabs come with their holes already in
+    their 2D profiles, so nothing is cut after the fuse."""
     from somana_core.geometry import toolkit as tk
 
     ov = tk.OVERSHOOT_MM
     outer = tk.rounded_rect_prism(d.outer_x, d.outer_y, d.base_h, d.r_out, x0=d.cavity_x_offset)
     cavity = tk.rounded_rect_prism(d.cavity_x, d.cavity_y, d.base_h, d.r_in, z0=d.floor, x0=d.cavity_x_offset)
-    shell = outer.cut(cavity)
-    adds, cuts = list(extra_add), list(extra_cut)
-    # standoffs sit a little into the floor so the fuse never meets a coplanar face
+    adds, cuts = list(extra_add), [cavity] + list(extra_cut)
+    # standoffs sit a little into the floor so the fuse never meets a coplanar face; the pilot hole
+    # starts at the floor's top (the floor fills the tube's bottom)
     top = d.floor + standoff_height
-    bodies, holes = tk.standoffs(standoff_points, d.floor / 2, top, standoff_diameter, screw_hole,
-                                 min(standoff_height, top - nozzle_mm))
-    adds += bodies
-    cuts += holes
-    adds += standoff_ribs(d, standoff_points, standoff_diameter, d.floor / 2, top, 2 * nozzle_mm)
+    adds += [tk.tube(x, y, d.floor / 2, top, standoff_diameter, screw_hole) for x, y in standoff_points]
+    adds += standoff_ribs(d, standoff_points, standoff_diameter, screw_hole, d.floor / 2, top, 2 * nozzle_mm)
     for x, y in pad_points:  # boards without holes rest on corner pads
         adds.append(tk.box(x - pad_size / 2, y - pad_size / 2, d.floor / 2, x + pad_size / 2, y + pad_size / 2, top))
     if lid_fit == "screw":
-        post_top = d.base_h
-        depth = min(d.base_h - d.floor, 3 * standoff_diameter)
-        bodies, holes = tk.standoffs(d.post_points, d.floor / 2, post_top, standoff_diameter, screw_hole, depth)
-        adds += bodies
-        cuts += holes
+        adds += [tk.tube(x, y, d.floor / 2, d.base_h, standoff_diameter, screw_hole) for x, y in d.post_points]
     else:  # snap: a groove along both long inner walls, where the lid's ridges click in
         zc = d.base_h - d.lip_h / 2
         gh = SNAP_RIDGE_HEIGHT_MM + 0.4
         x0, x1 = d.cavity_x_offset - d.cavity_x / 2 + d.r_in, d.cavity_x_offset + d.cavity_x / 2 - d.r_in
         for sy in (-1, 1):
-            y_in = sy * d.cavity_y / 2
+            y_in = sy * (d.cavity_y / 2 - ov)
             y_out = sy * (d.cavity_y / 2 + SNAP_GROOVE_DEPTH_MM)
-            cuts.append(tk.box(x0 + 1, min(y_in, y_out) - (ov if sy < 0 else 0), zc - gh / 2,
-                               x1 - 1, max(y_in, y_out) + (ov if sy > 0 else 0), zc + gh / 2))
+            cuts.append(tk.box(x0 + 1, min(y_in, y_out), zc - gh / 2, x1 - 1, max(y_in, y_out), zc + gh / 2))
     if mount_tabs:
         t = tab_thickness_mm(d.wall)
         tab_w = min(d.outer_y - 2 * d.r_out, 3 * TAB_HOLE_MM)
         for sx in (-1, 1):
             x_wall = d.cavity_x_offset + sx * (d.outer_x / 2 - d.wall / 2)
             x_end = d.cavity_x_offset + sx * (d.outer_x / 2 + TAB_LENGTH_MM - tab_w / 2)
-            adds.append(tk.box(min(x_wall, x_end), -tab_w / 2, 0, max(x_wall, x_end), tab_w / 2, t))
-            adds.append(tk.cylinder_z(x_end, 0, 0, t, tab_w))
-            cuts.append(tk.cylinder_z(x_end, 0, -ov, t + ov, TAB_HOLE_MM))
-    return tk.one_solid(tk.combine(shell, adds, cuts), "base")
+            adds.append(tk.prism(tk.slot_face(x_wall, x_end, tab_w, TAB_HOLE_MM), 0.0, t))
+    shell = outer.cut(*cuts)
+    return tk.one_solid(shell.fuse(*adds).clean(), "base")
 
 
-def standoff_ribs(d: BoxDims, points, diameter: float, z0: float, z1: float, min_gap: float) -> list:
+def standoff_ribs(d: BoxDims, points, diameter: float, hole: float, z0: float, z1: float,
+                  min_gap: float) -> list:
     """A standoff closer to a wall than a printable gap is joined to it by a rib: a free gap thinner
     than two nozzle widths prints as a sliver, and a standoff just touching the wall makes a
     tangent contact whose STL has open edges."""
@@ -227,15 +223,16 @@ def standoff_ribs(d: BoxDims, points, diameter: float, z0: float, z1: float, min
     x_lo, x_hi = d.cavity_x_offset - d.cavity_x / 2, d.cavity_x_offset + d.cavity_x / 2
     y_lo, y_hi = -d.cavity_y / 2, d.cavity_y / 2
     into_wall = d.wall / 2
+    start = (hole / 2 + diameter / 2) / 2  # the rib begins inside the standoff's ring, clear of its hole
     for x, y in points:
         if x - x_lo - diameter / 2 < min_gap:
-            ribs.append(tk.box(x_lo - into_wall, y - width / 2, z0, x, y + width / 2, z1))
+            ribs.append(tk.box(x_lo - into_wall, y - width / 2, z0, x - start, y + width / 2, z1))
         if x_hi - x - diameter / 2 < min_gap:
-            ribs.append(tk.box(x, y - width / 2, z0, x_hi + into_wall, y + width / 2, z1))
+            ribs.append(tk.box(x + start, y - width / 2, z0, x_hi + into_wall, y + width / 2, z1))
         if y - y_lo - diameter / 2 < min_gap:
-            ribs.append(tk.box(x - width / 2, y_lo - into_wall, z0, x + width / 2, y, z1))
+            ribs.append(tk.box(x - width / 2, y_lo - into_wall, z0, x + width / 2, y - start, z1))
         if y_hi - y - diameter / 2 < min_gap:
-            ribs.append(tk.box(x - width / 2, y, z0, x + width / 2, y_hi + into_wall, z1))
+            ribs.append(tk.box(x - width / 2, y + start, z0, x + width / 2, y_hi + into_wall, z1))
     return ribs
 
 

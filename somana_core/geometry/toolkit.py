@@ -63,12 +63,23 @@ def cylinder_along(start: tuple, direction: tuple, length: float, diameter: floa
     return cq.Solid.makeCylinder(diameter / 2, length, pnt=cq.Vector(*start), dir=cq.Vector(*direction))
 
 
-def standoffs(points, z0: float, z1: float, outer_diameter: float, hole_diameter: float,
-              hole_depth: float) -> tuple[list[cq.Shape], list[cq.Shape]]:
-    """Screw standoffs: (bodies to fuse, pilot holes to cut), one per (x, y) point."""
-    bodies = [cylinder_z(x, y, z0, z1, outer_diameter) for x, y in points]
-    holes = [cylinder_z(x, y, z1 - hole_depth, z1 + OVERSHOOT_MM, hole_diameter) for x, y in points]
-    return bodies, holes
+def tube(x: float, y: float, z0: float, z1: float, outer_diameter: float, hole_diameter: float) -> cq.Shape:
+    """A vertical tube (standoff, screw post): an annulus extruded, no boolean needed for its hole."""
+    outer = cq.Wire.makeCircle(outer_diameter / 2, cq.Vector(x, y, 0), cq.Vector(0, 0, 1))
+    inner = cq.Wire.makeCircle(hole_diameter / 2, cq.Vector(x, y, 0), cq.Vector(0, 0, 1))
+    return prism(cq.Face.makeFromWires(outer, [inner]), z0, z1 - z0)
+
+
+def slot_face(x_start: float, x_end: float, width: float, hole_diameter: float) -> cq.Face:
+    """A flat tab from x_start to a round end centred on x_end (width across), with a hole there."""
+    s = 1.0 if x_end >= x_start else -1.0
+    h = width / 2
+    p = [cq.Vector(x_start, -h, 0), cq.Vector(x_end, -h, 0), cq.Vector(x_end + s * h, 0, 0),
+         cq.Vector(x_end, h, 0), cq.Vector(x_start, h, 0)]
+    edges = [cq.Edge.makeLine(p[0], p[1]), cq.Edge.makeThreePointArc(p[1], p[2], p[3]),
+             cq.Edge.makeLine(p[3], p[4]), cq.Edge.makeLine(p[4], p[0])]
+    hole = cq.Wire.makeCircle(hole_diameter / 2, cq.Vector(x_end, 0, 0), cq.Vector(0, 0, 1))
+    return cq.Face.makeFromWires(cq.Wire.assembleEdges(edges), [hole])
 
 
 def combine(base: cq.Shape, add=(), cut=()) -> cq.Shape:
