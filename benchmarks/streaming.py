@@ -33,8 +33,11 @@ def short_moves(count: int) -> GcodeProgram:
     )
 
 
-def stream(port: str, program: GcodeProgram, max_in_flight: int) -> tuple[float, int]:
-    host = PrinterHost(name="bench", max_in_flight=max_in_flight, comm_timeout_s=10.0)
+def stream(port: str, program: GcodeProgram, max_in_flight: int, rx_buffer_bytes: int = 0) -> tuple[float, int]:
+    host = PrinterHost(
+        name="bench", max_in_flight=max_in_flight, comm_timeout_s=10.0,
+        rx_buffer_bytes=rx_buffer_bytes if max_in_flight != 1 else 0,
+    )
     host.connect(port)
     try:
         started = time.perf_counter()
@@ -48,7 +51,7 @@ def stream(port: str, program: GcodeProgram, max_in_flight: int) -> tuple[float,
         host.disconnect()
 
 
-def throughput(latency_ms: float, repetitions: dict, bufsize: int = 16) -> dict:
+def throughput(latency_ms: float, repetitions: dict, bufsize: int = 16, rx_buffer_bytes: int = 0) -> dict:
     program = short_moves(LINES)
     sim = subprocess.Popen(
         [sys.executable, "-m", "somana_core", "sim", "--time-scale", "0", "--latency-ms", str(latency_ms),
@@ -66,12 +69,12 @@ def throughput(latency_ms: float, repetitions: dict, bufsize: int = 16) -> dict:
             rates = []
             window = None
             for _ in range(repetitions[mode]):
-                rate, window = stream(port, program, in_flight)
+                rate, window = stream(port, program, in_flight, rx_buffer_bytes)
                 rates.append(rate)
             figures[mode] = {
                 "lines_per_s": round(statistics.median(rates), 1),
                 "runs": [round(rate, 1) for rate in rates],
-                "lines_in_flight": window,
+                "lines_in_flight": window if not (rx_buffer_bytes and in_flight != 1) else f"up to {rx_buffer_bytes} bytes",
             }
         return figures
     finally:
@@ -112,11 +115,15 @@ def main() -> int:
     args = parser.parse_args()
     reps = 1 if args.quick else 3
     # The host keeps as many lines in flight as the firmware's command buffer (BUFSIZE, learned
-    # from ADVANCED_OK). Hiding a latency L at R lines/s needs about R x L lines in flight, so a
-    # 16-line buffer caps 2 ms latency at ~8,000 lines/s: measured for BUFSIZE 16 and 64.
+    # from ADVANCED_OK), or, told the receive buffer size, as many bytes as that buffer holds.
+    # Hiding a latency L at R lines/s needs about R x L lines in flight, so a 16-line window caps
+    # 2 ms latency at ~8,000 lines/s: measured for BUFSIZE 16, 16 + a 2048-byte receive buffer
+    # (the simulator's), and 64.
     no_latency = throughput(0.0, {"ping_pong": reps, "send_ahead": reps})
     # one ping-pong run with latency takes about a minute (~3 ms per line): run it once
     with_latency = throughput(2.0, {"ping_pong": 1, "send_ahead": reps})
+    rx_no_latency = throughput(0.0, {"send_ahead": reps}, rx_buffer_bytes=2048)
+    rx_latency = throughput(2.0, {"send_ahead": reps}, rx_buffer_bytes=2048)
     big_no_latency = throughput(0.0, {"send_ahead": reps}, bufsize=64)
     big_latency = throughput(2.0, {"send_ahead": reps}, bufsize=64)
     ping_pong_2 = with_latency["ping_pong"]["lines_per_s"]
@@ -132,6 +139,11 @@ def main() -> int:
     report = {
         "lines": LINES,
         "bufsize_16": {"no_latency": no_latency, "latency_2ms": with_latency, **ratios(no_latency, with_latency)},
+        "bufsize_16_rx_buffer_2048_bytes": {
+            "no_latency": rx_no_latency,
+            "latency_2ms": rx_latency,
+            **ratios(rx_no_latency, rx_latency),
+        },
         "bufsize_64": {
             "no_latency": big_no_latency,
             "latency_2ms": big_latency,

@@ -45,6 +45,7 @@ from device_io.protocol import (
     parse_line,
 )
 from device_io.transport import SerialTransport, TransportClosed
+from somana_core.errors import InputError
 
 DISCONNECTED = "disconnected"
 CONNECTING = "connecting"
@@ -140,6 +141,12 @@ class PrinterHost(param.Parameterized):
         0, bounds=(0, None), doc="Lines in flight; 0 = the firmware's buffer (ADVANCED_OK) or default_window"
     )
     default_window = param.Integer(4, bounds=(1, None), doc="Lines in flight for firmware without ADVANCED_OK")
+    rx_buffer_bytes = param.Integer(
+        0,
+        bounds=(0, None),
+        doc="The firmware's serial receive buffer, bytes (Marlin RX_BUFFER_SIZE): lines beyond the command "
+        "buffer may wait there. 0 = unknown: only the command buffer is used",
+    )
     resend_history = param.Integer(2000, bounds=(16, None), doc="Sent lines kept for resend requests")
     autoreport_interval_s = param.Integer(1, bounds=(1, 60), doc="M155 auto-report interval, s")
     poll_interval_s = param.Number(2.0, bounds=(0.1, None), doc="M105 polling interval without auto-report, s")
@@ -276,6 +283,8 @@ class PrinterHost(param.Parameterized):
             self._require(OPERATIONAL, "start a job")
             if not self._in_flight and self._settle_until is None:
                 self._history.clear()
+                self._highest_acked = -1
+                self._rx_blocked_below = 0
                 self._next_number = 0  # the framed M110 is N0, the job's first command N1
                 self._send_entries([self._new_line("M110 N0", "reset")])
             job.started_at = time.monotonic()
@@ -355,6 +364,9 @@ class PrinterHost(param.Parameterized):
         command = command.strip()
         if not command:
             return
+        if command_code(command) == "M112":
+            self.emergency_stop()  # typed in a console it must not wait behind the queue either
+            return
         with self._lock:
             self._require_connected("send a command")
             self._queue_command(command, "command")
@@ -376,9 +388,9 @@ class PrinterHost(param.Parameterized):
     def set_temperature(self, heater: str, celsius: float) -> None:
         """Set a heater's target (T0 = nozzle, B = bed), °C; 0 switches it off."""
         if heater not in HEATERS:
-            raise ValueError(f"heater={heater!r} is not one of {sorted(HEATERS)}")
+            raise InputError("heater", f"heater={heater!r} is not one of {', '.join(sorted(HEATERS))}")
         if celsius < 0:
-            raise ValueError(f"target={celsius} °C is below 0 °C")
+            raise InputError("target", f"target={celsius:g} °C is below 0 °C (0 switches the heater off)")
         self.send_command(f"{HEATERS[heater]} S{celsius:g}")
 
     def jog(self, x: float = 0.0, y: float = 0.0, z: float = 0.0, feedrate_mm_min: float = 3000.0) -> None:
@@ -407,12 +419,12 @@ class PrinterHost(param.Parameterized):
         return entries[-limit:]
 
     def temperature_history(self) -> list[tuple[float, dict]]:
-        """(time.monotonic(), {heater: (actual, target)}) samples of the last temperature_history_s."""
+        """(time.time(), {heater: (actual °C, target °C)}) samples of the last temperature_history_s."""
         with self._lock:
             return list(self._temperature_history)
 
     def on_temperature(self, callback: Callable[[float, dict], None]) -> Callable[[], None]:
-        """Call `callback(time, readings)` for each temperature sample (in the reader thread: keep
+        """Call `callback(time.time(), readings)` for each temperature sample (in the reader thread: keep
         it short). Returns a function that removes the callback."""
         with self._lock:
             self._temperature_callbacks.append(callback)
@@ -473,6 +485,8 @@ class PrinterHost(param.Parameterized):
         self._last_resend = None
         self._identical_resends = 0
         self._identical_since = 0.0
+        self._highest_acked = -1
+        self._rx_blocked_below = 0
         self._after_resend = False
         self._last_progress = time.monotonic()
         self._timeout_count = 0
@@ -647,11 +661,12 @@ class PrinterHost(param.Parameterized):
             return self._acknowledge(event, line, events)
         if isinstance(event, TemperatureReport):
             self._temperatures = dict(event.readings)
-            self._temperature_history.append((now, dict(event.readings)))
-            horizon = now - self.temperature_history_s
+            wall = time.time()  # samples carry wall-clock time: a UI plots them against the clock
+            self._temperature_history.append((wall, dict(event.readings)))
+            horizon = wall - self.temperature_history_s
             while self._temperature_history and self._temperature_history[0][0] < horizon:
                 self._temperature_history.popleft()
-            samples.append((now, dict(event.readings)))
+            samples.append((wall, dict(event.readings)))
             self._dirty = True
             if any(entry.heat_wait for entry in self._in_flight):
                 self._last_progress = now  # heating waits print temperatures instead of busy
@@ -745,6 +760,8 @@ class PrinterHost(param.Parameterized):
 
     def _acknowledged(self, entry: _Line, ok: Ok, replies: list) -> None:
         entry.acked = True
+        if entry.number > self._highest_acked:
+            self._highest_acked = entry.number
         if self._last_resend is not None and entry.number >= self._last_resend:
             self._identical_resends = 0
         if entry.waiter is not None:
@@ -818,6 +835,10 @@ class PrinterHost(param.Parameterized):
         self._in_flight = self._awaiting_ok(number)
         self._resend_queue.clear()
         self._resend_target = number
+        # Stale copies of dropped lines may still sit in the firmware's receive buffer, uncounted:
+        # no sending into that buffer until a line first sent after now is acknowledged (the
+        # firmware reads in order, so by then it has read past every stale copy).
+        self._rx_blocked_below = self._next_number
         self._resend_count += 1
         if self.resend_settle_s > 0:
             self._settle_until = now + self.resend_settle_s
@@ -897,15 +918,43 @@ class PrinterHost(param.Parameterized):
         if self._state not in CONNECTED_STATES and self._state != CONNECTING:
             return
         batch = []
-        while len(self._in_flight) + len(batch) < self._window:
+        # With rx_buffer_bytes known, every unacknowledged byte is counted against the firmware's
+        # receive buffer (a line waits there until the firmware parses it, however slow its main
+        # loop), so more lines than the command buffer can be in flight without an overflow
+        # (Repetier's "buffer mode"). After a resend, stale copies may still occupy that buffer
+        # uncounted: until they are read past, only the command-buffer window applies.
+        by_bytes = self.rx_buffer_bytes > 0 and self._highest_acked >= self._rx_blocked_below
+        bytes_in_flight = sum(len(entry.data) for entry in self._in_flight) if by_bytes else 0
+        while True:
             if (batch and batch[-1].kind == "reset") or (self._in_flight and self._in_flight[-1].kind == "reset"):
                 break  # Marlin applies M110 again when it executes it: nothing may follow until its ok
+            lines = len(self._in_flight) + len(batch)
+            if by_bytes and lines > 0:
+                size = self._next_size()
+                if size is None or bytes_in_flight + size > self.rx_buffer_bytes:
+                    break
+            elif lines >= self._window:
+                break
             entry = self._next_line()
             if entry is None:
                 break
+            bytes_in_flight += len(entry.data)
             batch.append(entry)
         if batch:
             self._send_entries(batch)
+
+    def _next_size(self) -> int | None:
+        """Bytes the next line will take on the wire (an upper bound), None if nothing is waiting."""
+        if self._resend_queue:
+            return len(self._resend_queue[0].data)
+        if self._priority:
+            command = self._priority[0][0]
+        else:
+            job = self._job
+            if job is None or self._state != PRINTING or job.next_index >= len(job.commands):
+                return None
+            command = job.commands[job.next_index]
+        return len(command) + len(str(self._next_number)) + 7  # "N<n> " + "*<checksum>" + newline
 
     def _send_entries(self, batch: list[_Line]) -> None:
         self._in_flight.extend(batch)

@@ -131,3 +131,19 @@ def test_job_from_line_skips_to_that_file_line(make_printer, make_host):
     host.start_job(program, from_line=line)
     assert host.wait_for_job(timeout=10)["status"] == "done"
     assert job_commands(printer)[-100:] == program.commands[200:]
+
+
+def test_console_m112_is_an_emergency_stop_and_bad_targets_are_refused(make_printer, make_host):
+    from somana_core.errors import InputError
+
+    printer = make_printer()
+    host = make_host(printer)
+    with pytest.raises(InputError) as refused:
+        host.set_temperature("T0", -5)
+    assert refused.value.field == "target"
+    with pytest.raises(InputError):
+        host.set_temperature("chamber", 40)
+    host.send_command("m112")
+    assert host.wait_for_state("error", timeout=2) == "error"
+    _wait_until(lambda: printer.killed)
+    assert "emergency stop" in host.error_message

@@ -180,3 +180,15 @@ def test_acknowledged_count_never_runs_ahead_of_the_printer_under_heavy_errors(m
     assert result["status"] == "done", result
     assert job_commands(printer) == program.commands
     assert host.resends > 20
+
+
+def test_send_ahead_into_the_receive_buffer_keeps_exactly_once(make_printer, make_host):
+    printer = make_printer("checksum-rate=0.01", "seed=5", "lost-ok@900", latency_s=0.002, rx_buffer_bytes=1024)
+    host = make_host(printer, rx_buffer_bytes=1024)
+    program = moves_program(3000)
+    printer.clear_log()
+    host.start_job(program)
+    result = host.wait_for_job(timeout=30)
+    assert result["status"] == "done", result
+    assert job_commands(printer) == program.commands
+    assert printer.rx_overflows == 0  # the host never sent more than the board can hold
