@@ -307,7 +307,6 @@ def tessellate(shape: cq.Shape, deflection_mm: float, with_edges: bool = True) -
     BRepMesh_IncrementalMesh(occ, deflection_mm, False, ANGULAR_DEFLECTION_RAD, True)
     vertex_blocks, triangle_blocks = [], []
     offset = 0
-    face_triangulations = {}
     explorer = TopExp_Explorer(occ, TopAbs_FACE)
     while explorer.More():
         face = TopoDS.Face_s(explorer.Current())
@@ -316,30 +315,27 @@ def tessellate(shape: cq.Shape, deflection_mm: float, with_edges: bool = True) -
         poly = BRep_Tool.Triangulation_s(face, loc)
         if poly is None:
             continue
-        trsf = loc.Transformation()
-        identity = loc.IsIdentity()
         n_nodes = poly.NbNodes()
-        nodes = np.empty((n_nodes, 3), dtype=np.float64)
-        for i in range(1, n_nodes + 1):
-            p = poly.Node(i)
-            if not identity:
-                p = p.Transformed(trsf)
-            nodes[i - 1] = (p.X(), p.Y(), p.Z())
-        n_tri = poly.NbTriangles()
-        tris = np.empty((n_tri, 3), dtype=np.int64)
-        for i in range(1, n_tri + 1):
-            tris[i - 1] = poly.Triangle(i).Get()
-        tris -= 1
+        # one Python call per node and per triangle, then numpy (this loop is the preview's cost)
+        nodes = np.array([poly.Node(i).Coord() for i in range(1, n_nodes + 1)], dtype=np.float64)
+        if not loc.IsIdentity():
+            nodes = _apply_trsf(nodes, loc.Transformation())
+        tris = np.array([poly.Triangle(i).Get() for i in range(1, poly.NbTriangles() + 1)], dtype=np.int64) - 1
         if face.Orientation() == TopAbs_REVERSED:
             tris = tris[:, ::-1]
         vertex_blocks.append(nodes)
         triangle_blocks.append(tris + offset)
-        face_triangulations[face] = (poly, loc)
         offset += n_nodes
     vertices = np.concatenate(vertex_blocks) if vertex_blocks else np.zeros((0, 3))
     triangles = np.concatenate(triangle_blocks) if triangle_blocks else np.zeros((0, 3), dtype=np.int64)
     edges = _feature_edges(occ) if with_edges else np.zeros((0, 2, 3))
     return Mesh(vertices.astype(np.float32), triangles.astype(np.uint32), edges.astype(np.float32))
+
+
+def _apply_trsf(points: np.ndarray, trsf) -> np.ndarray:
+    rot = np.array([[trsf.Value(i, j) for j in (1, 2, 3)] for i in (1, 2, 3)])
+    shift = np.array([trsf.Value(i, 4) for i in (1, 2, 3)])
+    return points @ rot.T + shift
 
 
 def _feature_edges(occ) -> np.ndarray:
@@ -360,16 +356,10 @@ def _feature_edges(occ) -> np.ndarray:
         on_tri = BRep_Tool.PolygonOnTriangulation_s(edge, poly, loc)
         if on_tri is None:
             continue
-        trsf = loc.Transformation()
-        identity = loc.IsIdentity()
         idx = on_tri.Nodes()
-        pts = []
-        for k in range(idx.Lower(), idx.Upper() + 1):
-            p = poly.Node(idx.Value(k))
-            if not identity:
-                p = p.Transformed(trsf)
-            pts.append((p.X(), p.Y(), p.Z()))
-        pts = np.asarray(pts)
+        pts = np.array([poly.Node(idx.Value(k)).Coord() for k in range(idx.Lower(), idx.Upper() + 1)])
+        if not loc.IsIdentity():
+            pts = _apply_trsf(pts, loc.Transformation())
         if len(pts) >= 2:
             segments.append(np.stack([pts[:-1], pts[1:]], axis=1))
     return np.concatenate(segments) if segments else np.zeros((0, 2, 3))
