@@ -251,16 +251,16 @@ def build_lid(d: BoxDims, *, lid_fit, lid_thickness, lid_clearance, lid_hole, st
     outline = tk.rounded_rect_face(d.outer_x, d.outer_y, d.r_out, x0=xo, holes=holes)
     lip = _lip(d, lid_fit, lid_clearance, standoff_diameter, nozzle_mm)
     if not text.strip():
-        return tk.glue([tk.prism(outline, 0.0, lid_thickness), lip], "lid")
+        return tk.glue([tk.prism(outline, 0.0, lid_thickness)] + lip, "lid")
     margin = TEXT_MARGIN_RATIO * text_size
     window, tile = tk.lettered_tile(text, text_size, text_depth, lid_thickness, text_style, margin)
     window = window.translate(tk.cq.Vector(xo, 0, 0))
     if any(_rect_meets_circle(window, x, y, dia / 2) for x, y, dia in holes):
         # a screw hole would cut the tile: letter the whole plate instead (slower, same solid)
         pieces = tk.lettered_plate(outline, lid_thickness, text, text_size, text_depth, text_style, centre=(xo, 0.0))
-        return tk.glue(pieces + [lip], "lid")
+        return tk.glue(pieces + lip, "lid")
     plate_face = tk.cq.Face.makeFromWires(outline.outerWire(), list(outline.innerWires()) + [window.outerWire()])
-    body = tk.glue([tk.prism(plate_face, 0.0, lid_thickness), lip], "lid")
+    body = tk.glue([tk.prism(plate_face, 0.0, lid_thickness)] + lip, "lid")
     return tk.glue_full(body, tile.translate(tk.cq.Vector(xo, 0, 0)), "lid")
 
 
@@ -273,7 +273,7 @@ def _rect_meets_circle(face, x: float, y: float, r: float) -> bool:
 _LIPS: dict = {}
 
 
-def _lip(d: BoxDims, lid_fit, lid_clearance, standoff_diameter, nozzle_mm):
+def _lip(d: BoxDims, lid_fit, lid_clearance, standoff_diameter, nozzle_mm) -> list:
     """The locating lip under the lid plate (touching it at z=0), with snap ridges or post notches
     (cached: a text change keeps the lip)."""
     key = (d.cavity_x, d.cavity_y, d.r_in, d.lip_h, d.cavity_x_offset, tuple(d.post_points), lid_fit,
@@ -285,29 +285,31 @@ def _lip(d: BoxDims, lid_fit, lid_clearance, standoff_diameter, nozzle_mm):
     return _LIPS[key]
 
 
-def _make_lip(d: BoxDims, lid_fit, lid_clearance, standoff_diameter, nozzle_mm):
+def _make_lip(d: BoxDims, lid_fit, lid_clearance, standoff_diameter, nozzle_mm) -> list:
+    """The lip as pieces that only touch the plate and each other (glued with it, no 3D boolean):
+    a ring (in 2D, minus the screw posts' notches) extruded down, and the snap ridges against it."""
     from somana_core.geometry import toolkit as tk
 
-    ov = tk.OVERSHOOT_MM
     xo = d.cavity_x_offset
     lip_w = lip_wall_mm(nozzle_mm)
     lx, ly = d.cavity_x - 2 * lid_clearance, d.cavity_y - 2 * lid_clearance
     lr = max(d.r_in - lid_clearance, 0.0)
-    lip_outer = tk.rounded_rect_prism(lx, ly, d.lip_h, lr, z0=-d.lip_h, x0=xo)
-    lip_inner = tk.rounded_rect_prism(lx - 2 * lip_w, ly - 2 * lip_w, d.lip_h + 2 * ov,
-                                      max(lr - lip_w, 0.0), z0=-d.lip_h - ov, x0=xo)
-    cuts = [lip_inner]
-    adds = []
+    outer = tk.rounded_rect_face(lx, ly, lr, x0=xo)
+    inner = tk.rounded_rect_face(lx - 2 * lip_w, ly - 2 * lip_w, max(lr - lip_w, 0.0), x0=xo)
+    ring = tk.cq.Face.makeFromWires(outer.outerWire(), [inner.outerWire()])
+    faces = [ring]
     if lid_fit == "screw":  # the lip steps around each corner post
-        cuts += [tk.cylinder_z(x, y, -d.lip_h - ov, ov, standoff_diameter + 2 * lid_clearance)
-                 for x, y in d.post_points]
-    else:
+        notches = [tk.cq.Face.makeFromWires(tk.cq.Wire.makeCircle(
+            standoff_diameter / 2 + lid_clearance, tk.cq.Vector(x, y, 0), tk.cq.Vector(0, 0, 1)))
+            for x, y in d.post_points]
+        faces = ring.cut(*notches).Faces()
+    pieces = [tk.prism(f, -d.lip_h, d.lip_h) for f in faces]
+    if lid_fit != "screw":
         zc = -d.lip_h / 2
         reach = lid_clearance + SNAP_ENGAGE_MM
         x0, x1 = xo - d.cavity_x / 2 + d.r_in + 2, xo + d.cavity_x / 2 - d.r_in - 2
         for sy in (-1, 1):
-            y_lip = sy * (ly / 2 - ov)
-            y_out = sy * (ly / 2 + reach)
-            adds.append(tk.box(x0, min(y_lip, y_out), zc - SNAP_RIDGE_HEIGHT_MM / 2,
-                               x1, max(y_lip, y_out), zc + SNAP_RIDGE_HEIGHT_MM / 2))
-    return tk.combine(lip_outer.cut(*cuts), adds, [])
+            y_lip, y_out = sy * ly / 2, sy * (ly / 2 + reach)
+            pieces.append(tk.box(x0, min(y_lip, y_out), zc - SNAP_RIDGE_HEIGHT_MM / 2,
+                                 x1, max(y_lip, y_out), zc + SNAP_RIDGE_HEIGHT_MM / 2))
+    return pieces
