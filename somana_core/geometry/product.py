@@ -27,12 +27,23 @@ _CACHE_SIZE = 96
 
 @dataclass
 class PartRecord:
-    """One built part: its solid in print pose, the matrix back to its own assembled frame, meshes."""
+    """One built part: its solid in print pose, the matrix back to its own assembled frame, its
+    meshes per deflection and its measures (computed once: unchanged parts cost nothing to quote)."""
 
     shape: object
     to_local: np.ndarray
     meshes: dict = field(default_factory=dict)
+    measured: dict = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def measures(self) -> dict:
+        """Volume (mm3), area (mm2) and exact bounding box (mm) of the solid, computed once."""
+        with self.lock:
+            if not self.measured:
+                lo, hi = tk.bounding_box(self.shape)
+                self.measured.update(volume_mm3=self.shape.Volume(), area_mm2=self.shape.Area(),
+                                     bbox_mm=[float(v) for v in hi - lo], bbox_min=lo)
+            return self.measured
 
     def mesh(self, deflection_mm: float, with_edges: bool = True) -> Mesh:
         key = (round(float(deflection_mm), 6), with_edges)
@@ -105,11 +116,10 @@ class Product:
         price = float(row["price_usd_per_kg"])
         parts = {}
         for name, rec in self._records.items():
-            volume = rec.shape.Volume()
-            lo, hi = tk.bounding_box(rec.shape)
-            mass = volume / 1000.0 * density
-            parts[name] = {"volume_mm3": volume, "area_mm2": rec.shape.Area(),
-                           "bbox_mm": [float(v) for v in hi - lo], "mass_g": mass,
+            measures = rec.measures()
+            mass = measures["volume_mm3"] / 1000.0 * density
+            parts[name] = {"volume_mm3": measures["volume_mm3"], "area_mm2": measures["area_mm2"],
+                           "bbox_mm": list(measures["bbox_mm"]), "mass_g": mass,
                            "material_cost_usd": mass / 1000.0 * price}
         total = {k: sum(p[k] for p in parts.values()) for k in ("volume_mm3", "area_mm2", "mass_g",
                                                                  "material_cost_usd")}
@@ -123,8 +133,8 @@ class Product:
         bed_x = float(machine_row(self.values["machine"])["build_x_mm"])
         offsets, x, y, row_depth = {}, 0.0, 0.0, 0.0
         for name in self._names(part):
-            lo, hi = tk.bounding_box(self._records[name].shape)
-            size = hi - lo
+            measures = self._records[name].measures()
+            lo, size = measures["bbox_min"], np.array(measures["bbox_mm"])
             if x > 0 and x + size[0] > bed_x:
                 x, y, row_depth = 0.0, y + row_depth + PLATE_GAP_MM, 0.0
             offsets[name] = tk.translation_matrix(x - lo[0], y - lo[1], -lo[2])
