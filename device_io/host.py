@@ -62,6 +62,9 @@ HEAT_WAIT_CODES = {"M109", "M190", "M191", "M116"}
 HEATERS = {"T0": "M104", "T": "M104", "B": "M140"}
 
 
+ESTOP_MESSAGE = "emergency stop: the printer is halted; reconnect to reset it"
+
+
 class HostError(RuntimeError):
     """An operation the host cannot do in its current state, or a failed handshake."""
 
@@ -341,6 +344,7 @@ class PrinterHost(param.Parameterized):
         transport = self._transport
         if transport is None:
             raise HostError(f"{self.name}: not connected")
+        self._emergency_requested = True  # the halt the firmware reports next is this one
         try:
             transport.write(b"M112\n")
         except TransportClosed as exc:
@@ -355,7 +359,7 @@ class PrinterHost(param.Parameterized):
             self._add_log("send", "M112", "command")
             if not self._caps.get("EMERGENCY_PARSER", False):
                 self._add_log("send", "firmware reports no EMERGENCY_PARSER: M112 waits behind its buffer", "error")
-            self._fail("emergency stop: the printer is halted; reconnect to reset it")
+            self._fail(ESTOP_MESSAGE)
         self._publish()
         return latency
 
@@ -485,6 +489,7 @@ class PrinterHost(param.Parameterized):
         self._last_resend = None
         self._identical_resends = 0
         self._identical_since = 0.0
+        self._emergency_requested = False
         self._highest_acked = -1
         self._rx_blocked_below = 0
         self._after_resend = False
@@ -696,7 +701,7 @@ class PrinterHost(param.Parameterized):
         if isinstance(event, FirmwareError):
             self._reply_buffer_add(line)
             if event.kind == FATAL:
-                self._fail(f"printer error: {event.text}")
+                self._fail(ESTOP_MESSAGE if self._emergency_requested else f"printer error: {event.text}")
             return "error" if event.kind in (FATAL, COMMUNICATION) else "echo"
         if isinstance(event, Position):
             self._position = dict(event.axes)
