@@ -204,11 +204,26 @@ def test_lens_openings_are_the_lens_size(frame, tmp_path, checks):
 
 
 def test_front_has_no_fillet_faces_and_an_stl_without_open_edges(frame, tmp_path, checks):
-    # the known trap: a filleted front gave a valid solid whose STL had open edges
+    # the known trap: a filleted front gave a valid solid whose STL had open edges. The front is
+    # one extruded profile plus boxes and pin holes: planes, extrusions and cylinders only.
     kinds = {f.geomType() for f in frame.parts["front"].Faces()}
-    assert "TORUS" not in kinds and "BSPLINE" not in kinds or "EXTRUSION" in kinds
+    assert kinds <= {"PLANE", "EXTRUSION", "CYLINDER"}, kinds
     mesh = checks.part_printable(frame, "front", tmp_path)["mesh"]
     assert len(trimesh_open_edges(mesh)) == 0
+
+
+def test_the_printability_check_catches_a_valid_solid_with_an_open_stl(defaults, tmp_path):
+    """What the trap looked like: the solid is valid, the STL is not closed. The check must say so."""
+    import trimesh
+
+    product = defaults["eyewear_frame"]
+    assert product.parts["front"].isValid()
+    path = product.export(tmp_path / "front.stl", part="front")
+    mesh = trimesh.load(path, process=False)
+    mesh.merge_vertices()
+    assert mesh.is_watertight
+    holed = trimesh.Trimesh(mesh.vertices, mesh.faces[1:], process=False)  # one triangle missing
+    assert not holed.is_watertight and len(trimesh_open_edges(holed)) == 3
 
 
 def trimesh_open_edges(mesh):
