@@ -423,12 +423,13 @@ class PrinterHost(param.Parameterized):
         return entries[-limit:]
 
     def temperature_history(self) -> list[tuple[float, dict]]:
-        """(time.time(), {heater: (actual °C, target °C)}) samples of the last temperature_history_s."""
+        """(time.monotonic(), {heater: (actual °C, target °C)}) samples of the last temperature_history_s
+        (add `time.time() - time.monotonic()` for wall-clock times)."""
         with self._lock:
             return list(self._temperature_history)
 
     def on_temperature(self, callback: Callable[[float, dict], None]) -> Callable[[], None]:
-        """Call `callback(time.time(), readings)` for each temperature sample (in the reader thread: keep
+        """Call `callback(time.monotonic(), readings)` for each temperature sample (in the reader thread: keep
         it short). Returns a function that removes the callback."""
         with self._lock:
             self._temperature_callbacks.append(callback)
@@ -666,12 +667,11 @@ class PrinterHost(param.Parameterized):
             return self._acknowledge(event, line, events)
         if isinstance(event, TemperatureReport):
             self._temperatures = dict(event.readings)
-            wall = time.time()  # samples carry wall-clock time: a UI plots them against the clock
-            self._temperature_history.append((wall, dict(event.readings)))
-            horizon = wall - self.temperature_history_s
+            self._temperature_history.append((now, dict(event.readings)))
+            horizon = now - self.temperature_history_s
             while self._temperature_history and self._temperature_history[0][0] < horizon:
                 self._temperature_history.popleft()
-            samples.append((wall, dict(event.readings)))
+            samples.append((now, dict(event.readings)))
             self._dirty = True
             if any(entry.heat_wait for entry in self._in_flight):
                 self._last_progress = now  # heating waits print temperatures instead of busy
