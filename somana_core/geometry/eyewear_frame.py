@@ -332,6 +332,11 @@ def print_rotation(part: str, v) -> np.ndarray:
     return np.eye(4)
 
 
+def print_lift(part: str, v) -> float:
+    """Front and temples are built resting on z=0."""
+    return 0.0
+
+
 # local -> assembled rotations: assembled x across (wearer's left at -x), y toward the back, z up
 _FRONT = np.array([[-1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=float)
 _LEFT = np.array([[0, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=float)

@@ -67,7 +67,13 @@ def _cached_part(family_module, spec_cls, part: str, values: dict) -> PartRecord
             return record
     inputs = SimpleNamespace(**{n: values[n] for n in names})  # the builder sees only its inputs
     assembled = family_module.build_part(part, inputs)
-    shape, to_local = tk.lay_flat(assembled, family_module.print_rotation(part, inputs))
+    rotation = family_module.print_rotation(part, inputs)
+    lift = getattr(family_module, "print_lift", None)
+    if lift is not None:  # the family knows where its part rests: no bounding box to compute
+        to_print = tk.translation_matrix(0.0, 0.0, lift(part, inputs)) @ rotation
+        shape, to_local = tk.apply_matrix(assembled, to_print), np.linalg.inv(to_print)
+    else:
+        shape, to_local = tk.lay_flat(assembled, rotation)
     record = PartRecord(shape=shape, to_local=to_local)
     with _parts_lock:
         _parts[key] = record

@@ -193,6 +193,13 @@ def print_rotation(part: str, v) -> np.ndarray:
     return np.eye(4)
 
 
+def print_lift(part: str, v) -> float:
+    """How far the part rises to rest on z=0 after its print rotation (exact, from the parameters)."""
+    if part == "lid":
+        return v.lid_thickness if v.text_style == "engraved" else v.lip_height
+    return 0.0
+
+
 def placement(part: str, spec) -> np.ndarray:
     """Where the part's own frame sits in the assembled product (the lid rests on the base's rim)."""
     if part == "lid":
