@@ -61,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"somana {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`somana families | head`): not an error of ours
+        sys.stderr.close()
+        return 0
 
 
 def parse_assignments(pairs: list[str] | None) -> dict[str, str]:
