@@ -207,8 +207,8 @@ def build_base(d: BoxDims, *, standoff_points, standoff_diameter, standoff_heigh
             x_wall = d.cavity_x_offset + sx * (d.outer_x / 2 - d.wall / 2)
             x_end = d.cavity_x_offset + sx * (d.outer_x / 2 + TAB_LENGTH_MM - tab_w / 2)
             adds.append(tk.prism(tk.slot_face(x_wall, x_end, tab_w, TAB_HOLE_MM), 0.0, t))
-    shell = outer.cut(*cuts)
-    return tk.one_solid(shell.fuse(*adds).clean(), "base")
+    shell = tk.boolean("cut", outer, cuts)
+    return tk.one_solid(tk.boolean("fuse", shell, adds).clean(), "base")
 
 
 def standoff_ribs(d: BoxDims, points, diameter: float, hole: float, z0: float, z1: float,

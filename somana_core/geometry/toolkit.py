@@ -204,23 +204,40 @@ def lettered_tile(text: str, size_mm: float, depth_mm: float, thickness: float, 
     return window, glue(lettered_plate(window, thickness, text, size_mm, depth_mm, style), "text tile")
 
 
-def glue_full(a: cq.Shape, b: cq.Shape, part: str) -> cq.Solid:
-    """Fuse two solids whose touching faces coincide exactly (OCC's 'full glue', the fastest fuse)."""
-    from OCP.BOPAlgo import BOPAlgo_GlueFull
-    from OCP.BRepAlgoAPI import BRepAlgoAPI_Fuse
+def boolean(kind: str, shape: cq.Shape, tools, glue: str | None = None) -> cq.Shape:
+    """One OCC boolean ("fuse" or "cut") of a shape with several tools.
+
+    Unlike CadQuery's, it skips OCC's inverted-solid check (our solids are built, never read from
+    files): about 30% faster on glyph-rich lids. glue: None, "shift" (touching faces partly shared)
+    or "full" (touching faces identical)."""
+    from OCP.BOPAlgo import BOPAlgo_GlueFull, BOPAlgo_GlueShift
+    from OCP.BRepAlgoAPI import BRepAlgoAPI_Cut, BRepAlgoAPI_Fuse
     from OCP.TopTools import TopTools_ListOfShape
 
-    args, tools = TopTools_ListOfShape(), TopTools_ListOfShape()
-    args.Append(a.wrapped)
-    tools.Append(b.wrapped)
-    op = BRepAlgoAPI_Fuse()
+    tools = list(tools)
+    if not tools:
+        return shape
+    args, tool_list = TopTools_ListOfShape(), TopTools_ListOfShape()
+    args.Append(shape.wrapped)
+    for tool in tools:
+        tool_list.Append(tool.wrapped)
+    op = BRepAlgoAPI_Fuse() if kind == "fuse" else BRepAlgoAPI_Cut()
     op.SetArguments(args)
-    op.SetTools(tools)
-    op.SetGlue(BOPAlgo_GlueFull)
+    op.SetTools(tool_list)
+    op.SetCheckInverted(False)
+    if glue is not None:
+        op.SetGlue(BOPAlgo_GlueFull if glue == "full" else BOPAlgo_GlueShift)
     op.Build()
-    shape = cq.Shape.cast(op.Shape()) if op.IsDone() else None
-    if shape is None or len(shape.Solids()) != 1:
-        shape = a.fuse(b)
+    if not op.IsDone():
+        raise RuntimeError(f"OCC {kind} failed")
+    return cq.Shape.cast(op.Shape())
+
+
+def glue_full(a: cq.Shape, b: cq.Shape, part: str) -> cq.Solid:
+    """Fuse two solids whose touching faces coincide exactly (OCC's 'full glue', the fastest fuse)."""
+    shape = boolean("fuse", a, [b], glue="full")
+    if len(shape.Solids()) != 1:
+        shape = boolean("fuse", a, [b])
     return one_solid(shape.clean(), part)
 
 
@@ -230,9 +247,9 @@ def glue(pieces: list[cq.Shape], part: str, clean: bool = True) -> cq.Solid:
     faces as they are (unifying faces bounded by splines has given wrong geometry)."""
     if len(pieces) == 1:
         return one_solid(pieces[0], part)
-    shape = pieces[0].fuse(*pieces[1:], glue=True)
+    shape = boolean("fuse", pieces[0], pieces[1:], glue="shift")
     if len(shape.Solids()) != 1:  # (validity itself is asserted by the tests for every part)
-        shape = pieces[0].fuse(*pieces[1:])
+        shape = boolean("fuse", pieces[0], pieces[1:])
     if clean:
         shape = shape.clean()
     return one_solid(shape, part)
