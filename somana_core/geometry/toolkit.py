@@ -32,8 +32,11 @@ from OCP.TopTools import TopTools_IndexedDataMapOfShapeListOfShape
 from somana_core.geometry.fonts import FONT_PATH
 
 # Angular deflection for meshes, radians: small holes (M2.5 pilot, 1.6 mm hinge pin) need it,
-# the absolute deflection alone leaves them as triangles.
+# the absolute deflection alone leaves them as triangles. Previews (deflection >= 0.1 mm) use a
+# coarser angle: small letters and holes still read well, and meshing is faster.
 ANGULAR_DEFLECTION_RAD = 0.3
+PREVIEW_ANGULAR_DEFLECTION_RAD = 0.45
+PREVIEW_FROM_MM = 0.1
 # Tools that cut through a face overshoot it by this much, so no boolean meets a coplanar face.
 OVERSHOOT_MM = 0.05
 
@@ -321,7 +324,8 @@ def tessellate(shape: cq.Shape, deflection_mm: float, with_edges: bool = True) -
     """Triangulate with an ABSOLUTE chordal deflection in mm (always re-meshed at that deflection)."""
     occ = shape.wrapped
     BRepTools.Clean_s(occ)  # drop an earlier (finer or coarser) triangulation: mesh at exactly this one
-    BRepMesh_IncrementalMesh(occ, deflection_mm, False, ANGULAR_DEFLECTION_RAD, True)
+    angle = PREVIEW_ANGULAR_DEFLECTION_RAD if deflection_mm >= PREVIEW_FROM_MM else ANGULAR_DEFLECTION_RAD
+    BRepMesh_IncrementalMesh(occ, deflection_mm, False, angle, True)
     vertex_blocks, triangle_blocks = [], []
     offset = 0
     explorer = TopExp_Explorer(occ, TopAbs_FACE)
