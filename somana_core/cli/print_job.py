@@ -13,7 +13,6 @@ import os
 import signal
 import sys
 import threading
-import time
 
 from somana_core.errors import InputError
 
@@ -24,6 +23,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baud", type=int, default=115200, help="serial speed, baud")
     parser.add_argument("--from-line", type=int, default=1, help="restart at this file line (after a preamble)")
     parser.add_argument("--timeout", type=float, default=10.0, help="communication timeout, s (busy resets it)")
+    parser.add_argument(
+        "--rx-buffer-bytes",
+        type=int,
+        default=0,
+        help="the firmware's receive buffer (Marlin RX_BUFFER_SIZE), bytes: send ahead into it; 0 = command buffer only",
+    )
     parser.add_argument("--json", action="store_true", help="print the job result as JSON on stdout")
 
 
@@ -54,6 +59,8 @@ def _validate(args) -> None:
         raise InputError("--port", f"--port {args.port!r} does not exist (a device path or a pyserial URL)")
     if args.from_line < 1:
         raise InputError("--from-line", f"--from-line {args.from_line} is below 1")
+    if not 0 <= args.rx_buffer_bytes <= 65536:
+        raise InputError("--rx-buffer-bytes", f"--rx-buffer-bytes {args.rx_buffer_bytes} is outside 0 to 65536")
     if not 0.1 <= args.timeout <= 600:
         raise InputError("--timeout", f"--timeout {args.timeout} s is outside 0.1 to 600 s")
 
@@ -100,7 +107,7 @@ def run(args) -> int:
     program = GcodeProgram.from_file(args.file)
     if not program.commands:
         raise InputError("FILE", f"FILE {args.file!r} has no G-code commands")
-    host = PrinterHost(name="print", comm_timeout_s=args.timeout)
+    host = PrinterHost(name="print", comm_timeout_s=args.timeout, rx_buffer_bytes=args.rx_buffer_bytes)
     tty = sys.stderr.isatty()
     ctrl_c = _CtrlC()
     previous_handler = signal.signal(signal.SIGINT, ctrl_c)

@@ -32,6 +32,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="multiplies simulated durations (moves, homing, heating): 1 real time, 0.01 100x faster, 0 instant",
     )
     parser.add_argument("--bufsize", type=int, default=16, help="firmware command buffer, lines")
+    parser.add_argument("--rx-buffer-bytes", type=int, default=2048, help="serial receive buffer, bytes (overflow drops bytes)")
     parser.add_argument("--no-advanced-ok", action="store_true", help="plain `ok` without N/P/B counts")
     parser.add_argument("--no-autoreport", action="store_true", help="no AUTOREPORT_TEMP capability (host polls M105)")
     parser.add_argument("--no-emergency-parser", action="store_true", help="M112 waits in the command buffer")
@@ -50,6 +51,8 @@ def run(args) -> int:
         raise InputError("--time-scale", f"--time-scale {args.time_scale} is below 0")
     if not 1 <= args.bufsize <= 1024:
         raise InputError("--bufsize", f"--bufsize {args.bufsize} is outside 1 to 1024 lines")
+    if not 64 <= args.rx_buffer_bytes <= 65536:
+        raise InputError("--rx-buffer-bytes", f"--rx-buffer-bytes {args.rx_buffer_bytes} is outside 64 to 65536")
     try:
         faults = FaultPlan.parse(args.fault)
     except ValueError as exc:
@@ -61,6 +64,7 @@ def run(args) -> int:
         faults,
         bufsize=args.bufsize,
         planner_slots=args.bufsize,
+        rx_buffer_bytes=args.rx_buffer_bytes,
         time_scale=args.time_scale,
         advanced_ok=not args.no_advanced_ok,
         autoreport_temp=not args.no_autoreport,

@@ -48,7 +48,8 @@ def test_sim_prints_its_pty_and_stops_cleanly_on_sigterm(run_sim):
 
 def test_print_streams_through_faults_and_exits_zero(run_sim, gcode):
     _, port = run_sim("--time-scale", "0", "--latency-ms", "1", "--fault", "checksum@100", "--fault", "lost-ok@200")
-    result = subprocess.run([*SOMANA, "print", str(gcode), "--port", port, "--timeout", "1", "--json"],
+    result = subprocess.run([*SOMANA, "print", str(gcode), "--port", port, "--timeout", "1", "--json",
+                             "--rx-buffer-bytes", "1024"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "3002/3002 lines 100.0%" in result.stderr
