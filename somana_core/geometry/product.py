@@ -57,9 +57,25 @@ _parts: "OrderedDict[tuple, PartRecord]" = OrderedDict()
 _parts_lock = threading.Lock()
 
 
+# Tables whose rows become geometry (board outlines, battery sizes, nozzle widths): an edit to
+# one of them must not be hidden by the cache.
+_GEOMETRY_TABLES = ("boards.csv", "batteries.csv", "machines.csv")
+
+
+def _data_stamp() -> tuple:
+    from somana_core.data import data_dir
+
+    folder = data_dir()
+    stamps = []
+    for name in _GEOMETRY_TABLES:
+        path = folder / name
+        stamps.append((str(path), path.stat().st_mtime_ns if path.exists() else None))
+    return tuple(stamps)
+
+
 def _cached_part(family_module, spec_cls, part: str, values: dict) -> PartRecord:
     names = spec_cls.part_inputs[part]
-    key = (spec_cls.family, part) + tuple((n, values[n]) for n in names)
+    key = (spec_cls.family, part, _data_stamp()) + tuple((n, values[n]) for n in names)
     with _parts_lock:
         record = _parts.get(key)
         if record is not None:

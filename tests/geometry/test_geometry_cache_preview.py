@@ -83,3 +83,23 @@ def test_preview_shows_the_assembled_product_while_parts_lie_in_print_pose(defau
     assert preview["lid"].vertices[:, 2].max() > base_top  # the lid on top of the base
     placement = product.placement("lid")
     assert placement.shape == (4, 4) and np.allclose(placement[3], [0, 0, 0, 1])
+
+
+def test_an_edited_board_table_is_not_hidden_by_the_cache(defaults, tmp_path, monkeypatch):
+    import shutil
+
+    from somana_core.data import data_dir
+    from somana_core.geometry.kit_enclosure import Board
+
+    for name in ("materials.csv", "machines.csv", "boards.csv", "batteries.csv"):
+        shutil.copy(data_dir() / name, tmp_path / name)
+    monkeypatch.setenv("SOMANA_DATA_DIR", str(tmp_path))
+    first = build(make_spec("kit_enclosure", {}))
+    table = (tmp_path / "boards.csv").read_text().replace("arduino_uno_r3,Arduino Uno R3,68.58,53.34",
+                                                           "arduino_uno_r3,Arduino Uno R3,70.58,53.34")
+    (tmp_path / "boards.csv").write_text(table)
+    assert Board("arduino_uno_r3").length == 70.58
+    second = build(make_spec("kit_enclosure", {}))
+    assert second.parts["base"] is not first.parts["base"]
+    assert second.metrics()["parts"]["base"]["bbox_mm"][0] == pytest.approx(
+        first.metrics()["parts"]["base"]["bbox_mm"][0] + 2, abs=1e-3)
