@@ -264,8 +264,14 @@ class PrinterHost(param.Parameterized):
             program.name = name
         start_index = program.index_of_line(from_line) if from_line > 1 else 0
         preamble = restart_preamble(program.commands[:start_index]) if start_index > 0 else []
-        commands = preamble + program.commands[start_index:]
-        file_lines = [0] * len(preamble) + program.file_lines[start_index:]
+        # An M110 in a file would renumber the firmware's lines behind the host's back: skip it.
+        rest = [
+            (command, line)
+            for command, line in zip(program.commands[start_index:], program.file_lines[start_index:])
+            if command_code(command) != "M110"
+        ]
+        commands = preamble + [command for command, _ in rest]
+        file_lines = [0] * len(preamble) + [line for _, line in rest]
         sizes = [len(command) + 1 for command in commands]
         job = _Job(
             program=program,

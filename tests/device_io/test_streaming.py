@@ -192,3 +192,19 @@ def test_send_ahead_into_the_receive_buffer_keeps_exactly_once(make_printer, mak
     assert result["status"] == "done", result
     assert job_commands(printer) == program.commands
     assert printer.rx_overflows == 0  # the host never sent more than the board can hold
+
+
+def test_a_vanished_device_is_an_error_at_once_with_the_last_acknowledged_line(make_printer, make_host):
+    printer = make_printer(time_scale=0.1)
+    host = make_host(printer, comm_timeout_s=5.0)
+    program = moves_program(5000)
+    printer.clear_log()
+    host.start_job(program)
+    time.sleep(0.3)
+    printer.stop()  # the USB cable is pulled: the device node goes away
+    started = time.monotonic()
+    result = host.wait_for_job(timeout=5)
+    assert time.monotonic() - started < 1.0  # not the 5 s timeout: the port itself failed
+    assert result["status"] == "failed" and "connection to" in result["reason"]
+    executed = job_commands(printer)
+    assert 0 < result["last_acked_line"] <= program.file_lines[len(executed) - 1]
