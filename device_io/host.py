@@ -272,6 +272,8 @@ class PrinterHost(param.Parameterized):
         ]
         commands = preamble + [command for command, _ in rest]
         file_lines = [0] * len(preamble) + [line for _, line in rest]
+        if len(commands) == len(preamble):
+            raise InputError("file", f"{program.name}: no G-code commands from line {from_line} on")
         sizes = [len(command) + 1 for command in commands]
         job = _Job(
             program=program,

@@ -147,3 +147,12 @@ def test_console_m112_is_an_emergency_stop_and_bad_targets_are_refused(make_prin
     assert host.wait_for_state("error", timeout=2) == "error"
     _wait_until(lambda: printer.killed)
     assert "emergency stop" in host.error_message
+
+
+def test_a_job_without_commands_is_refused(make_printer, make_host):
+    from somana_core.errors import InputError
+
+    host = make_host(make_printer())
+    with pytest.raises(InputError, match="no G-code commands"):
+        host.start_job(GcodeProgram.from_lines(["; only comments", "", "M110 N5"]))
+    assert host.state == "operational"
