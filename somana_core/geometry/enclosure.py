@@ -313,3 +313,32 @@ def _make_lip(d: BoxDims, lid_fit, lid_clearance, standoff_diameter, nozzle_mm) 
             pieces.append(tk.box(x0, min(y_lip, y_out), zc - SNAP_RIDGE_HEIGHT_MM / 2,
                                  x1, max(y_lip, y_out), zc + SNAP_RIDGE_HEIGHT_MM / 2))
     return pieces
+
+
+def print_rotation(part: str, v) -> "np.ndarray":
+    """Print pose of an enclosure part: the base as it stands; an engraved lid upside down (lip up,
+    no support needed). An embossed lid prints upright so its letters are not on the bed."""
+    import numpy as np
+
+    from somana_core.geometry.toolkit import rotation_matrix
+
+    if part == "lid" and v.text_style == "engraved":
+        return rotation_matrix("x", 180)
+    return np.eye(4)
+
+
+def print_lift(part: str, v) -> float:
+    """How far the part rises to rest on z=0 after its print rotation (exact, from the parameters)."""
+    if part == "lid":
+        return v.lid_thickness if v.text_style == "engraved" else v.lip_height
+    return 0.0
+
+
+def assembled_placement(part: str, base_height: float) -> "np.ndarray":
+    """Where the part's own frame sits in the assembled product (the lid rests on the base's rim)."""
+    import numpy as np
+
+    m = np.eye(4)
+    if part == "lid":
+        m[2, 3] = base_height
+    return m

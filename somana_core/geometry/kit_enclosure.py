@@ -268,24 +268,9 @@ def build_part(part: str, v):
     raise KeyError(part)
 
 
-def print_rotation(part: str, v) -> np.ndarray:
-    from somana_core.geometry.toolkit import rotation_matrix
-
-    if part == "lid" and v.text_style == "engraved":
-        return rotation_matrix("x", 180)
-    return np.eye(4)
-
-
-def print_lift(part: str, v) -> float:
-    """How far the part rises to rest on z=0 after its print rotation (exact, from the parameters)."""
-    if part == "lid":
-        return v.lid_thickness if v.text_style == "engraved" else v.lip_height
-    return 0.0
+print_rotation = enc.print_rotation
+print_lift = enc.print_lift
 
 
 def placement(part: str, spec) -> np.ndarray:
-    if part == "lid":
-        m = np.eye(4)
-        m[2, 3] = dims_of(spec).base_h
-        return m
-    return np.eye(4)
+    return enc.assembled_placement(part, dims_of(spec).base_h)
