@@ -26,7 +26,7 @@ from somana_core.errors import InputError
 
 # A change waits this long for the next one (typing, spinner clicks) before a rebuild starts.
 DEBOUNCE_S = 0.02
-PREVIEW_DEFLECTION_MM = 0.1
+PREVIEW_DEFLECTION_MM = preview.PREVIEW_DEFLECTION_MM
 
 CSS = """
 :host(.somana-error) { color: #b3261e; font-size: 12px; margin: 0 10px 6px 10px; }

@@ -130,6 +130,13 @@ def run(args) -> int:
         print("somana serve: no staff login yet; /machines stays locked until `somana users add NAME`")
 
     _start_printers()
+    if options["warm"]:
+        # Panel's own warm-up runs each app script once, but the configurator builds in a worker
+        # after the script returns, so CadQuery's import and the first builds landed on the first
+        # person's session (+1.5 s). Do them here, before the server accepts anyone.
+        from somana_core import preview
+
+        print(f"somana serve: geometry warmed {preview.warm_up()}", flush=True)
 
     port = options["port"]
     origins = [f"localhost:{port}", f"127.0.0.1:{port}"] + options["origins"]
