@@ -24,8 +24,20 @@ from dashboards.viewer import MeshViewer
 from somana_core import preview
 from somana_core.errors import InputError
 
-# A change waits this long for the next one (typing, spinner clicks) before a rebuild starts.
-DEBOUNCE_S = 0.02
+# A change waits this long for the next one before a rebuild starts. Zero: one yield to the event
+# loop is enough to fold changes that arrived together, and a burst (spinner clicks) costs at most
+# the one build already running, since a build that has become stale is skipped in the worker.
+DEBOUNCE_S = 0.0
+# Panel holds every property change coming from the browser for 50 ms (Syncable._debounce) before
+# processing it; that was most of a revisited value's 90 ms. Our inputs send on Enter, blur or a
+# spinner click, never per keystroke, so they are processed at once.
+WIDGET_DEBOUNCE_MS = 0
+
+
+def immediate(widget):
+    """The widget's changes reach Python without Panel's 50 ms hold (see WIDGET_DEBOUNCE_MS)."""
+    widget._debounce = WIDGET_DEBOUNCE_MS
+    return widget
 PREVIEW_DEFLECTION_MM = preview.PREVIEW_DEFLECTION_MM
 
 CSS = """
@@ -67,16 +79,16 @@ def widget_for(name: str, p: param.Parameter, value) -> pn.widgets.Widget:
                   css_classes=[f"param-{name}"])  # a stable handle for browser tests
     if isinstance(p, param.Boolean):
         common.pop("description")  # a checkbox has no tooltip in Panel 1.9: its label says it
-        return pn.widgets.Checkbox(value=bool(value), **common)
+        return immediate(pn.widgets.Checkbox(value=bool(value), **common))
     if isinstance(p, param.Color):
-        return pn.widgets.ColorPicker(value=value, **common)
+        return immediate(pn.widgets.ColorPicker(value=value, **common))
     if isinstance(p, param.Selector):
-        return pn.widgets.Select(options=list(p.objects), value=value, **common)
+        return immediate(pn.widgets.Select(options=list(p.objects), value=value, **common))
     if isinstance(p, param.Integer):
-        return pn.widgets.IntInput(value=value, step=int(getattr(p, "step", None) or 1), **common)
+        return immediate(pn.widgets.IntInput(value=value, step=int(getattr(p, "step", None) or 1), **common))
     if isinstance(p, param.Number):
-        return pn.widgets.FloatInput(value=value, step=getattr(p, "step", None) or 0.1, **common)
-    return pn.widgets.TextInput(value="" if value is None else str(value), **common)
+        return immediate(pn.widgets.FloatInput(value=value, step=getattr(p, "step", None) or 0.1, **common))
+    return immediate(pn.widgets.TextInput(value="" if value is None else str(value), **common))
 
 
 class SpecControls(pn.viewable.Viewer):
@@ -208,8 +220,8 @@ class Configurator(pn.viewable.Viewer):
             return
         self._controls.show_error(None, None)
         try:
-            product, quote = await preview.run_in_geometry_worker(_build_and_quote, spec, qty, material,
-                                                                  self.queue_s, self._metrics)
+            built = await preview.run_in_geometry_worker(_build_and_quote, spec, qty, material, self.queue_s,
+                                                         self._metrics, lambda: self.tickets.is_current(ticket))
         except InputError as exc:
             self._controls.show_error(exc.field, exc.message)
             self._fail(ticket, exc.message)
@@ -217,8 +229,9 @@ class Configurator(pn.viewable.Viewer):
         except Exception as exc:  # noqa: BLE001 - the kernel refused: keep the last good part, say why
             self._fail(ticket, f"this part could not be built: {exc}")
             return
-        if not self.tickets.is_current(ticket):
-            return
+        if built is None or not self.tickets.is_current(ticket):
+            return  # a newer change took over (its own refresh shows the result)
+        product, quote = built
         self.spec, self.product, self.quote = spec, product, quote
         self.valid = True
         self.quote_html = _quote_table(quote, qty, material)
@@ -228,7 +241,10 @@ class Configurator(pn.viewable.Viewer):
             self._done()
             return
         fit = self._fit_next
-        meshes = await preview.run_in_geometry_worker(product.preview, PREVIEW_DEFLECTION_MM)
+        meshes = await preview.run_in_geometry_worker(_preview_if_wanted, product,
+                                                      lambda: self.tickets.is_current(ticket))
+        if meshes is None:
+            return
         payload = preview.mesh_payload(meshes, revision=ticket, fit=fit)
         if not self.tickets.accept(ticket):
             return
@@ -292,10 +308,10 @@ class Configurator(pn.viewable.Viewer):
     def __panel__(self):
         family = pn.widgets.Select.from_param(self.param.family, name="Product family", options=self.family_titles,
                                               sizing_mode="stretch_width")
-        qty = pn.widgets.IntInput.from_param(self.param.qty, name="Quantity", sizing_mode="stretch_width",
-                                             css_classes=["order-qty"])
-        material = pn.widgets.Select.from_param(self.param.material, name="Material", sizing_mode="stretch_width",
-                                                css_classes=["order-material"])
+        qty = immediate(pn.widgets.IntInput.from_param(self.param.qty, name="Quantity", sizing_mode="stretch_width",
+                                                       css_classes=["order-qty"]))
+        material = immediate(pn.widgets.Select.from_param(self.param.material, name="Material",
+                                                          sizing_mode="stretch_width", css_classes=["order-material"]))
         customer = pn.widgets.TextInput.from_param(self.param.customer, name="Customer",
                                                    placeholder="name or company", sizing_mode="stretch_width",
                                                    css_classes=["order-customer"])
@@ -347,12 +363,20 @@ def _materials() -> list[str]:
     return [str(m) for m in read_table("materials.csv")["material"]]
 
 
-def _build_and_quote(spec, qty: int, material: str, queue_s: float, memo: preview.MetricsMemo):
+def _build_and_quote(spec, qty: int, material: str, queue_s: float, memo: preview.MetricsMemo, wanted=lambda: True):
+    """Build (cached per part), measure and quote; None when a newer change made this one stale
+    while it waited for the geometry worker."""
+    if not wanted():
+        return None
     product = _geometry().build(spec)
     metrics = memo.get(spec, material, product.metrics)
     quote = _quote_module().quote_product(metrics, spec.family, qty=qty, material=material, queue=queue_s,
                                           machine=getattr(spec, "machine", None))
     return product, quote
+
+
+def _preview_if_wanted(product, wanted):
+    return product.preview(PREVIEW_DEFLECTION_MM) if wanted() else None
 
 
 def _money(value: float) -> str:
