@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from somana_core.geometry import FAMILIES, build, make_spec
-from somana_core.geometry.toolkit import Mesh, tessellate
+from somana_core.geometry.toolkit import Mesh, bounding_box, tessellate
 
 
 def test_changing_the_lid_text_rebuilds_only_the_lid(defaults):
@@ -76,8 +76,8 @@ def test_preview_deflection_is_absolute_in_mm(defaults):
 
 def test_preview_shows_the_assembled_product_while_parts_lie_in_print_pose(defaults):
     product = defaults["sensor_enclosure"]
-    lid_print = product.parts["lid"].BoundingBox()
-    assert lid_print.zmin == pytest.approx(0, abs=0.05)  # resting on the plate, upside down
+    lid_print_min, _ = bounding_box(product.parts["lid"])  # exact (not the triangulation's padded box)
+    assert lid_print_min[2] == pytest.approx(0, abs=0.05)  # resting on the plate, upside down
     preview = product.preview(0.2)
     base_top = preview["base"].vertices[:, 2].max()
     assert preview["lid"].vertices[:, 2].max() > base_top  # the lid on top of the base
