@@ -24,10 +24,13 @@ from dashboards.viewer import MeshViewer
 from somana_core import preview
 from somana_core.errors import InputError
 
-# A change waits this long for the next one before a rebuild starts. Zero: one yield to the event
-# loop is enough to fold changes that arrived together, and a burst (spinner clicks) costs at most
-# the one build already running, since a build that has become stale is skipped in the worker.
-DEBOUNCE_S = 0.0
+# A change waits this long before its rebuild starts. Not for debouncing (a burst of spinner clicks
+# costs at most the one build already running: a build that has become stale is skipped in the
+# worker) but because of a race in Panel 1.9.4: with 0 s, the refresh's updates, written from this
+# task, raced Bokeh's own send of the change callback's updates (busy, status) and the browser
+# sometimes never got the new mesh (the benchmark lost one view in ~1 of 2 runs of 22 changes;
+# with 20 ms, none in 7 runs).
+DEBOUNCE_S = 0.02
 # Panel holds every property change coming from the browser for 50 ms (Syncable._debounce) before
 # processing it; that was most of a revisited value's 90 ms. Our inputs send on Enter, blur or a
 # spinner click, never per keystroke, so they are processed at once.
