@@ -31,6 +31,7 @@ from somana_core.errors import InputError
 # sometimes never got the new mesh (the benchmark lost one view in ~1 of 2 runs of 22 changes;
 # with 20 ms, none in 7 runs).
 DEBOUNCE_S = 0.02
+RESEND_AFTER_S = 1.0
 # Panel holds every property change coming from the browser for 50 ms (Syncable._debounce) before
 # processing it; that was most of a revisited value's 90 ms. Our inputs send on Enter, blur or a
 # spinner click, never per keystroke, so they are processed at once.
@@ -255,6 +256,15 @@ class Configurator(pn.viewable.Viewer):
         self._shown_key = shown_key
         self.viewer.payload = payload
         self._done()
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context:
+            asyncio.get_running_loop().create_task(self._resend_if_not_drawn(ticket, payload))
+
+    async def _resend_if_not_drawn(self, ticket: int, payload: dict):
+        """Safety net for the race described at DEBOUNCE_S: if the browser has not reported drawing
+        this mesh after RESEND_AFTER_S (its `drawn_revision`), send it again, once."""
+        await asyncio.sleep(RESEND_AFTER_S)
+        if self.tickets.shown == ticket and self.viewer.drawn_revision != ticket:
+            self.viewer.payload = dict(payload, resent=True)  # a different dict, or param sends nothing
 
     def _fail(self, ticket: int, message: str):
         if not self.tickets.is_current(ticket):
