@@ -136,7 +136,11 @@ def run(args) -> int:
         # person's session (+1.5 s). Do them here, before the server accepts anyone.
         from somana_core import preview
 
-        print(f"somana serve: geometry warmed {preview.warm_up()}", flush=True)
+        try:
+            print(f"somana serve: geometry warmed {preview.warm_up()}", flush=True)
+        except Exception as exc:  # noqa: BLE001 - the other apps still serve; the configurator builds on demand
+            print(f"somana serve: geometry warm-up failed ({exc}); the first configurator session will be slow",
+                  flush=True)
 
     port = options["port"]
     origins = [f"localhost:{port}", f"127.0.0.1:{port}"] + options["origins"]
