@@ -3,6 +3,9 @@ typed in -> updated quote, -> updated 3D view (the viewer's drawn revision), med
 Prints one JSON document. Uses benchmarks/dashboards.py's server helper (its own `somana serve`,
 temporary SOMANA_HOME); benchmarks/dashboards.py also calls these functions.
 Targets on this machine: change -> quote < 300 ms, change -> 3D view < 600 ms for an enclosure.
+Times are taken in the browser (performance.now(), MutationObserver), not by Playwright's polling waits;
+first renders count from navigation start: the first session after the server started, then the median
+of `--renders` later sessions (fresh browser contexts).
 
 usage: .venv/bin/python benchmarks/configure.py [--runs 10]
 """
