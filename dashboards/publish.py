@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,6 +122,11 @@ def _figure(name: str, label: str, value: str, unit: str = "") -> str:
             f"<span class='value' data-figure='{name}'>{html.escape(value)}</span>{unit_html}</div>")
 
 
+def _whole_units(units: float) -> str:
+    """The smallest whole number of units that breaks even (142.1 needs 143), as /portfolio shows it."""
+    return f"{math.ceil(units - 1e-9):,d}"
+
+
 def _usd(x: float) -> str:
     return f"{x:,.0f} USD" if abs(x) >= 100 else f"{x:,.2f} USD"
 
@@ -187,7 +193,7 @@ def _chapters() -> list[Chapter]:
         dol = s["degree_of_operating_leverage"]
         return "<div class='figures'>" + "".join([
             _figure("fixed_costs", "Fixed costs", _usd(s["fixed_costs_usd_per_month"]), "per month"),
-            _figure("break_even_units", "Break-even", f"{s['break_even_units_per_month']:,.0f}", "units per month"),
+            _figure("break_even_units", "Break-even", _whole_units(s["break_even_units_per_month"]), "units per month"),
             _figure("operating_income", "Operating income", _usd(s["operating_income_usd_per_month"]), "per month"),
             _figure("dol", "Degree of operating leverage", "undefined" if dol is None else f"{dol:.2f}"),
         ]) + "</div>"
@@ -426,7 +432,7 @@ def index_page(pages, chapters: list[Chapter], gallery_count: int) -> str:
             "business model: the software removes the hours of engineering each custom order used to cost.</p>"
             "<div class='figures'>"
             + _figure("planned_units", "Planned volume", f"{plan['units_per_month']:,.0f}", "units per month")
-            + _figure("break_even_units", "Break-even today", f"{plan['break_even_units_per_month']:,.0f}",
+            + _figure("break_even_units", "Break-even today", _whole_units(plan["break_even_units_per_month"]),
                       "units per month")
             + _figure("operating_income", "Operating income at plan", _usd(plan["operating_income_usd_per_month"]),
                       "per month")
