@@ -13,6 +13,24 @@ from dataclasses import dataclass, field
 
 from somana_core.errors import InputError
 from somana_core.geometry.fonts import FONT_NAME, describe_characters, text_width_mm, unsupported_characters
+from somana_core.geometry.spec import FamilySpec, choice, length, machine_ids
+
+
+class LiddedBox(FamilySpec):
+    """The parameters every box with a lid shares (wall, corners, lid fit, lid text style, printer),
+    declared once; a family adds what is its own (board or PCB, vents, the text and its default)."""
+
+    wall = length(2.0, (0.8, 5.0), 0.1, "Wall and floor thickness", "Wall")
+    corner_radius = length(3.0, (0.0, 12.0), 0.5, "Outer corner radius", "Corner radius")
+    lid_fit = choice("snap", ["snap", "screw"], "Snap-fit lip, or four corner screws", "Lid fit")
+    lid_thickness = length(2.4, (1.6, 5.0), 0.2, "Lid plate thickness", "Lid thickness")
+    lip_height = length(3.0, (2.0, 8.0), 0.5, "Height of the lid's locating lip", "Lip height")
+    lid_clearance = length(0.2, (0.1, 0.6), 0.05, "Gap between the lid's lip and the inner wall", "Lid clearance")
+    lid_hole = length(3.4, (2.5, 4.5), 0.1, "Screw clearance hole in the lid (screw fit)", "Lid screw hole")
+    text_style = choice("engraved", ["engraved", "embossed"], "Text cut into or raised from the lid", "Text style")
+    text_size = length(8.0, (4.0, 20.0), 0.5, "Font size (em height) of the lid text", "Text size")
+    text_depth = length(0.6, (0.4, 1.5), 0.1, "Engraving depth or embossing height", "Text depth")
+    machine = choice("prusa_mk3s", machine_ids(), "Printer it is made on (build volume, nozzle)", "Printer")
 
 # Design rules, in mm, derived once here (not customer choices):
 SNAP_GROOVE_DEPTH_MM = 0.6   # groove cut into the base's inner wall for a snap lid
@@ -315,7 +333,7 @@ def _make_lip(d: BoxDims, lid_fit, lid_clearance, standoff_diameter, nozzle_mm) 
     return pieces
 
 
-def print_rotation(part: str, v) -> "np.ndarray":
+def print_rotation(part: str, v):
     """Print pose of an enclosure part: the base as it stands; an engraved lid upside down (lip up,
     no support needed). An embossed lid prints upright so its letters are not on the bed."""
     import numpy as np
@@ -334,7 +352,7 @@ def print_lift(part: str, v) -> float:
     return 0.0
 
 
-def assembled_placement(part: str, base_height: float) -> "np.ndarray":
+def assembled_placement(part: str, base_height: float):
     """Where the part's own frame sits in the assembled product (the lid rests on the base's rim)."""
     import numpy as np
 

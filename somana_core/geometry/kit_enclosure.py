@@ -13,7 +13,7 @@ from somana_core.data import read_table
 from somana_core.errors import InputError
 from somana_core.geometry import enclosure as enc
 from somana_core.geometry.fonts import FONT_NAME
-from somana_core.geometry.spec import FamilySpec, choice, flag, length, machine_ids, text
+from somana_core.geometry.spec import choice, flag, length, text
 
 NO_BATTERY = "none"
 # A self-tapping screw's pilot hole, as a fraction of the board's mounting-hole drill.
@@ -102,7 +102,7 @@ class Board:
         return self.usb_side, self.to_bay(self.usb_centre, 0)[0]
 
 
-class KitEnclosure(FamilySpec):
+class KitEnclosure(enc.LiddedBox):
     """STEM-kit project box for a chosen board (base + lid)."""
 
     family = "kit_enclosure"
@@ -119,19 +119,8 @@ class KitEnclosure(FamilySpec):
     usb_margin = length(1.0, (0.3, 3.0), 0.1, "Extra room around the USB connector in its cut-out", "USB margin")
     battery = choice(NO_BATTERY, battery_ids(), "Battery compartment beside the board (data/batteries.csv)",
                      "Battery")
-    wall = length(2.0, (0.8, 5.0), 0.1, "Wall and floor thickness", "Wall")
-    corner_radius = length(3.0, (0.0, 12.0), 0.5, "Outer corner radius", "Corner radius")
     mount_tabs = flag(False, "Wall-mount tabs with screw holes at both ends", "Wall-mount tabs")
-    lid_fit = choice("snap", ["snap", "screw"], "Snap-fit lip, or four corner screws", "Lid fit")
-    lid_thickness = length(2.4, (1.6, 5.0), 0.2, "Lid plate thickness", "Lid thickness")
-    lip_height = length(3.0, (2.0, 8.0), 0.5, "Height of the lid's locating lip", "Lip height")
-    lid_clearance = length(0.2, (0.1, 0.6), 0.05, "Gap between the lid's lip and the inner wall", "Lid clearance")
-    lid_hole = length(3.4, (2.5, 4.5), 0.1, "Screw clearance hole in the lid (screw fit)", "Lid screw hole")
     text = text("Maker", 20, f"The kid's name on the lid, in {FONT_NAME}", "Name")
-    text_style = choice("engraved", ["engraved", "embossed"], "Name cut into or raised from the lid", "Text style")
-    text_size = length(8.0, (4.0, 20.0), 0.5, "Font size (em height) of the name", "Text size")
-    text_depth = length(0.6, (0.4, 1.5), 0.1, "Engraving depth or embossing height", "Text depth")
-    machine = choice("prusa_mk3s", machine_ids(), "Printer it is made on (build volume, nozzle)", "Printer")
 
     text_limits = {"text": 20}
     groups = {

@@ -10,10 +10,10 @@ import numpy as np
 from somana_core.errors import InputError
 from somana_core.geometry import enclosure as enc
 from somana_core.geometry.fonts import FONT_NAME
-from somana_core.geometry.spec import (FamilySpec, choice, count, flag, length, machine_ids, text)
+from somana_core.geometry.spec import choice, count, flag, length, text
 
 
-class SensorEnclosure(FamilySpec):
+class SensorEnclosure(enc.LiddedBox):
     """IoT environmental sensor housing (base + lid)."""
 
     family = "sensor_enclosure"
@@ -33,23 +33,12 @@ class SensorEnclosure(FamilySpec):
     clearance = length(1.0, (0.3, 5.0), 0.1, "Gap between the PCB edge and the inner wall", "Clearance")
     component_height = length(20.0, (3.0, 60.0), 0.5, "Free height above the PCB for components",
                                "Component height")
-    wall = length(2.0, (0.8, 5.0), 0.1, "Wall and floor thickness", "Wall")
-    corner_radius = length(3.0, (0.0, 12.0), 0.5, "Outer corner radius", "Corner radius")
     vent_count = count(5, (0, 12), "Vent slots per vented side (0 = no vents)", "Vent slots")
     vent_width = length(2.0, (1.0, 4.0), 0.5, "Width of each vent slot", "Vent width")
     vent_side = choice("both", ["both", "front", "back"], "Which long side(s) get vent slots", "Vent side")
     cable_hole = length(6.0, (0.0, 12.0), 0.5, "Cable hole diameter in the left end wall (0 = none)", "Cable hole")
     mount_tabs = flag(True, "Wall-mount tabs with screw holes at both ends", "Wall-mount tabs")
-    lid_fit = choice("snap", ["snap", "screw"], "Snap-fit lip, or four corner screws", "Lid fit")
-    lid_thickness = length(2.4, (1.6, 5.0), 0.2, "Lid plate thickness", "Lid thickness")
-    lip_height = length(3.0, (2.0, 8.0), 0.5, "Height of the lid's locating lip", "Lip height")
-    lid_clearance = length(0.2, (0.1, 0.6), 0.05, "Gap between the lid's lip and the inner wall", "Lid clearance")
-    lid_hole = length(3.4, (2.5, 4.5), 0.1, "Screw clearance hole in the lid (screw fit)", "Lid screw hole")
     text = text("Somana", 24, f"Text on the lid, in {FONT_NAME}", "Lid text")
-    text_style = choice("engraved", ["engraved", "embossed"], "Text cut into or raised from the lid", "Text style")
-    text_size = length(8.0, (4.0, 20.0), 0.5, "Font size (em height) of the lid text", "Text size")
-    text_depth = length(0.6, (0.4, 1.5), 0.1, "Engraving depth or embossing height", "Text depth")
-    machine = choice("prusa_mk3s", machine_ids(), "Printer it is made on (build volume, nozzle)", "Printer")
 
     text_limits = {"text": 24}
     groups = {
