@@ -254,6 +254,13 @@ def standoff_ribs(d: BoxDims, points, diameter: float, hole: float, z0: float, z
     return ribs
 
 
+def build_box_lid(d: BoxDims, v, nozzle_mm: float):
+    """The lid of a `LiddedBox` family from its part inputs `v` (the lid reads the same fields in every family)."""
+    return build_lid(d, lid_fit=v.lid_fit, lid_thickness=v.lid_thickness, lid_clearance=v.lid_clearance,
+                     lid_hole=v.lid_hole, standoff_diameter=v.standoff_diameter, text=v.text,
+                     text_style=v.text_style, text_size=v.text_size, text_depth=v.text_depth, nozzle_mm=nozzle_mm)
+
+
 def build_lid(d: BoxDims, *, lid_fit, lid_thickness, lid_clearance, lid_hole, standoff_diameter,
               text, text_style, text_size, text_depth, nozzle_mm):
     """Lid in its assembled frame: plate z in [0, lid_thickness], lip below z=0 inside the cavity.

@@ -250,10 +250,7 @@ def build_part(part: str, v):
                               mount_tabs=v.mount_tabs, extra_add=adds, extra_cut=[cut], nozzle_mm=nozzle,
                               pad_points=pads, pad_size=v.standoff_diameter)
     if part == "lid":
-        return enc.build_lid(d, lid_fit=v.lid_fit, lid_thickness=v.lid_thickness, lid_clearance=v.lid_clearance,
-                             lid_hole=v.lid_hole, standoff_diameter=v.standoff_diameter, text=v.text,
-                             text_style=v.text_style, text_size=v.text_size, text_depth=v.text_depth,
-                             nozzle_mm=nozzle)
+        return enc.build_box_lid(d, v, nozzle)
     raise KeyError(part)
 
 
