@@ -41,12 +41,12 @@ class Served:
         self.home = Path(tempfile.mkdtemp(prefix="somana-bench-"))
         self.password = secrets.token_urlsafe(16)
         env = dict(os.environ, SOMANA_HOME=str(self.home))
-        subprocess.run([sys.executable, "-m", "somana_core", "users", "add", BENCH_USER, "--password-stdin"],
+        subprocess.run([sys.executable, "-m", "somana", "users", "add", BENCH_USER, "--password-stdin"],
                        input=self.password, text=True, env=env, check=True, capture_output=True)
         self.port = _free_port()
         self.url = f"http://localhost:{self.port}"
         self.log = open(self.home / "serve.log", "w")
-        self.process = subprocess.Popen([sys.executable, "-m", "somana_core", "serve", "--port", str(self.port)],
+        self.process = subprocess.Popen([sys.executable, "-m", "somana", "serve", "--port", str(self.port)],
                                         env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO)
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:

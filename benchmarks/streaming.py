@@ -54,7 +54,7 @@ def stream(port: str, program: GcodeProgram, max_in_flight: int, rx_buffer_bytes
 def throughput(latency_ms: float, repetitions: dict, bufsize: int = 16, rx_buffer_bytes: int = 0) -> dict:
     program = short_moves(LINES)
     sim = subprocess.Popen(
-        [sys.executable, "-m", "somana_core", "sim", "--time-scale", "0", "--latency-ms", str(latency_ms),
+        [sys.executable, "-m", "somana", "sim", "--time-scale", "0", "--latency-ms", str(latency_ms),
          "--bufsize", str(bufsize)],
         stdout=subprocess.PIPE,
         text=True,

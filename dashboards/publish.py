@@ -9,7 +9,7 @@ gallery and order-flow pages are plain HTML; the gallery draws with the same vie
 vendored three.js as /configure, inlined as data: URLs because browsers refuse ES modules from
 file:// URLs.
 
-PANEL_CDN_ROOT=assets/panel/ must be set before Panel is imported: `somana_core.cli.publish` sees to it.
+PANEL_CDN_ROOT=assets/panel/ must be set before Panel is imported: `somana.cli.publish` sees to it.
 """
 
 from __future__ import annotations

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system packages Somana needs (Debian/Ubuntu), when missing: the real slicer,
-# Chromium for the browser tests, PostgreSQL for the multi-station order store tests.
+# Chromium for the browser tests, PostgreSQL for the multi-station order store tests, Mosquitto
+# (the floor's message bus) and KiCad's demo boards (the board-intake tests).
 set -euo pipefail
 
 missing=()
 command -v prusa-slicer >/dev/null 2>&1 || missing+=(prusa-slicer)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+[ -d /usr/share/kicad/demos ] || [ -d /usr/share/doc/kicad-demos ] || dpkg -s kicad-demos >/dev/null 2>&1 || missing+=(kicad-demos)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -67,14 +67,14 @@ def test_server_secrets_are_generated_once_and_kept(somana_home):
 
 
 def test_users_add_command_reads_the_password_from_stdin(somana_home):
-    run = subprocess.run([sys.executable, "-m", "somana_core", "users", "add", "floor", "--password-stdin"],
+    run = subprocess.run([sys.executable, "-m", "somana", "users", "add", "floor", "--password-stdin"],
                          input="from-stdin-password\n", text=True, capture_output=True)
     assert run.returncode == 0, run.stderr
     assert auth.verify("floor", "from-stdin-password")
 
 
 def test_users_add_command_refuses_a_short_password_with_exit_2(somana_home):
-    run = subprocess.run([sys.executable, "-m", "somana_core", "users", "add", "floor", "--password-stdin"],
+    run = subprocess.run([sys.executable, "-m", "somana", "users", "add", "floor", "--password-stdin"],
                          input="short\n", text=True, capture_output=True)
     assert run.returncode == 2
     assert "minimum" in run.stderr and run.stderr.count("\n") == 1

@@ -46,8 +46,8 @@ def test_the_command_refuses_a_file_as_folder_and_a_missing_results_file(tmp_pat
 
     a_file = tmp_path / "site"
     a_file.write_text("")
-    done = subprocess.run([sys.executable, "-m", "somana_core", "publish", str(a_file)], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "somana", "publish", str(a_file)], capture_output=True, text=True)
     assert done.returncode == 2 and "is a file, not a folder" in done.stderr
-    done = subprocess.run([sys.executable, "-m", "somana_core", "publish", str(tmp_path / "out"), "--pipeline-results",
+    done = subprocess.run([sys.executable, "-m", "somana", "publish", str(tmp_path / "out"), "--pipeline-results",
                            str(tmp_path / "none.json")], capture_output=True, text=True)
     assert done.returncode == 2 and "no such file" in done.stderr and not (tmp_path / "out").exists()

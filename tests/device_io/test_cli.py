@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-SOMANA = [sys.executable, "-m", "somana_core"]
+SOMANA = [sys.executable, "-m", "somana"]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from somana_core.geometry import FAMILIES
 
 
 def somana(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "somana_core", *args], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run([sys.executable, "-m", "somana", *args], capture_output=True, text=True, cwd=cwd)
 
 
 def test_families_json_lists_every_parameter_with_unit_bounds_default():

@@ -15,7 +15,7 @@ from somana_core.slicing import read_estimates
 
 
 def _somana(*args, home):
-    return subprocess.run([sys.executable, "-m", "somana_core", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "somana", *args], capture_output=True, text=True,
                           env={**os.environ, "SOMANA_HOME": str(home)})
 
 

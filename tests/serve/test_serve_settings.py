@@ -8,7 +8,7 @@ import argparse
 import pytest
 
 from dashboards.web_auth import _safe_next, is_protected
-from somana_core.cli import serve
+from somana.cli import serve
 from somana_core.errors import InputError
 
 

@@ -118,7 +118,7 @@ def test_unknown_material_and_machine_are_input_errors(box_stl, tmp_path):
 
 
 def _somana(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "somana_core", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "somana", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})})
 
 

@@ -58,12 +58,12 @@ def served(tmp_path_factory) -> Server:
     """One `somana serve` for the whole browser-test session, with its own state folder and a staff user."""
     home = tmp_path_factory.mktemp("somana-served")
     env = dict(os.environ, SOMANA_HOME=str(home))
-    subprocess.run([sys.executable, "-m", "somana_core", "users", "add", STAFF_USER, "--password-stdin"],
+    subprocess.run([sys.executable, "-m", "somana", "users", "add", STAFF_USER, "--password-stdin"],
                    input=STAFF_PASSWORD, text=True, env=env, check=True, capture_output=True)
     port = free_port()
     log_path = home / "serve.log"
     log = open(log_path, "w")
-    process = subprocess.Popen([sys.executable, "-m", "somana_core", "serve", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "somana", "serve", "--port", str(port)],
                                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
     url = f"http://localhost:{port}"
     try:

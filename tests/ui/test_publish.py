@@ -24,7 +24,7 @@ def site(tmp_path_factory):
     results = root / "pipeline.json"
     results.write_text(json.dumps(PIPELINE))
     out = root / "site"
-    done = subprocess.run([sys.executable, "-m", "somana_core", "publish", str(out), "--pipeline-results",
+    done = subprocess.run([sys.executable, "-m", "somana", "publish", str(out), "--pipeline-results",
                            str(results), "--json"], capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout[done.stdout.index("{"):])

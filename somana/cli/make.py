@@ -27,7 +27,7 @@ def configure(parser) -> None:
 
 def check_request(args):
     """Everything about the request that can be refused before any CAD work: returns the spec."""
-    from somana_core.cli import parse_assignments
+    from somana.cli import parse_assignments
     from somana_core.errors import InputError
     from somana_core.geometry import get_family, make_spec, material_row
 

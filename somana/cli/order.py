@@ -60,11 +60,11 @@ def _summary(order) -> str:
 
 
 def run(args) -> int:
-    from somana_core.cli.quote import _qty
+    from somana.cli.quote import _qty
     from somana_core.orders import OrderStore, place_order
 
     if args.action == "place":
-        from somana_core.cli import parse_assignments
+        from somana.cli import parse_assignments
         from somana_core.geometry import make_spec, material_row
 
         qty = _qty(args.qty)

@@ -44,7 +44,7 @@ def _queue(db: str | None):
 
 
 def run(args) -> int:
-    from somana_core.cli import parse_assignments
+    from somana.cli import parse_assignments
     from somana_core.geometry import make_spec, material_row
 
     qty = _qty(args.qty)

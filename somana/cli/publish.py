@@ -51,7 +51,7 @@ def run(args) -> int:
     if not results.exists() and not args.no_measure:
         results = measure_pipeline(outdir / "assets" / "pipeline.json")
     if "panel" in sys.modules:  # Panel already loaded without our CDN root: start clean
-        argv = [sys.executable, "-m", "somana_core", "publish", str(outdir), "--no-measure"]
+        argv = [sys.executable, "-m", "somana", "publish", str(outdir), "--no-measure"]
         argv += ["--pipeline-results", str(results)] if results.exists() else []
         argv += ["--json"] if args.json else []
         return subprocess.run(argv).returncode

@@ -15,16 +15,16 @@ from somana_core.errors import InputError
 
 # name -> (module, one-line help). The module is imported when its parser is built.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "serve": ("somana_core.cli.serve", "serve all apps (virtual printer and SQLite by default)"),
-    "families": ("somana_core.cli.families", "product families: parameters, units, bounds, defaults"),
-    "make": ("somana_core.cli.make", "build a part and export it (optionally slice it)"),
-    "quote": ("somana_core.cli.quote", "itemised quote for a part"),
-    "slice": ("somana_core.cli.slice", "slice an STL/3MF with the real slicer"),
-    "order": ("somana_core.cli.order", "the order store: place, list, show"),
-    "sim": ("somana_core.cli.sim", "run the virtual printer on a pseudo-terminal"),
-    "print": ("somana_core.cli.print_job", "stream a G-code file to a printer, with progress"),
-    "users": ("somana_core.cli.users", "staff logins for /machines"),
-    "publish": ("somana_core.cli.publish", "write the static investor demo pages"),
+    "serve": ("somana.cli.serve", "serve all apps (virtual printer and SQLite by default)"),
+    "families": ("somana.cli.families", "product families: parameters, units, bounds, defaults"),
+    "make": ("somana.cli.make", "build a part and export it (optionally slice it)"),
+    "quote": ("somana.cli.quote", "itemised quote for a part"),
+    "slice": ("somana.cli.slice", "slice an STL/3MF with the real slicer"),
+    "order": ("somana.cli.order", "the order store: place, list, show"),
+    "sim": ("somana.cli.sim", "run the virtual printer on a pseudo-terminal"),
+    "print": ("somana.cli.print_job", "stream a G-code file to a printer, with progress"),
+    "users": ("somana.cli.users", "staff logins for /machines"),
+    "publish": ("somana.cli.publish", "write the static investor demo pages"),
 }
 
 

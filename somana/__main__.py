@@ -1,0 +1,5 @@
+import sys
+
+from somana.cli import main
+
+sys.exit(main())
