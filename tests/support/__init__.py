@@ -1,0 +1,1 @@
+"""Helpers shared by every test package: waiting on conditions instead of sleeping."""
