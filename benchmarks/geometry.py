@@ -57,7 +57,7 @@ def main() -> None:
 
     import_s = time.perf_counter() - t0
     from somana_core.geometry import FAMILIES, build, make_spec
-    from somana_core.geometry import toolkit as tk
+    from somana_core.geometry.mesh import tessellate
     from somana_core.geometry.product import clear_cache
 
     report = {"cadquery_import_ms": ms(import_s), "preview_deflection_mm": args.deflection,
@@ -74,7 +74,7 @@ def main() -> None:
         tess = []
         for _ in range(3):
             t = time.perf_counter()
-            meshes = {name: tk.tessellate(shape, args.deflection) for name, shape in product.parts.items()}
+            meshes = {name: tessellate(shape, args.deflection) for name, shape in product.parts.items()}
             tess.append(time.perf_counter() - t)
         triangles = sum(len(m.triangles) for m in meshes.values())
         preview_bytes = sum(m.nbytes for m in meshes.values())

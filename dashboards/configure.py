@@ -372,8 +372,8 @@ def _queued_print_time_s() -> float:
 
 
 def _materials() -> list[str]:
-    from somana_core.data import read_table
-    return [str(m) for m in read_table("materials.csv")["material"]]
+    from somana_core.catalogue import material_ids
+    return material_ids()
 
 
 def _build_and_quote(spec, qty: int, material: str, queue_s: float, memo: preview.MetricsMemo, wanted=lambda: True):

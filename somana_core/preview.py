@@ -13,7 +13,6 @@ import base64
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -136,26 +135,15 @@ async def run_in_geometry_worker(function, *args, **kwargs):
 
 
 class MetricsMemo:
-    """A session's recent part metrics by (family, values, material): the part cache makes a rebuild of
-    values seen before free, but measuring the solids (volume, area) still costs tens of ms."""
+    """Kept for the configurator's call path: metrics come from the geometry's part cache (each part
+    is measured once per its inputs, `somana_core.geometry.product`), the one cache of part metrics;
+    this object remembers nothing itself."""
 
     def __init__(self, size: int = 32):
         self.size = size
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
 
     def get(self, spec, material: str, compute):
-        key = (spec.family, tuple(sorted((k, repr(v)) for k, v in spec.values().items())), material)
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        value = compute(material)
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
+        return compute(material)
 
 
 def warm_up(material: str | None = None) -> dict:
@@ -169,7 +157,7 @@ def warm_up(material: str | None = None) -> dict:
 
     started = time.perf_counter()
     from somana_core import geometry, quote
-    from somana_core.geometry import toolkit  # noqa: F401 - imports CadQuery and OCP (about 2 s)
+    from somana_core.geometry import kernel  # noqa: F401 - imports CadQuery and OCP (about 2 s)
 
     timings = {"import_s": time.perf_counter() - started}
     material = material or str(geometry.materials()["material"].iloc[0])  # the configurator's default

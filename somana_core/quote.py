@@ -21,12 +21,11 @@ Price = unit cost / (1 - target gross margin), rounded to the cent.
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable
 
+from somana_core import catalogue
 from somana_core.data import data_path, read_table
 from somana_core.economics.margins import gross_margin, price_for_margin
 from somana_core.errors import InputError
@@ -34,7 +33,6 @@ from somana_core.print_time import estimate as estimate_print
 from somana_core.print_time import layer_height_mm
 
 ASSUMPTIONS = "quote_assumptions.csv"
-_metrics_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -135,12 +133,7 @@ def assumption_list(name: str) -> list[float]:
 
 @lru_cache(maxsize=16)
 def _material_price(material: str, _key: tuple) -> float:
-    table = read_table("materials.csv")
-    rows = table[table["material"].astype(str) == material]
-    if rows.empty:
-        known = ", ".join(table["material"].astype(str))
-        raise InputError("material", f"material={material!r} is not one of {known}")
-    return float(rows.iloc[0]["price_usd_per_kg"])
+    return catalogue.material_price_usd_per_kg(material)
 
 
 def material_price_usd_per_kg(material: str) -> float:
@@ -149,9 +142,7 @@ def material_price_usd_per_kg(material: str) -> float:
 
 @lru_cache(maxsize=8)
 def _default_machine(_key: tuple) -> str:
-    from somana_core.slicing import default_machine
-
-    return default_machine()
+    return catalogue.default_machine()
 
 
 def default_machine() -> str:
@@ -370,33 +361,9 @@ def _density(metrics: dict) -> float:
     return float(total["mass_g"]) / (float(total["volume_mm3"]) / 1000)
 
 
-_metrics_cache: "OrderedDict[tuple, dict]" = OrderedDict()
-_METRICS_CACHE_SIZE = 256
-
-
 def product_metrics(product, material: str) -> dict:
-    """`product.metrics(material)`, remembered per family, parameter values and material: the
-    kernel's volume and area take tens of ms, and a product's geometry is a function of its values."""
-    values = getattr(product, "values", None)
-    family = getattr(product, "family", None)
-    try:
-        key = (family, tuple(sorted(values.items())), material) if values is not None and family else None
-        hash(key)
-    except TypeError:
-        key = None
-    if key is None:
-        return product.metrics(material=material)
-    with _metrics_lock:
-        cached = _metrics_cache.get(key)
-        if cached is not None:
-            _metrics_cache.move_to_end(key)
-            return cached
-    metrics = product.metrics(material=material)
-    with _metrics_lock:
-        _metrics_cache[key] = metrics
-        while len(_metrics_cache) > _METRICS_CACHE_SIZE:
-            _metrics_cache.popitem(last=False)
-    return metrics
+    """`product.metrics(material)`: the geometry's part cache measures each part once (one cache)."""
+    return product.metrics(material=material)
 
 
 def quote_product(product_or_metrics, family: str, qty: int = 1, material: str = "PLA",

@@ -19,7 +19,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from somana_core.data import data_dir, read_table
+from somana_core.catalogue import default_machine, machine_envelope  # noqa: F401 - re-exported
+from somana_core.catalogue import machine_ids as machines  # noqa: F401
+from somana_core.catalogue import material_density_g_cm3 as _density_g_cm3
+from somana_core.data import data_dir
 from somana_core.errors import InputError
 
 SLICER_ENV = "SOMANA_SLICER"  # path to the prusa-slicer executable, when not on PATH
@@ -89,26 +92,6 @@ def find_slicer() -> str:
     )
 
 
-def machines() -> list[str]:
-    return [str(m) for m in read_table("machines.csv")["machine"]]
-
-
-def default_machine() -> str:
-    """The first machine in data/machines.csv is the one the floor slices for by default."""
-    return machines()[0]
-
-
-def machine_envelope(machine: str) -> dict:
-    """Build volume (mm) and nozzle (mm) of a machine, from data/machines.csv."""
-    table = read_table("machines.csv")
-    rows = table[table["machine"].astype(str) == machine]
-    if rows.empty:
-        raise InputError("machine", f"machine={machine!r} is not one of {', '.join(machines())}")
-    row = rows.iloc[0]
-    return {"x_mm": float(row["build_x_mm"]), "y_mm": float(row["build_y_mm"]),
-            "z_mm": float(row["build_z_mm"]), "nozzle_mm": float(row["nozzle_mm"])}
-
-
 def profile_paths(machine: str, material: str) -> list[Path]:
     """The .ini files loaded for this machine and material, in load order (later wins)."""
     folder = data_dir() / "slicer"
@@ -120,14 +103,6 @@ def profile_paths(machine: str, material: str) -> list[Path]:
         known = sorted(p.stem.removeprefix("filament_") for p in folder.glob("filament_*.ini"))
         raise InputError("material", f"material={material!r} has no slicer profile; known: {known}")
     return [printer, filament]
-
-
-def _density_g_cm3(material: str) -> float:
-    table = read_table("materials.csv")
-    rows = table[table["material"].astype(str) == material]
-    if rows.empty:
-        raise InputError("material", f"material={material!r} is not in data/materials.csv")
-    return float(rows.iloc[0]["density_g_cm3"])
 
 
 # ---------------------------------------------------------------- reading G-code

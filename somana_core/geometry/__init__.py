@@ -7,28 +7,39 @@
 
 Importing this package does not import CadQuery (specs and validation are plain `param`); `build`
 does, on first use.
+
+Layout: `spec` (parameters, validation, the `Builder` protocol and `PartInputs`), one module per
+family, `enclosure` (what the box families share), `kernel` (the only module that imports CadQuery
+or OCP), `mesh` (tessellation into `Mesh`), `exporters` (STL/3MF/STEP, atomic), `transforms` (4x4
+matrices), `product` (the part cache, metrics, plates, exports). Tables (printers, materials, boards,
+batteries, lens blanks) are read only through `somana_core.catalogue`.
+
+How to add a family: write `somana_core/geometry/my_family.py` with a `FamilySpec` subclass that
+declares each parameter once (`length(...)`, `choice(...)`: unit, bounds, default, doc), its `parts`,
+`groups` (form sections) and `part_inputs` (part -> the parameters its geometry reads: the cache key);
+put the rules that involve several fields in `cross_check` (raise `InputError(field, message)` naming
+the field the person changed) and each part's size in `part_envelopes` (checked against the printer
+before any CAD). Beside it write a class with `build_part`, `print_rotation`, `print_lift` and
+`placement` (the `Builder` protocol in `spec`), calling only `kernel` functions for geometry and
+importing nothing from CadQuery, and register it: `MyFamily.builder = MyFamilyBuilder()`. Add the
+spec to `FAMILIES` below; the command line, the configurator and the fuzz tests pick it up from there.
+A lidded box can start from `enclosure.LiddedBox` and `enclosure.BoxBuilder` (shared walls, lid,
+standoff and text rules).
 """
 
 from __future__ import annotations
 
-import importlib
-
+from somana_core.catalogue import machine_row, material_row, materials
 from somana_core.errors import InputError
 from somana_core.geometry.eyewear_frame import EyewearFrame
 from somana_core.geometry.kit_enclosure import KitEnclosure
 from somana_core.geometry.sensor_enclosure import SensorEnclosure
-from somana_core.geometry.spec import FamilySpec, describe, machine_row, material_row, materials, new_spec
+from somana_core.geometry.spec import Builder, FamilySpec, PartInputs, describe, new_spec
 
 FAMILIES: dict[str, type[FamilySpec]] = {
     SensorEnclosure.family: SensorEnclosure,
     KitEnclosure.family: KitEnclosure,
     EyewearFrame.family: EyewearFrame,
-}
-
-_MODULES = {
-    "sensor_enclosure": "somana_core.geometry.sensor_enclosure",
-    "kit_enclosure": "somana_core.geometry.kit_enclosure",
-    "eyewear_frame": "somana_core.geometry.eyewear_frame",
 }
 
 
@@ -39,11 +50,6 @@ def get_family(name: str) -> type[FamilySpec]:
     except KeyError:
         raise InputError("family", f"family={name!r} is not a product family; allowed: "
                                    f"{', '.join(FAMILIES)}") from None
-
-
-def family_module(name: str):
-    get_family(name)
-    return importlib.import_module(_MODULES[name])
 
 
 def make_spec(family: str, values: dict | None = None) -> FamilySpec:
@@ -57,13 +63,6 @@ def describe_family(name: str) -> dict:
     return describe(get_family(name))
 
 
-def check_build_volume(spec: FamilySpec, machine: str | None = None) -> None:
-    """Raise InputError naming the part and the printer's volume if a part does not fit."""
-    if machine is not None and machine != spec.machine:
-        spec = type(spec)(**{**spec.values(), "machine": machine})
-    spec.check_build_volume()
-
-
 def build(spec: FamilySpec):
     """Build (or fetch from the per-part cache) every part of a validated spec -> Product."""
     from somana_core.geometry.product import build as _build
@@ -71,5 +70,5 @@ def build(spec: FamilySpec):
     return _build(spec)
 
 
-__all__ = ["FAMILIES", "InputError", "build", "check_build_volume", "describe_family", "family_module",
-           "get_family", "machine_row", "make_spec", "material_row", "materials"]
+__all__ = ["FAMILIES", "Builder", "InputError", "PartInputs", "build", "describe_family", "get_family",
+           "machine_row", "make_spec", "material_row", "materials"]

@@ -32,6 +32,42 @@ class LiddedBox(FamilySpec):
     text_depth = length(0.6, (0.4, 1.5), 0.1, "Engraving depth or embossing height", "Text depth")
     machine = choice("prusa_mk3s", machine_ids(), "Printer it is made on (build volume, nozzle)", "Printer")
 
+    # -- what each box family supplies ------------------------------------------------------
+    def dims(self) -> "BoxDims":
+        raise NotImplementedError
+
+    def standoff_holes(self) -> tuple[list[tuple[float, float]], float]:
+        """The board's mounting holes (x, y) in the box frame, mm, and the pilot hole diameter."""
+        raise NotImplementedError
+
+    def check_family(self, d: "BoxDims") -> None:
+        """Rules of the family's own features (vents, cable hole, connector); raise InputError."""
+
+    # -- the rules every lidded box shares ---------------------------------------------------
+    def cross_check(self) -> None:
+        """Walls the printer can make (and a snap groove can be cut into), standoffs clear of the walls,
+        each other and the lid's posts, then the family's own rules, then text that fits the lid."""
+        min_wall = self.min_wall_mm()
+        if self.wall < min_wall:
+            raise InputError("wall", f"wall={self.wall:g} mm is below the minimum {min_wall:g} mm "
+                                     f"(two nozzle widths of {self.machine})")
+        if self.lid_fit == "snap" and self.wall < SNAP_GROOVE_DEPTH_MM + min_wall:
+            need = SNAP_GROOVE_DEPTH_MM + min_wall
+            raise InputError("wall", f"wall={self.wall:g} mm is too thin for a snap lid: the snap groove "
+                                     f"needs {need:g} mm ({SNAP_GROOVE_DEPTH_MM:g} mm groove + two nozzle "
+                                     f"widths); use a thicker wall or lid_fit=screw")
+        d = self.dims()
+        holes, pilot = self.standoff_holes()
+        if holes:
+            check_standoffs(self, d, holes, self.standoff_diameter, pilot)
+        self.check_family(d)
+        check_lid_text(self, d)
+
+    def part_envelopes(self):
+        d = self.dims()
+        lid_z = self.lid_thickness + d.lip_h + (self.text_depth if self.text_style == "embossed" else 0)
+        return {"base": base_envelope(d, self.mount_tabs), "lid": (d.outer_x, d.outer_y, lid_z)}
+
 # Design rules, in mm, derived once here (not customer choices):
 SNAP_GROOVE_DEPTH_MM = 0.6   # groove cut into the base's inner wall for a snap lid
 SNAP_ENGAGE_MM = 0.4         # how far the lid's ridge reaches into that groove
@@ -195,7 +231,7 @@ def build_base(d: BoxDims, *, standoff_points, standoff_diameter, standoff_heigh
     Two booleans only (speed: each costs tens of ms): the shell and every wall cut-out in one cut,
     then one fuse of everything added. Standoffs, posts and tabs come with their holes already in
     their 2D profiles, so nothing is cut after the fuse."""
-    from somana_core.geometry import toolkit as tk
+    from somana_core.geometry import kernel as tk
 
     ov = tk.OVERSHOOT_MM
     outer = tk.rounded_rect_prism(d.outer_x, d.outer_y, d.base_h, d.r_out, x0=d.cavity_x_offset)
@@ -234,7 +270,7 @@ def standoff_ribs(d: BoxDims, points, diameter: float, hole: float, z0: float, z
     """A standoff closer to a wall than a printable gap is joined to it by a rib: a free gap thinner
     than two nozzle widths prints as a sliver, and a standoff just touching the wall makes a
     tangent contact whose STL has open edges."""
-    from somana_core.geometry import toolkit as tk
+    from somana_core.geometry import kernel as tk
 
     ribs = []
     width = RIB_WIDTH_RATIO * diameter
@@ -269,7 +305,7 @@ def build_lid(d: BoxDims, *, lid_fit, lid_thickness, lid_clearance, lid_hole, st
     rectangular window, the lip (cached), and a lettered tile that fills the window (cached by its
     text). A text change builds only the tile; a size change reuses the tile.
     """
-    from somana_core.geometry import toolkit as tk
+    from somana_core.geometry import kernel as tk
 
     xo = d.cavity_x_offset
     holes = [(x, y, lid_hole) for x, y in d.post_points] if lid_fit == "screw" else []
@@ -279,14 +315,14 @@ def build_lid(d: BoxDims, *, lid_fit, lid_thickness, lid_clearance, lid_hole, st
         return tk.glue([tk.prism(outline, 0.0, lid_thickness)] + lip, "lid")
     margin = TEXT_MARGIN_RATIO * text_size
     window, tile = tk.lettered_tile(text, text_size, text_depth, lid_thickness, text_style, margin)
-    window = window.translate(tk.cq.Vector(xo, 0, 0))
+    window = tk.translate(window, xo, 0)
     if any(_rect_meets_circle(window, x, y, dia / 2) for x, y, dia in holes):
         # a screw hole would cut the tile: letter the whole plate instead (slower, same solid)
         pieces = tk.lettered_plate(outline, lid_thickness, text, text_size, text_depth, text_style, centre=(xo, 0.0))
         return tk.glue(pieces + lip, "lid")
-    plate_face = tk.cq.Face.makeFromWires(outline.outerWire(), list(outline.innerWires()) + [window.outerWire()])
+    plate_face = tk.face(outline.outerWire(), list(outline.innerWires()) + [window.outerWire()])
     body = tk.glue([tk.prism(plate_face, 0.0, lid_thickness)] + lip, "lid")
-    return tk.glue_full(body, tile.translate(tk.cq.Vector(xo, 0, 0)), "lid")
+    return tk.glue_full(body, tk.translate(tile, xo, 0), "lid")
 
 
 def _rect_meets_circle(face, x: float, y: float, r: float) -> bool:
@@ -313,7 +349,7 @@ def _lip(d: BoxDims, lid_fit, lid_clearance, standoff_diameter, nozzle_mm) -> li
 def _make_lip(d: BoxDims, lid_fit, lid_clearance, standoff_diameter, nozzle_mm) -> list:
     """The lip as pieces that only touch the plate and each other (glued with it, no 3D boolean):
     a ring (in 2D, minus the screw posts' notches) extruded down, and the snap ridges against it."""
-    from somana_core.geometry import toolkit as tk
+    from somana_core.geometry import kernel as tk
 
     xo = d.cavity_x_offset
     lip_w = lip_wall_mm(nozzle_mm)
@@ -321,13 +357,11 @@ def _make_lip(d: BoxDims, lid_fit, lid_clearance, standoff_diameter, nozzle_mm) 
     lr = max(d.r_in - lid_clearance, 0.0)
     outer = tk.rounded_rect_face(lx, ly, lr, x0=xo)
     inner = tk.rounded_rect_face(lx - 2 * lip_w, ly - 2 * lip_w, max(lr - lip_w, 0.0), x0=xo)
-    ring = tk.cq.Face.makeFromWires(outer.outerWire(), [inner.outerWire()])
+    ring = tk.face(outer.outerWire(), [inner.outerWire()])
     faces = [ring]
     if lid_fit == "screw":  # the lip steps around each corner post
-        notches = [tk.cq.Face.makeFromWires(tk.cq.Wire.makeCircle(
-            standoff_diameter / 2 + lid_clearance, tk.cq.Vector(x, y, 0), tk.cq.Vector(0, 0, 1)))
-            for x, y in d.post_points]
-        faces = ring.cut(*notches).Faces()
+        notches = [tk.face(tk.circle_wire(x, y, standoff_diameter + 2 * lid_clearance)) for x, y in d.post_points]
+        faces = tk.faces_cut(ring, notches)
     pieces = [tk.prism(f, -d.lip_h, d.lip_h) for f in faces]
     if lid_fit != "screw":
         zc = -d.lip_h / 2
@@ -340,30 +374,39 @@ def _make_lip(d: BoxDims, lid_fit, lid_clearance, standoff_diameter, nozzle_mm) 
     return pieces
 
 
-def print_rotation(part: str, v):
-    """Print pose of an enclosure part: the base as it stands; an engraved lid upside down (lip up,
-    no support needed). An embossed lid prints upright so its letters are not on the bed."""
-    import numpy as np
+class BoxBuilder:
+    """The `Builder` part of a lidded box that both families share: print poses and placements.
+    A family adds `dims_of(inputs)` and `build_part`."""
 
-    from somana_core.geometry.toolkit import rotation_matrix
+    @staticmethod
+    def dims_of(v) -> BoxDims:
+        raise NotImplementedError
 
-    if part == "lid" and v.text_style == "engraved":
-        return rotation_matrix("x", 180)
-    return np.eye(4)
+    def build_part(self, part: str, v):
+        raise NotImplementedError
 
+    def print_rotation(self, part: str, v):
+        """Print pose of an enclosure part: the base as it stands; an engraved lid upside down (lip up,
+        no support needed). An embossed lid prints upright so its letters are not on the bed."""
+        import numpy as np
 
-def print_lift(part: str, v) -> float:
-    """How far the part rises to rest on z=0 after its print rotation (exact, from the parameters)."""
-    if part == "lid":
-        return v.lid_thickness if v.text_style == "engraved" else v.lip_height
-    return 0.0
+        from somana_core.geometry.transforms import rotation_matrix
 
+        if part == "lid" and v.text_style == "engraved":
+            return rotation_matrix("x", 180)
+        return np.eye(4)
 
-def assembled_placement(part: str, base_height: float):
-    """Where the part's own frame sits in the assembled product (the lid rests on the base's rim)."""
-    import numpy as np
+    def print_lift(self, part: str, v) -> float:
+        """How far the part rises to rest on z=0 after its print rotation (exact, from the parameters)."""
+        if part == "lid":
+            return v.lid_thickness if v.text_style == "engraved" else v.lip_height
+        return 0.0
 
-    m = np.eye(4)
-    if part == "lid":
-        m[2, 3] = base_height
-    return m
+    def placement(self, part: str, spec):
+        """Where the part's own frame sits in the assembled product (the lid rests on the base's rim)."""
+        import numpy as np
+
+        m = np.eye(4)
+        if part == "lid":
+            m[2, 3] = self.dims_of(spec).base_h
+        return m

@@ -164,9 +164,9 @@ class Hinge:
     """Derived hinge dimensions (mm), shared by validation, builders and placements."""
 
     def __init__(self, v):
-        from somana_core.geometry.spec import machine_row
+        from somana_core.catalogue import nozzle_mm
 
-        nozzle = float(machine_row(v.machine)["nozzle_mm"])
+        nozzle = nozzle_mm(v.machine)
         self.cheek = CHEEK_NOZZLE_WIDTHS * nozzle
         self.gap = HINGE_GAP_MM
         self.pin = v.hinge_pin
@@ -218,17 +218,9 @@ def hinge_y(v, h: Hinge) -> float:
 
 
 # ----------------------------------------------------------------------------- builders
-def lens_wire(v, cx: float, outer_sign: float):
-    """The lens opening outline, exactly lens_width x lens_height, centred at (cx, 0)."""
-    import cadquery as cq
-
+def lens_outline_points(v, cx: float, outer_sign: float) -> np.ndarray:
+    """Points (n,2) on a spline lens outline (superellipse or cat-eye), exactly the lens box."""
     a, b = v.lens_width / 2, v.lens_height / 2
-    if v.lens_shape == "round":
-        return cq.Wire.makeEllipse(a, b, cq.Vector(cx, 0, 0), cq.Vector(0, 0, 1), cq.Vector(1, 0, 0))
-    if v.lens_shape == "rectangle":
-        r = RECTANGLE_CORNER_RATIO * min(a, b)
-        face = cq.Sketch().rect(2 * a, 2 * b).vertices().fillet(r)._faces.Faces()[0]
-        return face.outerWire().translate(cq.Vector(cx, 0, 0))
     n = v.shape_exponent if v.lens_shape == "superellipse" else CAT_EYE_EXPONENT
     ts = np.linspace(0, 2 * np.pi, SPLINE_POINTS, endpoint=False)
     c, s = np.cos(ts), np.sin(ts)
@@ -238,52 +230,40 @@ def lens_wire(v, cx: float, outer_sign: float):
         y = y + 2 * CAT_EYE_LIFT * np.clip(x * outer_sign, 0, None) ** 2 * np.clip(y, 0, None)
         x = -1 + 2 * (x - x.min()) / (x.max() - x.min())
         y = -1 + 2 * (y - y.min()) / (y.max() - y.min())
-    pts = np.stack([cx + a * x, b * y], axis=1)
-    tangents = (np.roll(pts, -1, axis=0) - np.roll(pts, 1, axis=0)) / 2
-    # Several short splines joined with matching tangents (G1), not one periodic spline: OCC's
-    # volume/area integration uses a fixed number of Gauss points per edge, and a single long
-    # spline made the front's volume 1.5% wrong (its mesh, the truth, disagreed).
-    edges = []
-    step = SPLINE_POINTS // SPLINE_SEGMENTS
-    for k in range(SPLINE_SEGMENTS):
-        idx = [(k * step + i) % SPLINE_POINTS for i in range(step + 1)]
-        vecs = [cq.Vector(px, py, 0) for px, py in pts[idx]]
-        tan = [cq.Vector(*tangents[idx[0]], 0), cq.Vector(*tangents[idx[-1]], 0)]
-        edges.append(cq.Edge.makeSpline(vecs, tangents=tan, scale=True))
-    return cq.Wire.assembleEdges(edges)
+    return np.stack([cx + a * x, b * y], axis=1)
 
 
-def _rect_face(x0, y0, x1, y1):
-    import cadquery as cq
+def lens_wire(v, cx: float, outer_sign: float):
+    """The lens opening outline, exactly lens_width x lens_height, centred at (cx, 0)."""
+    from somana_core.geometry import kernel
 
-    return cq.Face.makeFromWires(cq.Wire.makePolygon(
-        [cq.Vector(x0, y0, 0), cq.Vector(x1, y0, 0), cq.Vector(x1, y1, 0), cq.Vector(x0, y1, 0)], close=True))
+    a, b = v.lens_width / 2, v.lens_height / 2
+    if v.lens_shape == "round":
+        return kernel.ellipse_wire(cx, 0.0, a, b)
+    if v.lens_shape == "rectangle":
+        return kernel.rounded_rect_wire(2 * a, 2 * b, RECTANGLE_CORNER_RATIO * min(a, b), x0=cx)
+    return kernel.spline_loop_wire(lens_outline_points(v, cx, outer_sign), SPLINE_SEGMENTS)
 
 
 def build_front(v):
-    import cadquery as cq
-
-    from somana_core.geometry import toolkit as tk
+    from somana_core.geometry import kernel as tk
 
     h = hinge(v)
     cx = lens_centre_x(v)
     lenses = [lens_wire(v, sx * cx, sx) for sx in (-1, 1)]
-    rims = [cq.Face.makeFromWires(tk.as_nurbs(w.offset2D(v.rim_width, "arc")[0])) for w in lenses]
+    rims = [tk.face(tk.offset_wire(w, v.rim_width)) for w in lenses]
     yh = hinge_y(v, h)
     bridge_h = BRIDGE_HEIGHT_RIMS * v.rim_width
     top = v.lens_height / 2 + v.rim_width
-    pieces = rims + [_rect_face(-cx, top - bridge_h - v.rim_width, cx, top - v.rim_width / 2)]
+    pieces = rims + [tk.rect_face(-cx, top - bridge_h - v.rim_width, cx, top - v.rim_width / 2)]
     half = v.frame_width / 2
-    pieces += [_rect_face(sx * cx if sx > 0 else -half, yh - h.stack / 2, half if sx > 0 else -cx, yh + h.stack / 2)
+    pieces += [tk.rect_face(sx * cx if sx > 0 else -half, yh - h.stack / 2, half if sx > 0 else -cx, yh + h.stack / 2)
                for sx in (-1, 1)]
-    profile = pieces[0].fuse(*pieces[1:]).clean()
+    profile = tk.faces_fuse(pieces)
     # no clean() after cutting the lenses: unifying the lens's spline edges gave a face whose
     # integrated area was 8% off its own mesh (and a mesh with open edges at some exponents)
-    profile = profile.cut(*[cq.Face.makeFromWires(w) for w in lenses])
-    faces = profile.Faces()
-    if len(faces) != 1:
-        raise RuntimeError(f"front profile came out as {len(faces)} faces, expected 1")
-    front = cq.Solid.extrudeLinear(faces[0], cq.Vector(0, 0, v.frame_thickness))
+    profile = tk.single_face(tk.faces_cut(profile, [tk.face(w) for w in lenses]), "front profile")
+    front = tk.extrude(profile, v.frame_thickness)
     glued = [front]
     z0 = v.frame_thickness
     for sx in (-1, 1):  # clevis cheeks on the back of each end piece
@@ -300,15 +280,11 @@ def build_front(v):
 
 
 def build_temple(v, side: str):
-    import cadquery as cq
-
-    from somana_core.geometry import toolkit as tk
+    from somana_core.geometry import kernel as tk
 
     h = hinge(v)
     mirrored = side == "right"
-    pts = [cq.Vector(x, y, 0) for x, y in temple_centreline(v, h, mirrored)]
-    band = cq.Wire.makePolygon(pts).offset2D(h.h / 2, "arc")[0]
-    outline = cq.Face.makeFromWires(band)
+    outline = tk.face(tk.band_wire(temple_centreline(v, h, mirrored), h.h / 2))
     has_text = v.text.strip() and v.text_side in (side, "both")
     text_x = (h.cheek_depth + h.h / 2 + v.temple_length - v.earpiece_length) / 2
     pieces = tk.lettered_plate(outline, h.t, v.text if has_text else "", v.text_size, v.text_depth, "engraved",
@@ -319,22 +295,30 @@ def build_temple(v, side: str):
     return tk.glue(pieces, side + "_temple")
 
 
-def build_part(part: str, v):
+class EyewearFrameBuilder:
+    """Builds a frame's front and temples (the `Builder` of EyewearFrame)."""
+
+    def build_part(self, part: str, v):
+        return _build_part(part, v)
+
+    def print_rotation(self, part: str, v) -> np.ndarray:
+        """Every part is built in its print pose: the front on its face, temples on their outer side."""
+        return np.eye(4)
+
+    def print_lift(self, part: str, v) -> float:
+        """Front and temples are built resting on z=0."""
+        return 0.0
+
+    def placement(self, part: str, spec) -> np.ndarray:
+        return _placement(part, spec)
+
+
+def _build_part(part: str, v):
     if part == "front":
         return build_front(v)
     if part in ("left_temple", "right_temple"):
         return build_temple(v, part.split("_")[0])
     raise KeyError(part)
-
-
-def print_rotation(part: str, v) -> np.ndarray:
-    """Every part is built in its print pose: the front on its face, temples on their outer side."""
-    return np.eye(4)
-
-
-def print_lift(part: str, v) -> float:
-    """Front and temples are built resting on z=0."""
-    return 0.0
 
 
 # local -> assembled rotations: assembled x across (wearer's left at -x), y toward the back, z up
@@ -343,8 +327,8 @@ _LEFT = np.array([[0, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype
 _RIGHT = np.array([[0, 0, -1, 0], [1, 0, 0, 0], [0, -1, 0, 0], [0, 0, 0, 1]], dtype=float)
 
 
-def placement(part: str, spec) -> np.ndarray:
-    from somana_core.geometry.toolkit import translation_matrix
+def _placement(part: str, spec) -> np.ndarray:
+    from somana_core.geometry.transforms import translation_matrix
 
     if part == "front":
         return _FRONT
@@ -355,3 +339,6 @@ def placement(part: str, spec) -> np.ndarray:
     if part == "left_temple":
         return translation_matrix(-xk, pin_y, yh) @ _LEFT @ translation_matrix(0, 0, -h.t / 2)
     return translation_matrix(xk, pin_y, yh) @ _RIGHT @ translation_matrix(0, 0, -h.t / 2)
+
+
+EyewearFrame.builder = EyewearFrameBuilder()

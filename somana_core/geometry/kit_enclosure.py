@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from somana_core.data import read_table
+from somana_core import catalogue
 from somana_core.errors import InputError
 from somana_core.geometry import enclosure as enc
 from somana_core.geometry.fonts import FONT_NAME
@@ -22,28 +22,21 @@ BATTERY_CLEARANCE_MM = 1.0  # play around a battery pack in its bay
 
 
 def board_ids() -> list[str]:
-    return list(read_table("boards.csv")["board"])
+    return catalogue.board_ids()
 
 
 def battery_ids() -> list[str]:
-    return [NO_BATTERY] + list(read_table("batteries.csv")["battery"])
+    return [NO_BATTERY] + catalogue.battery_ids()
 
 
 def board_row(board: str) -> dict:
-    table = read_table("boards.csv").set_index("board")
-    if board not in table.index:
-        raise InputError("board", f"board={board!r} is not in data/boards.csv; allowed: {', '.join(table.index)}")
-    return table.loc[board].to_dict()
+    return catalogue.board_row(board)
 
 
 def battery_row(battery: str) -> dict | None:
     if battery == NO_BATTERY:
         return None
-    table = read_table("batteries.csv").set_index("battery")
-    if battery not in table.index:
-        raise InputError("battery", f"battery={battery!r} is not in data/batteries.csv; allowed: "
-                                    f"{', '.join(battery_ids())}")
-    return table.loc[battery].to_dict()
+    return catalogue.battery_row(battery)
 
 
 class Board:
@@ -142,24 +135,12 @@ class KitEnclosure(enc.LiddedBox):
     def dims(self) -> enc.BoxDims:
         return dims_of(self)
 
-    def part_envelopes(self):
-        d = self.dims()
-        lid_z = self.lid_thickness + d.lip_h + (self.text_depth if self.text_style == "embossed" else 0)
-        return {"base": enc.base_envelope(d, self.mount_tabs), "lid": (d.outer_x, d.outer_y, lid_z)}
-
-    def cross_check(self) -> None:
-        min_wall = self.min_wall_mm()
-        if self.wall < min_wall:
-            raise InputError("wall", f"wall={self.wall:g} mm is below the minimum {min_wall:g} mm "
-                                     f"(two nozzle widths of {self.machine})")
-        if self.lid_fit == "snap" and self.wall < enc.SNAP_GROOVE_DEPTH_MM + min_wall:
-            need = enc.SNAP_GROOVE_DEPTH_MM + min_wall
-            raise InputError("wall", f"wall={self.wall:g} mm is too thin for a snap lid: the snap groove needs "
-                                     f"{need:g} mm; use a thicker wall or lid_fit=screw")
+    def standoff_holes(self):
         board = Board(self.board)
-        d = self.dims()
-        if board.holes:
-            enc.check_standoffs(self, d, board.holes, self.standoff_diameter, board.pilot_hole)
+        return board.holes, board.pilot_hole
+
+    def check_family(self, d: enc.BoxDims) -> None:
+        board = Board(self.board)
         # the connector: below the board it must clear the floor, above it stay under the lid's lip
         below = -(board.usb_z - board.usb_height / 2 - self.usb_margin)
         if below > self.standoff_height - 1.0:
@@ -178,7 +159,6 @@ class KitEnclosure(enc.LiddedBox):
             if abs(along - centre) < half + self.standoff_diameter / 2:
                 raise InputError("lid_fit", f"lid_fit=screw: a lid screw post would block {board.name}'s USB "
                                             f"cut-out; use lid_fit=snap")
-        enc.check_lid_text(self, d)
 
 
 def bay_size(v, board: Board) -> tuple[float, float]:
@@ -211,13 +191,21 @@ def dims_of(v) -> enc.BoxDims:
                         v.standoff_diameter, v.lip_height, cavity_x_offset=offset)
 
 
-def build_part(part: str, v):
-    from somana_core.geometry import toolkit as tk
-    from somana_core.geometry.spec import machine_row
+class KitEnclosureBuilder(enc.BoxBuilder):
+    """Builds a kit box's base and lid (the `Builder` of KitEnclosure)."""
+
+    dims_of = staticmethod(dims_of)
+
+    def build_part(self, part: str, v):
+        return _build_part(part, v)
+
+
+def _build_part(part: str, v):
+    from somana_core.geometry import kernel as tk
 
     board = Board(v.board)
     d = dims_of(v)
-    nozzle = float(machine_row(v.machine)["nozzle_mm"])
+    nozzle = catalogue.nozzle_mm(v.machine)
     if part == "base":
         top = d.floor + v.standoff_height  # underside of the board
         side, centre = board.usb_box(v.clearance)
@@ -254,9 +242,4 @@ def build_part(part: str, v):
     raise KeyError(part)
 
 
-print_rotation = enc.print_rotation
-print_lift = enc.print_lift
-
-
-def placement(part: str, spec) -> np.ndarray:
-    return enc.assembled_placement(part, dims_of(spec).base_h)
+KitEnclosure.builder = KitEnclosureBuilder()

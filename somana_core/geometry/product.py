@@ -10,14 +10,15 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
+from somana_core import catalogue
 from somana_core.errors import InputError
-from somana_core.geometry import toolkit as tk
-from somana_core.geometry.spec import material_row
-from somana_core.geometry.toolkit import Mesh
+from somana_core.geometry import exporters, kernel
+from somana_core.geometry.mesh import Mesh, tessellate
+from somana_core.geometry.spec import FamilySpec
+from somana_core.geometry.transforms import translation_matrix
 
 # Fine enough that the STL's volume is within 0.1% of the solid's on the smallest features.
 EXPORT_DEFLECTION_MM = 0.02
@@ -40,8 +41,8 @@ class PartRecord:
         """Volume (mm3), area (mm2) and exact bounding box (mm) of the solid, computed once."""
         with self.lock:
             if not self.measured:
-                lo, hi = tk.bounding_box(self.shape)
-                self.measured.update(volume_mm3=self.shape.Volume(), area_mm2=self.shape.Area(),
+                lo, hi = kernel.bounding_box(self.shape)
+                self.measured.update(volume_mm3=kernel.volume_mm3(self.shape), area_mm2=kernel.area_mm2(self.shape),
                                      bbox_mm=[float(v) for v in hi - lo], bbox_min=lo)
             return self.measured
 
@@ -49,7 +50,7 @@ class PartRecord:
         key = (round(float(deflection_mm), 6), with_edges)
         with self.lock:  # BRepMesh writes the triangulation into the shared shape
             if key not in self.meshes:
-                self.meshes[key] = tk.tessellate(self.shape, deflection_mm, with_edges)
+                self.meshes[key] = tessellate(self.shape, deflection_mm, with_edges)
             return self.meshes[key]
 
 
@@ -57,39 +58,23 @@ _parts: "OrderedDict[tuple, PartRecord]" = OrderedDict()
 _parts_lock = threading.Lock()
 
 
-# Tables whose rows become geometry (board outlines, battery sizes, nozzle widths): an edit to
-# one of them must not be hidden by the cache.
-_GEOMETRY_TABLES = ("boards.csv", "batteries.csv", "machines.csv")
-
-
-def _data_stamp() -> tuple:
-    from somana_core.data import data_dir
-
-    folder = data_dir()
-    stamps = []
-    for name in _GEOMETRY_TABLES:
-        path = folder / name
-        stamps.append((str(path), path.stat().st_mtime_ns if path.exists() else None))
-    return tuple(stamps)
-
-
-def _cached_part(family_module, spec_cls, part: str, values: dict) -> PartRecord:
-    names = spec_cls.part_inputs[part]
-    key = (spec_cls.family, part, _data_stamp()) + tuple((n, values[n]) for n in names)
+def _cached_part(spec: FamilySpec, part: str) -> PartRecord:
+    inputs = spec.part_values(part)  # the builder sees only these
+    key = (spec.family, part, catalogue.geometry_stamp()) + tuple(inputs.items())
     with _parts_lock:
         record = _parts.get(key)
         if record is not None:
             _parts.move_to_end(key)
             return record
-    inputs = SimpleNamespace(**{n: values[n] for n in names})  # the builder sees only its inputs
-    assembled = family_module.build_part(part, inputs)
-    rotation = family_module.print_rotation(part, inputs)
-    lift = getattr(family_module, "print_lift", None)
+    builder = type(spec).builder
+    assembled = builder.build_part(part, inputs)
+    rotation = builder.print_rotation(part, inputs)
+    lift = builder.print_lift(part, inputs)
     if lift is not None:  # the family knows where its part rests: no bounding box to compute
-        to_print = tk.translation_matrix(0.0, 0.0, lift(part, inputs)) @ rotation
-        shape, to_local = tk.apply_matrix(assembled, to_print), np.linalg.inv(to_print)
+        to_print = translation_matrix(0.0, 0.0, lift) @ rotation
+        shape, to_local = kernel.apply_matrix(assembled, to_print), np.linalg.inv(to_print)
     else:
-        shape, to_local = tk.lay_flat(assembled, rotation)
+        shape, to_local = kernel.lay_flat(assembled, rotation)
     record = PartRecord(shape=shape, to_local=to_local)
     with _parts_lock:
         _parts[key] = record
@@ -101,7 +86,7 @@ def _cached_part(family_module, spec_cls, part: str, values: dict) -> PartRecord
 def clear_cache() -> None:
     with _parts_lock:
         _parts.clear()
-    tk.text_solid.cache_clear()
+    kernel.text_solid.cache_clear()
 
 
 class Product:
@@ -133,7 +118,7 @@ class Product:
 
     # -- numbers ---------------------------------------------------------------------------
     def metrics(self, material: str = "PLA") -> dict:
-        row = material_row(material)
+        row = catalogue.material_row(material)
         density = float(row["density_g_cm3"])
         price = float(row["price_usd_per_kg"])
         parts = {}
@@ -150,16 +135,14 @@ class Product:
     # -- files -----------------------------------------------------------------------------
     def plate_layout(self, part: str | None = None) -> dict[str, np.ndarray]:
         """Translation per part so parts lie side by side on the plate (rows wrap at the bed width)."""
-        from somana_core.geometry.spec import machine_row
-
-        bed_x = float(machine_row(self.values["machine"])["build_x_mm"])
+        bed_x = catalogue.machine_envelope(self.values["machine"])["x_mm"]
         offsets, x, y, row_depth = {}, 0.0, 0.0, 0.0
         for name in self._names(part):
             measures = self._records[name].measures()
             lo, size = measures["bbox_min"], np.array(measures["bbox_mm"])
             if x > 0 and x + size[0] > bed_x:
                 x, y, row_depth = 0.0, y + row_depth + PLATE_GAP_MM, 0.0
-            offsets[name] = tk.translation_matrix(x - lo[0], y - lo[1], -lo[2])
+            offsets[name] = translation_matrix(x - lo[0], y - lo[1], -lo[2])
             x += size[0] + PLATE_GAP_MM
             row_depth = max(row_depth, size[1])
         return offsets
@@ -172,15 +155,15 @@ class Product:
             raise InputError("out", f"out={path.name!r}: the file must end in .stl, .step or .3mf")
         layout = self.plate_layout(part)
         if suffix in (".step", ".stp"):
-            shapes = [tk.apply_matrix(self._records[n].shape, m) for n, m in layout.items()]
-            tk.atomic_write(path, lambda tmp: tk.write_step(tmp, shapes))
+            shapes = [kernel.apply_matrix(self._records[n].shape, m) for n, m in layout.items()]
+            exporters.atomic_write(path, lambda tmp: exporters.write_step(tmp, shapes))
         else:
             meshes = [(n, self._records[n].mesh(deflection_mm, with_edges=False).transformed(m))
                       for n, m in layout.items()]
             if suffix == ".stl":
-                tk.atomic_write(path, lambda tmp: tk.write_stl(tmp, [m for _, m in meshes]))
+                exporters.atomic_write(path, lambda tmp: exporters.write_stl(tmp, [m for _, m in meshes]))
             else:
-                tk.atomic_write(path, lambda tmp: tk.write_3mf(tmp, meshes))
+                exporters.atomic_write(path, lambda tmp: exporters.write_3mf(tmp, meshes))
         return path
 
     def mesh(self, part: str, deflection_mm: float = EXPORT_DEFLECTION_MM) -> Mesh:
@@ -193,15 +176,12 @@ class Product:
                 for name in self._names(part)}
 
 
-def build(spec) -> Product:
-    from somana_core.geometry import family_module
-
+def build(spec: FamilySpec) -> Product:
     spec.validate()
-    module = family_module(spec.family)
-    values = spec.values()
+    builder = type(spec).builder
     records, placements = {}, {}
     for part in type(spec).parts:
-        record = _cached_part(module, type(spec), part, values)
+        record = _cached_part(spec, part)
         records[part] = record
-        placements[part] = module.placement(part, spec) @ record.to_local
+        placements[part] = builder.placement(part, spec) @ record.to_local
     return Product(spec, records, placements)

@@ -67,24 +67,10 @@ class SensorEnclosure(enc.LiddedBox):
     def pcb_board_holes(self) -> list[tuple[float, float]]:
         return board_holes(self)
 
-    def part_envelopes(self):
-        d = self.dims()
-        base = enc.base_envelope(d, self.mount_tabs)
-        lid_z = self.lid_thickness + d.lip_h + (self.text_depth if self.text_style == "embossed" else 0)
-        return {"base": base, "lid": (d.outer_x, d.outer_y, lid_z)}
+    def standoff_holes(self):
+        return self.pcb_board_holes(), self.screw_hole
 
-    def cross_check(self) -> None:
-        min_wall = self.min_wall_mm()
-        if self.wall < min_wall:
-            raise InputError("wall", f"wall={self.wall:g} mm is below the minimum {min_wall:g} mm "
-                                     f"(two nozzle widths of {self.machine})")
-        if self.lid_fit == "snap" and self.wall < enc.SNAP_GROOVE_DEPTH_MM + min_wall:
-            need = enc.SNAP_GROOVE_DEPTH_MM + min_wall
-            raise InputError("wall", f"wall={self.wall:g} mm is too thin for a snap lid: the snap groove "
-                                     f"needs {need:g} mm ({enc.SNAP_GROOVE_DEPTH_MM:g} mm groove + two nozzle "
-                                     f"widths); use a thicker wall or lid_fit=screw")
-        d = self.dims()
-        enc.check_standoffs(self, d, self.pcb_board_holes(), self.standoff_diameter, self.screw_hole)
+    def check_family(self, d: enc.BoxDims) -> None:
         if 2 * self.hole_inset >= min(self.pcb_width, self.pcb_length):
             raise InputError("hole_inset", f"hole_inset={self.hole_inset:g} mm puts the holes past the middle of "
                                            f"a {self.pcb_length:g} x {self.pcb_width:g} mm PCB")
@@ -110,7 +96,6 @@ class SensorEnclosure(enc.LiddedBox):
                 raise InputError("cable_hole", f"cable_hole={self.cable_hole:g} mm does not fit the end wall above "
                                                f"the PCB ({room:.1f} mm free): use at most {room:.1f} mm or raise "
                                                f"component_height")
-        enc.check_lid_text(self, d)
 
 
 def dims_of(v) -> enc.BoxDims:
@@ -137,14 +122,23 @@ def vent_room(v, d) -> float:
     return v.pcb_length - 2 * enc.VENT_MARGIN_MM
 
 
-# ----------------------------------------------------------------------------- builders
-def build_part(part: str, v):
-    """One part in its assembled frame, from only the inputs `part_inputs[part]` lists."""
-    from somana_core.geometry import toolkit as tk
-    from somana_core.geometry.spec import machine_row
+# ----------------------------------------------------------------------------- builder
+class SensorEnclosureBuilder(enc.BoxBuilder):
+    """Builds a sensor enclosure's base and lid (the `Builder` of SensorEnclosure)."""
+
+    dims_of = staticmethod(dims_of)
+
+    def build_part(self, part: str, v):
+        """One part in its assembled frame, from only the inputs `part_inputs[part]` lists."""
+        return _build_part(part, v)
+
+
+def _build_part(part: str, v):
+    from somana_core.catalogue import nozzle_mm
+    from somana_core.geometry import kernel as tk
 
     d = dims_of(v)
-    nozzle = float(machine_row(v.machine)["nozzle_mm"])
+    nozzle = nozzle_mm(v.machine)
     if part == "base":
         cuts = []
         lo, hi = vent_zone(v, d)
@@ -169,9 +163,4 @@ def build_part(part: str, v):
     raise KeyError(part)
 
 
-print_rotation = enc.print_rotation
-print_lift = enc.print_lift
-
-
-def placement(part: str, spec) -> np.ndarray:
-    return enc.assembled_placement(part, dims_of(spec).base_h)
+SensorEnclosure.builder = SensorEnclosureBuilder()

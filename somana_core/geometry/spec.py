@@ -7,11 +7,12 @@ No CadQuery import here: `somana families`, forms and validation stay fast.
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import param
 
-from somana_core.data import read_table
+from somana_core.catalogue import machine_ids, machine_row, material_row, materials  # noqa: F401 - re-exported
 from somana_core.errors import InputError
 
 # ----------------------------------------------------------------------------- declarations
@@ -57,34 +58,71 @@ def unit_of(p: param.Parameter) -> str:
     return ""
 
 
-def machine_ids() -> list[str]:
-    return list(read_table("machines.csv")["machine"])
+# ----------------------------------------------------------------------------- the builder contract
+class PartInputs(Mapping):
+    """The values one part's geometry reads: exactly the names its family lists in `part_inputs`
+    (the part cache's key). Read as attributes (`inputs.wall`); reading a name that is not listed is a
+    bug that would make the cache serve a stale part, so it raises AttributeError naming the fix."""
+
+    __slots__ = ("_family", "_part", "_values")
+
+    def __init__(self, family: str, part: str, values: Mapping[str, Any]):
+        object.__setattr__(self, "_family", family)
+        object.__setattr__(self, "_part", part)
+        object.__setattr__(self, "_values", dict(values))
+
+    def __getattr__(self, name: str):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"{self._family} {self._part} does not read {name!r}: add it to "
+                                 f"part_inputs[{self._part!r}]") from None
+
+    def __setattr__(self, name, value):
+        raise AttributeError("part inputs are read-only")
+
+    def __getitem__(self, name: str):
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"PartInputs({self._family}.{self._part}, {self._values!r})"
 
 
-def machine_row(machine: str) -> dict:
-    table = read_table("machines.csv").set_index("machine")
-    if machine not in table.index:
-        raise InputError("machine", f"machine={machine!r} is not in data/machines.csv; allowed: "
-                                    f"{', '.join(table.index)}")
-    return table.loc[machine].to_dict()
+@runtime_checkable
+class Builder(Protocol):
+    """How a family's parts are made (registered as `builder` on its spec class). Every method is
+    called with CadQuery available; the module defining the builder must not import it at top level.
 
+    - build_part(part, inputs): the part as a kernel solid in its own assembled frame, from only
+      `inputs` (the values its `part_inputs` lists).
+    - print_rotation(part, inputs): 4x4 rotation from that frame to the print pose (flat face down,
+      nothing that needs support).
+    - print_lift(part, inputs): how far the rotated part rises to rest on z=0, mm, computed from the
+      parameters (exact and free); None to have it measured from the solid.
+    - placement(part, spec): 4x4 matrix from the part's own frame to the assembled product view.
+    """
 
-def materials():
-    """The materials table (data/materials.csv): density and price per kg per material id."""
-    return read_table("materials.csv")
+    def build_part(self, part: str, inputs: PartInputs) -> Any: ...
 
+    def print_rotation(self, part: str, inputs: PartInputs) -> Any: ...
 
-def material_row(material: str) -> dict:
-    table = materials().set_index("material")
-    if material not in table.index:
-        raise InputError("material", f"material={material!r} is not in data/materials.csv; allowed: "
-                                     f"{', '.join(table.index)}")
-    return table.loc[material].to_dict()
+    def print_lift(self, part: str, inputs: PartInputs) -> float | None: ...
+
+    def placement(self, part: str, spec: "FamilySpec") -> Any: ...
 
 
 # ----------------------------------------------------------------------------- the base spec
 class FamilySpec(param.Parameterized):
     """A product family's parameters. Subclasses declare params and the class attributes below."""
+
+    # how the parts are made: set beside the subclass in its module (see Builder)
+    builder: ClassVar[Builder | None] = None
 
     family: ClassVar[str] = ""
     title: ClassVar[str] = ""
@@ -106,6 +144,10 @@ class FamilySpec(param.Parameterized):
 
     def values(self) -> dict:
         return {name: getattr(self, name) for name in self.parameter_names()}
+
+    def part_values(self, part: str) -> PartInputs:
+        """The inputs of one part (what its builder may read, and the part cache's key)."""
+        return PartInputs(self.family, part, {n: getattr(self, n) for n in self.part_inputs[part]})
 
     # -- validation --------------------------------------------------------------------------
     def validate(self) -> None:

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from somana_core.geometry import FAMILIES, build, make_spec
-from somana_core.geometry.toolkit import Mesh, bounding_box, tessellate
+from somana_core.geometry.kernel import bounding_box
+from somana_core.geometry.mesh import Mesh, tessellate
 
 
 def test_changing_the_lid_text_rebuilds_only_the_lid(defaults):

@@ -14,7 +14,7 @@ from somana_core.geometry import build, make_spec
 from somana_core.geometry.enclosure import VENT_MARGIN_MM
 from somana_core.geometry.kit_enclosure import Board
 from somana_core.geometry.sensor_enclosure import board_holes, dims_of
-from somana_core.geometry.toolkit import apply_matrix, bounding_box
+from somana_core.geometry.kernel import apply_matrix, bounding_box
 
 
 def assembled(product, part):

@@ -11,7 +11,7 @@ import trimesh
 from somana_core.errors import InputError
 from somana_core.geometry import FAMILIES, build, make_spec, material_row
 from somana_core.geometry.spec import machine_row
-from somana_core.geometry.toolkit import bounding_box
+from somana_core.geometry.kernel import bounding_box
 
 PARTS = [(family, part) for family, cls in FAMILIES.items() for part in cls.parts]
 

@@ -54,16 +54,24 @@ def test_only_the_newest_rebuild_is_shown_and_a_failure_ends_busy():
     assert tickets.shown == second and not tickets.busy
 
 
-def test_metrics_are_measured_once_per_values_and_material():
+def test_metrics_are_measured_once_per_part_inputs_by_the_geometry_cache(monkeypatch):
+    """The one cache of part metrics: building the same values again and quoting them in another
+    material measures no solid again; a lid-only change measures only the lid."""
+    from somana_core import quote
+    from somana_core.geometry import build, kernel, make_spec
     from somana_core.preview import MetricsMemo
 
-    calls = []
-    spec = SimpleNamespace(family="f", values=lambda: {"wall": 2.0})
-    memo = MetricsMemo(size=2)
-    measure = lambda material: calls.append(material) or {"material": material}  # noqa: E731
-    assert memo.get(spec, "PLA", measure) == {"material": "PLA"}
-    assert memo.get(spec, "PLA", measure) == {"material": "PLA"} and calls == ["PLA"]
-    memo.get(spec, "PETG", measure)
-    memo.get(SimpleNamespace(family="f", values=lambda: {"wall": 3.0}), "PLA", measure)
-    memo.get(spec, "PLA", measure)  # pushed out by the two newer entries
-    assert calls == ["PLA", "PETG", "PLA", "PLA"]
+    measured = []
+    real = kernel.volume_mm3
+    monkeypatch.setattr(kernel, "volume_mm3", lambda shape: measured.append(shape) or real(shape))
+    values = {"wall": 2.3, "text": "Memo"}
+    first = quote.product_metrics(build(make_spec("sensor_enclosure", values)), "PLA")
+    count = len(measured)
+    assert count <= 2  # base and lid at most once each (fewer if an earlier test built them)
+    again = MetricsMemo().get(make_spec("sensor_enclosure", values), "PETG",
+                              build(make_spec("sensor_enclosure", values)).metrics)
+    assert len(measured) == count
+    assert again["total"]["volume_mm3"] == first["total"]["volume_mm3"]
+    assert again["total"]["mass_g"] > first["total"]["mass_g"]  # PETG is denser
+    build(make_spec("sensor_enclosure", {**values, "text": "Memo2"})).metrics("PLA")
+    assert len(measured) == count + 1  # only the new lid

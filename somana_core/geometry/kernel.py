@@ -1,22 +1,17 @@
-"""The geometry toolkit: the one module that knows CadQuery's and OpenCascade's quirks.
+"""The geometry kernel: the one module that imports CadQuery and OpenCascade (OCP).
 
-Product families say *what* to build; this module says *how*: rounded boxes, standoffs, text
-with the shipped font, placement matrices, absolute-deflection tessellation, and the STL/STEP/3MF
-writers (atomic: temp file + rename). CadQuery's own `tessellate`/`exportStl` take a RELATIVE
-deflection and reuse an earlier triangulation, so meshes here always go through
-`BRepMesh_IncrementalMesh` with an absolute deflection in mm.
+Product families say *what* to build; this module says *how*: rounded boxes, standoffs, wires and
+faces, text with the shipped font, booleans, rigid motions of shapes, exact bounding boxes, the raw
+triangulation at an absolute deflection and the STEP writer. Families call these functions and never
+import CadQuery themselves, so a kernel quirk (relative tolerances, fonts, glue modes) is handled here
+once. `mesh` turns triangulations into `Mesh` objects; `exporters` writes files.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import unicodedata
-import zipfile
-from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import cadquery as cq
 import numpy as np
@@ -30,16 +25,14 @@ from OCP.TopoDS import TopoDS
 from OCP.TopTools import TopTools_IndexedDataMapOfShapeListOfShape
 
 from somana_core.geometry.fonts import FONT_PATH
+from somana_core.geometry.transforms import translation_matrix
 
-# Angular deflection for meshes, radians: small holes (M2.5 pilot, 1.6 mm hinge pin) need it,
-# the absolute deflection alone leaves them as triangles. Previews (deflection >= 0.1 mm) use a
-# coarser angle: small letters and holes still read well, and meshing is faster.
-ANGULAR_DEFLECTION_RAD = 0.3
-PREVIEW_ANGULAR_DEFLECTION_RAD = 0.45
-PREVIEW_FROM_MM = 0.1
+Shape = cq.Shape
+Face = cq.Face
+Wire = cq.Wire
+
 # Tools that cut through a face overshoot it by this much, so no boolean meets a coplanar face.
 OVERSHOOT_MM = 0.05
-
 
 # ----------------------------------------------------------------------------- solids
 def rounded_rect_prism(length: float, width: float, height: float, radius: float,
@@ -56,10 +49,6 @@ def rounded_rect_prism(length: float, width: float, height: float, radius: float
 def box(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float) -> cq.Shape:
     """An axis-aligned box between two corners."""
     return cq.Solid.makeBox(x1 - x0, y1 - y0, z1 - z0, pnt=cq.Vector(x0, y0, z0))
-
-
-def cylinder_z(x: float, y: float, z0: float, z1: float, diameter: float) -> cq.Shape:
-    return cq.Solid.makeCylinder(diameter / 2, z1 - z0, pnt=cq.Vector(x, y, z0), dir=cq.Vector(0, 0, 1))
 
 
 def cylinder_along(start: tuple, direction: tuple, length: float, diameter: float) -> cq.Shape:
@@ -83,18 +72,6 @@ def slot_face(x_start: float, x_end: float, width: float, hole_diameter: float) 
              cq.Edge.makeLine(p[3], p[4]), cq.Edge.makeLine(p[4], p[0])]
     hole = cq.Wire.makeCircle(hole_diameter / 2, cq.Vector(x_end, 0, 0), cq.Vector(0, 0, 1))
     return cq.Face.makeFromWires(cq.Wire.assembleEdges(edges), [hole])
-
-
-def combine(base: cq.Shape, add=(), cut=()) -> cq.Shape:
-    """One fuse of everything added, then one cut of everything removed (fewer boolean passes)."""
-    shape = base
-    add = [s for s in add if s is not None]
-    cut = [s for s in cut if s is not None]
-    if add:
-        shape = shape.fuse(*add).clean()
-    if cut:
-        shape = shape.cut(*cut).clean()
-    return shape
 
 
 def one_solid(shape: cq.Shape, part: str) -> cq.Solid:
@@ -258,21 +235,8 @@ def glue(pieces: list[cq.Shape], part: str, clean: bool = True) -> cq.Solid:
     return one_solid(shape, part)
 
 
-# ----------------------------------------------------------------------------- placement
-def rotation_matrix(axis: str, degrees: float) -> np.ndarray:
-    a = math.radians(degrees)
-    c, s = math.cos(a), math.sin(a)
-    m = np.eye(4)
-    i, j = {"x": (1, 2), "y": (2, 0), "z": (0, 1)}[axis]
-    m[i, i], m[i, j], m[j, i], m[j, j] = c, -s, s, c
-    return m
 
-
-def translation_matrix(x: float, y: float, z: float) -> np.ndarray:
-    m = np.eye(4)
-    m[:3, 3] = (x, y, z)
-    return m
-
+# ----------------------------------------------------------------------------- rigid motions
 
 def apply_matrix(shape: cq.Shape, matrix: np.ndarray) -> cq.Shape:
     """A rigid motion (4x4) applied to a shape (exact: the geometry is moved, not re-approximated)."""
@@ -298,42 +262,169 @@ def lay_flat(shape: cq.Shape, rotation: np.ndarray) -> tuple[cq.Shape, np.ndarra
     return apply_matrix(shape, to_print), np.linalg.inv(to_print)
 
 
-# ----------------------------------------------------------------------------- meshes
-@dataclass(frozen=True)
-class Mesh:
-    """A compact triangle mesh for a viewer: float32 vertices (n,3) mm, uint32 triangles (m,3),
-    float32 feature edges (k,2,3) as segments."""
+def bounding_box(shape: cq.Shape) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (min, max) corners in mm: OCC's default box is padded by tolerances and control points."""
+    from OCP.Bnd import Bnd_Box
+    from OCP.BRepBndLib import BRepBndLib
 
-    vertices: np.ndarray
-    triangles: np.ndarray
-    edges: np.ndarray
-
-    def transformed(self, matrix: np.ndarray) -> "Mesh":
-        if np.allclose(matrix, np.eye(4)):
-            return self
-        rot, shift = matrix[:3, :3].astype(np.float32), matrix[:3, 3].astype(np.float32)
-        return Mesh((self.vertices @ rot.T + shift).astype(np.float32), self.triangles,
-                    (self.edges @ rot.T + shift).astype(np.float32))
-
-    @property
-    def nbytes(self) -> int:
-        return self.vertices.nbytes + self.triangles.nbytes + self.edges.nbytes
+    bnd = Bnd_Box()
+    BRepBndLib.AddOptimal_s(shape.wrapped, bnd, False, False)
+    xmin, ymin, zmin, xmax, ymax, zmax = bnd.Get()
+    return np.array([xmin, ymin, zmin]), np.array([xmax, ymax, zmax])
 
 
-def tessellate(shape: cq.Shape, deflection_mm: float, with_edges: bool = True) -> Mesh:
-    """Triangulate with an ABSOLUTE chordal deflection in mm (always re-meshed at that deflection)."""
+# ----------------------------------------------------------------------------- wires and faces
+def vector(x: float, y: float, z: float = 0.0):
+    return cq.Vector(x, y, z)
+
+
+def translate(shape, x: float, y: float, z: float = 0.0):
+    return shape.translate(cq.Vector(x, y, z))
+
+
+def rotate_z(shape, degrees: float, centre=(0.0, 0.0)):
+    """A shape turned about the vertical axis through `centre`."""
+    return shape.rotate(cq.Vector(centre[0], centre[1], 0), cq.Vector(centre[0], centre[1], 1), degrees)
+
+
+def rotate_about(shape, origin, axis, degrees: float):
+    return shape.rotate(cq.Vector(*origin), cq.Vector(*(o + a for o, a in zip(origin, axis))), degrees)
+
+
+def circle_wire(x: float, y: float, diameter: float):
+    return cq.Wire.makeCircle(diameter / 2, cq.Vector(x, y, 0), cq.Vector(0, 0, 1))
+
+
+def ellipse_wire(cx: float, cy: float, half_x: float, half_y: float):
+    return cq.Wire.makeEllipse(half_x, half_y, cq.Vector(cx, cy, 0), cq.Vector(0, 0, 1), cq.Vector(1, 0, 0))
+
+
+def polygon_wire(points, close: bool = True):
+    return cq.Wire.makePolygon([cq.Vector(x, y, 0) for x, y in points], close=close)
+
+
+def rounded_rect_wire(length: float, width: float, radius: float, x0: float = 0.0, y0: float = 0.0):
+    return rounded_rect_face(length, width, radius, x0=x0, y0=y0).outerWire()
+
+
+def spline_loop_wire(points: np.ndarray, segments: int):
+    """A closed outline through `points` (n,2) as `segments` splines joined with matching tangents (G1).
+
+    Several short splines, not one periodic spline: OCC's volume/area integration uses a fixed number
+    of Gauss points per edge, and one long spline made a frame's volume 1.5% wrong."""
+    n = len(points)
+    tangents = (np.roll(points, -1, axis=0) - np.roll(points, 1, axis=0)) / 2
+    step = n // segments
+    edges = []
+    for k in range(segments):
+        idx = [(k * step + i) % n for i in range(step + 1)]
+        vecs = [cq.Vector(px, py, 0) for px, py in points[idx]]
+        tan = [cq.Vector(*tangents[idx[0]], 0), cq.Vector(*tangents[idx[-1]], 0)]
+        edges.append(cq.Edge.makeSpline(vecs, tangents=tan, scale=True))
+    return cq.Wire.assembleEdges(edges)
+
+
+def offset_wire(wire, distance_mm: float):
+    """The wire grown outward (negative: shrunk inward) by distance, round corners, offset curves as
+    NURBS (see `as_nurbs`)."""
+    return as_nurbs(wire.offset2D(distance_mm, "arc")[0])
+
+
+def band_wire(points, half_width_mm: float):
+    """The outline of a band of constant width around a polyline (round ends and corners)."""
+    return polygon_wire(points, close=False).offset2D(half_width_mm, "arc")[0]
+
+
+def face(outer, holes=()):
+    """A flat face from an outer wire and hole wires."""
+    return cq.Face.makeFromWires(outer, list(holes))
+
+
+def rect_face(x0: float, y0: float, x1: float, y1: float):
+    return face(polygon_wire([(x0, y0), (x1, y0), (x1, y1), (x0, y1)]))
+
+
+def faces_fuse(faces, clean: bool = True):
+    shape = faces[0].fuse(*faces[1:])
+    return shape.clean() if clean else shape
+
+
+def faces_cut(face_or_shape, tools) -> list:
+    """The faces left when `tools` are cut from a flat face (no clean: see `glue`)."""
+    return face_or_shape.cut(*tools).Faces()
+
+
+def single_face(shape, what: str):
+    faces = shape.Faces() if hasattr(shape, "Faces") else list(shape)
+    if len(faces) != 1:
+        raise RuntimeError(f"{what} came out as {len(faces)} faces, expected 1")
+    return faces[0]
+
+
+def extrude(face_, height: float, direction=(0.0, 0.0, 1.0)):
+    """A flat face extruded by `height` along `direction` (a unit vector)."""
+    return cq.Solid.extrudeLinear(face_, cq.Vector(*(height * d for d in direction)))
+
+
+def loft(wires, ruled: bool = True):
+    return cq.Solid.makeLoft(list(wires), ruled)
+
+
+def is_valid(shape) -> bool:
+    return shape.isValid()
+
+
+def volume_mm3(shape) -> float:
+    return shape.Volume()
+
+
+def area_mm2(shape) -> float:
+    return shape.Area()
+
+
+def solids(shape) -> list:
+    return shape.Solids()
+
+
+def distance_mm(a, b) -> float:
+    """Least distance between two shapes (0 when they touch or overlap)."""
+    from OCP.BRepExtrema import BRepExtrema_DistShapeShape
+
+    dist = BRepExtrema_DistShapeShape(a.wrapped, b.wrapped)
+    dist.Perform()
+    return dist.Value()
+
+
+def common_volume_mm3(a, b) -> float:
+    """Volume of the intersection of two solids (0 when they only touch or are apart)."""
+    shape = a.intersect(b)
+    return sum(s.Volume() for s in shape.Solids())
+
+
+def section_at_z(shape, z: float):
+    """The faces where the plane z=const cuts the shape (an empty list if it misses)."""
+    bb = shape.BoundingBox()
+    size = 4 * max(bb.xlen, bb.ylen, 1.0)
+    plane = cq.Face.makePlane(size, size, cq.Vector(bb.center.x, bb.center.y, z), cq.Vector(0, 0, 1))
+    return shape.intersect(plane).Faces()
+
+
+# ----------------------------------------------------------------------------- triangulation
+def triangulate(shape, deflection_mm: float, angle_rad: float, with_edges: bool = True):
+    """(vertices (n,3) float64, triangles (m,3) int64, edge segments (k,2,3)) of the shape meshed with an
+    ABSOLUTE chordal deflection in mm. CadQuery's own `tessellate`/`exportStl` take a RELATIVE deflection
+    and reuse an earlier triangulation; this always re-meshes at exactly this one."""
     occ = shape.wrapped
-    BRepTools.Clean_s(occ)  # drop an earlier (finer or coarser) triangulation: mesh at exactly this one
-    angle = PREVIEW_ANGULAR_DEFLECTION_RAD if deflection_mm >= PREVIEW_FROM_MM else ANGULAR_DEFLECTION_RAD
-    BRepMesh_IncrementalMesh(occ, deflection_mm, False, angle, True)
+    BRepTools.Clean_s(occ)  # drop an earlier (finer or coarser) triangulation
+    BRepMesh_IncrementalMesh(occ, deflection_mm, False, angle_rad, True)
     vertex_blocks, triangle_blocks = [], []
     offset = 0
     explorer = TopExp_Explorer(occ, TopAbs_FACE)
     while explorer.More():
-        face = TopoDS.Face_s(explorer.Current())
+        face_ = TopoDS.Face_s(explorer.Current())
         explorer.Next()
         loc = TopLoc_Location()
-        poly = BRep_Tool.Triangulation_s(face, loc)
+        poly = BRep_Tool.Triangulation_s(face_, loc)
         if poly is None:
             continue
         n_nodes = poly.NbNodes()
@@ -342,7 +433,7 @@ def tessellate(shape: cq.Shape, deflection_mm: float, with_edges: bool = True) -
         if not loc.IsIdentity():
             nodes = _apply_trsf(nodes, loc.Transformation())
         tris = np.array([poly.Triangle(i).Get() for i in range(1, poly.NbTriangles() + 1)], dtype=np.int64) - 1
-        if face.Orientation() == TopAbs_REVERSED:
+        if face_.Orientation() == TopAbs_REVERSED:
             tris = tris[:, ::-1]
         vertex_blocks.append(nodes)
         triangle_blocks.append(tris + offset)
@@ -350,7 +441,7 @@ def tessellate(shape: cq.Shape, deflection_mm: float, with_edges: bool = True) -
     vertices = np.concatenate(vertex_blocks) if vertex_blocks else np.zeros((0, 3))
     triangles = np.concatenate(triangle_blocks) if triangle_blocks else np.zeros((0, 3), dtype=np.int64)
     edges = _feature_edges(occ) if with_edges else np.zeros((0, 2, 3))
-    return Mesh(vertices.astype(np.float32), triangles.astype(np.uint32), edges.astype(np.float32))
+    return vertices, triangles, edges
 
 
 def _apply_trsf(points: np.ndarray, trsf) -> np.ndarray:
@@ -369,9 +460,9 @@ def _feature_edges(occ) -> np.ndarray:
         faces = edge_faces.FindFromIndex(i)
         if faces.Size() == 0 or BRep_Tool.Degenerated_s(edge):
             continue
-        face = TopoDS.Face_s(faces.First())
+        face_ = TopoDS.Face_s(faces.First())
         loc = TopLoc_Location()
-        poly = BRep_Tool.Triangulation_s(face, loc)
+        poly = BRep_Tool.Triangulation_s(face_, loc)
         if poly is None:
             continue
         on_tri = BRep_Tool.PolygonOnTriangulation_s(edge, poly, loc)
@@ -386,86 +477,6 @@ def _feature_edges(occ) -> np.ndarray:
     return np.concatenate(segments) if segments else np.zeros((0, 2, 3))
 
 
-# ----------------------------------------------------------------------------- writers
-def atomic_write(path: Path, write) -> None:
-    """Write via a temp file in the same folder, then rename: a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a part file is an ordinary file
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def write_stl(path: Path, meshes: list[Mesh]) -> None:
-    """Binary STL: all meshes' triangles, each mesh a separate closed body."""
-    tris = [m.vertices.astype(np.float32)[m.triangles] for m in meshes]
-    tri = np.concatenate(tris) if tris else np.zeros((0, 3, 3), np.float32)
-    normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    lengths = np.linalg.norm(normals, axis=1, keepdims=True)
-    normals = np.divide(normals, lengths, out=np.zeros_like(normals), where=lengths > 0)
-    record = np.zeros(len(tri), dtype=[("n", "<f4", 3), ("v", "<f4", (3, 3)), ("attr", "<u2")])
-    record["n"], record["v"] = normals, tri
-    with open(path, "wb") as fh:
-        fh.write(b"somana binary STL".ljust(80, b" "))
-        fh.write(np.uint32(len(tri)).tobytes())
-        fh.write(record.tobytes())
-
-
-def merged(mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
-    """Vertices shared between faces merged (the B-rep gives identical coordinates on shared edges)."""
-    unique, inverse = np.unique(mesh.vertices, axis=0, return_inverse=True)
-    return unique, inverse.reshape(-1)[mesh.triangles].astype(np.int64)
-
-
-def write_3mf(path: Path, named_meshes: list[tuple[str, Mesh]]) -> None:
-    """3MF core spec: one object (with its own merged vertices) and one build item per part, in mm."""
-    objects, items = [], []
-    for obj_id, (name, mesh) in enumerate(named_meshes, start=1):
-        verts, tris = merged(mesh)
-        vxml = "".join(f'<vertex x="{x:.5f}" y="{y:.5f}" z="{z:.5f}"/>' for x, y, z in verts)
-        txml = "".join(f'<triangle v1="{a}" v2="{b}" v3="{c}"/>' for a, b, c in tris)
-        objects.append(f'<object id="{obj_id}" name="{name}" type="model"><mesh><vertices>{vxml}'
-                       f"</vertices><triangles>{txml}</triangles></mesh></object>")
-        items.append(f'<item objectid="{obj_id}"/>')
-    model = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-             '<model unit="millimeter" xml:lang="en-US" '
-             'xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02">'
-             f'<resources>{"".join(objects)}</resources><build>{"".join(items)}</build></model>')
-    content_types = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-                     '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                     '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-                     '<Default Extension="model" ContentType="application/vnd.ms-package.3dmanufacturing-3dmodel+xml"/>'
-                     "</Types>")
-    rels = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Target="/3D/3dmodel.model" Id="rel0" '
-            'Type="http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel"/></Relationships>')
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", content_types)
-        zf.writestr("_rels/.rels", rels)
-        zf.writestr("3D/3dmodel.model", model)
-
-
-def write_step(path: Path, shapes: list[cq.Shape]) -> None:
+def export_step(path, shapes: list) -> None:
     shape = shapes[0] if len(shapes) == 1 else cq.Compound.makeCompound(shapes)
     cq.exporters.export(shape, str(path), exportType="STEP")
-
-
-def bounding_box(shape: cq.Shape) -> tuple[np.ndarray, np.ndarray]:
-    """Exact (min, max) corners in mm: OCC's default box is padded by tolerances and control points."""
-    from OCP.Bnd import Bnd_Box
-    from OCP.BRepBndLib import BRepBndLib
-
-    bnd = Bnd_Box()
-    BRepBndLib.AddOptimal_s(shape.wrapped, bnd, False, False)
-    xmin, ymin, zmin, xmax, ymax, zmax = bnd.Get()
-    return np.array([xmin, ymin, zmin]), np.array([xmax, ymax, zmax])

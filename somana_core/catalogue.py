@@ -1,0 +1,138 @@
+"""The shop's catalogue: printers (data/machines.csv), materials (materials.csv), boards (boards.csv),
+battery packs (batteries.csv) and stock lens blanks (lens_blanks.csv).
+
+The only reader of those tables: geometry, quote, slicing and the views ask here, so a column is
+parsed and an unknown id is refused in one place, with one message naming the field and what is
+allowed. Rows come back as plain dicts; the tables are re-read when a file changes on disk.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from somana_core.data import data_dir, read_table
+from somana_core.errors import InputError
+
+MACHINES = "machines.csv"
+MATERIALS = "materials.csv"
+BOARDS = "boards.csv"
+BATTERIES = "batteries.csv"
+LENS_BLANKS = "lens_blanks.csv"
+# Tables whose rows become geometry (board outlines, battery sizes, nozzle widths, blank sizes):
+# a cache of built parts must be keyed by their modification times (see `geometry_stamp`).
+GEOMETRY_TABLES = (BOARDS, BATTERIES, MACHINES, LENS_BLANKS)
+
+
+def _table(name: str) -> pd.DataFrame:
+    return read_table(name)
+
+
+def _ids(name: str, column: str) -> list[str]:
+    return [str(v) for v in _table(name)[column]]
+
+
+def _row(name: str, column: str, field: str, value: str) -> dict:
+    table = _table(name)
+    rows = table[table[column].astype(str) == str(value)]
+    if rows.empty:
+        raise InputError(field, f"{field}={value!r} is not in data/{name}; allowed: "
+                                f"{', '.join(table[column].astype(str))}")
+    return rows.iloc[0].to_dict()
+
+
+# ----------------------------------------------------------------------------- machines
+def machines() -> pd.DataFrame:
+    """The printers table (a copy): build volume and nozzle per machine id."""
+    return _table(MACHINES)
+
+
+def machine_ids() -> list[str]:
+    return _ids(MACHINES, "machine")
+
+
+def default_machine() -> str:
+    """The first machine in data/machines.csv is the one the floor uses by default."""
+    return machine_ids()[0]
+
+
+def machine_row(machine: str) -> dict:
+    return _row(MACHINES, "machine", "machine", machine)
+
+
+def machine_envelope(machine: str) -> dict:
+    """Build volume (mm) and nozzle (mm) of a machine."""
+    row = machine_row(machine)
+    return {"x_mm": float(row["build_x_mm"]), "y_mm": float(row["build_y_mm"]),
+            "z_mm": float(row["build_z_mm"]), "nozzle_mm": float(row["nozzle_mm"])}
+
+
+def nozzle_mm(machine: str) -> float:
+    return float(machine_row(machine)["nozzle_mm"])
+
+
+# ----------------------------------------------------------------------------- materials
+def materials() -> pd.DataFrame:
+    """The materials table (a copy): density and price per kg per material id."""
+    return _table(MATERIALS)
+
+
+def material_ids() -> list[str]:
+    return _ids(MATERIALS, "material")
+
+
+def material_row(material: str) -> dict:
+    return _row(MATERIALS, "material", "material", material)
+
+
+def material_density_g_cm3(material: str) -> float:
+    return float(material_row(material)["density_g_cm3"])
+
+
+def material_price_usd_per_kg(material: str) -> float:
+    return float(material_row(material)["price_usd_per_kg"])
+
+
+# ----------------------------------------------------------------------------- boards, batteries
+def boards() -> pd.DataFrame:
+    return _table(BOARDS)
+
+
+def board_ids() -> list[str]:
+    return _ids(BOARDS, "board")
+
+
+def board_row(board: str) -> dict:
+    return _row(BOARDS, "board", "board", board)
+
+
+def batteries() -> pd.DataFrame:
+    return _table(BATTERIES)
+
+
+def battery_ids() -> list[str]:
+    return _ids(BATTERIES, "battery")
+
+
+def battery_row(battery: str) -> dict:
+    return _row(BATTERIES, "battery", "battery", battery)
+
+
+# ----------------------------------------------------------------------------- lens blanks
+def lens_blank_diameters_mm() -> list[float]:
+    """Stock lens blank diameters (mm), smallest first."""
+    path = data_dir() / LENS_BLANKS
+    if not path.exists():
+        return []
+    return sorted(float(d) for d in _table(LENS_BLANKS)["diameter_mm"])
+
+
+# ----------------------------------------------------------------------------- cache keys
+def geometry_stamp() -> tuple:
+    """(path, modification time) of every table that becomes geometry: part caches key on it, so an
+    edited board row is never hidden by a part built from the old one."""
+    folder = data_dir()
+    stamps = []
+    for name in GEOMETRY_TABLES:
+        path = folder / name
+        stamps.append((str(path), path.stat().st_mtime_ns if path.exists() else None))
+    return tuple(stamps)
