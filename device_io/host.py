@@ -4,16 +4,40 @@ It streams G-code so that every line is executed exactly once and in order: line
 and checksummed, kept in flight up to the firmware's command buffer, and held in a bounded
 history for resend requests; a communication timeout with a keepalive probe recovers lost `ok`s;
 repeated identical resend requests or repeated timeouts stop with a clear error instead of
-hanging. States: disconnected, connecting, operational, printing, paused, cancelling, error.
+hanging. States: `HostState` (device_io.state), with the sets `CONNECTED_STATES`, `JOB_STATES`.
+
+Acting on a printer (every method is thread-safe and returns quickly unless it says it waits):
+    connect(port=None, baudrate=None, wait=True) / disconnect()
+    start_job(path_or_PrintJob, from_line=1, name=None)   from_line > 1: restart preamble first
+    pause() / resume() / cancel() / emergency_stop()       M112 is written before anything else
+    set_temperature("T0"|"B", celsius) / jog(x, y, z) / home(axes) / send_command(gcode) / query(gcode)
+    wait_for_state(*states, timeout) / wait_for_job(timeout) -> JobResult
+
+Watching a printer: listeners and snapshots
+    remove = host.add_listener(callback)    callback(snapshot: HostSnapshot)
+    host.snapshot() -> HostSnapshot         the state right now, for a first render or a poll
+A `HostSnapshot` is frozen: state, error, temperatures (actual and target, °C), job name, lines
+acknowledged/total, progress %, elapsed and ETA, last acknowledged file line, restartable-from
+line and the last `JobResult`; `to_dict()` gives JSON. A new listener gets the current snapshot
+soon after `add_listener`, then every changed one (state changes at once, progress and
+temperatures at most every `publish_interval_s`). Listeners are called one at a time on the
+host's monitor thread, never with the host lock held, so a listener may call any host method
+(`pause()` from a listener is fine). A listener that raises is logged and the job goes on; a
+listener should not block (it delays the other listeners and, by up to 2 s, the return of the
+host's own methods, which wait until listeners have seen their effect). The param values
+(`host.state`, `host.temperatures`, ...) are published from the same thread, for Panel views.
 
 Threads: the transport's reader thread handles replies and sends the next lines at once (no
-polling); a watchdog thread handles timeouts, resend settling, temperature polling and publishes
-progress to the param values (at most `publish_interval_s` apart). Every public method is
-thread-safe; the observable state is in param parameters, which any number of sessions can watch.
+polling); printer-sent actions (`//action:pause|resume|cancel`, with or without `echo:`) are
+queued by the reader and run after it released the lock. A watchdog thread handles timeouts,
+resend settling and temperature polling; the monitor thread publishes. Lock order: the host lock,
+then the monitor's; the monitor never holds both.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import threading
 import time
 from collections import deque
@@ -44,18 +68,29 @@ from device_io.protocol import (
     line_number_reset,
     parse_line,
 )
+from device_io.errors import DeviceInputError, HostError
+from device_io.state import (
+    CONNECTED_STATES,
+    IDLE_STATES,
+    JOB_STATES,
+    STATES,
+    HeaterReading,
+    HostSnapshot,
+    HostState,
+    JobResult,
+    JobStatus,
+)
 from device_io.transport import SerialTransport, TransportClosed
-from somana_core.errors import InputError
 
-DISCONNECTED = "disconnected"
-CONNECTING = "connecting"
-OPERATIONAL = "operational"
-PRINTING = "printing"
-PAUSED = "paused"
-CANCELLING = "cancelling"
-ERROR = "error"
-STATES = (DISCONNECTED, CONNECTING, OPERATIONAL, PRINTING, PAUSED, CANCELLING, ERROR)
-CONNECTED_STATES = (OPERATIONAL, PRINTING, PAUSED, CANCELLING)
+log = logging.getLogger(__name__)
+
+DISCONNECTED = HostState.DISCONNECTED
+CONNECTING = HostState.CONNECTING
+OPERATIONAL = HostState.OPERATIONAL
+PRINTING = HostState.PRINTING
+PAUSED = HostState.PAUSED
+CANCELLING = HostState.CANCELLING
+ERROR = HostState.ERROR
 
 # Commands that wait for a heater: the firmware prints temperatures while they run, not `busy`.
 HEAT_WAIT_CODES = {"M109", "M190", "M191", "M116"}
@@ -63,10 +98,6 @@ HEATERS = {"T0": "M104", "T": "M104", "B": "M140"}
 
 
 ESTOP_MESSAGE = "emergency stop: the printer is halted; reconnect to reset it"
-
-
-class HostError(RuntimeError):
-    """An operation the host cannot do in its current state, or a failed handshake."""
 
 
 @dataclass
@@ -190,11 +221,23 @@ class PrinterHost(param.Parameterized):
         super().__init__(**params)
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
-        self._publish_lock = threading.RLock()
         self._transport: SerialTransport | None = None
         self._watchdog: threading.Thread | None = None
         self._wake = threading.Event()
+        # The monitor thread publishes; it takes _monitor_lock and the host lock one at a time,
+        # never together, and calls listeners and param watchers holding neither.
+        self._monitor_lock = threading.Lock()
+        self._monitor_cond = threading.Condition(self._monitor_lock)
+        self._monitor: threading.Thread | None = None
+        self._publish_requested = 0
+        self._published = 0
+        self._listeners: list[Callable[[HostSnapshot], None]] = []
+        self._new_listeners: list[Callable[[HostSnapshot], None]] = []
+        self._last_snapshot: HostSnapshot | None = None
+        self._sequence = 0
         self._temperature_callbacks: list[Callable] = []
+        self._temperature_samples: deque = deque(maxlen=1000)
+        self._printer_actions: deque = deque()
         self._log: deque = deque(maxlen=self.log_size)
         self._temperature_history: deque = deque()
         self._session = 0
@@ -202,8 +245,7 @@ class PrinterHost(param.Parameterized):
         self._reset_session()
         self._state = DISCONNECTED
         self._error = ""
-        self._job_result: dict = {}
-        self.emergency_stop_latency_s: float | None = None
+        self._job_result: JobResult | None = None
 
     # =========================================================================================
     # Public API
@@ -217,7 +259,7 @@ class PrinterHost(param.Parameterized):
         if pause > 0:
             time.sleep(pause)
         with self._lock:
-            if self._state in (CONNECTING,) + CONNECTED_STATES:
+            if self._state == CONNECTING or self._state in CONNECTED_STATES:
                 raise HostError(f"{self.name}: already {self._state}")
             if port is not None:
                 self.port = port
@@ -227,7 +269,7 @@ class PrinterHost(param.Parameterized):
                 raise HostError(f"{self.name}: no port given")
             self._reset_session()
             self._set_state(CONNECTING)
-        self._publish()
+        self._publish_sync()
         if wait:
             self._connect_and_handshake()
         else:
@@ -241,7 +283,7 @@ class PrinterHost(param.Parameterized):
             self._set_state(DISCONNECTED)
             self._release_waiters("disconnected")
         self._close_transport()
-        self._publish()
+        self._publish_sync()
 
     def _close_transport(self) -> None:
         with self._lock:
@@ -273,7 +315,7 @@ class PrinterHost(param.Parameterized):
         commands = preamble + [command for command, _ in rest]
         file_lines = [0] * len(preamble) + [line for _, line in rest]
         if len(commands) == len(preamble):
-            raise InputError("file", f"{program.name}: no G-code commands from line {from_line} on")
+            raise DeviceInputError("file", f"{program.name}: no G-code commands from line {from_line} on")
         sizes = [len(command) + 1 for command in commands]
         job = _Job(
             program=program,
@@ -300,31 +342,41 @@ class PrinterHost(param.Parameterized):
                 self._send_entries([self._new_line("M110 N0", "reset")])
             job.started_at = time.monotonic()
             self._job = job
-            self._job_result = {}
+            self._job_result = None
             self._set_state(PRINTING)
             self._pump()
-        self._publish()
+        self._publish_sync()
 
     def pause(self) -> None:
         """Stop sending job lines; the lines already in flight finish, then the position is recorded."""
+        self._pause()
+        self._publish_sync()
+
+    def resume(self) -> None:
+        self._resume()
+        self._publish_sync()
+
+    def cancel(self) -> None:
+        """Drop the unsent job lines, switch the heaters off and park safely (lift Z, home X/Y)."""
+        self._cancel()
+        self._publish_sync()
+
+    def _pause(self) -> None:
         with self._lock:
             self._require(PRINTING, "pause")
             self._set_state(PAUSED)
             self._queue_command("M114", "pause-position")
             self._pump()
-        self._publish()
 
-    def resume(self) -> None:
+    def _resume(self) -> None:
         with self._lock:
             self._require(PAUSED, "resume")
             self._set_state(PRINTING)
             self._pump()
-        self._publish()
 
-    def cancel(self) -> None:
-        """Drop the unsent job lines, switch the heaters off and park safely (lift Z, home X/Y)."""
+    def _cancel(self) -> None:
         with self._lock:
-            if self._state not in (PRINTING, PAUSED):
+            if self._state not in (PRINTING, PAUSED):  # not while cancelling
                 raise HostError(f"{self.name}: cannot cancel: no job is running (state {self._state})")
             job = self._job
             job.next_index = len(job.commands)
@@ -342,7 +394,6 @@ class PrinterHost(param.Parameterized):
                 self._queue_command(command, "cancel")
             self._queue_command("M400", "cancel-done")
             self._pump()
-        self._publish()
 
     def emergency_stop(self) -> float:
         """M112 ahead of every queue (written straight to the port), then heaters off; the job
@@ -358,7 +409,6 @@ class PrinterHost(param.Parameterized):
         except TransportClosed as exc:
             raise HostError(f"{self.name}: emergency stop could not be written: {exc}") from exc
         latency = time.monotonic() - started
-        self.emergency_stop_latency_s = latency
         with self._lock:
             try:
                 transport.write(b"M104 S0\nM140 S0\n")
@@ -368,7 +418,7 @@ class PrinterHost(param.Parameterized):
             if not self._caps.get("EMERGENCY_PARSER", False):
                 self._add_log("send", "firmware reports no EMERGENCY_PARSER: M112 waits behind its buffer", "error")
             self._fail(ESTOP_MESSAGE)
-        self._publish()
+        self._publish_sync()
         return latency
 
     def send_command(self, command: str) -> None:
@@ -395,14 +445,15 @@ class PrinterHost(param.Parameterized):
             raise HostError(f"{self.name}: no answer to {command!r}")
         if waiter.error:
             raise HostError(f"{self.name}: {command!r} failed: {waiter.error}")
+        self._publish_sync()  # what the answer changed (position, capabilities) is in the params
         return waiter.replies
 
     def set_temperature(self, heater: str, celsius: float) -> None:
         """Set a heater's target (T0 = nozzle, B = bed), °C; 0 switches it off."""
         if heater not in HEATERS:
-            raise InputError("heater", f"heater={heater!r} is not one of {', '.join(sorted(HEATERS))}")
+            raise DeviceInputError("heater", f"heater={heater!r} is not one of {', '.join(sorted(HEATERS))}")
         if celsius < 0:
-            raise InputError("target", f"target={celsius:g} °C is below 0 °C (0 switches the heater off)")
+            raise DeviceInputError("target", f"target={celsius:g} °C is below 0 °C (0 switches the heater off)")
         self.send_command(f"{HEATERS[heater]} S{celsius:g}")
 
     def jog(self, x: float = 0.0, y: float = 0.0, z: float = 0.0, feedrate_mm_min: float = 3000.0) -> None:
@@ -470,8 +521,8 @@ class PrinterHost(param.Parameterized):
                 self._changed.wait(min(remaining, 0.1))
             return self._state
 
-    def wait_for_job(self, timeout: float = 60.0) -> dict:
-        """Block until the current job ends; returns job_result."""
+    def wait_for_job(self, timeout: float = 60.0) -> JobResult | None:
+        """Block until the current job ends; returns how it ended (None if no job ever ran)."""
         deadline = time.monotonic() + timeout
         with self._lock:
             while self._job is not None:
@@ -479,8 +530,8 @@ class PrinterHost(param.Parameterized):
                 if remaining <= 0:
                     raise HostError(f"{self.name}: job still running after {timeout} s")
                 self._changed.wait(min(remaining, 0.1))
-            result = dict(self._job_result)
-        self._publish()
+            result = self._job_result
+        self._publish_sync()
         return result
 
     # =========================================================================================
@@ -537,7 +588,7 @@ class PrinterHost(param.Parameterized):
             with self._lock:
                 if self._state == CONNECTING:
                     self._fail(f"cannot open {self.port}: {exc}")
-            self._publish()
+            self._publish_sync()
             raise HostError(f"{self.name}: cannot open {self.port}: {exc}") from exc
         with self._lock:
             interrupted = self._state != CONNECTING  # disconnected while the port was opening
@@ -560,9 +611,9 @@ class PrinterHost(param.Parameterized):
                 self._handshaking = False
                 if self._state == CONNECTING:  # not when the operator disconnected meanwhile
                     self._fail(str(exc))
-            self._publish()
+            self._publish_sync()
             raise
-        self._publish()
+        self._publish_sync()
 
     def _handshake(self, transport: SerialTransport) -> None:
         deadline = time.monotonic() + self.handshake_timeout_s
@@ -632,14 +683,14 @@ class PrinterHost(param.Parameterized):
             if self._state in (DISCONNECTED, ERROR):
                 return
             self._fail(f"connection to {self.port} lost: {exc}")
-        self._publish()
+        self._request_publish()
 
     # =========================================================================================
     # Receiving
     # =========================================================================================
 
     def _on_lines(self, lines: list[str]) -> None:
-        samples = []
+        samples = self._temperature_samples
         with self._lock:
             now = time.monotonic()
             for line in lines:
@@ -651,15 +702,9 @@ class PrinterHost(param.Parameterized):
                 if kind != "quiet":
                     self._add_log("recv", line, kind)
             self._pump()
-            callbacks = list(self._temperature_callbacks) if samples else []
-        for sample in samples:
-            for callback in callbacks:
-                try:
-                    callback(*sample)
-                except Exception as exc:  # noqa: BLE001 - a UI's callback must not stop the reader
-                    self.param.warning(f"temperature callback failed: {exc}")
-        if samples or self._dirty:
-            self._publish()
+        # Printer-sent actions run here, after the lock is released (they take it themselves).
+        if self._printer_actions:
+            self._run_printer_actions()
 
     def _handle(self, event, line, now, after_resend, events, samples) -> str | None:
         if isinstance(event, Ok):
@@ -727,7 +772,8 @@ class PrinterHost(param.Parameterized):
             self._reply_buffer_add(line)
             return None
         if isinstance(event, HostAction):
-            self._on_host_action(event)
+            if event.name in self.PRINTER_ACTIONS:
+                self._printer_actions.append(event.name)
             return "echo"
         if isinstance(event, (Echo, Unknown)):
             self._reply_buffer_add(line)
@@ -878,16 +924,22 @@ class PrinterHost(param.Parameterized):
                 keep[id(entry)] = entry
         return deque(sorted(keep.values(), key=lambda entry: entry.number))
 
-    def _on_host_action(self, event: HostAction) -> None:
-        try:
-            if event.name == "pause" and self._state == PRINTING:
-                self.pause()
-            elif event.name == "resume" and self._state == PAUSED:
-                self.resume()
-            elif event.name == "cancel" and self._state in (PRINTING, PAUSED):
-                self.cancel()
-        except HostError:
-            pass
+    PRINTER_ACTIONS = ("pause", "resume", "cancel")
+
+    def _run_printer_actions(self) -> None:
+        """Act on `//action:pause|resume|cancel` from the printer (queued by the reader while it
+        held the lock; run once it is released). An action that does not fit the state is ignored."""
+        while True:
+            with self._lock:
+                if not self._printer_actions:
+                    return
+                name = self._printer_actions.popleft()
+            try:
+                {"pause": self._pause, "resume": self._resume, "cancel": self._cancel}[name]()
+            except HostError:
+                pass  # e.g. `pause` while already paused: the printer's menu and the host agree anyway
+            except Exception:  # noqa: BLE001 - a bug here must not be taken for a lost connection
+                log.exception("%s: printer action %r failed", self.name, name)
 
     # =========================================================================================
     # Sending
@@ -1011,9 +1063,7 @@ class PrinterHost(param.Parameterized):
                             self._queue_command("M105", "poll")
                             self._pump()
                 next_wake = 0.05 if self._settle_until is None else max(self._settle_until - now, 0.001)
-            if time.monotonic() - self._last_publish >= self.publish_interval_s:
-                self._publish(progress=True)
-            self._wake.wait(min(next_wake, self.publish_interval_s))
+            self._wake.wait(next_wake)
             self._wake.clear()
 
     def _check_timeout(self, now: float) -> None:
@@ -1040,11 +1090,11 @@ class PrinterHost(param.Parameterized):
 
     _dirty = False
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: HostState) -> None:
         if state != self._state:
-            self._state = state
-            self._dirty = True
+            self._state = HostState(state)
             self._changed.notify_all()
+            self._request_publish()
 
     def _require(self, state: str, action: str) -> None:
         if self._state != state:
@@ -1083,20 +1133,21 @@ class PrinterHost(param.Parameterized):
     def _finish_job(self, status: str, reason: str) -> None:
         job = self._job
         values = self._progress_values()
-        self._job_result = {
-            "status": status,
-            "reason": reason,
-            "name": job.program.name,
-            "last_acked_line": job.last_acked_line,
-            "lines_acked": values["lines_acked"],
-            "lines_total": values["lines_total"],
-            "elapsed_s": values["elapsed_s"],
-            "restart_from_line": job.last_acked_line + 1 if status != "done" else None,
-        }
+        self._job_result = JobResult(
+            status=JobStatus(status),
+            reason=reason,
+            name=job.program.name,
+            last_acked_line=job.last_acked_line,
+            lines_acked=values["lines_acked"],
+            lines_total=values["lines_total"],
+            elapsed_s=values["elapsed_s"],
+            # nothing acknowledged yet of a job restarted at line N: it restarts at N again
+            restart_from_line=max(job.last_acked_line + 1, job.first_line) if status != "done" else None,
+        )
         self._final_progress = values
         self._job = None
-        self._dirty = True
         self._changed.notify_all()
+        self._request_publish()
 
     def _progress_values(self) -> dict:
         job = self._job
@@ -1124,41 +1175,160 @@ class PrinterHost(param.Parameterized):
         self._log.append(LogEntry(time.time(), direction, text, kind))
         self._log_version += 1
 
-    def _publish(self, progress: bool = True) -> None:
-        """Copy the internal state to the param values (outside the host lock: watchers may call
-        back into the host)."""
-        with self._publish_lock:
-            with self._lock:
-                self._dirty = False
-                self._last_publish = time.monotonic()
-                values = {
-                    "state": self._state,
-                    "error_message": self._error if self._state == ERROR else "",
-                    "firmware_name": self._firmware,
-                    "capabilities": dict(self._caps),
-                    "window": self._window,
-                    "temperatures": dict(self._temperatures),
-                    "position": dict(self._position),
-                    "paused_position": dict(self._paused_position),
-                    "busy_reason": self._busy_reason,
-                    "job_result": dict(self._job_result),
-                    "log_version": self._log_version,
-                    "resends": self._resend_count,
-                    "timeouts": self._timeout_total,
-                }
-                if progress:
-                    p = self._progress_values()
-                    values.update(
-                        job_name=p["name"],
-                        job_lines_total=p["lines_total"],
-                        job_lines_acked=p["lines_acked"],
-                        job_bytes_total=p["bytes_total"],
-                        job_bytes_acked=p["bytes_acked"],
-                        job_elapsed_s=p["elapsed_s"],
-                        job_eta_s=p["eta_s"],
-                        last_acked_line=p["last_acked_line"],
-                    )
-            changed = {name: value for name, value in values.items() if getattr(self, name) != value}
-            if changed:
+    # =========================================================================================
+    # Publishing: snapshots to listeners, values to params (the monitor thread)
+    # =========================================================================================
+
+    def _request_publish(self) -> int:
+        """Ask the monitor to publish soon (never blocks; may be called with the host lock held)."""
+        with self._monitor_lock:
+            self._publish_requested += 1
+            if self._monitor is None:
+                self._monitor = threading.Thread(target=self._monitor_loop, name=f"monitor {self.name}", daemon=True)
+                self._monitor.start()
+            self._monitor_cond.notify_all()
+            return self._publish_requested
+
+    def _publish_sync(self, timeout_s: float = 2.0) -> None:
+        """Publish and wait until listeners and params have seen the current state (the public
+        methods end with this, so `host.state` is current when they return). Never called with
+        the host lock held; on the monitor thread itself (a listener calling the host) it returns
+        at once, and a listener that hangs delays the caller by at most `timeout_s`."""
+        wanted = self._request_publish()
+        if threading.current_thread() is self._monitor:
+            return
+        deadline = time.monotonic() + timeout_s
+        with self._monitor_lock:
+            while self._published < wanted and self._monitor is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    log.warning("%s: a listener has been busy for %g s", self.name, timeout_s)
+                    return
+                self._monitor_cond.wait(remaining)
+
+    def _monitor_loop(self) -> None:
+        while True:
+            with self._monitor_lock:
+                if self._published >= self._publish_requested:
+                    self._monitor_cond.wait(self.publish_interval_s)
+                wanted = self._publish_requested
+            try:
+                self._publish_once()
+            except Exception:  # noqa: BLE001 - the monitor must outlive any bug in a view
+                log.exception("%s: publishing failed", self.name)
+            with self._monitor_lock:
+                self._published = max(self._published, wanted)
+                self._monitor_cond.notify_all()
+                idle = self._state in IDLE_STATES and self._transport is None and not self._new_listeners
+                if idle and self._published >= self._publish_requested:
+                    self._monitor = None  # started again by the next request
+                    return
+
+    def _publish_once(self) -> None:
+        with self._lock:
+            snapshot = self._make_snapshot()
+            values = self._param_values()
+            samples = list(self._temperature_samples)
+            self._temperature_samples.clear()
+            callbacks = list(self._temperature_callbacks)
+            listeners, fresh = list(self._listeners), self._new_listeners
+            self._new_listeners = []
+        # Everything below runs without the host lock: a listener may call back into the host.
+        changed = {name: value for name, value in values.items() if getattr(self, name) != value}
+        if changed:
+            try:
                 with edit_constant(self):
                     self.param.update(**changed)
+            except Exception:  # noqa: BLE001 - a param watcher's bug must not stop the printer
+                log.exception("%s: a param watcher failed", self.name)
+        for sample in samples:
+            for callback in callbacks:
+                self._call_isolated(callback, *sample)
+        if not snapshot.same_view(self._last_snapshot):
+            self._sequence += 1
+            snapshot = dataclasses.replace(snapshot, sequence=self._sequence)
+            self._last_snapshot = snapshot
+            targets = listeners
+        else:
+            snapshot = self._last_snapshot
+            targets = [listener for listener in listeners if listener in fresh]
+        for listener in targets:
+            self._call_isolated(listener, snapshot)
+
+    def _call_isolated(self, callback: Callable, *args) -> None:
+        try:
+            callback(*args)
+        except Exception:  # noqa: BLE001 - one view's bug must not stop the job or the others
+            log.exception("%s: listener %r failed", self.name, callback)
+
+    def add_listener(self, callback: Callable[[HostSnapshot], None]) -> Callable[[], None]:
+        """Call `callback(snapshot)` with the current `HostSnapshot` soon, then with each changed one.
+        Returns a function that removes the listener. See the module docstring for the rules."""
+        with self._lock:
+            self._listeners.append(callback)
+            self._new_listeners.append(callback)
+        self._request_publish()
+
+        def remove() -> None:
+            with self._lock:
+                if callback in self._listeners:
+                    self._listeners.remove(callback)
+
+        return remove
+
+    def snapshot(self) -> HostSnapshot:
+        """The host as it is right now (a new frozen `HostSnapshot`)."""
+        with self._lock:
+            return dataclasses.replace(self._make_snapshot(), sequence=self._sequence)
+
+    def _make_snapshot(self) -> HostSnapshot:
+        p = self._progress_values()
+        result = self._job_result
+        running = self._job is not None
+        return HostSnapshot(
+            name=self.name,
+            port=self.port,
+            state=self._state,
+            error=self._error if self._state == ERROR else "",
+            firmware_name=self._firmware,
+            temperatures=tuple(
+                HeaterReading(heater, float(actual), None if target is None else float(target))
+                for heater, (actual, target) in sorted(self._temperatures.items())
+            ),
+            busy_reason=self._busy_reason,
+            job_name=p["name"],
+            lines_acked=p["lines_acked"],
+            lines_total=p["lines_total"],
+            progress_percent=round(p["percent"], 3),
+            elapsed_s=round(p["elapsed_s"], 3),
+            eta_s=None if p["eta_s"] is None else round(p["eta_s"], 1),
+            last_acked_line=p["last_acked_line"],
+            restart_from_line=None if running or result is None else result.restart_from_line,
+            job_result=None if running else result,
+        )
+
+    def _param_values(self) -> dict:
+        p = self._progress_values()
+        return {
+            "state": self._state,
+            "error_message": self._error if self._state == ERROR else "",
+            "firmware_name": self._firmware,
+            "capabilities": dict(self._caps),
+            "window": self._window,
+            "temperatures": dict(self._temperatures),
+            "position": dict(self._position),
+            "paused_position": dict(self._paused_position),
+            "busy_reason": self._busy_reason,
+            "job_result": self._job_result.to_dict() if self._job_result is not None else {},
+            "log_version": self._log_version,
+            "resends": self._resend_count,
+            "timeouts": self._timeout_total,
+            "job_name": p["name"],
+            "job_lines_total": p["lines_total"],
+            "job_lines_acked": p["lines_acked"],
+            "job_bytes_total": p["bytes_total"],
+            "job_bytes_acked": p["bytes_acked"],
+            "job_elapsed_s": p["elapsed_s"],
+            "job_eta_s": p["eta_s"],
+            "last_acked_line": p["last_acked_line"],
+        }

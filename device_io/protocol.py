@@ -206,6 +206,7 @@ _RESEND = re.compile(r"^(?:resend|rs)\s*:?\s*N?:?\s*(-?\d+)", re.IGNORECASE)
 _BUSY = re.compile(r"^(?:echo:\s*)?busy:\s*(.*)$", re.IGNORECASE)
 _ERROR = re.compile(r"^(?:error|!!)\s*:?\s*(.*)$", re.IGNORECASE)
 _ECHO = re.compile(r"^echo:\s?(.*)$", re.IGNORECASE)
+_ACTION = re.compile(r"^(?:echo:\s*)?//\s*action:(.*)$", re.IGNORECASE)
 _CAP = re.compile(r"^Cap:\s*([A-Za-z0-9_]+)\s*:\s*([01])\s*$")
 _TEMP_ITEM = re.compile(
     r"(?<![A-Za-z0-9@])(?P<key>[A-Z]\d*@|@\d*|[A-Z]{1,2}\d*):\s*(?P<value>-?\d+(?:\.\d+)?)"
@@ -292,6 +293,15 @@ def _parse_firmware_info(text: str) -> FirmwareInfo:
     return FirmwareInfo(fields)
 
 
+def _host_action(line: str) -> HostAction | None:
+    """`//action:pause` as Marlin prints it, or `echo://action:pause` as some builds do."""
+    match = _ACTION.match(line)
+    if match is None:
+        return None
+    name, _, args = match.group(1).strip().partition(" ")
+    return HostAction(name.lower(), args.strip())
+
+
 def _parse_data(line: str) -> list:
     """Everything that is not an `ok`."""
     low = line.lower()
@@ -305,9 +315,9 @@ def _parse_data(line: str) -> list:
     match = _BUSY.match(line)
     if match:
         return [Busy(match.group(1).strip())]
-    if line.startswith("//action:"):
-        name, _, args = line[len("//action:") :].strip().partition(" ")
-        return [HostAction(name, args.strip())]
+    action = _host_action(line)
+    if action is not None:
+        return [action]
     if line.startswith("//"):
         return [Echo(line[2:].strip())]
     match = _ERROR.match(line)

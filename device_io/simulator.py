@@ -19,10 +19,16 @@ the host put on the line:
     reset@LINE                the board resets when the line arrives (prints `start`; queues lost)
     drop@LINE                 after executing the line the connection goes dead (no replies, input
                               ignored) until the host closes and reopens the port
+    action@LINE:NAME          after executing the line the printer sends `//action:NAME` (pause,
+                              resume or cancel), as its own menu or a filament runout would
     latency=DURATION          every reply is delayed by DURATION (e.g. 2ms)
     seed=N                    random seed for checksum-rate
 
 DURATION is a number with `ms` or `s` (a bare number means seconds). Each @ fault fires once.
+
+Printer-initiated actions: `M600` (filament change) sends `//action:pause`, and
+`VirtualPrinter.send_action(name)` sends one at any moment. Marlin prints them without an
+`echo:` prefix; `send_action(name, echo_prefix=True)` imitates builds that add one.
 """
 
 from __future__ import annotations
@@ -74,10 +80,13 @@ class FaultPlan:
     busy_at: dict = field(default_factory=dict)  # line -> extra seconds
     reset_at: set = field(default_factory=set)
     drop_at: set = field(default_factory=set)
+    action_at: dict = field(default_factory=dict)  # line -> action name
     latency_s: float = 0.0
     seed: int = 0
 
-    KINDS = ("checksum", "checksum-rate", "lost-ok", "resend-no-ok", "busy", "reset", "drop", "latency", "seed")
+    KINDS = ("checksum", "checksum-rate", "lost-ok", "resend-no-ok", "busy", "reset", "drop", "action", "latency",
+             "seed")
+    ACTIONS = ("pause", "resume", "cancel")
 
     @classmethod
     def parse(cls, specs: list[str] | None) -> "FaultPlan":
@@ -119,6 +128,13 @@ class FaultPlan:
             seconds = parse_duration(duration)
             for line in _parse_lines(kind, lines):
                 self.busy_at[line] = seconds
+            return
+        if kind == "action":
+            lines, colon, name = where.partition(":")
+            if not colon or name.strip() not in self.ACTIONS:
+                raise ValueError(f"{spec}: action needs one of {', '.join(self.ACTIONS)}, e.g. action@300:pause")
+            for line in _parse_lines(kind, lines):
+                self.action_at[line] = name.strip()
             return
         targets = {
             "checksum": self.checksum_at,
@@ -237,6 +253,7 @@ class VirtualPrinter:
         self.resets = 0
         self.errors_sent = 0
         self.rx_overflows = 0
+        self.actions_sent = 0
         self._master: int | None = None
         self.path: str | None = None
         self._running = False
@@ -307,6 +324,12 @@ class VirtualPrinter:
     @property
     def position(self) -> dict:
         return dict(self._position)
+
+    def send_action(self, name: str, *, echo_prefix: bool = False) -> None:
+        """Send `//action:<name>` now, as the printer's menu, a runout sensor or M600 would."""
+        with self._cond:
+            self.actions_sent += 1
+            self._emit(("echo:" if echo_prefix else "") + f"//action:{name}")
 
     def board_reset(self) -> None:
         """Reset the board now (as the reset button or a watchdog would)."""
@@ -553,6 +576,9 @@ class VirtualPrinter:
                     self._emit(*before)
             else:
                 self._emit(*before, self._ok_text(ok_suffix))
+            if number is not None and self._fault("action", self.faults.action_at, number):
+                self.actions_sent += 1
+                self._emit(f"//action:{self.faults.action_at[number]}")
             if number is not None and self._fault("drop", self.faults.drop_at, number):
                 self._muted = True  # the cable is gone: nothing in, nothing out
                 self._rx.clear()
@@ -750,7 +776,7 @@ class VirtualPrinter:
             "TOGGLE_LIGHTS": 0,
             "CASE_LIGHT_BRIGHTNESS": 0,
             "EMERGENCY_PARSER": int(self.emergency_parser),
-            "HOST_ACTION_COMMANDS": 0,
+            "HOST_ACTION_COMMANDS": 1,
             "PROMPT_SUPPORT": 0,
             "ADVANCED_OK": int(self.advanced_ok),
             "THERMAL_PROTECTION": 1,
@@ -782,6 +808,11 @@ class VirtualPrinter:
 
     def _cmd_M107(self, words, command):
         self._fan = 0
+
+    def _cmd_M600(self, words, command):
+        # Marlin with HOST_ACTION_COMMANDS asks the host to pause for the filament change
+        self.actions_sent += 1
+        return ["//action:pause"], ""
 
     def _cmd_M118(self, words, command):
         return ["echo:" + command[4:].strip()], ""

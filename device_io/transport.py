@@ -6,12 +6,15 @@ The port is opened exclusively (two owners of one printer is how prints get ruin
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Callable
 
 import serial
 
 # Standard rates a USB-serial printer board accepts (Marlin's BAUDRATE choices).
+log = logging.getLogger(__name__)
+
 STANDARD_BAUDRATES = (2400, 9600, 19200, 38400, 57600, 115200, 230400, 250000, 500000, 921600, 1000000)
 
 
@@ -21,7 +24,9 @@ class TransportClosed(ConnectionError):
 
 class SerialTransport:
     """Lines in, lines out. `on_lines(list_of_str)` runs in the reader thread for each chunk read;
-    `on_closed(exception)` runs once if the device goes away (not on a requested `close()`)."""
+    `on_closed(exception)` runs once if the device goes away (not on a requested `close()`).
+    Only a failed read means the device is gone: an exception raised by `on_lines` is logged and
+    the reader goes on."""
 
     def __init__(
         self,
@@ -67,9 +72,6 @@ class SerialTransport:
             except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
                 raise TransportClosed(f"{self.url}: {exc}") from exc
 
-    def write_line(self, text: str) -> None:
-        self.write((text + "\n").encode("ascii", "replace"))
-
     def close(self) -> None:
         self._closing = True
         port = self._serial
@@ -103,8 +105,14 @@ class SerialTransport:
                 lines = [chunk.decode("ascii", "replace").strip("\r\x00 ") for chunk in complete]
                 lines = [line for line in lines if line]
                 if lines:
-                    self.on_lines(lines)
+                    self._deliver(lines)
         except Exception as exc:  # noqa: BLE001 - any read failure means the device is gone
             if not self._closing:
                 self._closing = True
                 self.on_closed(exc)
+
+    def _deliver(self, lines: list[str]) -> None:
+        try:
+            self.on_lines(lines)
+        except Exception:  # noqa: BLE001 - the receiver's bug is not a lost connection
+            log.exception("%s: handling received lines failed", self.url)

@@ -101,7 +101,8 @@ def _ask_cancel(host, ctrl_c: _CtrlC) -> bool:
 
 def run(args) -> int:
     _validate(args)
-    from device_io.host import HostError, PrinterHost
+    from device_io.errors import DeviceInputError, HostError
+    from device_io.host import PrinterHost
     from device_io.job import GcodeProgram
 
     program = GcodeProgram.from_file(args.file)
@@ -123,6 +124,8 @@ def run(args) -> int:
         except HostError as exc:
             print(f"somana print: {exc}", file=sys.stderr)
             return 1
+        except DeviceInputError as exc:
+            raise InputError("--from-line" if args.from_line > 1 else "FILE", exc.message) from None
         next_line_report = 0.0
         result = None
         while result is None:
@@ -154,7 +157,7 @@ def run(args) -> int:
         signal.signal(signal.SIGINT, previous_handler)
         host.disconnect()
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(result.to_dict()))
     status = result.get("status")
     if status == "done":
         print(f"done: {result['lines_total']} lines in {_format_time(result['elapsed_s'])}", file=sys.stderr)

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from device_io import registry
-from device_io.host import HostError
+from device_io.errors import DeviceInputError, HostError
 from device_io.job import GcodeProgram, restart_preamble
 from tests.device_io.helpers import job_commands, moves_program
 
@@ -134,14 +134,12 @@ def test_job_from_line_skips_to_that_file_line(make_printer, make_host):
 
 
 def test_console_m112_is_an_emergency_stop_and_bad_targets_are_refused(make_printer, make_host):
-    from somana_core.errors import InputError
-
     printer = make_printer()
     host = make_host(printer)
-    with pytest.raises(InputError) as refused:
+    with pytest.raises(DeviceInputError) as refused:
         host.set_temperature("T0", -5)
     assert refused.value.field == "target"
-    with pytest.raises(InputError):
+    with pytest.raises(DeviceInputError):
         host.set_temperature("chamber", 40)
     host.send_command("m112")
     assert host.wait_for_state("error", timeout=2) == "error"
@@ -150,9 +148,7 @@ def test_console_m112_is_an_emergency_stop_and_bad_targets_are_refused(make_prin
 
 
 def test_a_job_without_commands_is_refused(make_printer, make_host):
-    from somana_core.errors import InputError
-
     host = make_host(make_printer())
-    with pytest.raises(InputError, match="no G-code commands"):
+    with pytest.raises(DeviceInputError, match="no G-code commands"):
         host.start_job(GcodeProgram.from_lines(["; only comments", "", "M110 N5"]))
     assert host.state == "operational"
