@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import panel as pn
 
-from dashboards import theme
-from somana_core import auth
+from dashboards import theme, web_auth
 
 REFRESH_MS = 500  # how often a session reads the printer state
 
 
 def current_staff_user() -> str | None:
     """The signed-in staff login of this session, or None (guests, cookieless websocket clients)."""
-    user = pn.state.user
-    return user if user and user != "guest" and auth.is_user(user) else None
+    return web_auth.session_staff_user()
 
 
 def locked_page() -> pn.viewable.Viewable:

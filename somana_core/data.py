@@ -38,7 +38,26 @@ def read_table(name: str) -> pd.DataFrame:
 
 
 def state_dir() -> Path:
-    """Where the running factory keeps its files (orders, users, secrets); created on demand."""
+    """Where the running factory keeps its files (orders, users, secrets); created on demand.
+
+    Owner-only (0700): it holds customer names, orders and the server's secrets.
+    """
     path = Path(os.environ.get("SOMANA_HOME", Path.home() / ".somana"))
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create `path` empty with owner-only permissions (0600) if it does not exist, and return it.
+
+    SQLite gives its -wal and -shm files the database file's permissions, so creating the database
+    file this way before the engine opens it keeps all three private.
+    """
+    path = Path(path)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    elif path.stat().st_mode & 0o077:
+        path.chmod(0o600)
     return path

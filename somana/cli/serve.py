@@ -152,6 +152,10 @@ def run(args) -> int:
     # `kill` (SIGTERM) ends the server like Ctrl-C does, so the printers are disconnected cleanly
     # (heaters off by the host) by the registry's exit handler instead of dying mid-stream.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    # Protected pages carry the staff user's name in their signed session token; the cookie itself
+    # (and the Cookie header) stays out of the token, so no script in the page can read it.
+    routes = {route: web_auth.protected_application(script) if web_auth.is_protected(route) else script
+              for route, script in routes.items()}
     get_server(
         routes,
         port=port,
@@ -168,6 +172,8 @@ def run(args) -> int:
         sign_sessions=True,
         num_procs=1,
         websocket_max_message_size=MAX_UPLOAD_BYTES,
+        exclude_cookies=web_auth.SECRET_COOKIES,
+        exclude_headers=web_auth.SECRET_HEADERS,
         static_dirs=_static_dirs(),
     )
     return 0

@@ -1,4 +1,4 @@
-"""`somana users add NAME`: create or replace a staff login for the machine-control app."""
+"""`somana users add|remove|list`: staff logins for the machine-control app."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ def configure(parser):
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from the first line of standard input (for scripts)")
     sub.add_parser("list", help="list staff logins (names only)")
+    remove = sub.add_parser("remove", help="delete a staff login (its open sessions end)")
+    remove.add_argument("name", help="login name")
 
 
 def _read_password(args) -> str:
@@ -37,6 +39,10 @@ def run(args) -> int:
     if args.users_command == "list":
         for name in sorted(auth.load_users()):
             print(name)
+        return 0
+    if args.users_command == "remove":
+        auth.remove_user(args.name)
+        print(f"removed user {args.name}; their sessions have ended")
         return 0
     auth.check_user_name(args.name)  # before asking for a password
     password = _read_password(args)
