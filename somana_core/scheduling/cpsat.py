@@ -1,0 +1,233 @@
+"""The plan as a constraint model (OR-Tools CP-SAT), warm-started by the greedy dispatch.
+
+Per plate: a changeover interval [cs, s) worked by one person, then the print [s, e) whose first
+minutes are the heat-up. Per printer: optional presence literals and a circuit (AddCircuit) over the
+plates it may take, whose arcs carry the sequence-dependent changeover (spool swap, colour purge,
+nozzle swap) and force cs(next) >= e(previous). Staff: one cumulative over all changeovers, with the
+unstaffed hours (nights, Sundays) as blocks that fill it, so a plate clear never falls at night. Power:
+one cumulative of heat-ups per station. Objective: 100 x weighted tardiness + changeover + idle.
+
+To stay within seconds on 20 printers x 500 plates the model is a neighbourhood of the greedy plan:
+each plate may go to its greedy printer or the few others that suit it best, and follow only plates
+near it in the greedy order. The greedy plan is always inside the model (its arcs are kept), so the
+solver starts from it and only improves on it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ortools.sat.python import cp_model
+
+from somana_core.scheduling.model import TARDINESS_WEIGHT, Instance, Schedule, sequence_times
+
+STATUS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible", cp_model.INFEASIBLE: "infeasible",
+          cp_model.MODEL_INVALID: "invalid", cp_model.UNKNOWN: "unknown"}
+
+
+def solve(instance: Instance, hint: Schedule, time_limit_s: float, workers: int = 2, seed: int = 0,
+          candidates: int = 4, window: int = 10) -> Schedule | None:
+    """The improved plan, or None when the solver found nothing in time (the caller keeps the hint)."""
+    started = time.perf_counter()
+    co = instance.changeovers
+    cal = instance.calendar
+    placed = {a.job_id: a for a in hint.assignments if not a.fixed}
+    jobs = [j for j in instance.plannable() if j.id in placed]
+    if not jobs:
+        return None
+    printers = [p for p in instance.printers if p.online]
+    pindex = {p.id: p for p in printers}
+    dur = {j.id: instance.duration(j) for j in jobs}
+    max_setup = co.spool_swap_min + co.colour_purge_min + co.nozzle_swap_min
+    plate = co.plate_clear_min
+    hint_end = max(a.end for a in hint.assignments)
+    horizon = min(cal.horizon_min, hint_end + 2 * 24 * 60)
+    lo = min([p.available_min for p in printers] + [0])
+
+    # candidate printers per plate: the greedy one, then those already running its material/colour/nozzle
+    groups_on = {}
+    load = {p.id: p.available_min for p in printers}
+    for a in hint.assignments:
+        if a.fixed:
+            continue
+        groups_on.setdefault(a.printer, set()).add(instance.job(a.job_id).group)
+        load[a.printer] = max(load[a.printer], a.end)
+    cand: dict[str, list[str]] = {}
+    for job in jobs:
+        own = placed[job.id].printer
+        others = [p for p in instance.eligible(job) if p.id != own]
+        others.sort(key=lambda p: (job.group not in groups_on.get(p.id, set()),
+                                   (p.material, p.colour, p.nozzle_mm) != job.group, load[p.id], p.id))
+        cand[job.id] = [own] + [p.id for p in others[: max(0, candidates - 1)]]
+    per_printer: dict[str, list[str]] = {p.id: [] for p in printers}
+    for jid, pids in cand.items():
+        for pid in pids:
+            per_printer[pid].append(jid)
+    for pid in per_printer:
+        per_printer[pid].sort(key=lambda jid: (placed[jid].start, jid))
+
+    m = cp_model.CpModel()
+    cs, s, e, chg, tard = {}, {}, {}, {}, {}
+    staffed = [(ws, we) for ws, we, _ in cal.windows if we > lo and ws < horizon]
+    cs_domain = cp_model.Domain.FromIntervals([[max(ws, lo), we - plate] for ws, we in staffed if we - plate >= max(ws, lo)])
+    for job in jobs:
+        j = job.id
+        cs[j] = m.NewIntVarFromDomain(cs_domain, f"cs_{j}")
+        chg[j] = m.NewIntVar(plate, plate + max_setup, f"co_{j}")
+        s[j] = m.NewIntVar(max(lo, job.release_min), horizon, f"s_{j}")
+        e[j] = m.NewIntVar(lo, horizon + dur[j], f"e_{j}")
+        m.Add(s[j] == cs[j] + chg[j])
+        m.Add(e[j] == s[j] + dur[j])
+        tard[j] = m.NewIntVar(0, horizon + dur[j], f"t_{j}")
+        m.Add(tard[j] >= e[j] - job.due_min)
+
+    presence = {}
+    in_terms: dict[str, list] = {j.id: [] for j in jobs}
+    arc_lits = {}
+    end_p = {}
+    for p in printers:
+        ids = per_printer[p.id]
+        end_p[p.id] = m.NewIntVar(p.available_min, horizon + max(dur.values()), f"end_{p.id}")
+        if not ids:
+            continue
+        node = {jid: k + 1 for k, jid in enumerate(ids)}
+        arcs = []
+        empty = m.NewBoolVar(f"empty_{p.id}")
+        arcs.append((0, 0, empty))
+        start_state = (p.material, p.colour, p.nozzle_mm)
+        hinted_pairs = set()
+        seq = [a.job_id for a in sorted((a for a in hint.assignments if a.printer == p.id and not a.fixed),
+                                        key=lambda a: a.start)]
+        hinted_pairs.update(zip(seq, seq[1:]))
+        for jid in ids:
+            job = instance.job(jid)
+            x = m.NewBoolVar(f"x_{p.id}_{jid}")
+            presence[(p.id, jid)] = x
+            arcs.append((node[jid], node[jid], x.Not()))
+            first = m.NewBoolVar(f"first_{p.id}_{jid}")
+            arcs.append((0, node[jid], first))
+            m.Add(cs[jid] >= p.available_min).OnlyEnforceIf(first)
+            setup = co.setup_min(*start_state, job)
+            if setup:
+                in_terms[jid].append((first, setup))
+            last = m.NewBoolVar(f"last_{p.id}_{jid}")
+            arcs.append((node[jid], 0, last))
+            m.Add(end_p[p.id] >= e[jid]).OnlyEnforceIf(x)
+            arc_lits[(p.id, "0", jid)] = first
+            arc_lits[(p.id, jid, "0")] = last
+        for a_pos, i in enumerate(ids):
+            for b_pos, jid in enumerate(ids):
+                if i == jid:
+                    continue
+                if abs(a_pos - b_pos) > window and (i, jid) not in hinted_pairs:
+                    continue
+                lit = m.NewBoolVar("")
+                arcs.append((node[i], node[jid], lit))
+                m.Add(cs[jid] >= e[i]).OnlyEnforceIf(lit)
+                setup = co.setup_min(*instance.job(i).group, instance.job(jid))
+                if setup:
+                    in_terms[jid].append((lit, setup))
+                arc_lits[(p.id, i, jid)] = lit
+        m.AddCircuit(arcs)
+        arc_lits[(p.id, "0", "0")] = empty
+
+    for job in jobs:
+        m.AddExactlyOne(presence[(pid, job.id)] for pid in cand[job.id])
+        m.Add(chg[job.id] == plate + sum(lit * setup for lit, setup in in_terms[job.id]))
+
+    # staff: changeovers plus the unstaffed hours as full blocks
+    cap = max(cal.max_staff, 1)
+    staff_iv = [m.NewIntervalVar(cs[j.id], chg[j.id], s[j.id], f"staff_{j.id}") for j in jobs]
+    demands = [1] * len(staff_iv)
+    t = lo - 1
+    for ws, we, staff in cal.windows:
+        if we <= lo:
+            continue
+        if ws > t:
+            staff_iv.append(m.NewIntervalVar(t, ws - t, ws, ""))
+            demands.append(cap)
+        if staff < cap:
+            staff_iv.append(m.NewIntervalVar(ws, we - ws, we, ""))
+            demands.append(cap - staff)
+        t = we
+        if t > horizon + max(dur.values()):
+            break
+    m.AddCumulative(staff_iv, demands, cap)
+
+    # power: heat-ups per station
+    stations: dict[str, list[str]] = {}
+    for p in printers:
+        stations.setdefault(p.station, []).append(p.id)
+    fixed_heat: dict[str, list] = {}
+    for a in hint.assignments:
+        if a.fixed and a.printer in pindex and a.start + co.heat_up_min > lo:
+            fixed_heat.setdefault(pindex[a.printer].station, []).append(a.start)
+    for station, pids in stations.items():
+        intervals = []
+        for job in jobs:
+            lits = [presence[(pid, job.id)] for pid in pids if (pid, job.id) in presence]
+            if not lits:
+                continue
+            if len(lits) == len(cand[job.id]):
+                intervals.append(m.NewFixedSizeIntervalVar(s[job.id], co.heat_up_min, ""))
+                continue
+            y = m.NewBoolVar("")
+            m.Add(y == sum(lits))
+            intervals.append(m.NewOptionalFixedSizeIntervalVar(s[job.id], co.heat_up_min, y, ""))
+        for start in fixed_heat.get(station, []):
+            intervals.append(m.NewFixedSizeIntervalVar(start, co.heat_up_min, ""))
+        if intervals:
+            m.AddCumulative(intervals, [1] * len(intervals), co.heat_up_cap_per_station)
+
+    m.Minimize(TARDINESS_WEIGHT * sum(job.weight * tard[job.id] for job in jobs)
+               + sum(end_p[p.id] - p.available_min for p in printers) - sum(dur.values()))
+
+    # warm start: the greedy plan
+    for job in jobs:
+        a = placed[job.id]
+        m.AddHint(cs[job.id], a.changeover_start)
+        m.AddHint(s[job.id], a.start)
+        m.AddHint(e[job.id], a.end)
+        m.AddHint(chg[job.id], a.start - a.changeover_start)
+        m.AddHint(tard[job.id], max(0, a.end - job.due_min))
+        for pid in cand[job.id]:
+            m.AddHint(presence[(pid, job.id)], int(pid == a.printer))
+    hinted = set()
+    for p in printers:
+        seq = [a.job_id for a in sorted((a for a in hint.assignments if a.printer == p.id and not a.fixed),
+                                        key=lambda a: a.start)]
+        ends = [placed[j].end for j in seq]
+        m.AddHint(end_p[p.id], max(ends, default=p.available_min))
+        chain = ["0", *seq, "0"] if seq else ["0", "0"]
+        for u, v in zip(chain, chain[1:]):
+            hinted.add((p.id, u, v))
+    for key, lit in arc_lits.items():
+        m.AddHint(lit, int(key in hinted))
+
+    build_s = time.perf_counter() - started
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.01, time_limit_s - build_s)
+    solver.parameters.num_workers = max(1, workers)
+    solver.parameters.random_seed = seed
+    if len(jobs) > 80:
+        # measured on 2 cores, 20 x 500: full presolve (probing, symmetry, repeated loops) ate the
+        # whole 10 s before search began; one light pass leaves the time to the search.
+        solver.parameters.max_presolve_iterations = 1
+        solver.parameters.cp_model_probing_level = 0
+        solver.parameters.symmetry_level = 0
+    status = solver.Solve(m)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    assignments = []
+    for p in printers:
+        ids = [jid for jid in per_printer[p.id] if solver.Value(presence[(p.id, jid)])]
+        ids.sort(key=lambda jid: solver.Value(s[jid]))
+        seq_jobs = [instance.job(jid) for jid in ids]
+        assignments += sequence_times(instance, p, seq_jobs,
+                                      [(solver.Value(cs[jid]), solver.Value(s[jid])) for jid in ids])
+    fixed = [a for a in hint.assignments if a.fixed]
+    out = Schedule(fixed + assignments, method="cp-sat", solve_s=time.perf_counter() - started,
+                   status=STATUS.get(status, str(status)), unplaced=list(hint.unplaced))
+    out.lower_bounds["cp_sat"] = float(solver.BestObjectiveBound())
+    out.notes.append(f"model built in {build_s:.2f} s; {len(arc_lits)} arcs, {len(presence)} printer choices")
+    return out

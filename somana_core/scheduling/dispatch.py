@@ -1,0 +1,230 @@
+"""Placing plates one at a time: the greedy dispatch (CP-SAT's warm start and fallback), first-come-
+first-served with constraint filtering (what print-farm managers do), and re-timing a kept sequence.
+
+All three share `Board`, which knows each printer's state and the staff and heat-up load already
+placed, and finds the earliest start that keeps every rule (changeover inside a staffed shift, staff
+at once, heat-ups at once per station).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import time
+
+from somana_core.scheduling.model import Assignment, Instance, Job, Printer, Schedule
+
+
+class Board:
+    def __init__(self, instance: Instance):
+        self.instance = instance
+        self.co = instance.changeovers
+        self.cal = instance.calendar
+        self.state = {p.id: (p.material, p.colour, p.nozzle_mm) for p in instance.printers}
+        self.free_at = {p.id: p.available_min for p in instance.printers}
+        co = self.co
+        self.staff_iv = Intervals(co.plate_clear_min + co.spool_swap_min + co.colour_purge_min + co.nozzle_swap_min)
+        self.heat_iv = {p.station: Intervals(co.heat_up_min) for p in instance.printers}
+        self.assignments: list[Assignment] = []
+        self.printers = {p.id: p for p in instance.printers}
+        self.unplaced: list[str] = []
+        for job in instance.jobs:  # printing now: already on the board
+            if job.fixed_printer is not None and job.fixed_printer in self.printers:
+                p = self.printers[job.fixed_printer]
+                start = job.fixed_start if job.fixed_start is not None else p.available_min - instance.duration(job)
+                self.heat_iv[p.station].add(start, start + self.co.heat_up_min)
+                self.assignments.append(Assignment(
+                    job.id, p.id, start, start, start + instance.duration(job), 0, (), 0, job.due_min,
+                    job.weight, fixed=True))
+
+    def setup(self, printer: Printer, job: Job) -> int:
+        return self.co.setup_min(*self.state[printer.id], job)
+
+    def earliest(self, printer: Printer, job: Job, not_before: int = 0) -> tuple[int, int] | None:
+        """(changeover start, print start) of `job` placed next on `printer`, or None past the calendar."""
+        change = self.co.plate_clear_min + self.setup(printer, job)
+        heat = self.co.heat_up_min
+        cap = self.co.heat_up_cap_per_station
+        heats = self.heat_iv[printer.station]
+        t = max(self.free_at[printer.id], job.release_min, not_before)
+        for _ in range(10_000):
+            cs = self.cal.next_fit(t, change)
+            if cs is None:
+                return None
+            s = cs + change
+            staff = self.cal.staff_at(cs)
+            clash = _first_clash(self.staff_iv, cs, s, staff)
+            if clash is not None:
+                t = clash
+                continue
+            clash = _first_clash(heats, s, s + heat, cap)
+            if clash is not None:
+                t = cs + (clash - s)
+                continue
+            return cs, s
+        return None
+
+    def place(self, printer: Printer, job: Job, cs: int, s: int) -> Assignment:
+        setup = self.setup(printer, job)
+        kinds = tuple(self.co.kinds(*self.state[printer.id], job))
+        end = s + self.instance.duration(job)
+        ready = max(self.free_at[printer.id], job.release_min)
+        a = Assignment(job.id, printer.id, cs, s, end, setup, kinds, max(0, cs - ready), job.due_min, job.weight)
+        self.assignments.append(a)
+        if s > cs:
+            self.staff_iv.add(cs, s)
+        self.heat_iv[printer.station].add(s, s + self.co.heat_up_min)
+        self.state[printer.id] = job.group
+        self.free_at[printer.id] = end
+        return a
+
+    def schedule(self, method: str, started: float) -> Schedule:
+        return Schedule(list(self.assignments), method=method, solve_s=time.perf_counter() - started,
+                        status="heuristic", unplaced=list(self.unplaced))
+
+
+class Intervals:
+    """Busy intervals kept sorted by start, so an overlap query looks at a few neighbours only."""
+
+    def __init__(self, longest: int):
+        self.longest = longest  # no interval is longer: bounds how far back an overlap can start
+        self.items: list[tuple[int, int]] = []
+
+    def add(self, start: int, end: int) -> None:
+        bisect.insort(self.items, (start, end))
+
+    def overlapping(self, start: int, end: int) -> list[tuple[int, int]]:
+        lo = bisect.bisect_left(self.items, (start - self.longest, -1))
+        hi = bisect.bisect_left(self.items, (end, -1))
+        return [(s, e) for s, e in self.items[lo:hi] if s < end and e > start]
+
+
+def _first_clash(intervals: Intervals, start: int, end: int, capacity: int) -> int | None:
+    """None when adding [start, end) keeps at most `capacity` intervals at once; else the earliest
+    minute worth retrying from (the end of an interval in the way)."""
+    overlapping = intervals.overlapping(start, end)
+    if len(overlapping) < capacity:
+        return None
+    if capacity <= 0:
+        return min((e for _s, e in overlapping), default=start + 1)
+    points = sorted({start, *[s for s, _e in overlapping if s > start]})
+    for point in points:
+        at_once = [e for s, e in overlapping if s <= point < e]
+        if len(at_once) >= capacity:
+            return max(min(at_once), start + 1)
+    return None
+
+
+def _eligible(instance: Instance) -> dict[str, list[Printer]]:
+    return {j.id: instance.eligible(j) for j in instance.plannable()}
+
+
+def greedy(instance: Instance, k_slack: float = 2.0, k_setup: float = 0.7) -> Schedule:
+    """Apparent-tardiness-cost-with-setups dispatch (Lee, Bhaskaran and Pinedo's ATCS rule): whenever a
+    printer frees up, it takes the plate with the highest weight/time x urgency x low-changeover index."""
+    started = time.perf_counter()
+    board = Board(instance)
+    eligible = _eligible(instance)
+    waiting = {j.id: j for j in instance.plannable()}
+    for jid, printers in eligible.items():
+        if not printers:
+            board.unplaced.append(jid)
+            waiting.pop(jid)
+    if not waiting:
+        return board.schedule("greedy", started)
+    mean_p = sum(instance.duration(j) for j in waiting.values()) / len(waiting)
+    mean_setup = max(1.0, (instance.changeovers.spool_swap_min + instance.changeovers.colour_purge_min) / 2)
+    usable = [p for p in instance.printers if p.online and any(p in eligible[j] for j in waiting)]
+    while waiting:
+        candidates = [p for p in usable if any(p in eligible[j] for j in waiting)]
+        if not candidates:
+            break
+        printer = min(candidates, key=lambda p: (board.free_at[p.id], p.id))
+        now = board.free_at[printer.id]
+        best, best_index = None, -1.0
+        for job in waiting.values():
+            if printer not in eligible[job.id]:
+                continue
+            p_j = instance.duration(job)
+            slack = max(job.due_min - p_j - max(now, job.release_min), 0)
+            wait = max(0, job.release_min - now)
+            index = (job.weight / p_j) * math.exp(-slack / (k_slack * mean_p)) \
+                * math.exp(-(board.setup(printer, job) + wait) / (k_setup * mean_setup))
+            if index > best_index or (index == best_index and job.id < best.id):
+                best, best_index = job, index
+        if best is None:
+            usable.remove(printer)
+            continue
+        spot = board.earliest(printer, best)
+        if spot is None:
+            board.unplaced.append(best.id)
+        else:
+            board.place(printer, best, *spot)
+        del waiting[best.id]
+    return board.schedule("greedy", started)
+
+
+def fifo(instance: Instance) -> Schedule:
+    """First come, first served: each plate in arrival order goes to the compatible printer (bed, nozzle
+    size by swap, machine model) that can start it soonest; changeovers and due dates play no part."""
+    started = time.perf_counter()
+    board = Board(instance)
+    eligible = _eligible(instance)
+    for job in sorted(instance.plannable(), key=lambda j: (j.release_min, j.id)):
+        best = None
+        for printer in eligible[job.id]:
+            spot = board.earliest(printer, job)
+            if spot is not None and (best is None or spot[1] < best[1][1]):
+                best = (printer, spot)
+        if best is None:
+            board.unplaced.append(job.id)
+        else:
+            board.place(best[0], job, *best[1])
+    return board.schedule("fifo", started)
+
+
+def retime(instance: Instance, sequences: dict[str, list[str]], method: str = "retimed",
+           order_hint: dict[str, int] | None = None) -> Schedule:
+    """Keep each printer's sequence and place every plate as early as the rules allow (after an event
+    that only moved times: a print ended early or late). `order_hint` (job -> old start) sets the order
+    in which printers claim staff and heat-up slots; jobs no longer plannable are dropped."""
+    started = time.perf_counter()
+    board = Board(instance)
+    jobs = {j.id: j for j in instance.plannable()}
+    printers = {p.id: p for p in instance.printers if p.online}
+    queue = []
+    for pid, ids in sequences.items():
+        for pos, jid in enumerate(i for i in ids if i in jobs):
+            queue.append(((order_hint or {}).get(jid, pos), pos, pid, jid))
+    placed = set()
+    pointers = {pid: [jid for jid in ids if jid in jobs] for pid, ids in sequences.items()}
+    # take jobs in old-start order, but never ahead of an earlier job of the same printer
+    for _key, _pos, pid, jid in sorted(queue):
+        if pid not in printers:
+            continue
+        seq = pointers[pid]
+        while seq and seq[0] not in placed:
+            nxt = seq.pop(0)
+            job = jobs[nxt]
+            printer = printers[pid]
+            spot = board.earliest(printer, job) if printer.fits(job) else None
+            if spot is None:
+                board.unplaced.append(nxt)
+            else:
+                board.place(printer, job, *spot)
+            placed.add(nxt)
+            if nxt == jid:
+                break
+    missing = [jid for jid in jobs if jid not in placed]
+    if missing:  # new or orphaned jobs: dispatch them after the kept sequences
+        for job in sorted((jobs[j] for j in missing), key=lambda j: (j.due_min, j.id)):
+            best = None
+            for printer in instance.eligible(job):
+                spot = board.earliest(printer, job)
+                if spot is not None and (best is None or spot[1] < best[1][1]):
+                    best = (printer, spot)
+            if best is None:
+                board.unplaced.append(job.id)
+            else:
+                board.place(best[0], job, *best[1])
+    return board.schedule(method, started)

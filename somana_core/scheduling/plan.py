@@ -1,0 +1,229 @@
+"""Solving, re-planning on floor events, and promising dates.
+
+`solve` runs the greedy dispatch, then (time allowing) CP-SAT warm-started from it, keeps the better
+plan and attaches the lower bound and gap. `Planner` holds the floor's live state (printers, plates,
+what is printing) and re-plans on every event within a time limit; plates already printing are fixed.
+`Planner.promise_date` is capable-to-promise: the new order's plates are placed after everything
+already planned, without moving anyone already promised, and the date that gives is the promise.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from somana_core.errors import InputError
+from somana_core.scheduling import cpsat
+from somana_core.scheduling.bounds import lower_bound
+from somana_core.scheduling.dispatch import Board, fifo, greedy, retime
+from somana_core.scheduling.model import (
+    Calendar,
+    Changeovers,
+    Instance,
+    Job,
+    Printer,
+    Schedule,
+    check,
+    figures,
+    load_changeovers,
+)
+
+POLICIES = ("cp-sat", "greedy", "fifo")
+SMALL_FOR_GREEDY_ONLY = 1  # one plate: dispatch is already optimal for it
+
+
+def solve(instance: Instance, policy: str = "cp-sat", time_limit_s: float = 5.0, workers: int = 2,
+          seed: int = 0, with_bound: bool = True) -> Schedule:
+    """The plan under `policy`. CP-SAT falls back to the greedy plan when it has no time or finds nothing."""
+    if policy not in POLICIES:
+        raise InputError("policy", f"policy={policy!r} is not one of {', '.join(POLICIES)}")
+    started = time.perf_counter()
+    if policy == "fifo":
+        plan = fifo(instance)
+    else:
+        plan = greedy(instance)
+        remaining = time_limit_s - (time.perf_counter() - started)
+        if policy == "cp-sat" and remaining > 0.05 and len(plan.assignments) > SMALL_FOR_GREEDY_ONLY:
+            improved = cpsat.solve(instance, plan, remaining, workers=workers, seed=seed)
+            if improved is not None and not check(instance, improved) \
+                    and figures(instance, improved)["objective"] <= figures(instance, plan)["objective"]:
+                plan = improved
+            elif improved is not None:
+                plan.notes.append(f"CP-SAT ({improved.status}) did not beat the greedy plan")
+            else:
+                plan.notes.append("CP-SAT found no plan in time: greedy dispatch kept")
+        elif policy == "cp-sat":
+            plan.notes.append("no solver time left: greedy dispatch kept")
+    plan.solve_s = time.perf_counter() - started
+    if with_bound:
+        bounds = lower_bound(instance)
+        plan.lower_bounds.update({"custom": bounds["objective"], "custom_parts": bounds})
+        plan.lower_bound = max(bounds["objective"], plan.lower_bounds.get("cp_sat", -math.inf))
+    return plan
+
+
+class Planner:
+    """The floor's plan, kept current by events. Times are minutes since `origin`."""
+
+    def __init__(self, printers: list[Printer] | tuple[Printer, ...], jobs: list[Job] | None = None,
+                 origin: datetime | None = None, changeovers: Changeovers | None = None,
+                 calendar: Calendar | None = None, policy: str = "cp-sat", time_limit_s: float = 2.0,
+                 workers: int = 2, seed: int = 0):
+        from somana_core.scheduling.model import utc_now
+
+        if policy not in POLICIES:
+            raise InputError("policy", f"policy={policy!r} is not one of {', '.join(POLICIES)}")
+        self.calendar = calendar or Calendar(origin or utc_now())
+        self.changeovers = changeovers or load_changeovers()
+        self.printers = {p.id: p for p in printers}
+        self.jobs: dict[str, Job] = {j.id: j for j in (jobs or [])}
+        self.policy, self.time_limit_s, self.workers, self.seed = policy, time_limit_s, workers, seed
+        self.now = 0
+        self.schedule: Schedule | None = None
+        self.history: list[dict] = []
+
+    # -- the instance as it stands
+
+    def instance(self) -> Instance:
+        printers = []
+        for p in self.printers.values():
+            printers.append(replace(p, available_min=max(p.available_min, self.now)))
+        jobs = []
+        for j in self.jobs.values():
+            if j.fixed_printer is None:
+                j = replace(j, release_min=max(j.release_min, self.now))
+            jobs.append(j)
+        return Instance(tuple(printers), tuple(jobs), self.changeovers, self.calendar)
+
+    def replan(self, time_limit_s: float | None = None, policy: str | None = None, keep_sequences: bool = False
+               ) -> Schedule:
+        instance = self.instance()
+        started = time.perf_counter()
+        if keep_sequences and self.schedule is not None:
+            seqs = {pid: [a.job_id for a in rows if not a.fixed] for pid, rows in self.schedule.by_printer().items()}
+            hint = {a.job_id: a.start for a in self.schedule.assignments}
+            plan = retime(instance, seqs, order_hint=hint)
+        else:
+            plan = solve(instance, policy or self.policy,
+                         self.time_limit_s if time_limit_s is None else time_limit_s,
+                         workers=self.workers, seed=self.seed, with_bound=False)
+        plan.solve_s = time.perf_counter() - started
+        self.schedule = plan
+        return plan
+
+    # -- events (each one re-plans)
+
+    def _printer(self, printer_id: str) -> Printer:
+        if printer_id not in self.printers:
+            raise InputError("printer", f"printer={printer_id!r} is not one of {', '.join(self.printers)}")
+        return self.printers[printer_id]
+
+    def _job(self, job_id: str) -> Job:
+        if job_id not in self.jobs:
+            raise InputError("job", f"job={job_id!r} is not in the plan")
+        return self.jobs[job_id]
+
+    def event(self, kind: str, at: int | None = None, replan: bool = True, **kw) -> Schedule | None:
+        """Apply one floor event at minute `at` (default: now) and re-plan."""
+        if at is not None:
+            self.now = max(self.now, int(at))
+        now = self.now
+        keep = False
+        if kind == "order_confirmed":
+            for job in kw["jobs"]:
+                self.jobs[job.id] = job
+        elif kind == "job_started":
+            job, p = self._job(kw["job"]), self._printer(kw["printer"])
+            self.jobs[job.id] = replace(job, fixed_printer=p.id, fixed_start=now)
+            self.printers[p.id] = replace(p, available_min=now + self.changeovers.heat_up_min + job.print_min,
+                                          material=job.material, colour=job.colour, nozzle_mm=job.nozzle_mm)
+            keep = True
+        elif kind == "job_done":
+            job = self._job(kw["job"])
+            if job.fixed_printer is not None:
+                p = self.printers[job.fixed_printer]
+                self.printers[p.id] = replace(p, available_min=now)
+            del self.jobs[job.id]
+            keep = True
+        elif kind == "job_failed":
+            job = self._job(kw["job"])
+            if job.fixed_printer is not None:
+                p = self.printers[job.fixed_printer]
+                self.printers[p.id] = replace(p, available_min=now)
+            self.jobs[job.id] = replace(job, fixed_printer=None, fixed_start=None, release_min=now)
+        elif kind == "printer_offline":
+            p = self._printer(kw["printer"])
+            self.printers[p.id] = replace(p, online=False)
+            for job in list(self.jobs.values()):
+                if job.fixed_printer == p.id:  # its print is lost: back into the queue
+                    self.jobs[job.id] = replace(job, fixed_printer=None, fixed_start=None, release_min=now)
+                if job.pinned_printer == p.id:
+                    self.jobs[job.id] = replace(self.jobs[job.id], pinned_printer=None)
+        elif kind == "printer_back":
+            p = self._printer(kw["printer"])
+            self.printers[p.id] = replace(p, online=True, available_min=now)
+        elif kind == "spool_changed":
+            p = self._printer(kw["printer"])
+            self.printers[p.id] = replace(p, material=str(kw["material"]), colour=str(kw["colour"]).lower())
+        elif kind == "pin":
+            job, p = self._job(kw["job"]), self._printer(kw["printer"])
+            if not p.fits(job):
+                raise InputError("printer", f"job {job.id} does not fit printer {p.id} ({p.machine})")
+            self.jobs[job.id] = replace(job, pinned_printer=p.id, held=False)
+        elif kind == "unpin":
+            self.jobs[kw["job"]] = replace(self._job(kw["job"]), pinned_printer=None)
+        elif kind == "hold":
+            self.jobs[kw["job"]] = replace(self._job(kw["job"]), held=True)
+        elif kind == "release":
+            self.jobs[kw["job"]] = replace(self._job(kw["job"]), held=False)
+        elif kind == "advance":
+            keep = True
+        else:
+            raise InputError("event", f"event={kind!r} is not a floor event")
+        self.history.append({"event": kind, "at": now, **{k: v for k, v in kw.items() if k != "jobs"}})
+        if not replan:
+            return None
+        return self.replan(keep_sequences=keep and self.schedule is not None)
+
+    # -- capable-to-promise
+
+    def promise(self, jobs: list[Job]) -> int | None:
+        """The minute by which the new plates can be done, placed after everything already planned (no
+        plate already promised moves). None when no printer can take one of them."""
+        if self.schedule is None:
+            self.replan()
+        instance = self.instance()
+        extended = Instance(instance.printers, instance.jobs + tuple(jobs), instance.changeovers, instance.calendar)
+        board = Board(extended)
+        jobs_by_id = {j.id: j for j in extended.jobs}
+        printers = {p.id: p for p in extended.printers}
+        for a in sorted(self.schedule.assignments, key=lambda a: a.start):
+            if a.fixed or a.job_id not in jobs_by_id or a.printer not in printers:
+                continue
+            job = jobs_by_id[a.job_id]
+            board.place(printers[a.printer], job, a.changeover_start, a.start)
+        done = 0
+        for job in sorted(jobs, key=lambda j: -j.print_min):
+            best = None
+            for p in extended.eligible(job):
+                spot = board.earliest(p, job)
+                if spot is not None and (best is None or spot[1] < best[1][1]):
+                    best = (p, spot)
+            if best is None:
+                return None
+            a = board.place(best[0], job, *best[1])
+            done = max(done, a.end)
+        return done
+
+    def promise_date(self, jobs: list[Job], handling_days: float = 1.0) -> datetime | None:
+        """The delivery date the plan can keep: the plates' end plus the handling days, at day's end."""
+        end = self.promise(jobs)
+        if end is None:
+            return None
+        when = self.calendar.at(end) + timedelta(days=handling_days)
+        return when.replace(hour=23, minute=59, second=0, microsecond=0)
+
+    def figures(self) -> dict:
+        return figures(self.instance(), self.schedule) if self.schedule else {}
