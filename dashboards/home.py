@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import panel as pn
 
-from dashboards import theme
+from dashboards import theme, web_auth
 
 CARDS = [
     ("/portfolio", "Portfolio economics",
@@ -47,7 +47,7 @@ def create_app() -> pn.viewable.Viewable:
         "3D-printed eyewear frames. These apps turn each custom order into seconds of work instead of an "
         "engineer's hours.</p></div>", sizing_mode="stretch_width", margin=0, stylesheets=[CARD_CSS])
     cards = pn.pane.HTML(cards_html(), sizing_mode="stretch_width", margin=0, stylesheets=[CARD_CSS])
-    return theme.page(intro, cards, current="/", user=pn.state.user if pn.state.user != "guest" else None)
+    return theme.page(intro, cards, current="/", user=web_auth.session_staff_user())
 
 
 if pn.state.served:

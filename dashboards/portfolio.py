@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import panel as pn
 
-from dashboards import theme
+from dashboards import theme, web_auth
 from dashboards.components.portfolio_explorer import PortfolioExplorer
 
 
 def create_app() -> pn.viewable.Viewable:
     pn.extension("tabulator")
-    user = pn.state.user if pn.state.user not in (None, "guest") else None
+    user = web_auth.session_staff_user()
     return theme.page(PortfolioExplorer(), current="/portfolio", user=user)
 
 

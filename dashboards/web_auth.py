@@ -242,7 +242,7 @@ class StaffAuthProvider(AuthProvider):
 
 
 class StaffUserHandler(Handler):
-    """Adds the staff user's NAME (never the cookie) to a protected app's signed session token."""
+    """Adds the staff user's NAME (never the cookie) to a page's signed session token."""
 
     def modify_document(self, doc) -> None:  # the app's own script draws the page
         pass
@@ -253,8 +253,8 @@ class StaffUserHandler(Handler):
         return {TOKEN_PAYLOAD_KEY: auth.session_value(user) if user else None}
 
 
-def protected_application(script: str):
-    """A Bokeh application for a protected page's script, carrying the staff user in its token."""
+def application_with_staff_user(script: str):
+    """A Bokeh application for a page's script whose session token carries the staff user's name."""
     from panel.io.application import build_single_handler_application
 
     application = build_single_handler_application(script)

@@ -152,10 +152,9 @@ def run(args) -> int:
     # `kill` (SIGTERM) ends the server like Ctrl-C does, so the printers are disconnected cleanly
     # (heaters off by the host) by the registry's exit handler instead of dying mid-stream.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-    # Protected pages carry the staff user's name in their signed session token; the cookie itself
-    # (and the Cookie header) stays out of the token, so no script in the page can read it.
-    routes = {route: web_auth.protected_application(script) if web_auth.is_protected(route) else script
-              for route, script in routes.items()}
+    # Every page carries the staff user's name (or none) in its signed session token; the cookie
+    # itself (and the Cookie header) stays out of the token, so no script in the page can read it.
+    routes = {route: web_auth.application_with_staff_user(script) for route, script in routes.items()}
     get_server(
         routes,
         port=port,
