@@ -35,7 +35,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 from somana_core.data import state_dir
 from somana_core.errors import InputError
 
-STATES = ("quoted", "confirmed", "sliced", "queued", "printing", "done", "failed", "cancelled")
+STATES = ("quoted", "confirmed", "sliced", "queued", "printing", "interrupted", "done", "failed", "cancelled")
 
 # state -> the states an order may move to from there. `done` and `cancelled` are final;
 # a failed print goes back to the queue (reprint) or is cancelled.
@@ -44,7 +44,10 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "confirmed": ("sliced", "cancelled"),
     "sliced": ("queued", "sliced", "cancelled"),
     "queued": ("printing", "cancelled"),
-    "printing": ("done", "failed", "cancelled"),
+    "printing": ("done", "failed", "cancelled", "interrupted"),
+    # a print stopped part-way (station stopped or killed, printer reset): restart from its last
+    # acknowledged line (back to printing), print again from the start, or give up
+    "interrupted": ("printing", "queued", "failed", "cancelled"),
     "failed": ("queued", "cancelled"),
     "done": (),
     "cancelled": (),

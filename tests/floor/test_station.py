@@ -1,0 +1,153 @@
+"""A station in this process over a real Mosquitto, its printers virtual printers on pseudo-terminals:
+state published retained, commands, jobs recorded with their outcome, the e-stop, a safe stop and
+the restart of an interrupted job from its last acknowledged line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from device_io.simulator import VirtualPrinter
+from somana_core.floor.station import PrinterSpec, Station, printer_specs
+from somana_core.orders import OrderStore
+from tests.floor.conftest import job_text
+from tests.support.waiting import wait_until
+
+
+@pytest.fixture
+def sim():
+    printer = VirtualPrinter(time_scale=0.02)
+    printer.start()
+    yield printer
+    printer.stop()
+
+
+@pytest.fixture
+def station(broker, sim, somana_home, request):
+    name = f"st-{request.node.name[-20:].replace('[', '-').replace(']', '')}".replace("_", "-")[:40]
+    started = Station(name, [PrinterSpec("p1", sim.path)], broker.url, publish_interval_s=0.05).start()
+    yield started
+    started.stop()
+
+
+def key(station):
+    return f"{station.name}/p1"
+
+
+def operational(fleet, station):
+    wait_until(lambda: fleet.printers().get(key(station), {}).get("shown_state") == "operational", 15,
+               message="the printer operational on the bus")
+
+
+def send(fleet, station, action, timeout_s=15.0, **fields):
+    reply = fleet.wait_reply(fleet.command(key(station), action, **fields), timeout_s)
+    assert reply is not None, f"no reply to {action}"
+    return reply
+
+
+def test_printer_specs_name_ports_and_keep_names_apart():
+    specs = printer_specs(["sim", "sim", "left=/dev/ttyUSB0", "socket://10.0.0.5:23"])
+    assert [(s.name, s.port) for s in specs] == [("sim-1", "sim"), ("sim-2", "sim"), ("left", "/dev/ttyUSB0"),
+                                                  ("10.0.0.5-23", "socket://10.0.0.5:23")]
+
+
+def test_station_publishes_retained_state_and_goes_online(fleet, station):
+    operational(fleet, station)
+    printer = fleet.printers()[key(station)]
+    assert printer["online"] and printer["station"] == station.name and "Somana virtual printer" in printer["firmware"]
+    assert set(printer["temperatures"]) == {"nozzle", "bed"}
+
+
+def test_a_job_sent_as_text_prints_to_the_end_and_enters_the_history(fleet, station, sim):
+    operational(fleet, station)
+    ended = []
+    fleet.on_event(lambda k, e: ended.append(e) if e.get("kind") == "job-ended" else None)
+    reply = send(fleet, station, "start", gcode=job_text(60), name="tiny.gcode")
+    assert reply["ok"], reply
+    wait_until(lambda: ended, 30, message="job-ended event")
+    assert ended[0]["outcome"] == "done" and ended[0]["name"] == "tiny.gcode"
+    wait_until(lambda: (fleet.printers()[key(station)]["history"] or [{}])[0].get("outcome") == "done", 5)
+    history = fleet.printers()[key(station)]["history"][0]
+    assert history["duration_s"] > 0 and history["lines_acked"] == history["lines_total"] == 63
+    assert sim.executed_commands()[-1].startswith("G1 X")
+
+
+def test_console_commands_reply_and_bad_ones_are_refused_with_the_field(fleet, station):
+    operational(fleet, station)
+    assert send(fleet, station, "console", command="M115")["ok"]
+    wait_until(lambda: any("FIRMWARE_NAME" in entry[2] for entry in fleet.log(key(station))), 10,
+               message="M115's answer in the console lines")
+    refused = send(fleet, station, "console", command="M104 S1\nM140 S90")
+    assert not refused["ok"] and refused["message"].startswith("command=")
+    too_hot = send(fleet, station, "temperature", heater="T0", celsius=900)
+    assert not too_hot["ok"] and too_hot["message"].startswith("celsius=900")
+
+
+def test_estop_on_the_bus_halts_the_printer_and_clears_the_shown_targets(fleet, station, sim):
+    operational(fleet, station)
+    assert send(fleet, station, "temperature", heater="T0", celsius=210)["ok"]
+    wait_until(lambda: (fleet.printers()[key(station)]["temperatures"]["nozzle"][1]) == 210, 10)
+    send(fleet, station, "start", gcode=job_text(400), name="long.gcode")
+    wait_until(lambda: fleet.printers()[key(station)]["shown_state"] == "printing", 10)
+    fleet.estop("p1")
+    wait_until(lambda: sim.emergency_received_at is not None, 2, message="M112 at the printer")
+    wait_until(lambda: fleet.printers()[key(station)]["shown_state"] == "halted", 5)
+    printer = fleet.printers()[key(station)]
+    assert printer["temperatures"]["nozzle"][1] == 0 and printer["job"] is None
+    assert printer["interrupted"]["reason"] == "emergency stop"
+    assert printer["history"][0]["outcome"] == "interrupted"
+
+
+def test_cancel_records_the_order_cancelled(fleet, station, somana_home):
+    with OrderStore() as store:
+        order = store.place("Ada", "sensor_enclosure", {}, {"total_usd": 40},
+                            files={"a.gcode": job_text(2000).encode()})
+    operational(fleet, station)
+    assert send(fleet, station, "start", order=order.number)["ok"]
+    wait_until(lambda: (fleet.printers()[key(station)].get("job") or {}).get("order") == order.number, 10)
+    assert send(fleet, station, "cancel")["ok"]
+    with OrderStore() as store:
+        wait_until(lambda: store.get(order.number).state == "cancelled", 30, message="order cancelled")
+        assert "last acknowledged line" in store.get(order.number).history[-1].note
+
+
+def test_stopping_makes_the_printer_safe_and_the_job_restarts_from_its_last_line(broker, fleet, sim, somana_home):
+    with OrderStore() as store:
+        order = store.place("Ada", "sensor_enclosure", {}, {"total_usd": 40},
+                            files={"a.gcode": job_text(3000).encode()})
+    first = Station("restartable", [PrinterSpec("p1", sim.path)], broker.url, publish_interval_s=0.05).start()
+    try:
+        wait_until(lambda: fleet.printers().get("restartable/p1", {}).get("shown_state") == "operational", 15)
+        fleet.wait_reply(fleet.command("restartable/p1", "temperature", heater="B", celsius=60), 10)
+        fleet.wait_reply(fleet.command("restartable/p1", "start", order=order.number), 15)
+        wait_until(lambda: ((fleet.printers()["restartable/p1"].get("job") or {}).get("lines_acked") or 0) > 200, 30)
+    finally:
+        first.stop()
+    assert sim.heaters["T0"].target == 0 and sim.heaters["B"].target == 0
+    assert "M84" in sim.executed_commands()[-6:]  # motors off after the job stopped
+    journal = json.loads(first.journal_path.read_text())["printers"]["p1"]
+    last = journal["interrupted"]["last_acked_line"]
+    assert journal["job"] is None and last > 200
+    with OrderStore() as store:
+        assert store.get(order.number).state == "interrupted"
+        assert f"last acknowledged line {last}" in store.get(order.number).history[-1].note
+    wait_until(lambda: not fleet.printers()["restartable/p1"]["online"], 5)
+    assert fleet.printers()["restartable/p1"]["interrupted"]["restart_from_line"] == last + 1
+
+    sim.clear_log()
+    second = Station("restartable", [PrinterSpec("p1", sim.path)], broker.url, publish_interval_s=0.05).start()
+    try:
+        wait_until(lambda: fleet.printers()["restartable/p1"]["shown_state"] == "operational", 15)
+        assert fleet.printers()["restartable/p1"]["interrupted"]["restart_from_line"] == last + 1
+        reply = fleet.wait_reply(fleet.command("restartable/p1", "restart"), 15)
+        assert reply["ok"], reply
+        with OrderStore() as store:
+            wait_until(lambda: store.get(order.number).state == "done", 60, message="restarted order done")
+        lines = job_text(3000).splitlines()
+        executed = sim.executed_commands()
+        assert "G28 X Y" in executed  # the restart preamble homes X/Y only
+        tail = [c for c in lines[last:] if c and not c.startswith(";")]
+        assert executed[-len(tail):] == tail
+    finally:
+        second.stop()
