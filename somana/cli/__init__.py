@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "station": ("somana.cli.station", "own printers and run their jobs over the MQTT bus"),
     "printers": ("somana.cli.printers", "every printer of every station on the bus"),
     "estop": ("somana.cli.estop", "emergency stop through the bus (PRINTER or --all)"),
+    "plan": ("somana.cli.plan", "the current schedule of every printer"),
+    "simulate": ("somana.cli.simulate", "a simulated factory week under a scheduling policy"),
 }
 
 

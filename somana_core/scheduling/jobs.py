@@ -19,7 +19,7 @@ import numpy as np
 
 from somana_core.scheduling.model import DEFAULT_COLOUR, Calendar, Changeovers, Job
 
-PLATE_GAP_MM = 5.0  # the same gap the geometry lays parts out with (somana_core.geometry.product)
+PLATE_GAP_MM = 10.0  # the same gap the geometry lays parts out with (somana_core.geometry.product)
 SMALL_SHARE_OF_BED = 0.25
 
 

@@ -97,8 +97,8 @@ class Planner:
             jobs.append(j)
         return Instance(tuple(printers), tuple(jobs), self.changeovers, self.calendar)
 
-    def replan(self, time_limit_s: float | None = None, policy: str | None = None, keep_sequences: bool = False
-               ) -> Schedule:
+    def replan(self, time_limit_s: float | None = None, policy: str | None = None, keep_sequences: bool = False,
+               with_bound: bool = False) -> Schedule:
         instance = self.instance()
         started = time.perf_counter()
         if keep_sequences and self.schedule is not None:
@@ -108,7 +108,7 @@ class Planner:
         else:
             plan = solve(instance, policy or self.policy,
                          self.time_limit_s if time_limit_s is None else time_limit_s,
-                         workers=self.workers, seed=self.seed, with_bound=False)
+                         workers=self.workers, seed=self.seed, with_bound=with_bound)
         plan.solve_s = time.perf_counter() - started
         self.schedule = plan
         return plan

@@ -1,0 +1,325 @@
+"""A simulated factory week: orders arrive, get a promised date, are planned, printed, sometimes fail.
+
+Virtual time in minutes (a week runs in seconds to minutes, depending on the solver's time per
+re-plan). Arrivals: a Poisson process at `rate_per_day`, families in the proportions of the founders'
+planned monthly volumes (data/factory_assumptions.csv, families from data/portfolio.csv); each order
+is one of the published gallery variants (data/gallery_variants.csv) of its family, whose print time
+is the geometry estimate (somana_core.print_time) of the built part; spool (material and colour) as one
+of the floor's loaded spools (data/printers.csv). A print really takes the estimate times a lognormal
+error (the estimate's calibrated error) and fails, part-way, at the quote's failure rate.
+
+Policies, each with its own promise to the customer:
+- cp-sat: the plan is re-solved on every arrival and failure (re-timed on starts and ends); the
+  promise is capable-to-promise (`Planner.promise_date`).
+- fifo: what farm managers do: first come, first served on the first compatible printer, and the
+  promise is today's quote rule (queued print hours / fleet capacity + handling days).
+Tardiness is reported against each policy's own promise and against the standard lead time (the
+quote's rule with an empty queue), which is the same for both.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+
+from somana_core.data import data_path, read_table, state_dir
+from somana_core.errors import InputError
+from somana_core.scheduling.jobs import PLATE_GAP_MM, PartSet, pack
+from somana_core.scheduling.model import Calendar, fleet, load_changeovers, load_printers
+from somana_core.scheduling.plan import Planner
+from somana_core.scheduling.synthetic import MONDAY_7AM
+
+ESTIMATE_ERROR_SIGMA = 0.074  # print_time_coefficients.csv header: 7.4% leave-one-out error of the estimate
+VARIANTS_CACHE = "scheduling_variants.json"
+
+
+@dataclass(frozen=True)
+class SimOrder:
+    number: str
+    family: str
+    arrival_min: int
+    print_min: int  # one unit, the geometry estimate
+    qty: int = 1
+    material: str = "PLA"
+    colour: str = "black"
+    machine: str = "prusa_mk3s"
+    size_mm: tuple[float, float, float] | None = None
+
+
+# ---------------------------------------------------------------- workload
+
+
+def _variants_key() -> list:
+    names = ("gallery_variants.csv", "print_time_coefficients.csv", "machines.csv", "materials.csv")
+    return [data_path(n).stat().st_mtime_ns for n in names]
+
+
+def family_variants() -> dict[str, list[dict]]:
+    """Per family, each gallery variant's estimated print time (s) and plate size (mm), built once and
+    cached in the state folder (rebuilt when a table they depend on changes)."""
+    cache = state_dir() / VARIANTS_CACHE
+    key = _variants_key()
+    if cache.exists():
+        stored = json.loads(cache.read_text())
+        if stored.get("key") == key:
+            return stored["variants"]
+    from somana_core import geometry
+    from somana_core.print_time import estimate, layer_height_mm
+
+    out: dict[str, list[dict]] = {}
+    for row in read_table("gallery_variants.csv").itertuples():
+        family = str(row.family)
+        if family not in geometry.FAMILIES:
+            continue
+        settings = {}
+        text = "" if not isinstance(row.settings, str) else row.settings
+        for pair in filter(None, (p.strip() for p in text.split(";"))):
+            name, _, value = pair.partition("=")
+            settings[name.strip()] = value.strip()
+        spec = geometry.make_spec(family, settings)
+        product = geometry.build(spec)
+        metrics = product.metrics("PLA")
+        machine = str(spec.values().get("machine"))
+        est = estimate(metrics, layer_height_mm(machine))
+        bed_x = float(read_table("machines.csv").set_index("machine").loc[machine, "build_x_mm"])
+        size = plate_extent_mm([p["bbox_mm"] for p in metrics["parts"].values()], bed_x)
+        out.setdefault(family, []).append({"variant": str(row.variant), "print_time_s": est["print_time_s"],
+                                           "size_mm": size, "machine": machine})
+    Path(cache).write_text(json.dumps({"key": key, "variants": out}))
+    return out
+
+
+def plate_extent_mm(boxes: list, bed_x_mm: float) -> tuple[float, float, float]:
+    """The plate's size with the parts laid side by side in rows that wrap at the bed's width, as the
+    geometry lays out its plate (Product.plate_layout)."""
+    x = y = row_depth = width = 0.0
+    for bx, by, _bz in boxes:
+        if x > 0 and x + bx > bed_x_mm:
+            x, y, row_depth = 0.0, y + row_depth + PLATE_GAP_MM, 0.0
+        width = max(width, x + bx)
+        x += bx + PLATE_GAP_MM
+        row_depth = max(row_depth, by)
+    return (width, y + row_depth, max(b[2] for b in boxes))
+
+
+def family_mix() -> dict[str, float]:
+    from somana_core.economics import planned_monthly_units
+
+    families = [str(f) for f in read_table("portfolio.csv")["family"]]
+    planned = planned_monthly_units()
+    return {f: planned.get(f, 0.0) for f in families if planned.get(f, 0.0) > 0}
+
+
+def default_rate_per_day(printers: int) -> float:
+    """The founders' planned volume (units/month over 30 days), scaled to the simulated fleet."""
+    from somana_core.quote import factory_inputs
+
+    per_day = sum(family_mix().values()) / 30
+    return per_day * printers / max(1.0, factory_inputs()["printers_in_fleet"])
+
+
+def generate_orders(days: float, printers: int, rate_per_day: float | None, seed: int) -> list[SimOrder]:
+    rng = random.Random(seed)
+    rate = default_rate_per_day(printers) if rate_per_day is None else rate_per_day
+    variants = family_variants()
+    mix = {f: w for f, w in family_mix().items() if f in variants}
+    spools = [(p.material, p.colour) for p in load_printers()]
+    orders, t, k = [], 0.0, 0
+    while rate > 0:
+        t += rng.expovariate(rate / (24 * 60))
+        if t >= days * 24 * 60:
+            break
+        family = rng.choices(list(mix), list(mix.values()))[0]
+        v = rng.choice(variants[family])
+        material, colour = rng.choice(spools)
+        k += 1
+        orders.append(SimOrder(f"SIM-{k:05d}", family, int(t), max(1, round(v["print_time_s"] / 60)), 1,
+                               material, colour, v["machine"], tuple(v["size_mm"])))
+    return orders
+
+
+def read_orders(path: str | Path) -> list[SimOrder]:
+    """Orders from a JSON list or CSV: number, family, arrival_h, print_h, [qty, material, colour, machine]."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("--orders", f"--orders {str(path)!r}: no such file")
+    try:
+        if path.suffix.lower() == ".json":
+            rows = json.loads(path.read_text())
+        else:
+            import pandas as pd
+
+            rows = pd.read_csv(path, comment="#").to_dict("records")
+        out = []
+        for i, r in enumerate(rows):
+            out.append(SimOrder(str(r.get("number") or f"SIM-{i + 1:05d}"), str(r["family"]),
+                                int(round(float(r["arrival_h"]) * 60)), max(1, int(round(float(r["print_h"]) * 60))),
+                                int(r.get("qty") or 1), str(r.get("material") or "PLA"),
+                                str(r.get("colour") or "black").lower(), str(r.get("machine") or "prusa_mk3s")))
+    except (KeyError, ValueError, TypeError, json.JSONDecodeError) as exc:
+        raise InputError("--orders", f"--orders {path.name}: bad row ({exc}); need family, arrival_h, print_h") from None
+    if any(o.arrival_min < 0 or o.qty < 1 for o in out):
+        raise InputError("--orders", f"--orders {path.name}: arrival_h must be >= 0 and qty >= 1")
+    return sorted(out, key=lambda o: o.arrival_min)
+
+
+# ---------------------------------------------------------------- the week
+
+
+def _quote_rates(family: str, machine: str, material: str) -> dict:
+    from somana_core.quote import factory_inputs, rates
+
+    return {**rates(family, machine, material), "printers_in_fleet": factory_inputs()["printers_in_fleet"]}
+
+
+def simulate(days: float = 7, printers: int = 6, rate_per_day: float | None = None, orders: list[SimOrder] | None = None,
+             policy: str = "cp-sat", seed: int = 0, solve_s: float = 1.0) -> dict:
+    if policy not in ("cp-sat", "fifo"):
+        raise InputError("--policy", f"--policy {policy!r} is not one of cp-sat, fifo")
+    rng = random.Random(seed + 1)
+    orders = generate_orders(days, printers, rate_per_day, seed) if orders is None else orders
+    changeovers = load_changeovers()
+    calendar = Calendar(MONDAY_7AM, days=int(days) + 60)
+    fleet_ = fleet(printers)
+    machines = {str(r["machine"]): r for _i, r in read_table("machines.csv").iterrows()}
+    planner = Planner(fleet_, calendar=calendar, changeovers=changeovers, policy=policy, time_limit_s=solve_s, seed=seed)
+    week_end = int(days * 24 * 60)
+    by_order: dict[str, dict] = {}
+    job_order: dict[str, SimOrder] = {}
+    running: dict[str, tuple[str, int, bool]] = {}  # job -> (printer, end, fails)
+    executed: list[dict] = []
+    replans = []
+    pending = list(orders)
+    t = 0
+    guard = 0
+    while pending or planner.jobs:
+        guard += 1
+        if guard > 200_000:
+            raise RuntimeError("simulation did not settle")
+        # the next thing that happens: an arrival, a print ending, or a planned start
+        nxt_arrival = pending[0].arrival_min if pending else math.inf
+        nxt_end = min((end for _p, end, _f in running.values()), default=math.inf)
+        busy = {p for p, _end, _f in running.values()}
+        nxt_start = math.inf
+        if planner.schedule is not None:
+            for a in planner.schedule.assignments:
+                if not a.fixed and a.job_id not in running and a.printer not in busy:
+                    nxt_start = min(nxt_start, a.start)
+        t_next = min(nxt_arrival, nxt_end, nxt_start)
+        if t_next == math.inf:
+            break
+        t = max(t, int(t_next))
+        if nxt_end <= t:
+            jid = min((j for j, (_p, end, _f) in running.items() if end <= t), key=lambda j: running[j][1])
+            printer, end, fails = running.pop(jid)
+            if fails:
+                plan = planner.event("job_failed", at=end, job=jid)
+                executed.append({"job": jid, "printer": printer, "failed": True})
+            else:
+                for number in planner.jobs[jid].orders:
+                    by_order[number]["done_min"] = max(by_order[number].get("done_min", 0), end)
+                plan = planner.event("job_done", at=end, job=jid)
+            replans.append(plan.solve_s)
+            continue
+        if nxt_arrival <= t:
+            order = pending.pop(0)
+            row = machines.get(order.machine)
+            nozzle = float(row["nozzle_mm"]) if row is not None else 0.4
+            bed = (float(row["build_x_mm"]), float(row["build_y_mm"])) if row is not None else (250.0, 210.0)
+            r = _quote_rates(order.family, order.machine, order.material)
+            handling = r["handling_days"]
+            capacity_per_day = printers * r["printing_hours_per_day"] * 60  # the quote's rule, this fleet
+            own = order.print_min * order.qty
+            standard_days = max(1, math.ceil(own / capacity_per_day + handling - 1e-9))
+            sets = [PartSet(f"{order.number}/{k + 1}", order.number, order.print_min, order.material, order.colour,
+                            nozzle, 0, order.size_mm, None, bed, order.arrival_min) for k in range(order.qty)]
+            jobs, _packing = pack(sets, changeovers)
+            if policy == "cp-sat":
+                promised = planner.promise_date(jobs, handling_days=handling)
+                promised_min = calendar.minute(promised) if promised is not None else order.arrival_min + 30 * 1440
+            else:
+                queued = sum(j.print_min for j in planner.jobs.values())
+                days_ = max(1, math.ceil((queued + own) / capacity_per_day + handling - 1e-9))
+                promised_min = _end_of_day(calendar, order.arrival_min + days_ * 1440)
+            standard_min = _end_of_day(calendar, order.arrival_min + standard_days * 1440)
+            print_due = promised_min - int(handling * 1440)
+            jobs = [replace(j, due_min=print_due, release_min=order.arrival_min) for j in jobs]
+            by_order[order.number] = {"arrival_min": order.arrival_min, "promised_min": promised_min,
+                                      "standard_min": standard_min, "handling_min": int(handling * 1440),
+                                      "family": order.family}
+            for j in jobs:
+                job_order[j.id] = order
+            plan = planner.event("order_confirmed", at=order.arrival_min, jobs=jobs)
+            replans.append(plan.solve_s)
+            continue
+        # planned starts due now: the plate clear is done, the print begins
+        started_any = False
+        for a in sorted(planner.schedule.assignments, key=lambda a: a.start):
+            if a.fixed or a.job_id in running or a.start > t or a.printer in busy:
+                continue
+            job = planner.jobs[a.job_id]
+            actual = max(1, round(job.print_min * rng.lognormvariate(0, ESTIMATE_ERROR_SIGMA)))
+            family = job_order[a.job_id].family
+            fail_rate = _quote_rates(family, job_order[a.job_id].machine, job.material)["failure_rate"]
+            fails = rng.random() < fail_rate
+            length = changeovers.heat_up_min + (int(actual * rng.uniform(0.1, 0.9)) if fails else actual)
+            # the planner expects the estimate; the real end arrives as an event
+            planner.event("job_started", at=a.start, replan=False, job=a.job_id, printer=a.printer)
+            busy.add(a.printer)
+            running[a.job_id] = (a.printer, a.start + length, fails)
+            executed.append({"job": a.job_id, "printer": a.printer, "changeover_start": a.changeover_start,
+                             "start": a.start, "end": a.start + length, "changeover_min": a.start - a.changeover_start,
+                             "wait_min": a.wait_min, "failed": fails})
+            started_any = True
+        if started_any:
+            plan = planner.replan(keep_sequences=True)
+            replans.append(plan.solve_s)
+    return _report(days, printers, policy, seed, orders, by_order, executed, week_end, replans, solve_s)
+
+
+def _end_of_day(calendar: Calendar, minute: int) -> int:
+    when = calendar.at(minute)
+    return calendar.minute(when.replace(hour=23, minute=59, second=0, microsecond=0))
+
+
+def _clip(start: int, end: int, lo: int, hi: int) -> int:
+    return max(0, min(end, hi) - max(start, lo))
+
+
+def _report(days, printers, policy, seed, orders, by_order, executed, week_end, replans, solve_s) -> dict:
+    printer_min = printers * week_end
+    printing = sum(_clip(e["start"], e["end"], 0, week_end) for e in executed if "start" in e)
+    changeover = sum(_clip(e["changeover_start"], e["start"], 0, week_end) for e in executed if "start" in e)
+    waits = sum(e["wait_min"] for e in executed if "start" in e and e["start"] <= week_end)
+    done = {n: o for n, o in by_order.items() if "done_min" in o}
+    late_promise = [max(0, o["done_min"] + o["handling_min"] - o["promised_min"]) for o in done.values()]
+    late_standard = [max(0, o["done_min"] + o["handling_min"] - o["standard_min"]) for o in done.values()]
+    lead_days = [(o["promised_min"] - o["arrival_min"]) / 1440 for o in by_order.values()]
+    in_week = [o for o in done.values() if o["done_min"] <= week_end]
+    replans_sorted = sorted(replans)
+    return {
+        "policy": policy, "days": days, "printers": printers, "seed": seed, "solve_s_per_replan": solve_s,
+        "orders": len(orders), "orders_done": len(done),
+        "orders_per_day": round(len(in_week) / days, 2),
+        "utilisation": round(printing / printer_min, 4) if printer_min else 0.0,
+        "printing_h": round(printing / 60, 1),
+        "changeover_h": round(changeover / 60, 1),
+        "plate_clear_wait_h": round(waits / 60, 1),
+        "idle_h": round((printer_min - printing - changeover) / 60, 1),
+        "changeover_and_wait_share": round((changeover + waits) / printer_min, 4) if printer_min else 0.0,
+        "prints": sum(1 for e in executed if "start" in e),
+        "failed_prints": sum(1 for e in executed if e.get("failed")),
+        "tardiness_vs_promise_h": round(sum(late_promise) / 60, 1),
+        "on_promise_share": round(sum(1 for x in late_promise if x == 0) / len(late_promise), 4) if late_promise else 1.0,
+        "tardiness_vs_standard_lead_h": round(sum(late_standard) / 60, 1),
+        "on_standard_lead_share": round(sum(1 for x in late_standard if x == 0) / len(late_standard), 4) if late_standard else 1.0,
+        "promised_lead_days_median": round(sorted(lead_days)[len(lead_days) // 2], 2) if lead_days else None,
+        "replans": len(replans),
+        "replan_s_median": round(replans_sorted[len(replans_sorted) // 2], 3) if replans_sorted else None,
+        "replan_s_max": round(replans_sorted[-1], 3) if replans_sorted else None,
+        "printer_hours": round(printer_min / 60, 1),
+    }

@@ -1,0 +1,60 @@
+"""`somana plan` and `somana simulate`: real runs on a private store, and one-line errors with exit 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from somana.cli import main
+from somana_core.orders import OrderStore
+
+BAD = [
+    (["plan", "--seconds", "x"], "--seconds 'x' is not a number"),
+    (["plan", "--seconds", "-1"], "--seconds -1 is outside 0-600 s"),
+    (["plan", "--policy", "magic"], "--policy 'magic' is not one of cp-sat, greedy, fifo"),
+    (["simulate", "--days", "0", "--json"], "--days 0 is outside 0.5-60"),
+    (["simulate", "--printers", "2.5", "--json"], "--printers '2.5' is not a whole number"),
+    (["simulate", "--printers", "0", "--json"], "--printers 0 is outside 1-200"),
+    (["simulate", "--rate", "-3", "--json"], "--rate -3 is outside 0-2000"),
+    (["simulate", "--policy", "greedy", "--json"], "--policy 'greedy' is not one of cp-sat, fifo"),
+    (["simulate", "--seed", "abc", "--json"], "--seed 'abc' is not a whole number"),
+    (["simulate", "--orders", "/nonexistent.csv", "--json"], "--orders '/nonexistent.csv': no such file"),
+]
+
+
+@pytest.mark.parametrize("argv,message", BAD)
+def test_bad_arguments_give_one_line_and_exit_2(argv, message, capsys, somana_home):
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip().count("\n") == 0 and message in err
+
+
+def test_plan_json_lists_every_printer_and_every_open_order(capsys, somana_home):
+    with OrderStore() as store:
+        for k in range(4):
+            store.place(f"c{k}", "sensor_enclosure", {"machine": "prusa_mk3s", "colour": ("black", "white")[k % 2]},
+                        {"print_time_s": 3600 * (k + 1), "lead_time_days": 3, "print_time_source": "estimate"})
+        store.place("gone", "sensor_enclosure", {}, {"print_time_s": 600}, confirm=False)  # only quoted
+    assert main(["plan", "--json", "--seconds", "0.5"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [p["printer"] for p in data["printers"]] == ["p1", "p2", "p3", "p4", "p5", "p6"]
+    orders = sorted(o for p in data["printers"] for j in p["jobs"] for o in j["orders"])
+    assert orders == ["SO-000001", "SO-000002", "SO-000003", "SO-000004"]
+    assert data["figures"]["jobs"] == 4 and data["figures"]["lower_bound"] <= data["figures"]["objective"]
+
+
+def test_simulate_replays_an_orders_file_under_both_policies(tmp_path, capsys, somana_home):
+    rows = ["family,arrival_h,print_h,colour"]
+    rows += [f"sensor_enclosure,{k * 1.5},{2 + k % 3},{('black', 'white', 'red')[k % 3]}" for k in range(12)]
+    orders = tmp_path / "orders.csv"
+    orders.write_text("\n".join(rows) + "\n")
+    results = {}
+    for policy in ("fifo", "cp-sat"):
+        assert main(["simulate", "--days", "2", "--printers", "2", "--orders", str(orders), "--policy", policy,
+                     "--seed", "3", "--solve-seconds", "0.2", "--json"]) == 0
+        results[policy] = json.loads(capsys.readouterr().out)
+    for r in results.values():
+        assert r["orders"] == 12 and r["orders_done"] == 12
+        assert 0 < r["utilisation"] <= 1 and r["prints"] >= 12
+    assert results["cp-sat"]["changeover_h"] <= results["fifo"]["changeover_h"]
