@@ -19,7 +19,7 @@ from somana_core.scheduling.model import Calendar, Job, Schedule, figures, load_
 from somana_core.scheduling.plan import Planner
 
 FLOOR_FILE = "floor_plan.json"
-PLANNED_STATES = ("confirmed", "sliced", "queued", "failed")  # waiting for a printer (failed: reprint)
+PLANNED_STATES = ("confirmed", "sliced", "queued", "failed", "interrupted")  # waiting for a printer (reprint)
 PRINTING_STATES = ("printing",)
 
 
