@@ -21,19 +21,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from device_io.host import PrinterHost  # noqa: E402
-from device_io.job import GcodeProgram  # noqa: E402
+from device_io.job import PrintJob  # noqa: E402
 from device_io.simulator import VirtualPrinter  # noqa: E402
 
 LINES = 20_000
 
 
-def short_moves(count: int) -> GcodeProgram:
-    return GcodeProgram.from_lines(
+def short_moves(count: int) -> PrintJob:
+    return PrintJob.from_lines(
         [f"G1 X{i % 200 * 0.1:.1f} Y{i % 150 * 0.1:.1f} F12000" for i in range(count)], name=f"{count} short moves"
     )
 
 
-def stream(port: str, program: GcodeProgram, max_in_flight: int, rx_buffer_bytes: int = 0) -> tuple[float, int]:
+def stream(port: str, program: PrintJob, max_in_flight: int, rx_buffer_bytes: int = 0) -> tuple[float, int]:
     host = PrinterHost(
         name="bench", max_in_flight=max_in_flight, comm_timeout_s=10.0,
         rx_buffer_bytes=rx_buffer_bytes if max_in_flight != 1 else 0,

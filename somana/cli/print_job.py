@@ -103,9 +103,9 @@ def run(args) -> int:
     _validate(args)
     from device_io.errors import DeviceInputError, HostError
     from device_io.host import PrinterHost
-    from device_io.job import GcodeProgram
+    from device_io.job import PrintJob
 
-    program = GcodeProgram.from_file(args.file)
+    program = PrintJob.from_file(args.file)
     if not program.commands:
         raise InputError("FILE", f"FILE {args.file!r} has no G-code commands")
     host = PrinterHost(name="print", comm_timeout_s=args.timeout, rx_buffer_bytes=args.rx_buffer_bytes)

@@ -10,7 +10,7 @@ import pytest
 
 from device_io import registry
 from device_io.errors import DeviceInputError, HostError
-from device_io.job import GcodeProgram, restart_preamble
+from device_io.job import PrintJob, restart_preamble
 from tests.device_io.helpers import job_commands, moves_program
 
 
@@ -68,7 +68,7 @@ def test_heat_and_wait_is_not_a_timeout(make_printer, make_host):
     # M109 takes ~3 s here; the firmware prints temperatures (not busy) meanwhile, once a second
     printer = make_printer(time_scale=0.03)
     host = make_host(printer, comm_timeout_s=1.5, max_timeouts=2)
-    program = GcodeProgram.from_lines(["M104 S200", "M109 S200", "G28", "G1 X10 F600"])
+    program = PrintJob.from_lines(["M104 S200", "M109 S200", "G28", "G1 X10 F600"])
     printer.clear_log()
     started = time.monotonic()
     host.start_job(program)
@@ -99,7 +99,7 @@ def test_registry_shares_one_host_per_printer_and_starts_the_simulator():
             thread.start()
         for thread in threads:
             thread.join()
-        first.start_job(GcodeProgram.from_lines(["G1 X1 F6000", "G1 X2"]))
+        first.start_job(PrintJob.from_lines(["G1 X1 F6000", "G1 X2"]))
         assert first.wait_for_job(timeout=10)["status"] == "done"
         _wait_until(lambda: len(seen) == 3)
         assert all(result["status"] == "done" for result in seen.values())
@@ -150,5 +150,5 @@ def test_console_m112_is_an_emergency_stop_and_bad_targets_are_refused(make_prin
 def test_a_job_without_commands_is_refused(make_printer, make_host):
     host = make_host(make_printer())
     with pytest.raises(DeviceInputError, match="no G-code commands"):
-        host.start_job(GcodeProgram.from_lines(["; only comments", "", "M110 N5"]))
+        host.start_job(PrintJob.from_lines(["; only comments", "", "M110 N5"]))
     assert host.state == "operational"

@@ -7,7 +7,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from device_io.job import GcodeProgram
+from device_io.job import PrintJob
 from device_io.protocol import parse_line
 from device_io.simulator import Heater
 
@@ -25,7 +25,7 @@ def test_heater_follows_a_first_order_response():
 def test_planner_back_pressure_delays_the_ok(make_printer, make_host):
     printer = make_printer(time_scale=1.0, planner_slots=2)
     host = make_host(printer)
-    program = GcodeProgram.from_lines(["G1 X10 F6000", "G1 X20", "G1 X30", "G1 X40"])  # 0.1 s each
+    program = PrintJob.from_lines(["G1 X10 F6000", "G1 X20", "G1 X30", "G1 X40"])  # 0.1 s each
     printer.clear_log()
     host.start_job(program)
     assert host.wait_for_job(timeout=5)["status"] == "done"
