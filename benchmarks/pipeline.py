@@ -1,6 +1,6 @@
 """Parameters -> a stored, sliced order, per family: the time of each stage and the total.
 
-Stages (somana_core.orders.place_order): validate, build, export, quote, slice, store. Each run
+Stages (somana_core.fulfilment.place_order): validate, build, export, quote, slice, store. Each run
 clears the part cache and changes one dimension a little, so every part is really built. Median of 5 runs per family; target: total <= 4 s per family on a 2-core machine. Also
 the quote alone from already-built geometry (target < 20 ms). Prints one JSON document.
 
@@ -48,7 +48,8 @@ def main() -> int:
     os.environ["SOMANA_HOME"] = home
     from somana_core.geometry import FAMILIES, build, make_spec
     from somana_core.geometry.product import clear_cache
-    from somana_core.orders import STAGES, OrderStore, place_order
+    from somana_core.fulfilment import STAGES, place_order
+    from somana_core.orders import OrderStore
     from somana_core.quote import quote_product
 
     report = {"runs": args.runs, "target_total_s": TARGET_TOTAL_S, "target_quote_ms": TARGET_QUOTE_MS,

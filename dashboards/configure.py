@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import tempfile
 from pathlib import Path
 
@@ -295,10 +294,9 @@ class Configurator(pn.viewable.Viewer):
                     path = Path(tmp) / f"{self.family}.{suffix}"
                     self.product.export(path)
                     files[path.name] = path.read_bytes()
-                with _order_store() as store:
-                    order = store.place(customer=self.customer, family=self.family,
-                                        parameters=self.spec_values(), quote=self.quote.to_dict(),
-                                        files=files, material=self.material, qty=self.qty)
+                order = _order_store().place(customer=self.customer, family=self.family,
+                                             parameters=self.spec_values(), quote=self.quote.to_dict(),
+                                             files=files, material=self.material, qty=self.qty)
         except InputError as exc:
             self.status = exc.message
             return None
@@ -362,13 +360,12 @@ class Configurator(pn.viewable.Viewer):
 # ---------------------------------------------------------------------------- core calls
 
 def _order_store():
-    from somana_core.orders import OrderStore
-    return OrderStore(os.environ.get("SOMANA_DB_URL"))  # somana serve --db sets it; else the SQLite file
+    from somana_core.orders import shared_store
+    return shared_store()  # one per process; `somana serve --db` chose its database
 
 
 def _queued_print_time_s() -> float:
-    with _order_store() as store:
-        return store.queued_print_time_s()
+    return _order_store().queued_print_time_s()
 
 
 def _materials() -> list[str]:

@@ -31,17 +31,13 @@ def create_app() -> pn.viewable.Viewable:
     user = current_staff_user()
     if user is None:
         return locked_page()
-    import os
-
     from dashboards.components.machine_control import MachineControl
     from dashboards.machine_hosts import configured_hosts
-    from somana_core.orders import OrderStore
+    from somana_core.orders import shared_store
 
-    store = OrderStore(os.environ.get("SOMANA_DB_URL"))  # somana serve --db sets it; else the SQLite file
-    control = MachineControl(configured_hosts(), order_store=store)
+    control = MachineControl(configured_hosts(), order_store=shared_store())  # one store per process
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
         pn.state.add_periodic_callback(control.refresh, period=REFRESH_MS)
-        pn.state.on_session_destroyed(lambda context: store.close())
     return theme.page(control, current="/machines", user=user)
 
 

@@ -1,4 +1,8 @@
-"""The order store: every order, its quote, its files and its life from quote to delivery.
+"""The order store: every order, its quote, its files and the states it may move through.
+
+This module only stores: placing, printing and finishing an order are `somana_core.fulfilment`.
+The state table lives here because the store enforces it inside the same transaction as the
+move (two stations racing to start one order: one wins).
 
 SQLAlchemy 2 over a SQLite file by default (`state_dir()/orders.sqlite`, WAL, one transaction per
 change, so a crash leaves each order wholly there or wholly absent) or any database URL
@@ -12,10 +16,13 @@ import hashlib
 import importlib
 import json
 import os
+import re
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import StrEnum
+from numbers import Integral
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -27,24 +34,44 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from somana_core.data import state_dir
 from somana_core.errors import InputError
 
-STATES = ("quoted", "confirmed", "sliced", "queued", "printing", "interrupted", "done", "failed", "cancelled")
+class OrderState(StrEnum):
+    """Where an order is in its life. A StrEnum: `OrderState.DONE == "done"`, stored as the string."""
+
+    QUOTED = "quoted"                  # priced, not yet ordered
+    CONFIRMED = "confirmed"            # placed: the customer has ordered it
+    PLACED = "confirmed"               # (alias) the name the customer's side uses
+    NEEDS_APPROVAL = "needs_approval"  # placed at a price outside the family's band: a founder decides
+    SLICED = "sliced"                  # G-code stored with the order
+    QUEUED = "queued"                  # waiting for a printer
+    PRINTING = "printing"
+    INTERRUPTED = "interrupted"        # the print stopped (disconnect, error); history has its last acked line
+    DONE = "done"
+    FAILED = "failed"                  # the print failed; may be queued again
+    CANCELLED = "cancelled"            # final: nobody will make it
+
+
+STATES = tuple(state.value for state in OrderState)
 
 # state -> the states an order may move to from there. `done` and `cancelled` are final;
-# a failed print goes back to the queue (reprint) or is cancelled.
+# a failed or interrupted print goes back to the queue (reprint or resume) or is cancelled.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "quoted": ("confirmed", "cancelled"),
+    "quoted": ("confirmed", "needs_approval", "cancelled"),
+    "needs_approval": ("confirmed", "cancelled"),
     "confirmed": ("sliced", "cancelled"),
     "sliced": ("queued", "sliced", "cancelled"),
     "queued": ("printing", "cancelled"),
-    "printing": ("done", "failed", "cancelled", "interrupted"),
+    "printing": ("done", "failed", "interrupted", "cancelled"),
     # a print stopped part-way (station stopped or killed, printer reset): restart from its last
     # acknowledged line (back to printing), print again from the start, or give up
     "interrupted": ("printing", "queued", "failed", "cancelled"),
@@ -55,6 +82,9 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 QUEUE_STATES = ("queued", "printing")
 FILE_KINDS = ("stl", "3mf", "step", "gcode")
 NUMBER_PREFIX = "SO-"
+CUSTOMER_COLUMN_CHARS = 200      # the column's size; fulfilment's limit (data/order_limits.csv) is lower
+IDEMPOTENCY_KEY_CHARS = 64       # a UUID's 36 characters fit; printable ASCII only
+MAX_QTY_STORED = 2**31 - 1       # the INTEGER column's range
 
 
 class IllegalTransition(InputError):
@@ -92,7 +122,11 @@ class _OrderRow(_Base):
     __tablename__ = "orders"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     number: Mapped[str | None] = mapped_column(String(32), unique=True, index=True)
-    customer: Mapped[str] = mapped_column(String(200))
+    # The client's key for one "Place order" click: placing with the same key again returns this
+    # order instead of a second one, and a page that lost the reply finds its order by the key.
+    idempotency_key: Mapped[str | None] = mapped_column(String(IDEMPOTENCY_KEY_CHARS), unique=True,
+                                                        nullable=True)
+    customer: Mapped[str] = mapped_column(String(CUSTOMER_COLUMN_CHARS))
     family: Mapped[str] = mapped_column(String(64))
     material: Mapped[str] = mapped_column(String(32))
     qty: Mapped[int] = mapped_column(Integer)
@@ -167,6 +201,7 @@ class Order:
     updated_at: datetime
     history: tuple[Event, ...] = field(default_factory=tuple)
     files: tuple[StoredFile, ...] = field(default_factory=tuple)
+    idempotency_key: str | None = field(default=None, repr=False)  # not in to_dict: the client's own
 
     def state_at(self, state: str) -> datetime | None:
         """When the order last entered `state` (None if never)."""
@@ -215,6 +250,7 @@ def _to_order(row: _OrderRow) -> Order:
             StoredFile(f.kind, f.name, f.sha256, f.size, dict(f.meta or {}), _as_utc(f.created_at))
             for f in row.files
         ),
+        idempotency_key=row.idempotency_key,
     )
 
 
@@ -225,13 +261,49 @@ DB_URL_ENV = "SOMANA_DB_URL"  # `somana serve --db URL` sets it for the apps it 
 
 
 def default_url() -> str:
-    """$SOMANA_DB_URL when set, else the SQLite file in the factory's state folder."""
+    """$SOMANA_DB_URL when set, else the SQLite file in the factory's state folder.
+    The one reader of $SOMANA_DB_URL."""
     return os.environ.get(DB_URL_ENV) or f"sqlite:///{state_dir() / 'orders.sqlite'}"
 
 
-def _engine(url: str) -> Engine:
+def default_store_exists() -> bool:
+    """Whether opening the default store would open an existing database, not create a file
+    (a quote reads the queue only from a store that is there)."""
+    return bool(os.environ.get(DB_URL_ENV)) or (state_dir() / "orders.sqlite").exists()
+
+
+def check_url(url: str) -> str:
+    """`url` if SQLAlchemy can parse it and has a driver for it; else InputError naming --db."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(_driver_url(url))
+        parsed.get_dialect()
+    except (ArgumentError, ValueError) as exc:
+        raise InputError("db", f"--db {url[:80]!r} is not a database URL (sqlite:///FILE or "
+                                 f"postgresql://USER@HOST/DB): {str(exc).splitlines()[0]}") from None
+    except ImportError as exc:  # NoSuchModuleError is one: an unknown dialect or a missing driver
+        raise InputError("db", f"--db {_shown_url(url)}: no database driver for it ({exc}); "
+                                 "use sqlite:///FILE or postgresql://USER@HOST/DB") from None
+    return url
+
+
+def _shown_url(url: str) -> str:
+    try:
+        from sqlalchemy.engine import make_url
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url[:80])
+
+
+def _driver_url(url: str) -> str:
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _engine(url: str) -> Engine:
+    url = _driver_url(url)
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"timeout": 30})
@@ -257,14 +329,37 @@ def _engine(url: str) -> Engine:
     return engine
 
 
+def _add_missing_columns(engine: Engine) -> None:
+    """Stores made before the idempotency key get its column and unique index (create_all adds
+    tables, never columns)."""
+    columns = {c["name"] for c in inspect(engine).get_columns("orders")}
+    if "idempotency_key" in columns:
+        return
+    with engine.begin() as conn:
+        conn.execute(text(f"ALTER TABLE orders ADD COLUMN idempotency_key VARCHAR({IDEMPOTENCY_KEY_CHARS})"))
+        conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ix_orders_idempotency_key "
+                          "ON orders (idempotency_key)"))
+
+
 class OrderStore:
-    """Orders behind SQLAlchemy. `url=None`: $SOMANA_DB_URL, else the SQLite file in the state folder."""
+    """Orders behind SQLAlchemy. `url=None`: $SOMANA_DB_URL, else the SQLite file in the state folder.
+
+    A served process uses ONE store (`shared_store()`): an engine holds a connection pool, and
+    making one per session or per click was the cost issue 16 measured. Scripts and tests may open
+    their own and close them.
+    """
 
     def __init__(self, url: str | None = None):
-        self.url = url or default_url()
+        self.url = check_url(url) if url else default_url()
         self.engine = _engine(self.url)
         self._reader = self.engine.execution_options(somana_readonly=True)
-        _Base.metadata.create_all(self.engine)
+        try:
+            _Base.metadata.create_all(self.engine)
+            _add_missing_columns(self.engine)
+        except OperationalError as exc:  # no such folder, server down, wrong password
+            self.engine.dispose()
+            raise InputError("db", f"database {_shown_url(self.url)} cannot be opened: "
+                                   f"{str(exc.orig).splitlines()[0] if exc.orig else exc}") from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -287,36 +382,74 @@ class OrderStore:
         material: str = "PLA",
         qty: int = 1,
         confirm: bool = True,
+        idempotency_key: str | None = None,
+        state: str | None = None,
     ) -> Order:
-        """Store a new order (state `quoted`, then `confirmed` when `confirm`) in one transaction.
+        """Store a new order in one transaction: `quoted`, then `state` (default `confirmed`;
+        `confirm=False` leaves it quoted).
 
         `files` maps a file name (its suffix gives the kind) to a path or to the bytes themselves.
+        With `idempotency_key`, an order already placed with that key is returned as it is (and
+        nothing is written); the key naming a different order's content is refused.
+        The store checks only what its columns can hold; `fulfilment.place_order` checks the rest.
         """
         customer = (customer or "").strip()
         if not customer:
             raise InputError("customer", "customer is empty: name who the order is for")
-        if int(qty) < 1:
-            raise InputError("qty", f"qty={qty} is below the minimum 1")
+        if len(customer) > CUSTOMER_COLUMN_CHARS:
+            raise InputError("customer", f"customer is {len(customer)} characters: at most {CUSTOMER_COLUMN_CHARS}")
+        if isinstance(qty, bool) or not isinstance(qty, Integral) or not 1 <= qty <= MAX_QTY_STORED:
+            raise InputError("qty", f"qty={qty!r} is not a whole number from 1 to {MAX_QTY_STORED}")
+        for name, value, size in (("family", family, 64), ("material", material, 32)):
+            if not isinstance(value, str) or not 0 < len(value) <= size:
+                raise InputError(name, f"{name}={str(value)[:40]!r} is not a name of 1-{size} characters")
+        key = check_idempotency_key(idempotency_key)
+        target = state or ("confirmed" if confirm else "quoted")
+        if target not in TRANSITIONS["quoted"] and target != "quoted":
+            raise InputError("state", f"a new order cannot start {target}: "
+                                      f"it starts quoted, {', '.join(TRANSITIONS['quoted'])}")
         parameters = json.loads(json.dumps(parameters, default=str))
         quote = json.loads(json.dumps(quote, default=str))
+        if key is not None:
+            existing = self.find_by_key(key)
+            if existing is not None:
+                return _same_order(existing, customer, family, parameters, material, qty)
         blobs = [self._read_file(name, content) for name, content in (files or {}).items()]
         now = _now()
-        with Session(self.engine) as session, session.begin():
-            row = _OrderRow(
-                customer=customer, family=family, material=material, qty=int(qty),
-                parameters=parameters, quote=quote, state="quoted", created_at=now, updated_at=now,
-            )
-            row.events.append(_EventRow(state="quoted", at=now, note=None))
-            if confirm:
-                row.state = "confirmed"
-                row.events.append(_EventRow(state="confirmed", at=now, note=None))
-            session.add(row)
-            session.flush()  # gives the id the number is made from
-            row.number = f"{NUMBER_PREFIX}{row.id:06d}"
-            for name, kind, data, meta in blobs:
-                self._add_file(session, row, name, kind, data, meta, now)
-            session.flush()
-            return _to_order(row)
+        try:
+            with Session(self.engine) as session, session.begin():
+                if key is not None:  # under the write lock (SQLite) this read cannot race another writer
+                    row = session.scalars(select(_OrderRow).where(_OrderRow.idempotency_key == key)).first()
+                    if row is not None:
+                        return _same_order(_to_order(row), customer, family, parameters, material, qty)
+                row = _OrderRow(
+                    customer=customer, family=family, material=material, qty=int(qty), idempotency_key=key,
+                    parameters=parameters, quote=quote, state="quoted", created_at=now, updated_at=now,
+                )
+                row.events.append(_EventRow(state="quoted", at=now, note=None))
+                if target != "quoted":
+                    row.state = target
+                    row.events.append(_EventRow(state=target, at=now, note=None))
+                session.add(row)
+                session.flush()  # gives the id the number is made from
+                row.number = f"{NUMBER_PREFIX}{row.id:06d}"
+                for name, kind, data, meta in blobs:
+                    self._add_file(session, row, name, kind, data, meta, now)
+                session.flush()
+                return _to_order(row)
+        except IntegrityError:
+            # PostgreSQL: another station committed the same key between our read and our insert
+            existing = self.find_by_key(key) if key is not None else None
+            if existing is None:
+                raise
+            return _same_order(existing, customer, family, parameters, material, qty)
+
+    def find_by_key(self, idempotency_key: str) -> Order | None:
+        """The order placed with this idempotency key, or None."""
+        key = check_idempotency_key(idempotency_key)
+        with Session(self._reader) as session:
+            row = session.scalars(select(_OrderRow).where(_OrderRow.idempotency_key == key)).first()
+            return None if row is None else _to_order(row)
 
     def transition(self, number: str, new_state: str, note: str | None = None) -> Order:
         """Move an order to `new_state`; an illegal move raises IllegalTransition."""
@@ -407,7 +540,13 @@ class OrderStore:
         if not matches:
             raise InputError("kind", f"order {number} has no {kind} file")
         out = Path(out_path)
-        out.write_bytes(self.file_bytes(matches[-1].sha256))
+        data = self.file_bytes(matches[-1].sha256)
+        partial = out.with_name(f".{out.name}.partial")
+        try:  # whole or absent: a reader never sees half a G-code file
+            partial.write_bytes(data)
+            os.replace(partial, out)
+        finally:
+            partial.unlink(missing_ok=True)
         return out
 
     # -- helpers
@@ -456,74 +595,43 @@ class OrderStore:
         )
 
 
-# ---------------------------------------------------------------- parameters -> stored, sliced order
+# ---------------------------------------------------------------- helpers and the process-wide store
 
 
-STAGES = ("validate", "build", "export", "quote", "slice", "store")
+_KEY_PATTERN = re.compile(rf"[A-Za-z0-9_.:-]{{8,{IDEMPOTENCY_KEY_CHARS}}}")
 
 
-def place_order(
-    store: OrderStore,
-    family: str,
-    values: dict,
-    customer: str,
-    qty: int = 1,
-    material: str = "PLA",
-    slice_it: bool = True,
-    timings: dict | None = None,
-    work_dir: str | Path | None = None,
-) -> Order:
-    """The whole pipeline: validate, build, export, quote, slice, store (stage times into `timings`).
+def check_idempotency_key(key: str | None) -> str | None:
+    """None, or the key if it is 8-64 characters of letters, digits and `_.:-` (a UUID fits)."""
+    if key is None:
+        return None
+    if not isinstance(key, str) or not _KEY_PATTERN.fullmatch(key):
+        shown = repr(key)[:50]
+        raise InputError("idempotency_key", f"idempotency_key={shown} is not 8-{IDEMPOTENCY_KEY_CHARS} "
+                                            "letters, digits or _.:- (a UUID fits)")
+    return key
 
-    Bad parameters are refused (InputError) before anything is built or written. The stored order
-    holds the plate STL, the G-code and the quote; with `slice_it` its print time and filament are
-    the slicer's own and the order ends `sliced`, otherwise it stays `confirmed` with the estimate.
-    """
-    import tempfile
-    import time
 
-    from somana_core.geometry import build, make_spec
-    from somana_core.quote import quote_product, quote_sliced
-    from somana_core.slicing import slice_file
-
-    t = timings if timings is not None else {}
-    clock = time.perf_counter
-    if not (customer or "").strip():
-        raise InputError("customer", "customer is empty: name who the order is for")
-
-    start = clock()
-    spec = make_spec(family, values)
-    t["validate"] = clock() - start
-
-    start = clock()
-    product = build(spec)
-    t["build"] = clock() - start
-
-    with tempfile.TemporaryDirectory(prefix="somana-order-", dir=work_dir) as folder:
-        stl = Path(folder) / f"{family}.stl"
-        start = clock()
-        product.export(stl)
-        t["export"] = clock() - start
-
-        start = clock()
-        quote = quote_product(product, family, qty=qty, material=material, queue=store)
-        t["quote"] = clock() - start
-
-        result = None
-        if slice_it:
-            start = clock()
-            gcode = Path(folder) / f"{family}.gcode"
-            result = slice_file(stl, gcode, material=material, machine=spec.values().get("machine"))
-            quote = quote_sliced(product, family, result, qty=qty, queue=store)
-            t["slice"] = clock() - start
-
-        start = clock()
-        order = store.place(customer, family, spec.values(), quote.to_dict(), files={stl.name: stl},
-                            material=material, qty=qty)
-        if result is not None:
-            order = store.attach_file(order.number, gcode.name, gcode,
-                                      meta={k: v for k, v in result.to_dict().items() if k != "gcode_path"},
-                                      new_state="sliced", note="sliced by PrusaSlicer")
-        t["store"] = clock() - start
-    t["total"] = sum(t[s] for s in STAGES if s in t)
+def _same_order(order: Order, customer, family, parameters, material, qty) -> Order:
+    """The order a repeated key names, if the repeat asks for the same thing."""
+    asked = (customer, family, parameters, material, int(qty))
+    stored = (order.customer, order.family, order.parameters, order.material, order.qty)
+    if asked != stored:
+        raise InputError("idempotency_key", f"this idempotency key already placed order {order.number} "
+                                            "with other values: use a new key for a new order")
     return order
+
+
+_SHARED: dict[str, OrderStore] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_store(url: str | None = None) -> OrderStore:
+    """The process-wide store for `url` (default: `default_url()`): one engine, one connection pool
+    and one schema check per process, whatever the number of sessions. Never close it."""
+    url = url or default_url()
+    with _SHARED_LOCK:
+        store = _SHARED.get(url)
+        if store is None:
+            store = _SHARED[url] = OrderStore(url)
+        return store

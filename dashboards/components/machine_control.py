@@ -208,7 +208,7 @@ class PrinterControl(pn.viewable.Viewer):
         if not number or self.order_store is None:
             self._say("print order: no confirmed order selected")
             return
-        from somana_core.print_queue import print_order
+        from somana_core.fulfilment import print_order
 
         self._say(f"{number}: slicing if needed, then printing")
         store, host, workdir = self.order_store, self.host, self._workdir
@@ -316,7 +316,7 @@ class PrinterControl(pn.viewable.Viewer):
             self._refresh_orders()
 
     def _refresh_orders(self) -> None:
-        from somana_core.print_queue import printable_orders
+        from somana_core.fulfilment import printable_orders
 
         try:
             orders = printable_orders(self.order_store)

@@ -3,13 +3,18 @@
 Each sub-command module defines `configure(parser)` and `run(args) -> int`. Modules must keep
 heavy imports (CadQuery, Panel) inside `run`, so `somana --help` and `somana families` start fast.
 Bad input raises `InputError`: a one-line message on stderr and exit status 2, nothing written.
+Paths a person types are checked before anything is written (`output_path`, `input_path`), and
+every text taken from the store or a file is passed through `terminal_safe` before it is printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import re
 import sys
+from pathlib import Path
 
 from somana_core.errors import InputError
 
@@ -33,22 +38,20 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _available_commands():
-    for name, (module_name, help_text) in COMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # not built yet
-            raise
-        yield name, module, help_text
+class _Parser(argparse.ArgumentParser):
+    """argparse with the command line's error contract: ONE line on stderr, exit status 2
+    (argparse's own error prints the usage block first)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {terminal_safe(message)} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="somana", description="Somana batch-of-one micro-factory")
+    parser = _Parser(prog="somana", description="Somana batch-of-one micro-factory")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name, module, help_text in _available_commands():
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(module_name)
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
         module.configure(command_parser)
         command_parser.set_defaults(_run=module.run)
@@ -61,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except InputError as exc:
-        print(f"somana {args.command}: {exc.message}", file=sys.stderr)
+        print(f"somana {args.command}: {terminal_safe(exc.message)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"somana {args.command}: interrupted", file=sys.stderr)
@@ -70,6 +73,82 @@ def main(argv: list[str] | None = None) -> int:
         # the reader went away (`somana families | head`): not an error of ours
         sys.stderr.close()
         return 0
+
+
+_TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text, keep_newlines: bool = False) -> str:
+    """`text` with every control character shown as an escape (`\\x1b`, `\\u202e`), so a name
+    from the store cannot move the cursor, recolour or rewrite the terminal. Tabs and (with
+    `keep_newlines`) line breaks stay."""
+    text = str(text)
+    if not keep_newlines:
+        text = text.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    else:
+        text = text.replace("\r", "\\r")
+    return _TERMINAL_UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def output_path(field: str, raw: str, suffixes: tuple[str, ...] | None = None) -> Path:
+    """A file the command will write, checked before any work: not empty, not `-`, not a folder,
+    in an existing folder we may write to, with one of `suffixes` when given. InputError otherwise."""
+    shown = terminal_safe(raw)
+    if not raw or not raw.strip():
+        raise InputError(field, f"--{field} is empty: name the file to write")
+    if raw == "-":
+        raise InputError(field, f"--{field} -: writing to standard output is not supported; name a file")
+    if "\x00" in raw:
+        raise InputError(field, f"--{field} {shown}: a path cannot hold a NUL character")
+    path = Path(raw)
+    if raw.endswith(("/", os.sep)) or path.is_dir():
+        raise InputError(field, f"--{field} {shown} is a folder: name a file inside it")
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise InputError(field, f"--{field} {shown}: the file must end in {', '.join(suffixes)}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(field, f"--{field} {shown}: the folder {terminal_safe(folder)} does not exist")
+    if path.exists() and not path.is_file():
+        raise InputError(field, f"--{field} {shown} exists and is not a regular file")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)) \
+            or _pseudo_filesystem(folder):
+        raise InputError(field, f"--{field} {shown}: cannot write there (permission denied or not a disk folder)")
+    return path
+
+
+def input_path(field: str, raw: str, suffixes: tuple[str, ...] | None = None) -> Path:
+    """A file the command will read: it exists, is a regular file we may read."""
+    shown = terminal_safe(raw)
+    if not raw or not raw.strip() or "\x00" in raw:
+        raise InputError(field, f"--{field} {shown!r} is not a file name")
+    path = Path(raw)
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise InputError(field, f"{field} {shown}: the file must end in {', '.join(suffixes)}")
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise InputError(field, f"{field} {shown} {what}: name a file")
+    if not os.access(path, os.R_OK):
+        raise InputError(field, f"{field} {shown}: permission denied")
+    return path
+
+
+def _pseudo_filesystem(folder: Path) -> bool:
+    # /proc and /sys accept opens as root but are not storage: a file "written" there is not kept
+    resolved = folder.resolve()
+    return any(resolved == Path(p) or Path(p) in resolved.parents for p in ("/proc", "/sys", "/dev"))
+
+
+def bounded_int(field: str, low: int, high: int):
+    """An argparse `type` for a whole number in low..high (one-line error naming the range)."""
+    def parse(raw: str) -> int:
+        if not re.fullmatch(r"\s*[+-]?\d{1,20}\s*", raw or ""):
+            raise argparse.ArgumentTypeError(f"--{field} {terminal_safe(raw)!r} is not a whole number ({low}-{high})")
+        value = int(raw)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"--{field} {value} is outside {low}-{high}")
+        return value
+    parse.__name__ = field  # argparse names the type in its messages
+    return parse
 
 
 def parse_assignments(pairs: list[str] | None) -> dict[str, str]:

@@ -20,25 +20,16 @@ def configure(parser) -> None:
 
 
 def _qty(raw) -> int:
-    from somana_core.errors import InputError
+    from somana_core.fulfilment import check_qty
 
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        raise InputError("qty", f"--qty {raw!r} is not a whole number") from None
-    if not value.is_integer() or value < 1:
-        raise InputError("qty", f"--qty {raw} must be a whole number of at least 1")
-    return int(value)
+    return check_qty(raw)  # the same bounds as an order: above the limit in data/ -> contact us
 
 
 def _queue(db: str | None):
-    """The order store for the lead time; without --db only an existing default file is read."""
-    import os
+    """The order store for the lead time; without --db only an existing default store is read."""
+    from somana_core.orders import OrderStore, default_store_exists
 
-    from somana_core.data import state_dir
-    from somana_core.orders import DB_URL_ENV, OrderStore
-
-    if db is None and not os.environ.get(DB_URL_ENV) and not (Path(state_dir()) / "orders.sqlite").exists():
+    if db is None and not default_store_exists():
         return None
     return OrderStore(db)
 
@@ -47,9 +38,13 @@ def run(args) -> int:
     from somana.cli import parse_assignments
     from somana_core.geometry import make_spec, material_row
 
+    from somana_core.orders import check_url
+
     qty = _qty(args.qty)
     spec = make_spec(args.family, parse_assignments(args.assignments))
     material_row(args.material)
+    if args.db is not None:
+        check_url(args.db)
 
     from somana_core.geometry import build
     from somana_core.quote import quote_product, quote_sliced

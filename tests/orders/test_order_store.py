@@ -49,7 +49,8 @@ def test_numbers_are_unique_and_listed_newest_first(store):
 def test_every_state_pair_is_allowed_or_refused_as_the_table_says(store):
     for current in STATES:
         for wanted in STATES:
-            order = _place(store, files={}, confirm=current != "quoted")
+            start = current if current in ("quoted", "needs_approval") else "confirmed"
+            order = _place(store, files={}, state=start)
             for step in _path_to(current):
                 order = store.transition(order.number, step)
             assert order.state == current
@@ -64,8 +65,8 @@ def test_every_state_pair_is_allowed_or_refused_as_the_table_says(store):
 
 def _path_to(state):
     """Transitions from `confirmed` that reach `state` (breadth-first over the table)."""
-    if state == "quoted":
-        return []
+    if state in ("quoted", "needs_approval"):
+        return []  # a new order starts there
     frontier, seen = [("confirmed", [])], {"confirmed"}
     while frontier:
         here, path = frontier.pop(0)

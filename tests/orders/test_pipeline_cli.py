@@ -10,7 +10,8 @@ import sys
 import pytest
 
 from somana_core.errors import InputError
-from somana_core.orders import STAGES, OrderStore, place_order
+from somana_core.fulfilment import STAGES, needs_approval, place_order
+from somana_core.orders import OrderStore
 from somana_core.slicing import read_estimates
 
 
@@ -110,7 +111,8 @@ def test_cli_order_with_a_postgresql_db_url(somana_home, fresh_postgres_db):
                      home=somana_home)
     assert placed.returncode == 0, placed.stderr
     number = json.loads(placed.stdout)["number"]
-    assert json.loads(placed.stdout)["state"] == "confirmed"
+    expected = "needs_approval" if needs_approval(json.loads(placed.stdout)["quote"]) else "confirmed"
+    assert json.loads(placed.stdout)["state"] == expected
     with OrderStore(fresh_postgres_db) as store:
         assert store.get(number).customer == "Lin"
     assert not (somana_home / "orders.sqlite").exists()
