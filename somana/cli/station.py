@@ -35,7 +35,7 @@ def run(args) -> int:
         raise InputError("--sim-time-scale", f"--sim-time-scale {args.sim_time_scale:g} is outside 0-10")
     broker = bus.resolve_broker(args.broker)
     bus.parse_broker_url(broker)
-    store_url = args.db or os.environ.get("SOMANA_DB_URL")
+    store_url = args.db  # None: the default store ($SOMANA_DB_URL, else the SQLite file)
     worker = station.Station(args.name, specs, broker, store_url=store_url, sim_time_scale=args.sim_time_scale)
     try:
         worker.run()

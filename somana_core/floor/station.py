@@ -358,9 +358,9 @@ class Station:
     def _store_(self):
         with self._store_lock:
             if self._store is None:
-                from somana_core.orders import OrderStore
+                from somana_core.orders import shared_store
 
-                self._store = OrderStore(self.store_url)
+                self._store = shared_store(self.store_url)  # one per process (None: the default store)
             return self._store
 
     def _start(self, slot: _Slot, command: dict) -> str:
@@ -370,15 +370,15 @@ class Station:
         order = command.get("order")
         stamp = time.strftime("%Y%m%d-%H%M%S")
         if order:
-            from somana_core import print_queue
+            from somana_core import fulfilment
 
             store = self._store_()
             current = store.get(str(order))
-            if current.state not in print_queue.PRINTABLE_STATES + ("interrupted",):
+            if current.state not in fulfilment.PRINTABLE_STATES:
                 raise InputError("order", f"order {order} is {current.state}: only "
-                                          f"{', '.join(print_queue.PRINTABLE_STATES + ('interrupted',))} orders print")
+                                          f"{', '.join(fulfilment.PRINTABLE_STATES)} orders print")
             workdir = self.jobs_folder / f"{slot.spec.name}-{stamp}-{order}"
-            path = print_queue.gcode_for(store, str(order), workdir)
+            path = fulfilment.gcode_for(store, str(order), workdir)
             current = store.get(str(order))
             if current.state == "confirmed":
                 current = store.transition(str(order), "sliced", note="G-code supplied with the order")
