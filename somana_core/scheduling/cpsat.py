@@ -26,8 +26,11 @@ STATUS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible", cp_model.I
 
 
 def solve(instance: Instance, hint: Schedule, time_limit_s: float, workers: int = 2, seed: int = 0,
-          candidates: int = 4, window: int = 10) -> Schedule | None:
-    """The improved plan, or None when the solver found nothing in time (the caller keeps the hint)."""
+          candidates: int = 4, window: int = 10, fixed_staff: list[tuple[int, int]] = (),
+          fixed_heat: dict[str, list[int]] | None = None) -> Schedule | None:
+    """The improved plan, or None when the solver found nothing in time (the caller keeps the hint).
+    `fixed_staff` / `fixed_heat`: changeovers and heat-up starts of printers outside the model that
+    still use the floor's staff and the stations' power (a neighbourhood of a bigger plan)."""
     started = time.perf_counter()
     co = instance.changeovers
     cal = instance.calendar
@@ -152,13 +155,17 @@ def solve(instance: Instance, hint: Schedule, time_limit_s: float, workers: int 
         t = we
         if t > horizon + max(dur.values()):
             break
+    for start, end in fixed_staff:
+        if end > lo and end > start:
+            staff_iv.append(m.NewIntervalVar(start, end - start, end, ""))
+            demands.append(1)
     m.AddCumulative(staff_iv, demands, cap)
 
     # power: heat-ups per station
     stations: dict[str, list[str]] = {}
     for p in printers:
         stations.setdefault(p.station, []).append(p.id)
-    fixed_heat: dict[str, list] = {}
+    fixed_heat = {k: list(v) for k, v in (fixed_heat or {}).items()}
     for a in hint.assignments:
         if a.fixed and a.printer in pindex and a.start + co.heat_up_min > lo:
             fixed_heat.setdefault(pindex[a.printer].station, []).append(a.start)
@@ -209,7 +216,7 @@ def solve(instance: Instance, hint: Schedule, time_limit_s: float, workers: int 
     solver.parameters.max_time_in_seconds = max(0.01, time_limit_s - build_s)
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed
-    if len(jobs) > 80:
+    if len(jobs) > 30:
         # measured on 2 cores, 20 x 500: full presolve (probing, symmetry, repeated loops) ate the
         # whole 10 s before search began; one light pass leaves the time to the search.
         solver.parameters.max_presolve_iterations = 1
@@ -231,3 +238,73 @@ def solve(instance: Instance, hint: Schedule, time_limit_s: float, workers: int 
     out.lower_bounds["cp_sat"] = float(solver.BestObjectiveBound())
     out.notes.append(f"model built in {build_s:.2f} s; {len(arc_lits)} arcs, {len(presence)} printer choices")
     return out
+
+
+FULL_MODEL_MAX_JOBS = 120  # above this, one model of everything spends its time in presolve (2 cores)
+NEIGHBOURHOOD_PRINTERS = 3
+NEIGHBOURHOOD_S = 0.8
+
+
+def improve(instance: Instance, plan: Schedule, time_limit_s: float, workers: int = 2, seed: int = 0) -> Schedule:
+    """CP-SAT on the whole plan when it is small; on a big one, large-neighbourhood search: again and
+    again free the plates of a few printers (one with the most tardiness, others that could take its
+    work), re-solve them exactly with CP-SAT around the fixed rest (shared staff and station power
+    included), and keep the result when it is better."""
+    import random
+
+    from somana_core.scheduling.model import figures
+
+    started = time.perf_counter()
+    jobs = [a for a in plan.assignments if not a.fixed]
+    if len(jobs) <= FULL_MODEL_MAX_JOBS:
+        out = solve(instance, plan, time_limit_s, workers=workers, seed=seed)
+        return out if out is not None else plan
+    rng = random.Random(seed)
+    current = plan
+    best_obj = figures(instance, current)["objective"]
+    tried = improved = 0
+    online = [p for p in instance.printers if p.online]
+    pindex = {p.id: p for p in online}
+    jobs_by_id = {j.id: j for j in instance.jobs}
+    while time.perf_counter() - started < time_limit_s - 0.2:
+        rows = current.by_printer()
+        late = {pid: sum(a.weight * a.tardiness_min for a in rows.get(pid, []) if not a.fixed) for pid in pindex}
+        if tried % 2 == 0 and any(late.values()):
+            anchor = rng.choices(list(late), [v + 1 for v in late.values()])[0]
+        else:
+            anchor = rng.choice(list(pindex))
+        anchor_groups = {jobs_by_id[a.job_id].group for a in rows.get(anchor, []) if not a.fixed}
+        others = [pid for pid in pindex if pid != anchor]
+        rng.shuffle(others)
+        others.sort(key=lambda pid: (late[pid] > 0, -len(anchor_groups & {jobs_by_id[a.job_id].group
+                                                                         for a in rows.get(pid, [])})))
+        chosen = {anchor, *others[: NEIGHBOURHOOD_PRINTERS - 1]}
+        inside = [a for a in current.assignments if a.printer in chosen]
+        outside = [a for a in current.assignments if a.printer not in chosen]
+        sub = Instance(tuple(p for p in instance.printers if p.id in chosen),
+                       tuple(jobs_by_id[a.job_id] for a in inside), instance.changeovers, instance.calendar)
+        fixed_staff = [(a.changeover_start, a.start) for a in outside if not a.fixed]
+        fixed_heat: dict[str, list[int]] = {}
+        for a in outside:
+            fixed_heat.setdefault(pindex[a.printer].station if a.printer in pindex else "", []).append(a.start)
+        hint = Schedule(inside, method="hint")
+        budget = min(NEIGHBOURHOOD_S, time_limit_s - (time.perf_counter() - started) - 0.1)
+        if budget < 0.2:
+            break
+        tried += 1
+        result = solve(sub, hint, budget, workers=workers, seed=seed + tried, candidates=NEIGHBOURHOOD_PRINTERS,
+                       fixed_staff=fixed_staff, fixed_heat=fixed_heat)
+        if result is None:
+            continue
+        candidate = Schedule(outside + result.assignments, method="cp-sat", status="feasible",
+                             unplaced=list(current.unplaced))
+        obj = figures(instance, candidate)["objective"]
+        if obj < best_obj:
+            current, best_obj = candidate, obj
+            improved += 1
+    current.method = "cp-sat"
+    current.status = "feasible"
+    current.notes.append(f"large-neighbourhood search: {tried} CP-SAT neighbourhoods of "
+                         f"{NEIGHBOURHOOD_PRINTERS} printers, {improved} improved the plan")
+    current.solve_s = time.perf_counter() - started
+    return current

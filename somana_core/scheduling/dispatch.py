@@ -124,7 +124,7 @@ def greedy(instance: Instance, k_slack: float = 2.0, k_setup: float = 0.7) -> Sc
     printer frees up, it takes the plate with the highest weight/time x urgency x low-changeover index."""
     started = time.perf_counter()
     board = Board(instance)
-    eligible = _eligible(instance)
+    eligible = {jid: {p.id for p in printers} for jid, printers in _eligible(instance).items()}
     waiting = {j.id: j for j in instance.plannable()}
     for jid, printers in eligible.items():
         if not printers:
@@ -132,25 +132,32 @@ def greedy(instance: Instance, k_slack: float = 2.0, k_setup: float = 0.7) -> Sc
             waiting.pop(jid)
     if not waiting:
         return board.schedule("greedy", started)
-    mean_p = sum(instance.duration(j) for j in waiting.values()) / len(waiting)
+    duration = {jid: instance.duration(j) for jid, j in waiting.items()}
+    mean_p = sum(duration.values()) / len(duration)
     mean_setup = max(1.0, (instance.changeovers.spool_swap_min + instance.changeovers.colour_purge_min) / 2)
-    usable = [p for p in instance.printers if p.online and any(p in eligible[j] for j in waiting)]
-    while waiting:
-        candidates = [p for p in usable if any(p in eligible[j] for j in waiting)]
-        if not candidates:
-            break
-        printer = min(candidates, key=lambda p: (board.free_at[p.id], p.id))
+    slack_scale, setup_scale = k_slack * mean_p, k_setup * mean_setup
+    usable = [p for p in instance.printers if p.online and any(p.id in eligible[j] for j in waiting)]
+    exp = math.exp
+    while waiting and usable:
+        printer = min(usable, key=lambda p: (board.free_at[p.id], p.id))
         now = board.free_at[printer.id]
+        state = board.state[printer.id]
+        setup_of = {}
         best, best_index = None, -1.0
-        for job in waiting.values():
-            if printer not in eligible[job.id]:
+        for jid, job in waiting.items():
+            if printer.id not in eligible[jid]:
                 continue
-            p_j = instance.duration(job)
-            slack = max(job.due_min - p_j - max(now, job.release_min), 0)
-            wait = max(0, job.release_min - now)
-            index = (job.weight / p_j) * math.exp(-slack / (k_slack * mean_p)) \
-                * math.exp(-(board.setup(printer, job) + wait) / (k_setup * mean_setup))
-            if index > best_index or (index == best_index and job.id < best.id):
+            group = job.group
+            setup = setup_of.get(group)
+            if setup is None:
+                setup = setup_of[group] = board.co.setup_min(*state, job)
+            p_j = duration[jid]
+            release = job.release_min
+            slack = job.due_min - p_j - (now if now > release else release)
+            wait = release - now if release > now else 0
+            index = (job.weight / p_j) * exp(-(slack if slack > 0 else 0) / slack_scale
+                                             - (setup + wait) / setup_scale)
+            if index > best_index or (index == best_index and jid < best.id):
                 best, best_index = job, index
         if best is None:
             usable.remove(printer)
@@ -161,7 +168,19 @@ def greedy(instance: Instance, k_slack: float = 2.0, k_setup: float = 0.7) -> Sc
         else:
             board.place(printer, best, *spot)
         del waiting[best.id]
+    board.unplaced += list(waiting)
     return board.schedule("greedy", started)
+
+
+def best_greedy(instance: Instance, settings=((2.0, 0.7), (4.0, 0.7), (2.0, 0.3))) -> Schedule:
+    """The best of a few ATCS look-ahead settings (the right ones depend on how tight due dates are)."""
+    from somana_core.scheduling.model import figures
+
+    started = time.perf_counter()
+    plans = [greedy(instance, k1, k2) for k1, k2 in settings]
+    best = min(plans, key=lambda p: (len(p.unplaced), figures(instance, p)["objective"]))
+    best.solve_s = time.perf_counter() - started
+    return best
 
 
 def fifo(instance: Instance) -> Schedule:

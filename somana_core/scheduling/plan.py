@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from somana_core.errors import InputError
 from somana_core.scheduling import cpsat
 from somana_core.scheduling.bounds import lower_bound
-from somana_core.scheduling.dispatch import Board, fifo, greedy, retime
+from somana_core.scheduling.dispatch import Board, best_greedy, fifo, retime
 from somana_core.scheduling.model import (
     Calendar,
     Changeovers,
@@ -43,14 +43,14 @@ def solve(instance: Instance, policy: str = "cp-sat", time_limit_s: float = 5.0,
     if policy == "fifo":
         plan = fifo(instance)
     else:
-        plan = greedy(instance)
+        plan = best_greedy(instance)
         remaining = time_limit_s - (time.perf_counter() - started)
         if policy == "cp-sat" and remaining > 0.05 and len(plan.assignments) > SMALL_FOR_GREEDY_ONLY:
-            improved = cpsat.solve(instance, plan, remaining, workers=workers, seed=seed)
-            if improved is not None and not check(instance, improved) \
+            improved = cpsat.improve(instance, plan, remaining, workers=workers, seed=seed)
+            if improved is not plan and not check(instance, improved) \
                     and figures(instance, improved)["objective"] <= figures(instance, plan)["objective"]:
                 plan = improved
-            elif improved is not None:
+            elif improved is not plan:
                 plan.notes.append(f"CP-SAT ({improved.status}) did not beat the greedy plan")
             else:
                 plan.notes.append("CP-SAT found no plan in time: greedy dispatch kept")
