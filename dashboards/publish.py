@@ -28,7 +28,7 @@ import panel as pn
 from bokeh.resources import Resources
 
 from dashboards import viewer
-from somana_core import story
+from somana_core import labels, story
 from somana_core.data import read_table
 
 ASSETS = "assets"
@@ -47,7 +47,7 @@ main { max-width: 1180px; margin: 0 auto; padding: 1rem 1.4rem 3rem; }
 .figure { background: #fff; border-radius: 6px; padding: .55rem .9rem; box-shadow: 0 1px 2px rgba(0,0,0,.08); }
 .figure .label { display: block; font-size: .78rem; color: #5d6b73; }
 .figure .value { font-size: 1.35rem; font-weight: 700; font-variant-numeric: tabular-nums; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(330px, 1fr)); gap: 1rem; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(330px, 100%), 1fr)); gap: 1rem; }
 .card { background: #fff; border-radius: 8px; padding: .8rem 1rem; box-shadow: 0 1px 3px rgba(0,0,0,.1); }
 .card h3 { margin: .2rem 0 .4rem; }
 .card .viewer { height: 260px; }
@@ -61,6 +61,16 @@ table.kv td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .stage .time { font-size: 1.25rem; font-variant-numeric: tabular-nums; }
 .arrow { align-self: center; font-size: 1.4rem; color: #0f6e6e; }
 .note { color: #5d6b73; font-size: .85rem; }
+img, canvas, svg, table { max-width: 100%; }
+code { overflow-wrap: anywhere; }
+@media (max-width: 600px) {
+  main { padding: .6rem .8rem 2rem; }
+  .somana-header { gap: .5rem .8rem; padding: .6rem .8rem; font-size: .92rem; }
+  h1 { font-size: 1.45rem; } h2 { font-size: 1.2rem; }
+  .figure { flex: 1 1 40%; }
+  .stage { min-width: 0; flex: 1 1 40%; }
+  .arrow { display: none; }
+}
 """
 
 
@@ -292,21 +302,32 @@ def _start_value(options: dict):
     return 1.0 if 1.0 in values and not all(isinstance(v, str) for v in values) else values[0]
 
 
+def _responsive(plot_function: Callable) -> Callable:
+    """The chapter's HoloViews figure, sized by the page instead of a fixed pixel width."""
+    def plot(**kwargs):
+        return plot_function(**kwargs).opts(responsive=True, height=360)
+    return plot
+
+
 def _save_chapter(chapter: Chapter, outdir: Path, pages) -> None:
     pn.extension()
     page_css = SITE_CSS.split(".somana-header")[0]  # the body rule: same background and type as the HTML pages
     if page_css not in pn.config.raw_css:
         pn.config.raw_css.append(page_css)
+    # Widths stretch and wrap, so the page fits a 390 px phone as well as a desktop.
     widgets = {name: pn.widgets.Select(name=label, options=options, value=_start_value(options),
-                                       width=380, css_classes=[f"control-{name}"])
+                                       sizing_mode="stretch_width", min_width=200, max_width=380,
+                                       css_classes=[f"control-{name}"])
                for name, (label, options) in chapter.controls.items()}
-    plot = pn.pane.HoloViews(pn.bind(chapter.plot, **widgets), css_classes=["main-figure"])
+    plot = pn.pane.HoloViews(pn.bind(_responsive(chapter.plot), **widgets), css_classes=["main-figure"],
+                             sizing_mode="stretch_width", min_height=320)
     figures = pn.pane.HTML(pn.bind(chapter.figures, **widgets), sizing_mode="stretch_width",
                            stylesheets=[SITE_CSS], css_classes=["key-figures"])
     header = pn.pane.HTML(_nav(chapter.slug, pages), sizing_mode="stretch_width", margin=0, stylesheets=[SITE_CSS])
     body = pn.Column(f"## {chapter.title}", pn.pane.HTML(f"<p class='lede'>{html.escape(chapter.lede)}</p>",
                                                          stylesheets=[SITE_CSS], sizing_mode="stretch_width"),
-                     pn.Row(*widgets.values()), figures, plot, margin=(0, 24), max_width=1180)
+                     pn.FlexBox(*widgets.values(), gap="0 12px"), figures, plot, margin=(0, 12),
+                     sizing_mode="stretch_width", max_width=1180)
     layout = pn.Column(header, body, sizing_mode="stretch_width", margin=0)
     max_opts = max(len(options) for _, options in chapter.controls.values())
     layout.save(str(outdir / chapter.slug), title=f"{chapter.title} · Somana", embed=True, resources=_resources(),
@@ -344,7 +365,7 @@ def _gallery_card(index: int, item: dict) -> tuple[str, str]:
     q = quote.quote_product(product, spec.family, qty=1, material=material, machine=spec.machine)
     payload = preview.mesh_payload(product.preview(GALLERY_DEFLECTION_MM), revision=1, fit=True)
     total = metrics["total"]
-    settings = ", ".join(f"{k} = {v}" for k, v in item["settings"].items()) or "the family's defaults"
+    settings = labels.settings_caption(spec, item["settings"])
     rows = [("Material", material), ("Volume", f"{total['volume_mm3'] / 1000:,.1f} cm³"),
             ("Mass", f"{total['mass_g']:,.1f} g"), ("Print time (estimate)", f"{q.print_time_s / 3600:,.1f} h"),
             ("Unit cost", f"{q.unit_cost:,.2f} USD"), ("Unit price", f"{q.unit_price:,.2f} USD"),
