@@ -332,6 +332,17 @@ def _save_chapter(chapter: Chapter, outdir: Path, pages) -> None:
     max_opts = max(len(options) for _, options in chapter.controls.values())
     layout.save(str(outdir / chapter.slug), title=f"{chapter.title} · Somana", embed=True, resources=_resources(),
                 max_opts=max_opts, max_states=chapter.states, progress=False)
+    _add_viewport_meta(outdir / chapter.slug)
+
+
+VIEWPORT_META = "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+
+
+def _add_viewport_meta(path: Path) -> None:
+    """Panel's saved pages have no viewport tag, so phones lay them out 980 px wide and shrink them."""
+    text = path.read_text()
+    if "name='viewport'" not in text and 'name="viewport"' not in text:
+        path.write_text(text.replace("<head>", "<head>" + VIEWPORT_META, 1))
 
 
 # ---------------------------------------------------------------------------- gallery

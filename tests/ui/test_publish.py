@@ -105,3 +105,28 @@ def test_a_gallery_3d_view_draws_and_rotates(site, file_page, artifacts_dir):
     assert cards.count() == site[1]["gallery_variants"] >= 2
     page.screenshot(path=str(artifacts_dir / "publish_gallery.png"), full_page=True)
     file_page.assert_clean()
+
+
+@pytest.mark.parametrize("name", ["index.html", "story-margins.html", "story-break-even.html", "gallery.html",
+                                  "order-flow.html"])
+def test_pages_fit_a_phone_without_sideways_scrolling(site, browser, artifacts_dir, name):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page = context.new_page()
+    page.goto((site[0] / name).as_uri())
+    if name.startswith("story-"):
+        page.locator(".main-figure canvas").first.wait_for(state="visible", timeout=30_000)
+    else:
+        page.locator("main").wait_for(timeout=30_000)
+    page.wait_for_timeout(300)
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    page.screenshot(path=str(artifacts_dir / f"publish_phone_{name.replace('.html', '')}.png"), full_page=False)
+    context.close()
+    assert widths[1] == 390, f"{name} is laid out {widths[1]} px wide (no viewport tag): the phone shrinks it"
+    assert widths[0] <= widths[1] + 1, f"{name} is {widths[0]} px wide on a {widths[1]} px phone"
+
+
+def test_gallery_captions_use_words_not_parameter_names(site):
+    text = (site[0] / "gallery.html").read_text()
+    for raw in ("pcb_length", "bbc_microbit_v2", "aaa_3x_holder", "raspberry_pi_pico", "= "):
+        assert raw not in text.split("<script")[0], raw
+    assert "Board: Raspberry Pi Pico" in text
