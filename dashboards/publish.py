@@ -173,7 +173,7 @@ def _chapters() -> list[Chapter]:
     # short names (the product family's title) fit on axes and in titles; the portfolio's long ones in menus
     names = {fam: getattr(FAMILIES.get(fam), "title", "") or display for fam, display in long_names.items()}
     family_options = {display: fam for fam, display in long_names.items()}
-    plot_opts = dict(width=760, height=360, tools=["hover"], toolbar=None, fontscale=1.05)
+    plot_opts = dict(responsive=True, height=360, tools=["hover"], toolbar=None, fontscale=1.05)  # fits phones
 
     def margins_plot(volume):
         df = story.margins(volume).assign(name=lambda d: d["family"].map(names))
@@ -302,13 +302,6 @@ def _start_value(options: dict):
     return 1.0 if 1.0 in values and not all(isinstance(v, str) for v in values) else values[0]
 
 
-def _responsive(plot_function: Callable) -> Callable:
-    """The chapter's HoloViews figure, sized by the page instead of a fixed pixel width."""
-    def plot(**kwargs):
-        return plot_function(**kwargs).opts(responsive=True, height=360)
-    return plot
-
-
 def _save_chapter(chapter: Chapter, outdir: Path, pages) -> None:
     pn.extension()
     page_css = SITE_CSS.split(".somana-header")[0]  # the body rule: same background and type as the HTML pages
@@ -319,7 +312,7 @@ def _save_chapter(chapter: Chapter, outdir: Path, pages) -> None:
                                        sizing_mode="stretch_width", min_width=200, max_width=380,
                                        css_classes=[f"control-{name}"])
                for name, (label, options) in chapter.controls.items()}
-    plot = pn.pane.HoloViews(pn.bind(_responsive(chapter.plot), **widgets), css_classes=["main-figure"],
+    plot = pn.pane.HoloViews(pn.bind(chapter.plot, **widgets), css_classes=["main-figure"],
                              sizing_mode="stretch_width", min_height=320)
     figures = pn.pane.HTML(pn.bind(chapter.figures, **widgets), sizing_mode="stretch_width",
                            stylesheets=[SITE_CSS], css_classes=["key-figures"])
