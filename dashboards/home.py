@@ -16,6 +16,8 @@ CARDS = [
     ("/machines", "Machine control",
      "Floor staff: connect printers, watch temperatures, run the job queue, pause, cancel, emergency stop. "
      "Login required."),
+    ("/plan", "Floor plan", "Floor staff: every printer's schedule, changeovers and late jobs; pin or hold an order "
+     "and the plan re-solves. Login required."),
 ]
 
 CARD_CSS = """

@@ -25,7 +25,7 @@ CSS = """
 .somana-header .spacer { flex: 1; }
 """
 
-NAV = [("/portfolio", "Portfolio"), ("/configure", "Configure"), ("/machines", "Machines")]
+NAV = [("/portfolio", "Portfolio"), ("/configure", "Configure"), ("/machines", "Machines"), ("/plan", "Plan")]
 
 
 def header(current: str = "", user: str | None = None) -> pn.pane.HTML:

@@ -21,7 +21,7 @@ from pathlib import Path
 from somana_core.errors import InputError
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
-APPS = {"/": "home.py", "/portfolio": "portfolio.py", "/configure": "configure.py", "/machines": "machines.py"}
+APPS = {"/": "home.py", "/portfolio": "portfolio.py", "/configure": "configure.py", "/machines": "machines.py", "/plan": "plan.py"}
 DEFAULT_PORT = 5006
 DEFAULT_THREADS = 4  # blocking work (slicing, serial waits) runs beside the event loop, not in it
 MAX_UPLOAD_BYTES = 128 * 1024 * 1024  # a long print's G-code uploaded on /machines (Bokeh's default is 20 MB)
@@ -163,7 +163,7 @@ def run(args) -> int:
         show=False,
         start=True,
         title={"/": "Somana", "/portfolio": "Somana · portfolio", "/configure": "Somana · configure",
-               "/machines": "Somana · machines"},
+               "/machines": "Somana · machines", "/plan": "Somana · plan"},
         warm=options["warm"],
         cookie_secret=secrets_["cookie_secret"],
         auth_provider=web_auth.StaffAuthProvider(),

@@ -14,13 +14,16 @@ from pathlib import Path
 
 from somana_core.data import read_table, state_dir
 from somana_core.errors import InputError
+from somana_core.orders import OrderState
 from somana_core.scheduling.jobs import PackingReport, pack, part_sets_from_order
 from somana_core.scheduling.model import Calendar, Job, Schedule, figures, load_changeovers, load_printers, utc_now
 from somana_core.scheduling.plan import Planner
 
 FLOOR_FILE = "floor_plan.json"
-PLANNED_STATES = ("confirmed", "sliced", "queued", "failed", "interrupted")  # waiting for a printer (reprint)
-PRINTING_STATES = ("printing",)
+# waiting for a printer (a failed or interrupted print is made again)
+PLANNED_STATES = (OrderState.CONFIRMED, OrderState.SLICED, OrderState.QUEUED, OrderState.FAILED,
+                  OrderState.INTERRUPTED)
+PRINTING_STATES = (OrderState.PRINTING,)
 
 
 def floor_path() -> Path:
@@ -170,3 +173,25 @@ def _assignment(a, job: Job, cal: Calendar) -> dict:
         "changeovers": list(a.changeovers), "setup_min": a.setup_min, "wait_min": a.wait_min,
         "late_min": a.tardiness_min, "fixed": a.fixed, "pinned": job.pinned_printer is not None,
     }
+
+
+def gantt_rows(plan: dict, now: datetime | None = None) -> list[dict]:
+    """The plan as bars for a Gantt chart: per plate a changeover bar, the planned print bar, and for a
+    plate printing now an `actual` bar from its real start to now. `late` marks prints past due."""
+    now = (now or utc_now()).astimezone(timezone.utc)
+    rows = []
+    for index, printer in enumerate(plan["printers"]):
+        for j in printer["jobs"]:
+            common = {"printer": printer["printer"], "row": index, "job": j["job"], "orders": ", ".join(j["orders"]),
+                      "material": f"{j['material']} {j['colour']}", "due": j["due"][:16].replace("T", " "),
+                      "late_min": j["late_min"], "pinned": j["pinned"]}
+            start, end = datetime.fromisoformat(j["start"]), datetime.fromisoformat(j["end"])
+            if not j["fixed"]:
+                rows.append({**common, "kind": "changeover", "x0": datetime.fromisoformat(j["changeover_start"]),
+                             "x1": start, "what": " + ".join(j["changeovers"]), "late": False})
+            rows.append({**common, "kind": "print", "x0": start, "x1": end, "what": "planned print",
+                         "late": j["late_min"] > 0})
+            if j["fixed"] and start < now:
+                rows.append({**common, "kind": "actual", "x0": start, "x1": min(now, end), "what": "printed so far",
+                             "late": j["late_min"] > 0})
+    return rows

@@ -1,0 +1,149 @@
+"""The farm scheduler's figures, as one JSON document.
+
+1. A static plan of 20 printers x 500 plates (mixed materials, colours, nozzles and due dates;
+   somana_core.scheduling.synthetic): solve time, objective and its parts, the lower bounds (ours and,
+   where the whole model is solved, CP-SAT's) and the gap, for CP-SAT (10 s), greedy and FIFO. Several
+   seeds; medians.
+2. A simulated week, the same seed for both policies: CP-SAT with capable-to-promise against first
+   come first served with constraint filtering and the quote's queue rule for the promise.
+   Utilisation, changeover and plate-clear waits, tardiness, on-promise share, orders per day.
+3. Re-plan after one event on the 20 x 500 plan: a new order (full re-solve under a time limit) and a
+   print that ended (the sequences kept, times re-computed).
+
+The machine is shared (2 cores, other engineers' tests): the load average is recorded with the figures.
+Run: .venv/bin/python benchmarks/schedule.py [--seeds 3] [--seconds 10] [--sim-days 7] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from dataclasses import replace
+
+
+def _static(seeds: list[int], seconds: float, printers: int, jobs: int) -> dict:
+    from somana_core.scheduling import figures, solve, synthetic
+
+    runs = []
+    for seed in seeds:
+        inst = synthetic.instance(printers, jobs, seed=seed)
+        row = {"seed": seed}
+        for policy, limit in (("cp-sat", seconds), ("greedy", 0), ("fifo", 0)):
+            started = time.perf_counter()
+            plan = solve(inst, policy, time_limit_s=limit, seed=seed)
+            wall = time.perf_counter() - started
+            f = figures(inst, plan)
+            row[policy] = {"solve_s": round(wall, 2), "method": plan.method, "status": plan.status,
+                           "objective": f["objective"], "weighted_tardiness_min": f["weighted_tardiness_min"],
+                           "late_plates": f["late_jobs"], "changeover_min": f["changeover_min"],
+                           "idle_min": f["idle_min"], "plate_clear_wait_min": f["plate_clear_wait_min"],
+                           "lower_bound": f.get("lower_bound"), "gap": round(f.get("gap", 0), 4),
+                           "lower_bounds": {k: (round(v) if isinstance(v, (int, float)) else
+                                                {kk: round(vv) for kk, vv in v.items()})
+                                            for k, v in plan.lower_bounds.items()},
+                           "notes": plan.notes}
+        runs.append(row)
+    med = {p: {k: statistics.median(r[p][k] for r in runs)
+               for k in ("solve_s", "objective", "weighted_tardiness_min", "changeover_min", "idle_min", "gap")}
+           for p in ("cp-sat", "greedy", "fifo")}
+    return {"printers": printers, "plates": jobs, "seconds": seconds, "runs": runs, "median": med}
+
+
+def _week(days: float, printers: int, rate: float | None, seed: int, solve_s: float) -> dict:
+    from somana_core.scheduling.simulate import simulate
+
+    out = {}
+    for policy in ("cp-sat", "fifo"):
+        started = time.perf_counter()
+        out[policy] = simulate(days=days, printers=printers, rate_per_day=rate, policy=policy, seed=seed,
+                               solve_s=solve_s)
+        out[policy]["wall_s"] = round(time.perf_counter() - started, 1)
+    c, f = out["cp-sat"], out["fifo"]
+
+    def reduction(key):
+        return None if not f[key] else round(1 - c[key] / f[key], 3)
+
+    out["comparison"] = {
+        "tardiness_vs_standard_lead_reduction": reduction("tardiness_vs_standard_lead_h"),
+        "tardiness_vs_promise_reduction": reduction("tardiness_vs_promise_h"),
+        "cp_sat_changeover_and_wait_share": c["changeover_and_wait_share"],
+        "cp_sat_on_promise_share": c["on_promise_share"],
+    }
+    return out
+
+
+def _replan(seconds: float, printers: int, jobs: int) -> dict:
+    from somana_core.scheduling import Planner, synthetic
+
+    inst = synthetic.instance(printers, jobs, seed=0)
+    planner = Planner(inst.printers, list(inst.jobs), calendar=inst.calendar, changeovers=inst.changeovers,
+                      time_limit_s=seconds)
+    planner.replan(time_limit_s=10)
+    first = planner.schedule.by_printer()
+    pid, rows = next(iter(first.items()))
+    times = {}
+    started = time.perf_counter()
+    planner.event("job_started", at=rows[0].start, job=rows[0].job_id, printer=pid)
+    times["job_started_s"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    planner.event("job_done", at=rows[0].end + 30, job=rows[0].job_id)
+    times["job_done_s"] = round(time.perf_counter() - started, 3)
+    new = replace(inst.jobs[0], id="NEW", orders=("SO-NEW",), due_min=rows[0].end + 24 * 60)
+    started = time.perf_counter()
+    planner.event("order_confirmed", jobs=[new])
+    times["order_confirmed_s"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    planner.event("printer_offline", printer=pid)
+    times["printer_offline_s"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    promise = planner.promise([replace(new, id="NEW2")])
+    times["promise_s"] = round(time.perf_counter() - started, 3)
+    times["time_limit_s"] = seconds
+    times["promise_minute"] = promise
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--printers", type=int, default=20)
+    parser.add_argument("--jobs", type=int, default=500)
+    parser.add_argument("--sim-days", type=float, default=7.0)
+    parser.add_argument("--sim-printers", type=int, default=6)
+    parser.add_argument("--sim-rate", type=float, default=None,
+                        help="orders/day in the busy week (default: 4 x the founders' planned volume)")
+    parser.add_argument("--sim-solve-seconds", type=float, default=0.5)
+    parser.add_argument("--replan-seconds", type=float, default=1.5)
+    parser.add_argument("--skip", action="append", default=[], choices=("static", "week", "replan"))
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    os.environ.setdefault("SOMANA_HOME", tempfile.mkdtemp(prefix="somana-bench-"))
+    from somana_core.scheduling.simulate import default_rate_per_day
+
+    result = {"load_average_start": open("/proc/loadavg").read().split()[:3], "cpus": os.cpu_count()}
+    if "replan" not in args.skip:
+        result["replan"] = _replan(args.replan_seconds, args.printers, args.jobs)
+    if "static" not in args.skip:
+        result["static"] = _static(list(range(args.seeds)), args.seconds, args.printers, args.jobs)
+    if "week" not in args.skip:
+        founders = default_rate_per_day(args.sim_printers)
+        busy = args.sim_rate if args.sim_rate is not None else 4 * founders
+        result["week_founders_volume"] = _week(args.sim_days, args.sim_printers, None, 0, args.sim_solve_seconds)
+        result["week_busy"] = {"rate_per_day": round(busy, 1),
+                               **_week(args.sim_days, args.sim_printers, busy, 0, args.sim_solve_seconds)}
+    result["load_average_end"] = open("/proc/loadavg").read().split()[:3]
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        with open(args.out, "w") as handle:
+            handle.write(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
