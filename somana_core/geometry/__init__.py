@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from somana_core.catalogue import machine_row, material_row, materials
 from somana_core.errors import InputError
+from somana_core.geometry.board_enclosure import BoardEnclosure
 from somana_core.geometry.eyewear_frame import EyewearFrame
 from somana_core.geometry.kit_enclosure import KitEnclosure
 from somana_core.geometry.sensor_enclosure import SensorEnclosure
@@ -40,6 +41,7 @@ FAMILIES: dict[str, type[FamilySpec]] = {
     SensorEnclosure.family: SensorEnclosure,
     KitEnclosure.family: KitEnclosure,
     EyewearFrame.family: EyewearFrame,
+    BoardEnclosure.family: BoardEnclosure,
 }
 
 

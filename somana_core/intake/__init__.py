@@ -1,15 +1,53 @@
 """Intake: what the customer brings (a KiCad board file) turned into what a product family needs.
 
-    from somana_core.intake import read_board, classify, find_openings
-    board = read_board("my.kicad_pcb")          # outline, thickness, holes, footprints (KiCad 6-9)
+    from somana_core.intake import load_board, classify, find_openings
+    board = load_board("my.kicad_pcb")          # outline, thickness, holes, footprints (KiCad 6-9)
     parts = classify(board)                     # class and height of every footprint
     openings = find_openings(board, parts)      # connectors at the edge, buttons/LEDs/displays facing up
 
 Pure Python (numpy, the data tables): no KiCad, no CadQuery.
 """
 
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from somana_core.errors import InputError
 from somana_core.intake.components import Opening, Part, chosen_openings, classify, find_openings
 from somana_core.intake.kicad import Board, Footprint, MountingHole, read_board, read_board_bytes
 
-__all__ = ["Board", "Footprint", "MountingHole", "Opening", "Part", "chosen_openings", "classify",
-           "find_openings", "read_board", "read_board_bytes"]
+# The board a board-fitted family shows before a customer brings one (tests/intake/boards/generate.py
+# writes it): 70 x 45 mm, four M3 holes, a USB-C, a button and an LED.
+SAMPLE_BOARD = Path(__file__).resolve().parent / "sample_board.kicad_pcb"
+
+_boards: "OrderedDict[tuple, Board]" = OrderedDict()
+_lock = threading.Lock()
+
+
+def load_board(path: str | Path | None) -> Board:
+    """`read_board`, remembered per file (path, size and modification time): a family's rules and
+    builders read the same board many times. An empty path is the sample board."""
+    p = Path(path) if path not in (None, "") else SAMPLE_BOARD
+    try:
+        stat = p.stat()
+    except FileNotFoundError:
+        raise InputError("board", f"board={str(p)!r}: no such file") from None
+    except OSError as exc:
+        raise InputError("board", f"board={str(p)!r}: cannot be read ({exc.strerror})") from None
+    key = (str(p.resolve()), stat.st_size, stat.st_mtime_ns)
+    with _lock:
+        if key in _boards:
+            _boards.move_to_end(key)
+            return _boards[key]
+    board = read_board(p)
+    with _lock:
+        _boards[key] = board
+        while len(_boards) > 16:
+            _boards.popitem(last=False)
+    return board
+
+
+__all__ = ["SAMPLE_BOARD", "Board", "Footprint", "MountingHole", "Opening", "Part", "chosen_openings", "classify",
+           "find_openings", "load_board", "read_board", "read_board_bytes"]

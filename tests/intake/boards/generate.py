@@ -199,3 +199,42 @@ if __name__ == "__main__":
     (HERE / "kicad8_l_shape.kicad_pcb").write_text(kicad8())
     (HERE / "kicad9_half_round.kicad_pcb").write_text(kicad9())
     (HERE / "models" / "tall_part.wrl").write_text(TALL_PART_WRL)
+
+
+# ----------------------------------------------------------------------------- the family's sample board
+# somana_core/intake/sample_board.kicad_pcb: what the configurator shows before a customer uploads a
+# board. 70 x 45 mm, r = 4 mm rounded corners, four M3 holes 4 mm in, a USB-C at the left edge, a
+# button and a status LED on top, a bottom-side capacitor.
+def sample():
+    fmt = "8"
+    x0, y0, x1, y1, r = 100, 100, 170, 145, 4
+    c = 1 - 2 ** -0.5
+    items = [
+        gr("line", fmt, start=(x0 + r, y0), end=(x1 - r, y0)),
+        gr("arc", fmt, start=(x1 - r, y0), mid=(x1 - r * c, y0 + r * c), end=(x1, y0 + r)),
+        gr("line", fmt, start=(x1, y0 + r), end=(x1, y1 - r)),
+        gr("arc", fmt, start=(x1, y1 - r), mid=(x1 - r * c, y1 - r * c), end=(x1 - r, y1)),
+        gr("line", fmt, start=(x1 - r, y1), end=(x0 + r, y1)),
+        gr("arc", fmt, start=(x0 + r, y1), mid=(x0 + r * c, y1 - r * c), end=(x0, y1 - r)),
+        gr("line", fmt, start=(x0, y1 - r), end=(x0, y0 + r)),
+        gr("arc", fmt, start=(x0, y0 + r), mid=(x0 + r * c, y0 + r * c), end=(x0 + r, y0)),
+    ]
+    for i, (hx, hy) in enumerate([(x0 + 4, y0 + 4), (x1 - 4, y0 + 4), (x0 + 4, y1 - 4), (x1 - 4, y1 - 4)], start=1):
+        items.append(mounting_hole(fmt, f"H{i}", hx, hy))
+    items += [
+        footprint(fmt, "Connector_USB:USB_C_Receptacle_GCT_USB4085", "J1", (104.0, 122.5, 90),
+                  courtyard=(-5.0, -5.0, 5.0, 3.5), pads=[("thru_hole", -2, 2, 1.2, 0.7)]),
+        footprint(fmt, "Button_Switch_SMD:SW_Push_1P1T_NO_6x6mm_H9.5mm", "SW1", (150.0, 122.5),
+                  courtyard=(-4.0, -3.5, 4.0, 3.5), pads=[("smd", -3, 0, 1.5, None)]),
+        footprint(fmt, "LED_SMD:LED_0603_1608Metric", "D1", (150.0, 112.0),
+                  courtyard=(-1.5, -0.75, 1.5, 0.75), pads=[("smd", -0.8, 0, 0.8, None)]),
+        footprint(fmt, "Package_SO:SOIC-8_3.9x4.9mm_P1.27mm", "U1", (125.0, 122.5, 0),
+                  courtyard=(-3.7, -2.7, 3.7, 2.7), pads=[("smd", -2.5, 0, 0.6, None)]),
+        footprint(fmt, "Capacitor_SMD:C_0805_2012Metric", "C1", (125.0, 135.0), side="bottom",
+                  courtyard=(-1.7, -1.0, 1.7, 1.0), pads=[("smd", -1, 0, 1.0, None)]),
+    ]
+    return board(fmt, items)
+
+
+if __name__ == "__main__":
+    (HERE.parents[2] / "somana_core" / "intake" / "sample_board.kicad_pcb").write_text(sample())
