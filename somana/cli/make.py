@@ -17,6 +17,8 @@ def configure(parser) -> None:
     parser.add_argument("family", help="product family (see `somana families`)")
     parser.add_argument("--set", dest="assignments", action="append", metavar="NAME=VALUE", default=[],
                         help="a parameter value; repeat for several")
+    parser.add_argument("--board", default=None, metavar="FILE.kicad_pcb",
+                        help="the customer's KiCad board: the enclosure is fitted to it (sensor_enclosure)")
     parser.add_argument("--out", required=True, help="file to write: .stl, .step or .3mf")
     parser.add_argument("--part", default=None, help="write only this part (default: all parts)")
     parser.add_argument("--material", default="PLA", help="material id from data/materials.csv for the metrics")
@@ -34,7 +36,10 @@ def check_request(args):
     out = Path(args.out)
     if out.suffix.lower() not in EXPORT_SUFFIXES:
         raise InputError("out", f"--out {args.out}: the file must end in .stl, .step or .3mf")
-    spec = make_spec(args.family, parse_assignments(args.assignments))
+    from somana_core.intake import route_board
+
+    args.family, values = route_board(args.family, parse_assignments(args.assignments), args.board)
+    spec = make_spec(args.family, values)
     parts = get_family(args.family).parts
     if args.part is not None and args.part not in parts:
         raise InputError("part", f"--part {args.part!r} is not a part of {args.family}; allowed: {', '.join(parts)}")

@@ -11,6 +11,8 @@ def configure(parser) -> None:
     parser.add_argument("family", help="product family (see `somana families`)")
     parser.add_argument("--set", dest="assignments", action="append", metavar="NAME=VALUE", default=[],
                         help="a parameter value; repeat for several")
+    parser.add_argument("--board", default=None, metavar="FILE.kicad_pcb",
+                        help="the customer's KiCad board: the enclosure is fitted to it (sensor_enclosure)")
     parser.add_argument("--qty", default="1", help="units in the order (default 1)")
     parser.add_argument("--material", default="PLA", help="material id from data/materials.csv (default PLA)")
     parser.add_argument("--slice", action="store_true",
@@ -41,7 +43,11 @@ def run(args) -> int:
     from somana_core.orders import check_url
 
     qty = _qty(args.qty)
-    spec = make_spec(args.family, parse_assignments(args.assignments))
+    from somana_core.intake import route_board
+
+    # a board-fitted sensor enclosure is built by the board family and priced as a sensor enclosure
+    geometry_family, values = route_board(args.family, parse_assignments(args.assignments), args.board)
+    spec = make_spec(geometry_family, values)
     material_row(args.material)
     if args.db is not None:
         check_url(args.db)

@@ -130,6 +130,10 @@ class Cutout:
     z_centre: float
     reach_mm: float          # from the mouth to past the outer wall
     description: str
+    body_width_mm: float = 0.0     # the connector body's width along the edge and its z range: an
+    body_z: tuple[float, float] = (0.0, 0.0)  # overhanging body passes through the wall too
+    start_mm: float = -0.2   # where the cutout begins along the normal (from the mouth): behind the
+                             # board edge when the connector overhangs it, so no sliver of wall stays
 
 
 @dataclass
@@ -184,10 +188,14 @@ def _layout(board_file, openings, clearance, standoff_height, headroom, plug_fit
         sign = 1.0 if o.side == "top" else -1.0
         z_centre = (z_top + o.mouth_z_mm) if o.side == "top" else (z_bottom - o.mouth_z_mm)
         reach = float(((outline - mouth) @ normal).max()) + clearance + wall + 1.0
+        t = np.array([-o.normal[1], o.normal[0]])
+        along = o.outline @ t
+        body_z = (z_top, z_top + o.height_mm) if o.side == "top" else (z_bottom - o.height_mm, z_bottom)
         cutouts.append(Cutout(o.reference, mouth, normal, o.plug_width_mm, o.plug_height_mm, z_centre, reach,
-                              o.describe()))
+                              o.describe(), float(along.max() - along.min()), body_z,
+                              -0.2 - max(0.0, -o.front_to_edge_mm)))
         if sign > 0:
-            top_of_cut = o.mouth_z_mm + o.plug_height_mm / 2 + plug_fit
+            top_of_cut = max(o.mouth_z_mm + o.plug_height_mm / 2, o.height_mm) + plug_fit
             if top_of_cut > room:
                 room = top_of_cut
                 tallest = (f"{o.reference}'s plug", top_of_cut)
@@ -279,7 +287,7 @@ def check_plug_path(v, lay: Layout, cut: Cutout) -> None:
 
     # the board itself in front of the socket (a connector set back from the edge)
     if z0 < lay.z_board_top and z1 > lay.z_board_bottom:
-        outline = lay.outline
+        outline = _densify(lay.outline, 0.1)
         front = outline[in_path(outline)]
         if len(front):
             ahead = float(((front - cut.mouth) @ cut.normal).max())
@@ -299,6 +307,15 @@ def check_plug_path(v, lay: Layout, cut: Cutout) -> None:
         if in_path(pts).any() or _convex_overlaps_strip(pts, cut, t, half):
             raise InputError("openings", f"the cable plug of {cut.reference} cannot reach its socket: "
                                          f"{part.reference} ({part.footprint}) is in its way")
+
+
+def _densify(polygon: np.ndarray, step_mm: float) -> np.ndarray:
+    """The closed polygon with points at most step_mm apart along every side."""
+    out = []
+    for a, b in zip(polygon, np.roll(polygon, -1, axis=0)):
+        n = max(1, int(np.ceil(np.linalg.norm(b - a) / step_mm)))
+        out.append(a + np.outer(np.arange(n) / n, b - a))
+    return np.concatenate(out)
 
 
 def _convex_overlaps_strip(pts: np.ndarray, cut: Cutout, t: np.ndarray, half: float) -> bool:
@@ -370,9 +387,12 @@ def build_base(v):
     shell_cuts = [tk.prism(tk.face(cavity), v.wall, lay.base_h)]
     for cut in lay.cutouts:
         half = cut.width_mm / 2 + v.plug_fit
-        pts = _rect(cut.mouth, cut.normal, -0.2, cut.reach_mm, half)
+        pts = _rect(cut.mouth, cut.normal, cut.start_mm, cut.reach_mm, half)
         h = cut.height_mm / 2 + v.plug_fit
         shell_cuts.append(tk.prism(tk.face(tk.polygon_wire(pts)), cut.z_centre - h, 2 * h))
+        body = _rect(cut.mouth, cut.normal, cut.start_mm, cut.reach_mm, cut.body_width_mm / 2 + v.plug_fit)
+        z0, z1 = cut.body_z[0] - v.plug_fit, cut.body_z[1] + v.plug_fit
+        shell_cuts.append(tk.prism(tk.face(tk.polygon_wire(body)), z0, z1 - z0))
     shell = tk.boolean("cut", tk.prism(tk.face(outer), 0.0, lay.base_h), shell_cuts)
     adds = []
     top = lay.z_board_bottom

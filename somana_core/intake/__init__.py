@@ -49,5 +49,26 @@ def load_board(path: str | Path | None) -> Board:
     return board
 
 
-__all__ = ["SAMPLE_BOARD", "Board", "Footprint", "MountingHole", "Opening", "Part", "chosen_openings", "classify",
-           "find_openings", "load_board", "read_board", "read_board_bytes"]
+__all__ = ["BOARD_FAMILY", "SAMPLE_BOARD", "Board", "Footprint", "MountingHole", "Opening", "Part", "chosen_openings", "classify",
+           "find_openings", "load_board", "read_board", "read_board_bytes", "route_board"]
+
+
+# `--board FILE` on the command line: a sensor enclosure fitted to the customer's board is the
+# board_enclosure family with that file.
+BOARD_FAMILY = "board_enclosure"
+_BOARD_FITTED = ("sensor_enclosure", BOARD_FAMILY)
+
+
+def route_board(family: str, values: dict, board: str | None) -> tuple[str, dict]:
+    """(family, values) for a request with an optional board file. Raises InputError("board") for a
+    family that cannot take one or a file that is not a .kicad_pcb."""
+    if not board:
+        return family, values
+    if family not in _BOARD_FITTED:
+        raise InputError("board", f"--board works with {' or '.join(_BOARD_FITTED)}, not {family} "
+                                  f"(kit_enclosure takes a known board: --set board=NAME)")
+    if not str(board).lower().endswith(".kicad_pcb"):
+        raise InputError("board", f"--board {board}: the file must be a KiCad board (.kicad_pcb)")
+    if "board_file" in values:
+        raise InputError("board", "give the board once: --board FILE or --set board_file=FILE, not both")
+    return BOARD_FAMILY, {**values, "board_file": str(board)}
