@@ -1,31 +1,72 @@
-"""The printers this server controls: read from SOMANA_PRINTERS (set by `somana serve`), each one a
-process-wide `device_io.registry` host shared by every browser session."""
+"""The floor as the web process sees it: one process-wide bus client (`fleet()`), shared by every
+/machines session, and the e-stop fast path. The web process holds no serial port: stations own
+the printers (`somana station`), and everything here goes through the MQTT broker ($SOMANA_BROKER,
+set by `somana serve`).
+
+The e-stop fast path: the /machines e-stop buttons also POST to `/machines/estop`, a plain Tornado
+handler that runs on the server's event loop and publishes at once, so a click never queues behind
+Bokeh's callback threads (busy with other sessions' work) or the session's document lock.
+"""
 
 from __future__ import annotations
 
 import json
-import os
+import threading
+from urllib.parse import urlparse
 
-from device_io import registry
-from device_io.host import PrinterHost
+from tornado.web import RequestHandler
 
-DEFAULT_PRINTERS = [{"name": "sim", "port": "sim"}]
+from somana_core.floor import bus as floor_bus
+from somana_core.floor.fleet import Fleet
 
+ESTOP_PATH = "/machines/estop"
 
-def printer_specs() -> list[dict]:
-    text = os.environ.get("SOMANA_PRINTERS")
-    return json.loads(text) if text else list(DEFAULT_PRINTERS)
-
-
-def configured_hosts() -> list[PrinterHost]:
-    """One host per configured printer (the virtual printer starts on first use; nobody connects yet)."""
-    hosts = []
-    for spec in printer_specs():
-        params = {"baudrate": int(spec["baud"])} if spec.get("baud") else {}
-        hosts.append(registry.get_host(spec["name"], spec["port"], **params))
-    return hosts
+_lock = threading.Lock()
+_fleet: Fleet | None = None
 
 
-def start_configured_printers() -> None:
-    """Create the hosts at server start, so the first page view does not wait for a simulator."""
-    configured_hosts()
+def fleet() -> Fleet:
+    """The process-wide watcher of the floor (connected on first use; reconnects by itself)."""
+    global _fleet
+    with _lock:
+        if _fleet is None:
+            _fleet = Fleet(floor_bus.resolve_broker(), client_id=None).start()
+        return _fleet
+
+
+class EstopHandler(RequestHandler):
+    """POST {"printer": "STATION/PRINTER" | "*"}: emergency stop, staff only, same-origin only."""
+
+    def check_xsrf_cookie(self) -> None:  # the Origin check below stands in for a token
+        return None
+
+    def post(self) -> None:
+        from dashboards import web_auth
+
+        origin = self.request.headers.get("Origin")
+        if origin is None or urlparse(origin).netloc != self.request.host:
+            self.set_status(403)
+            self.finish({"error": "cross-origin e-stop refused"})
+            return
+        if not web_auth.staff_user(self):
+            self.set_status(403)
+            self.finish({"error": "staff login required"})
+            return
+        try:
+            target = str(json.loads(self.request.body or b"{}").get("printer", ""))
+        except (ValueError, AttributeError):
+            target = ""
+        station, _, printer = target.rpartition("/")
+        if target != "*" and not (floor_bus.NAME_PATTERN.fullmatch(printer or "")
+                                  and (not station or floor_bus.NAME_PATTERN.fullmatch(station))):
+            self.set_status(400)
+            self.finish({"error": f"printer={target[:60]!r} is not a printer name, STATION/PRINTER or *"})
+            return
+        command_id = fleet().estop(target)
+        self.set_status(202)
+        self.finish({"sent": command_id, "printer": target})
+
+
+def web_routes() -> list[tuple]:
+    """Extra Tornado routes for `somana serve`."""
+    return [(ESTOP_PATH, EstopHandler)]

@@ -11,7 +11,7 @@ import panel as pn
 
 from dashboards import theme, web_auth
 
-REFRESH_MS = 500  # how often a session reads the printer state
+REFRESH_MS = 250  # how often a session reads the fleet snapshot (cheap when nothing changed)
 
 
 def current_staff_user() -> str | None:
@@ -32,10 +32,10 @@ def create_app() -> pn.viewable.Viewable:
     if user is None:
         return locked_page()
     from dashboards.components.machine_control import MachineControl
-    from dashboards.machine_hosts import configured_hosts
+    from dashboards.machine_hosts import fleet
     from somana_core.orders import shared_store
 
-    control = MachineControl(configured_hosts(), order_store=shared_store())  # one store per process
+    control = MachineControl(fleet(), order_store=shared_store())  # one bus client and one store per process
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
         pn.state.add_periodic_callback(control.refresh, period=REFRESH_MS)
     return theme.page(control, current="/machines", user=user)

@@ -1,57 +1,91 @@
-"""Machine control for floor staff: one panel per printer over the process-wide `PrinterHost`.
+"""Machine control for floor staff: the fleet view over the bus (one row per printer of every station,
+a "stop all" e-stop) and one printer's detail (console, jog, temperatures, job upload, orders,
+history) opened on demand in a side panel.
 
-Nothing here blocks the server: printer actions that may wait (connect, start a job, print an
-order) run in worker threads and only leave a message behind; a periodic callback per session
-reads the host's state and updates the widgets. The emergency stop is written at once.
+Nothing here touches a serial port or blocks: every action is a message to the printer's station
+(`somana_core.floor.fleet.Fleet`), whose reply comes back as a message; a periodic callback per
+session reads the process-wide fleet snapshot and updates only what changed.
 """
 
 from __future__ import annotations
 
-import tempfile
-import threading
+import html
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401 - bokeh backend for the temperature chart
 import pandas as pd
 import panel as pn
 import param
+from bokeh.models import CustomJS
 from holoviews.streams import Buffer
 
-from device_io.host import CONNECTED_STATES, HostError, PrinterHost
 from somana_core.data import read_table
-from somana_core.errors import InputError
 
 HISTORY_S = 600.0  # the chart shows the last 10 minutes
-CHART_POINTS = 1200  # samples kept in the browser: 10 min at two samples per second, with room
+CHART_POINTS = 1200
 LOG_LINES = 150
 JOG_STEPS_MM = [0.1, 1.0, 10.0]
-HEATER_NAMES = {"T0": "Nozzle", "B": "Bed"}
+CONFIRM_S = 6.0  # a second click within this confirms a cancel
+NOTICE_S = 120.0  # a job-ended notice stays this long (or until closed)
+ORDER_REFRESH_S = 3.0
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+PRINTABLE_ORDER_STATES = ("confirmed", "sliced", "queued", "failed", "interrupted")
 STATE_COLORS = {"disconnected": "#8a9ba3", "connecting": "#c7a02f", "operational": "#2f8a4f",
-                "printing": "#0f6e6e", "paused": "#c7772f", "cancelling": "#c7772f", "error": "#a3271b"}
+                "printing": "#0f6e6e", "paused": "#c7772f", "cancelling": "#c7772f", "error": "#a3271b",
+                "halted": "#a3271b", "offline": "#5d6b73"}
+OUTCOME_COLORS = {"done": "#2f8a4f", "cancelled": "#c7772f", "interrupted": "#a3271b", "failed": "#a3271b"}
+CONNECTED = ("operational", "printing", "paused", "cancelling")
+NO_ORDER = "— choose an order —"
 
 CSS = """
-.state { display: inline-block; padding: .2rem .7rem; border-radius: 1rem; color: #fff; font-weight: 600; }
+.state { display: inline-block; min-width: 6.5rem; text-align: center; padding: .15rem .6rem; border-radius: 1rem;
+         color: #fff; font-weight: 600; font-size: .85rem; }
+.fleet-row { display: flex; align-items: center; column-gap: .9rem; row-gap: .25rem; flex-wrap: wrap; font-size: .9rem; }
+.fleet-row .name { font-weight: 700; min-width: 9rem; }
+.fleet-row .name small { display: block; font-weight: 400; color: #5d6b73; }
+.fleet-row .temps { min-width: 10rem; font-variant-numeric: tabular-nums; line-height: 1.25; }
+.fleet-row .job { flex: 1; min-width: 14rem; }
+.bar { height: .45rem; background: #e3e8ea; border-radius: .3rem; overflow: hidden; margin-top: .2rem; }
+.bar > div { height: 100%; background: #0f6e6e; }
+.muted { color: #5d6b73; }
+.warn { color: #a3271b; font-weight: 600; }
 .readout { font-size: 1.05rem; }
 .readout b { font-size: 1.3rem; }
 .log { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .8rem; white-space: pre-wrap;
-       background: #1f2a30; color: #d8e2e6; padding: .5rem .7rem; border-radius: 6px; height: 16rem;
+       background: #1f2a30; color: #d8e2e6; padding: .5rem .7rem; border-radius: 6px; height: 14rem;
        overflow-y: auto; margin: 0; }
 .log .send { color: #8fd1c8; } .log .error { color: #ff9b8f; }
-table.queue { border-collapse: collapse; width: 100%; font-size: .85rem; }
-table.queue th, table.queue td { text-align: left; padding: .2rem .5rem; border-bottom: 1px solid #e3e8ea; }
-p.queue { color: #5d6b73; font-size: .85rem; }
+table.history, table.queue { border-collapse: collapse; width: 100%; font-size: .85rem; }
+table.history th, table.history td, table.queue th, table.queue td { text-align: left; padding: .2rem .4rem;
+       border-bottom: 1px solid #e3e8ea; }
+.summary { font-size: 1rem; font-weight: 600; }
+.chart-empty { padding: 2.5rem 1rem; text-align: center; color: #5d6b73; background: #f3f5f4; border-radius: 6px; }
 """
+
+ESTOP_JS = """
+const path = window.location.pathname.replace(/\\/+$/, '') + '/estop';
+fetch(path, {method: 'POST', credentials: 'same-origin', headers: {'Content-Type': 'application/json'},
+             body: JSON.stringify({printer: printer})}).catch(() => {});
+"""
+
+
+def _esc(text) -> str:
+    return html.escape("" if text is None else str(text))
 
 
 def _clock(seconds: float | None) -> str:
     if seconds is None:
         return "--:--"
-    seconds = int(round(seconds))
+    seconds = int(round(max(seconds, 0)))
     hours, rest = divmod(seconds, 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def css_id(key: str) -> str:
+    """'east/mk4-1' -> 'east--mk4-1' (element ids for tests and screen readers)."""
+    return key.replace("/", "--")
 
 
 def preheat_presets() -> dict[str, tuple[float, float]]:
@@ -59,36 +93,168 @@ def preheat_presets() -> dict[str, tuple[float, float]]:
     return {str(r.material): (float(r.nozzle_c), float(r.bed_c)) for r in table.itertuples()}
 
 
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def badge(key: str, shown: str) -> str:
+    return (f'<span class="state" id="state-{css_id(key)}" style="background:{STATE_COLORS.get(shown, "#555")}">'
+            f"{_esc(shown)}</span>")
 
 
-class PrinterControl(pn.viewable.Viewer):
-    """Everything a floor worker does with one printer."""
+def temps_text(printer: dict) -> str:
+    parts = []
+    for label, name in (("nozzle", "Nozzle"), ("bed", "Bed")):
+        reading = (printer.get("temperatures") or {}).get(label)
+        if reading:
+            actual, target = reading
+            goal = f" → {target:.0f}" if target else " · off"
+            parts.append(f'{name} <b id="temp-{label}-{css_id(printer["key"])}">{actual:.0f} °C</b>{goal}')
+        else:
+            parts.append(f"{name} —")
+    return "<br>".join(parts)
 
-    host = param.ClassSelector(class_=PrinterHost)
-    order_store = param.Parameter(default=None, doc="somana_core.orders.OrderStore for the job queue (optional)")
 
-    def __init__(self, **params):
+def job_text(printer: dict) -> str:
+    """The job column of a row: running job with progress and ETA, else what stopped and where."""
+    job = printer.get("job")
+    shown = printer.get("shown_state")
+    cid = css_id(printer["key"])
+    if job and shown == "offline":
+        return (f'<span class="warn" id="job-{cid}">{_esc(job["name"])}: station offline, interrupted at line '
+                f'{printer.get("last_acked_line", 0)} or later</span>')
+    if job:
+        percent = float(job.get("percent") or 0.0)
+        return (f'<span id="job-{cid}">{_esc(job["name"])}</span> · <span id="job-progress-{cid}">{percent:.1f} %</span>'
+                f' · {job.get("lines_acked", 0)}/{job.get("lines_total", 0)} lines · ETA '
+                f'<span id="eta-{cid}">{_clock(job.get("eta_s"))}</span>'
+                f'<div class="bar"><div style="width:{min(percent, 100):.1f}%"></div></div>')
+    interrupted = printer.get("interrupted")
+    if interrupted:
+        return (f'<span class="warn" id="job-{cid}">{_esc(interrupted["name"])} interrupted at line '
+                f'{interrupted["last_acked_line"]} ({_esc(interrupted.get("reason"))}): restart from line '
+                f'{interrupted["restart_from_line"]} in Details</span>')
+    if shown == "halted":
+        return f'<span class="warn" id="job-{cid}">halted by an emergency stop: connect to reset</span>'
+    if shown == "error" and printer.get("error"):
+        return f'<span class="warn" id="job-{cid}">{_esc(printer["error"])}</span>'
+    last = (printer.get("history") or [None])[0]
+    if last:
+        return (f'<span class="muted" id="job-{cid}">idle · last: {_esc(last["name"])} {_esc(last["outcome"])} '
+                f'in {_clock(last.get("duration_s"))}</span>')
+    return f'<span class="muted" id="job-{cid}">idle</span>'
+
+
+def estop_button(key: str, label: str, **params) -> pn.widgets.Button:
+    """A red button whose click is POSTed straight to the e-stop handler (no Bokeh round trip)."""
+    button = pn.widgets.Button(label=label, color="danger", **params)
+    button.js_on_click(args={"printer": key}, code=ESTOP_JS)
+    return button
+
+
+class PrinterRow(pn.viewable.Viewer):
+    """One printer in the fleet list: badge, temperatures, job and progress, quick actions."""
+
+    key = param.String()
+
+    def __init__(self, fleet, on_details, **params):
         super().__init__(**params)
-        h = self.host
-        self._message = ""  # left by worker threads, shown by refresh()
-        self._message_lock = threading.Lock()
-        self._workdir_path: Path | None = None
-        self._shown = {}
+        self.fleet = fleet
+        cid = css_id(self.key)
+        self.info = pn.pane.HTML(stylesheets=[CSS], sizing_mode="stretch_width", margin=(4, 8), min_width=300)
+        self.pause_button = pn.widgets.Button(label="Pause", width=90, css_classes=["row-pause", f"pause-{cid}"])
+        self.cancel_button = pn.widgets.Button(label="Cancel", width=120, color="warning",
+                                               css_classes=["row-cancel", f"cancel-{cid}"])
+        self.estop = estop_button(self.key, "E-STOP", width=90, css_classes=["row-estop", f"estop-{cid}"])
+        self.details_button = pn.widgets.Button(label="Details", width=80, css_classes=["row-details", f"details-{cid}"])
+        self.pause_button.on_click(lambda e: self._pause_or_resume())
+        self.cancel_button.on_click(lambda e: self._cancel())
+        self.estop.on_click(lambda e: self.fleet.estop(self.key))  # the Python path too: whichever comes first
+        self.details_button.on_click(lambda e: on_details(self.key))
+        self._confirm_until = 0.0
+        self._shown = None
+        self.message = ""
 
-        self.state = pn.pane.HTML(stylesheets=[CSS], margin=(5, 10))
-        self.readout = pn.pane.HTML(stylesheets=[CSS], margin=(5, 10), sizing_mode="stretch_width")
-        self.alert = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width")
+    def _pause_or_resume(self) -> None:
+        state = self.fleet.printers().get(self.key, {}).get("shown_state")
+        self.fleet.command(self.key, "resume" if state == "paused" else "pause")
 
+    def _cancel(self) -> None:
+        now = time.monotonic()
+        if now < self._confirm_until:
+            self._confirm_until = 0.0
+            self.fleet.command(self.key, "cancel")
+            self.cancel_button.label = "Cancel"
+            return
+        self._confirm_until = now + CONFIRM_S
+        self.cancel_button.label = "Confirm cancel?"
+
+    def update(self, printer: dict) -> None:
+        if self._confirm_until and time.monotonic() >= self._confirm_until:
+            self._confirm_until = 0.0
+            self.cancel_button.label = "Cancel"
+        view = {k: printer.get(k) for k in ("shown_state", "temperatures", "job", "interrupted", "history", "error",
+                                            "last_acked_line")}
+        if view == self._shown:
+            return
+        self._shown = view
+        shown = printer["shown_state"]
+        self.info.object = (
+            f'<div class="fleet-row" id="row-{css_id(self.key)}">{badge(self.key, shown)}'
+            f'<span class="name">{_esc(printer.get("printer"))}<small>{_esc(printer.get("station"))}</small></span>'
+            f'<span class="temps">{temps_text(printer)}</span><span class="job">{job_text(printer)}</span></div>')
+        self.pause_button.label = "Resume" if shown == "paused" else "Pause"
+        self.pause_button.disabled = shown not in ("printing", "paused")
+        self.cancel_button.disabled = shown not in ("printing", "paused")
+        self.estop.disabled = shown in ("offline", "disconnected")
+
+    def __panel__(self):
+        return pn.Row(self.info, self.pause_button, self.cancel_button, self.estop, self.details_button,
+                      sizing_mode="stretch_width", styles={"background": "#fff", "border-radius": "8px",
+                                                          "flex-wrap": "wrap", "align-items": "center"},
+                      margin=(3, 10))
+
+
+class PrinterDetail(pn.viewable.Viewer):
+    """Everything a floor worker does with one printer, opened from its row."""
+
+    key = param.String()
+    order_store = param.Parameter(default=None, doc="somana_core.orders.OrderStore for the order list (optional)")
+
+    def __init__(self, fleet, on_close=None, **params):
+        super().__init__(**params)
+        self.fleet = fleet
+        cid = css_id(self.key)
+        self._shown: dict = {"interrupted": None}
+        self._pending: dict[str, str] = {}  # command id -> what it was
+        self._message = ""
+        self._order_refresh_at = 0.0
+        self._confirm_until = 0.0
+
+        self.title = pn.pane.HTML(stylesheets=[CSS], sizing_mode="stretch_width", margin=(5, 10))
+        self.close_button = pn.widgets.Button(label="Close", width=80, css_classes=["detail-close"])
+        if on_close is not None:
+            self.close_button.on_click(lambda e: on_close())
+        self.alert = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width",
+                                   css_classes=["detail-alert"])
         self.connect_button = pn.widgets.Button(label="Connect", color="primary", css_classes=["connect"])
         self.disconnect_button = pn.widgets.Button(label="Disconnect", css_classes=["disconnect"])
-        self.connect_button.on_click(lambda e: self._in_thread("connect", lambda: h.connect(wait=True)))
-        self.disconnect_button.on_click(lambda e: self._in_thread("disconnect", h.disconnect))
+        self.connect_button.on_click(lambda e: self.send("connect"))
+        self.disconnect_button.on_click(lambda e: self.send("disconnect"))
+        self.estop = estop_button(self.key, f"EMERGENCY STOP {self.key}", height=44,
+                                  css_classes=["emergency-stop", f"detail-estop-{cid}"], sizing_mode="stretch_width")
+        self.estop.on_click(lambda e: self.fleet.estop(self.key))
 
-        # temperatures: targets, presets, streamed chart
-        self.nozzle_target = pn.widgets.FloatInput(label="Nozzle target, °C", value=0.0, start=0.0, step=5.0, width=140)
-        self.bed_target = pn.widgets.FloatInput(label="Bed target, °C", value=0.0, start=0.0, step=5.0, width=140)
+        # interrupted job
+        self.interrupted = pn.pane.HTML(stylesheets=[CSS], sizing_mode="stretch_width", visible=False)
+        self.restart_button = pn.widgets.Button(label="Restart", color="primary", css_classes=["restart-job"])
+        self.discard_button = pn.widgets.Button(label="Discard", css_classes=["discard-job"])
+        self.restart_button.on_click(lambda e: self.send("restart"))
+        self.restart_button.visible = self.discard_button.visible = False
+        self.discard_button.on_click(lambda e: self.send("discard"))
+
+        # temperatures
+        self.readout = pn.pane.HTML(stylesheets=[CSS], sizing_mode="stretch_width")
+        self.nozzle_target = pn.widgets.FloatInput(label="Nozzle target, °C", value=0.0, start=0.0, end=300.0,
+                                                   step=5.0, width=130)
+        self.bed_target = pn.widgets.FloatInput(label="Bed target, °C", value=0.0, start=0.0, end=120.0, step=5.0,
+                                                width=130)
         self.set_targets = pn.widgets.Button(label="Set targets", css_classes=["set-targets"], align="end")
         self.set_targets.on_click(lambda e: self._set_targets(self.nozzle_target.value, self.bed_target.value))
         self.preset_buttons = []
@@ -99,283 +265,379 @@ class PrinterControl(pn.viewable.Viewer):
             self.preset_buttons.append(button)
         self._buffer = Buffer(pd.DataFrame({"time": pd.Series([], dtype="datetime64[ns]"),
                                             **{f"{k}_{v}": pd.Series([], dtype=float)
-                                               for k in HEATER_NAMES for v in ("actual", "target")}}),
+                                               for k in ("nozzle", "bed") for v in ("actual", "target")}}),
                               length=CHART_POINTS, index=False)
         self._last_sample = 0.0
         self.chart = pn.pane.HoloViews(hv.DynamicMap(self._temperature_plot, streams=[self._buffer]),
-                                       sizing_mode="stretch_width", height=300)
+                                       sizing_mode="stretch_width", height=260, visible=False)
+        self.chart_empty = pn.pane.HTML(
+            '<div class="chart-empty">No temperature readings yet: connect the printer to see its nozzle and bed '
+            "over the last 10 minutes.</div>", stylesheets=[CSS], sizing_mode="stretch_width")
 
         # motion
         self.jog_step = pn.widgets.RadioButtonGroup(label="Jog step, mm", options=JOG_STEPS_MM, value=1.0)
         self.jog_buttons = []
         for axis in "XYZ":
             for sign in (-1, 1):
-                button = pn.widgets.Button(label=f"{axis}{'+' if sign > 0 else '−'}", width=55,
+                button = pn.widgets.Button(label=f"{axis}{'+' if sign > 0 else '−'}", width=52,
                                            css_classes=[f"jog-{axis.lower()}{'plus' if sign > 0 else 'minus'}"])
-                button.on_click(lambda e, a=axis, s=sign: self._act(
-                    "jog", lambda: h.jog(**{a.lower(): s * float(self.jog_step.value)})))
+                button.on_click(lambda e, a=axis, s=sign: self.send(
+                    "jog", **{a.lower(): s * float(self.jog_step.value)}))
                 self.jog_buttons.append(button)
         self.home_button = pn.widgets.Button(label="Home all", css_classes=["home-axes"])
-        self.home_button.on_click(lambda e: self._act("home", h.home))
+        self.home_button.on_click(lambda e: self.send("home"))
 
         # console
-        self.command = pn.widgets.TextInput(placeholder="G-code, e.g. M115", sizing_mode="stretch_width",
-                                            css_classes=["console-input"])
+        self.command = pn.widgets.TextInput(placeholder="G-code, e.g. M115 (Enter sends)", sizing_mode="stretch_width",
+                                            css_classes=["console-input"], max_length=200)
+        self.command.param.watch(lambda e: self._send_console(), "enter_pressed")
         self.send_button = pn.widgets.Button(label="Send", css_classes=["console-send"])
         self.send_button.on_click(lambda e: self._send_console())
         self.show_temperatures = pn.widgets.Checkbox(label="show temperature reports", value=False)
         self.log = pn.pane.HTML(stylesheets=[CSS], sizing_mode="stretch_width")
 
-        # job
+        # jobs
         self.upload = pn.widgets.FileInput(accept=".gcode,.gco,.g", css_classes=["gcode-upload"])
         self.print_file_button = pn.widgets.Button(label="Print uploaded file", color="primary",
                                                    css_classes=["print-file"])
         self.print_file_button.on_click(lambda e: self._print_upload())
-        self.orders = pn.widgets.Select(label="Confirmed orders", options=[], sizing_mode="stretch_width")
-        self.queue = pn.pane.HTML(stylesheets=[CSS], sizing_mode="stretch_width")
-        self.print_order_button = pn.widgets.Button(label="Slice if needed and print order", color="primary",
-                                                    css_classes=["print-order"])
+        self.orders = pn.widgets.Select(label="Order to print", options={NO_ORDER: ""}, value="",
+                                        sizing_mode="stretch_width", css_classes=["order-choice"])
+        self.print_order_button = pn.widgets.Button(label="Print the chosen order", color="primary",
+                                                    css_classes=["print-order"], disabled=True, align="end")
         self.print_order_button.on_click(lambda e: self._print_order())
+        self.orders.param.watch(lambda e: self._order_chosen(), "value")
+        self.choice = pn.pane.HTML(stylesheets=[CSS], sizing_mode="stretch_width")
         self.pause_button = pn.widgets.Button(label="Pause", css_classes=["pause"])
         self.resume_button = pn.widgets.Button(label="Resume", css_classes=["resume"])
         self.cancel_button = pn.widgets.Button(label="Cancel job", color="warning", css_classes=["cancel"])
-        self.pause_button.on_click(lambda e: self._act("pause", h.pause))
-        self.resume_button.on_click(lambda e: self._act("resume", h.resume))
-        self.cancel_button.on_click(lambda e: self._act("cancel", h.cancel))
-        self.progress = pn.indicators.Progress(value=0, max=1000, sizing_mode="stretch_width", bar_color="success")
-        self.progress_text = pn.pane.HTML(stylesheets=[CSS], margin=(0, 10))
-
-        self.emergency = pn.widgets.Button(label=f"EMERGENCY STOP {h.name}", color="danger",
-                                           css_classes=["emergency-stop"], height=48,
-                                           stylesheets=[":host .bk-btn { font-weight: 800; font-size: 1.05rem; }"])
-        self.emergency.on_click(lambda e: self.emergency_stop())
-        self._order_refresh_at = 0.0
+        self.pause_button.on_click(lambda e: self.send("pause"))
+        self.resume_button.on_click(lambda e: self.send("resume"))
+        self.cancel_button.on_click(lambda e: self._cancel())
+        self.progress = pn.pane.HTML(stylesheets=[CSS], sizing_mode="stretch_width")
+        self.history = pn.pane.HTML(stylesheets=[CSS], sizing_mode="stretch_width")
         self.refresh()
 
     # ------------------------------------------------------------------ actions
-    @property
-    def _workdir(self) -> Path:
-        """Where this session's uploads and sliced orders go (made on first use, not per page view)."""
-        if self._workdir_path is None:
-            self._workdir_path = Path(tempfile.mkdtemp(prefix=f"somana-{self.host.name}-"))
-        return self._workdir_path
+    def send(self, action: str, **fields) -> str:
+        command_id = self.fleet.command(self.key, action, **fields)
+        self._pending[command_id] = action
+        return command_id
 
     def _say(self, text: str) -> None:
-        with self._message_lock:
-            self._message = text
+        self._message = text
 
-    def _act(self, what: str, action) -> None:
-        """A quick host call (it only queues commands); its refusal becomes the message."""
+    def _set_targets(self, nozzle, bed) -> None:
         try:
-            action()
-            self._say("")
-        except (HostError, InputError, ValueError) as exc:
-            self._say(f"{what}: {getattr(exc, 'message', exc)}")
-
-    def _in_thread(self, what: str, action) -> threading.Thread:
-        """A host call that may wait (handshake, job start, slicing): off the server's threads."""
-        thread = threading.Thread(target=self._act, args=(what, action), name=f"{self.host.name} {what}", daemon=True)
-        thread.start()
-        return thread
-
-    def _set_targets(self, nozzle: float, bed: float) -> None:
-        def both():
-            self.host.set_temperature("T0", float(nozzle))
-            self.host.set_temperature("B", float(bed))
-        self._act("set targets", both)
-        self.nozzle_target.value, self.bed_target.value = float(nozzle), float(bed)
+            nozzle, bed = float(nozzle), float(bed)
+        except (TypeError, ValueError):
+            self._say("set targets: type a number of °C")
+            return
+        self.send("temperature", heater="T0", celsius=nozzle)
+        self.send("temperature", heater="B", celsius=bed)
+        self.nozzle_target.value, self.bed_target.value = nozzle, bed
 
     def _send_console(self) -> None:
-        command = self.command.value_input or self.command.value
-        if command.strip():
-            self._act("send", lambda: self.host.send_command(command))
-            self.command.value = ""
+        text = (self.command.value_input or self.command.value or "").strip()
+        if not text:
+            return
+        self.send("console", command=text)
+        self.command.value_input = ""  # both, or the next send would repeat this one (M115M115)
+        self.command.value = ""
 
-    def emergency_stop(self) -> None:
-        self._act("emergency stop", self.host.emergency_stop)
+    def _cancel(self) -> None:
+        now = time.monotonic()
+        if now < self._confirm_until:
+            self._confirm_until = 0.0
+            self.cancel_button.label = "Cancel job"
+            self.send("cancel")
+            return
+        self._confirm_until = now + CONFIRM_S
+        self.cancel_button.label = "Confirm: cancel this job?"
 
     def _print_upload(self) -> None:
-        if not self.upload.value:
+        data = self.upload.value
+        if not data:
             self._say("print: choose a G-code file first")
             return
-        name = Path(self.upload.filename or "upload.gcode").name
-        path = self._workdir / name
-        path.write_bytes(self.upload.value)
-        self._in_thread("print", lambda: self.host.start_job(path, name=name))
+        if len(data) > MAX_UPLOAD_BYTES:
+            self._say(f"print: the file is {len(data) / 1e6:.0f} MB; at most {MAX_UPLOAD_BYTES / 1e6:.0f} MB")
+            return
+        sample = data[:65536]
+        if b"\x00" in sample or sum(1 for b in sample if b > 126 or (b < 32 and b not in (9, 10, 13))) > len(sample) // 100:
+            self._say("print: the file is not text G-code (binary bytes found)")
+            return
+        name = (self.upload.filename or "upload.gcode").rsplit("/", 1)[-1]
+        self.send("start", gcode=data.decode("ascii", "replace"), name=name)
+
+    def _order_chosen(self) -> None:
+        number = self.orders.value
+        self.print_order_button.disabled = not number or self._shown.get("state") != "operational"
+        self.choice.object = (f'<p id="order-choice-{css_id(self.key)}">Will print <b>{_esc(number)}</b> on '
+                              f"{_esc(self.key)} when you press the button.</p>" if number else
+                              '<p class="muted">Nothing prints until you choose an order.</p>')
 
     def _print_order(self) -> None:
         number = self.orders.value
-        if not number or self.order_store is None:
-            self._say("print order: no confirmed order selected")
+        if not number:
+            self._say("print order: choose an order first")
             return
-        from somana_core.fulfilment import print_order
-
-        self._say(f"{number}: slicing if needed, then printing")
-        store, host, workdir = self.order_store, self.host, self._workdir
-        self._in_thread(f"order {number}", lambda: print_order(store, host, number, workdir))
+        self.send("start", order=number)
+        self.orders.value = ""
         self._order_refresh_at = 0.0
 
-    # ------------------------------------------------------------------ host -> widgets
+    # ------------------------------------------------------------------ fleet -> widgets
     def _temperature_plot(self, data: pd.DataFrame):
         now = datetime.now()
         start = now - timedelta(seconds=HISTORY_S)
-        if len(data):  # less than 10 minutes of readings: show just those, not an empty strip
+        if len(data):
             start = max(start, min(data["time"].min(), now - timedelta(seconds=30)))
         curves = []
-        for key, label in HEATER_NAMES.items():
-            color = "#c7772f" if key == "T0" else "#0f6e6e"
+        for key, label, color in (("nozzle", "Nozzle", "#c7772f"), ("bed", "Bed", "#0f6e6e")):
             curves.append(hv.Curve(data, "time", (f"{key}_actual", "°C"), label=label).opts(color=color, line_width=2))
             curves.append(hv.Curve(data, "time", (f"{key}_target", "°C"), label=f"{label} target").opts(
                 color=color, line_dash="dashed", line_width=1))
         return hv.Overlay(curves).opts(
-            responsive=True, height=280, legend_position="top_left", title="Temperatures (last 10 minutes)",
+            responsive=True, height=250, legend_position="top_left", title="Temperatures (last 10 minutes)",
             xlim=(start, now), ylim=(0, None), framewise=True, toolbar=None)
 
     def _stream_temperatures(self) -> None:
-        history = self.host.temperature_history()
-        fresh = [(t, readings) for t, readings in history if t > self._last_sample]
+        fresh = [(t, temps) for t, temps in self.fleet.temperatures(self.key) if t > self._last_sample]
         if not fresh:
             return
         self._last_sample = fresh[-1][0]
-        wall_minus_mono = time.time() - time.monotonic()
-        rows = {"time": [], **{f"{k}_{v}": [] for k in HEATER_NAMES for v in ("actual", "target")}}
-        for t, readings in fresh:
-            rows["time"].append(datetime.fromtimestamp(t + wall_minus_mono))
-            for key in HEATER_NAMES:
-                actual, target = readings.get(key) or readings.get("T" if key == "T0" else key) or (float("nan"),) * 2
-                rows[f"{key}_actual"].append(actual)
-                rows[f"{key}_target"].append(target)
+        rows = {"time": [], **{f"{k}_{v}": [] for k in ("nozzle", "bed") for v in ("actual", "target")}}
+        for t, temps in fresh:
+            rows["time"].append(datetime.fromtimestamp(t))
+            for heater in ("nozzle", "bed"):
+                actual, target = temps.get(heater) or (float("nan"), float("nan"))
+                rows[f"{heater}_actual"].append(actual)
+                rows[f"{heater}_target"].append(target)
         self._buffer.send(pd.DataFrame(rows))
+        if not self.chart.visible:
+            self.chart.visible, self.chart_empty.visible = True, False
 
     def refresh(self) -> None:
-        """Read the host and update what changed (called by a periodic callback per session)."""
-        h = self.host
-        state = h.state
-        view = {"state": state, "error": h.error_message}
-        if view != self._shown.get("state"):
-            self._shown["state"] = view
-            detail = f" — {_esc(h.error_message)}" if state == "error" and h.error_message else ""
-            self.state.object = (f'<span class="state" id="state-{h.name}" style="background:'
-                                 f'{STATE_COLORS.get(state, "#555")}">{state}</span> '
-                                 f'<b>{_esc(h.name)}</b> <small>{_esc(h.port)} {_esc(h.firmware_name)}</small>{detail}')
-            connected = state in CONNECTED_STATES
-            idle = state == "operational"
-            self.connect_button.disabled = connected or state == "connecting"
-            self.disconnect_button.disabled = state == "disconnected"
-            for widget in (*self.jog_buttons, self.home_button, self.print_file_button, self.print_order_button):
+        printer = self.fleet.printers().get(self.key) or {"key": self.key, "shown_state": "offline"}
+        shown = printer.get("shown_state", "offline")
+        cid = css_id(self.key)
+        if self._confirm_until and time.monotonic() >= self._confirm_until:
+            self._confirm_until = 0.0
+            self.cancel_button.label = "Cancel job"
+        header = (shown, printer.get("firmware"), printer.get("error"), printer.get("note"))
+        if header != self._shown.get("header"):
+            self._shown["header"] = header
+            self._shown["state"] = shown
+            note = f'<br><small class="muted">{_esc(printer.get("note"))}</small>' if printer.get("note") else ""
+            error = f' <span class="warn">{_esc(printer.get("error"))}</span>' if printer.get("error") else ""
+            self.title.object = (f'{badge(self.key, shown)} <b id="detail-{cid}">{_esc(self.key)}</b> '
+                                 f'<small class="muted">{_esc(printer.get("port"))} {_esc(printer.get("firmware"))}'
+                                 f"</small>{error}{note}")
+            connected, idle = shown in CONNECTED, shown == "operational"
+            self.connect_button.disabled = connected or shown in ("connecting", "offline")
+            self.disconnect_button.disabled = shown in ("disconnected", "offline")
+            for widget in (*self.jog_buttons, self.home_button, self.print_file_button, self.restart_button):
                 widget.disabled = not idle
+            self.print_order_button.disabled = not idle or not self.orders.value
             for widget in (self.set_targets, *self.preset_buttons, self.send_button):
                 widget.disabled = not connected
-            self.pause_button.disabled = state != "printing"
-            self.resume_button.disabled = state != "paused"
-            self.cancel_button.disabled = state not in ("printing", "paused")
+            self.pause_button.disabled = shown != "printing"
+            self.resume_button.disabled = shown != "paused"
+            self.cancel_button.disabled = shown not in ("printing", "paused")
+            self.estop.disabled = shown in ("offline", "disconnected")
 
-        temps = dict(h.temperatures)
+        temps = printer.get("temperatures")
         if temps != self._shown.get("temps"):
             self._shown["temps"] = temps
-            parts = []
-            for key, label in HEATER_NAMES.items():
-                actual, target = temps.get(key) or temps.get("T" if key == "T0" else key) or (None, None)
-                text = "—" if actual is None else f"{actual:.1f} °C"
-                goal = "" if target is None else f" → {target:.0f} °C"
-                parts.append(f'{label} <b id="temp-{key}-{h.name}">{text}</b>{goal}')
-            self.readout.object = '<div class="readout">' + " &nbsp; ".join(parts) + "</div>"
+            self.readout.object = f'<div class="readout">{temps_text(printer).replace("<br>", " &nbsp; ")}</div>'
         self._stream_temperatures()
 
-        progress = h.progress()
-        shown = (round(progress["percent"], 1), progress["lines_acked"], h.job_name, state, h.job_result.get("status"))
-        if shown != self._shown.get("progress"):
-            self._shown["progress"] = shown
-            self.progress.value = int(round(progress["percent"] * 10))
-            result = h.job_result.get("status")
-            name = progress.get("name") or h.job_name or "no job"
-            tail = f" · {result}" if result and state not in ("printing", "paused", "cancelling") else ""
-            self.progress_text.object = (
-                f'<span id="job-progress-{h.name}">{progress["percent"]:.1f} %</span> · {_esc(name)} · '
-                f'{progress["lines_acked"]}/{progress["lines_total"]} lines · elapsed {_clock(progress["elapsed_s"])}'
-                f' · ETA {_clock(progress["eta_s"])}{tail}')
+        interrupted = printer.get("interrupted")
+        if interrupted != self._shown.get("interrupted"):
+            self._shown["interrupted"] = interrupted
+            self.interrupted.visible = self.restart_button.visible = self.discard_button.visible = bool(interrupted)
+            if interrupted:
+                order = f' (order {_esc(interrupted["order"])})' if interrupted.get("order") else ""
+                self.interrupted.object = (
+                    f'<p class="warn" id="interrupted-{cid}">{_esc(interrupted["name"])}{order} was interrupted at '
+                    f'line {interrupted["last_acked_line"]}: {_esc(interrupted.get("reason"))}. Restart from line '
+                    f'{interrupted["restart_from_line"]} (the printer re-heats, homes X/Y and returns to the '
+                    f"part first), or discard it.</p>")
+                self.restart_button.label = f"Restart from line {interrupted['restart_from_line']}"
 
-        key = (h.log_version, self.show_temperatures.value)
+        job = printer.get("job")
+        progress_view = (shown, job, printer.get("last_acked_line"))
+        if progress_view != self._shown.get("progress"):
+            self._shown["progress"] = progress_view
+            self.progress.object = job_text(printer)
+
+        history = printer.get("history") or []
+        if history != self._shown.get("history"):
+            self._shown["history"] = history
+            rows = "".join(
+                f'<tr><td>{_esc(h["name"])}</td><td>{_esc(h.get("order") or "")}</td>'
+                f'<td style="color:{OUTCOME_COLORS.get(h["outcome"], "#555")};font-weight:600">{_esc(h["outcome"])}'
+                f'</td><td>{_clock(h.get("duration_s"))}</td><td>{h.get("last_acked_line", "")}</td>'
+                f'<td>{datetime.fromtimestamp(h["ended_at"]).strftime("%H:%M:%S")}</td></tr>' for h in history)
+            self.history.object = (
+                f'<table class="history" id="history-{cid}"><tr><th>job</th><th>order</th><th>outcome</th>'
+                f"<th>duration</th><th>last line</th><th>ended</th></tr>{rows}</table>" if rows
+                else '<p class="muted">No jobs yet on this printer.</p>')
+
+        key = (len(self.fleet.log(self.key)), (self.fleet.log(self.key) or [[0]])[-1][0], self.show_temperatures.value)
         if key != self._shown.get("log"):
             self._shown["log"] = key
-            entries = h.log(LOG_LINES, include_temperatures=self.show_temperatures.value)[::-1]  # newest first
+            entries = [e for e in self.fleet.log(self.key) if self.show_temperatures.value or e[3] != "temperature"]
             lines = "\n".join(
-                f'<span class="{"send" if e.direction == "send" else e.kind}">'
-                f'{time.strftime("%H:%M:%S", time.localtime(e.time))} {"&gt;" if e.direction == "send" else "&lt;"} '
-                f'{_esc(e.text)}</span>' for e in entries)
-            self.log.object = f'<pre class="log" id="console-{h.name}">{lines}</pre>'
+                f'<span class="{"send" if direction == "send" else kind}">'
+                f'{time.strftime("%H:%M:%S", time.localtime(t))} {"&gt;" if direction == "send" else "&lt;"} '
+                f"{_esc(text)}</span>" for t, direction, text, kind in entries[-LOG_LINES:][::-1])
+            self.log.object = f'<pre class="log" id="console-{cid}">{lines}</pre>'
 
-        with self._message_lock:
-            message = self._message
-        if message != self._shown.get("message"):
-            self._shown["message"] = message
-            self.alert.object, self.alert.visible = message, bool(message)
+        for command_id, action in list(self._pending.items()):
+            reply = self.fleet.reply(command_id)
+            if reply is not None:
+                del self._pending[command_id]
+                if not reply.get("ok"):
+                    self._say(f"{action}: {reply.get('message')}")
+                elif action in ("start", "restart", "connect"):
+                    self._say("")
+        if self._message != self._shown.get("message"):
+            self._shown["message"] = self._message
+            self.alert.object, self.alert.visible = _esc(self._message), bool(self._message)
 
         if self.order_store is not None and time.monotonic() >= self._order_refresh_at:
-            self._order_refresh_at = time.monotonic() + 3.0
+            self._order_refresh_at = time.monotonic() + ORDER_REFRESH_S
             self._refresh_orders()
 
     def _refresh_orders(self) -> None:
-        from somana_core.fulfilment import printable_orders
-
         try:
-            orders = printable_orders(self.order_store)
+            orders = sorted((o for o in self.order_store.list() if o.state in PRINTABLE_ORDER_STATES),
+                            key=lambda o: o.created_at)
         except Exception as exc:  # noqa: BLE001 - a database hiccup must not stop the machine page
-            self._say(f"order queue: {exc}")
+            self._say(f"order list: {exc}")
             return
-        options = {f"{o.number} · {o.family} · {o.customer} · {o.state}": o.number for o in orders}
+        options = {NO_ORDER: ""}
+        options.update({f"{o.number} · {o.family} · {o.customer[:40]} · {o.state}": o.number for o in orders})
         if options != self.orders.options:
+            chosen = self.orders.value if self.orders.value in options.values() else ""
             self.orders.options = options
-        try:
-            printing = self.order_store.list("printing")
-        except Exception:  # noqa: BLE001 - shown above already
-            printing = []
-        rows = "".join(
-            f"<tr><td>{_esc(o.number)}</td><td>{_esc(o.state)}</td><td>{_esc(o.family)}</td>"
-            f"<td>{_esc(o.customer)}</td><td>{o.qty}</td><td>{_clock(o.print_time_s)}</td></tr>"
-            for o in [*printing, *orders])
-        self.queue.object = (
-            f'<table class="queue" id="order-queue-{self.host.name}"><tr><th>order</th><th>state</th><th>family</th>'
-            f"<th>customer</th><th>qty</th><th>print time</th></tr>{rows}</table>" if rows
-            else '<p class="queue">No confirmed orders waiting.</p>')
+            self.orders.value = chosen
+        self._order_chosen()
 
     # ------------------------------------------------------------------ layout
     def __panel__(self):
         temperatures = pn.Column(
-            self.readout, pn.Row(self.nozzle_target, self.bed_target, self.set_targets),
-            pn.Row(*self.preset_buttons), self.chart, sizing_mode="stretch_width")
+            pn.pane.Markdown("**Temperatures**"), self.readout,
+            pn.Row(self.nozzle_target, self.bed_target, self.set_targets), pn.FlexBox(*self.preset_buttons),
+            self.chart_empty, self.chart, sizing_mode="stretch_width")
         motion = pn.Column(pn.pane.Markdown("**Jog** (mm per press)"), self.jog_step,
-                           pn.Row(*self.jog_buttons[:2], *self.jog_buttons[2:4], *self.jog_buttons[4:]),
-                           self.home_button)
+                           pn.FlexBox(*self.jog_buttons, self.home_button), sizing_mode="stretch_width")
         job = pn.Column(
-            pn.pane.Markdown("**Job**"), pn.Row(self.upload, self.print_file_button),
-            self.queue, pn.Row(self.orders, self.print_order_button, sizing_mode="stretch_width"),
+            pn.pane.Markdown("**Job**"), self.progress,
             pn.Row(self.pause_button, self.resume_button, self.cancel_button),
-            self.progress, self.progress_text, sizing_mode="stretch_width")
-        console = pn.Column(pn.pane.Markdown("**Console**"), pn.Row(self.command, self.send_button,
-                                                                    sizing_mode="stretch_width"),
+            pn.Row(self.interrupted), pn.Row(self.restart_button, self.discard_button),
+            pn.Row(self.orders, self.print_order_button, sizing_mode="stretch_width"), self.choice,
+            pn.Row(self.upload, self.print_file_button), sizing_mode="stretch_width")
+        console = pn.Column(pn.pane.Markdown("**Console**"),
+                            pn.Row(self.command, self.send_button, sizing_mode="stretch_width"),
                             self.show_temperatures, self.log, sizing_mode="stretch_width")
+        history = pn.Column(pn.pane.Markdown("**Job history**"), self.history, sizing_mode="stretch_width")
         return pn.Column(
-            pn.Row(self.state, self.connect_button, self.disconnect_button, sizing_mode="stretch_width"),
-            self.alert,
-            pn.Row(pn.Column(temperatures, job, sizing_mode="stretch_width"),
-                   pn.Column(motion, console, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
-            sizing_mode="stretch_width", styles={"background": "#fff", "border-radius": "10px"}, margin=(10, 14))
+            pn.Row(self.title, self.close_button, sizing_mode="stretch_width"),
+            pn.Row(self.connect_button, self.disconnect_button), self.estop, self.alert,
+            job, temperatures, motion, console, history, sizing_mode="stretch_width")
 
 
 class MachineControl(pn.viewable.Viewer):
-    """Every configured printer, with an emergency-stop bar that stays in view while scrolling."""
+    """The fleet: a sticky bar (summary, notices, STOP ALL), one row per printer, the detail panel."""
 
-    def __init__(self, hosts: list[PrinterHost], order_store=None, **params):
+    def __init__(self, fleet, order_store=None, **params):
         super().__init__(**params)
-        self.printers = [PrinterControl(host=h, order_store=order_store) for h in hosts]
+        self.fleet = fleet
+        self.order_store = order_store
+        self.rows: dict[str, PrinterRow] = {}
+        self.detail: PrinterDetail | None = None
+        self.summary = pn.pane.HTML(stylesheets=[CSS], sizing_mode="stretch_width", margin=(6, 10))
+        self.notice = pn.pane.Alert("", alert_type="info", visible=False, sizing_mode="stretch_width",
+                                    css_classes=["job-notice"], margin=(0, 10))
+        self.stop_all = estop_button("*", "STOP ALL PRINTERS", height=44, width=240, css_classes=["stop-all"])
+        self.stop_all.on_click(lambda e: self.fleet.estop("*"))
+        self.list = pn.Column(sizing_mode="stretch_width", css_classes=["fleet-list"])
+        self.drawer = pn.Column(sizing_mode="fixed", visible=False, css_classes=["printer-detail"],
+                                styles={"position": "fixed", "top": "0", "right": "0", "height": "100vh",
+                                        "width": "min(640px, max(calc(100vw - 270px), 360px))", "overflow-y": "auto", "background": "#fff",
+                                        "box-shadow": "-6px 0 18px rgba(0,0,0,.18)", "z-index": "200",
+                                        "padding": "6px 4px"})
+        self._version = -1
+        self._seen_jobs: dict[str, float] = {}
+        self._notice_until = 0.0
+        self._first = True
+        self.refresh()
+
+    def open_detail(self, key: str) -> None:
+        if self.detail is None or self.detail.key != key:
+            self.detail = PrinterDetail(self.fleet, on_close=self.close_detail, key=key, order_store=self.order_store)
+            self.drawer.objects = [self.detail]
+        self.drawer.visible = True
+
+    def close_detail(self) -> None:
+        self.drawer.visible = False
+        self.drawer.objects = []
+        self.detail = None
 
     def refresh(self) -> None:
-        for printer in self.printers:
-            printer.refresh()
+        """Called by each session's periodic callback: cheap when nothing changed on the bus."""
+        now = time.monotonic()
+        if self.notice.visible and now >= self._notice_until:
+            self.notice.visible = False
+        if self.detail is not None:
+            self.detail.refresh()
+        version = self.fleet.version
+        if version == self._version:
+            for row in self.rows.values():
+                if row._confirm_until:
+                    row.update(self.fleet.printers().get(row.key, {}))
+            return
+        self._version = version
+        printers = self.fleet.printers()
+        if list(printers) != list(self.rows):
+            for key in printers:
+                if key not in self.rows:
+                    self.rows[key] = PrinterRow(self.fleet, self.open_detail, key=key)
+            self.rows = {key: self.rows[key] for key in printers}
+            self.list.objects = list(self.rows.values()) or [pn.pane.HTML(
+                '<p class="muted" id="no-printers">No printers on the bus yet: start a station '
+                "(<code>somana station --name NAME --printer sim</code>).</p>", stylesheets=[CSS])]
+        counts: dict[str, int] = {}
+        for key, printer in printers.items():
+            self.rows[key].update(printer)
+            counts[printer["shown_state"]] = counts.get(printer["shown_state"], 0) + 1
+            self._notice_job_end(key, printer)
+        self._first = False
+        parts = [f"{n} {state}" for state, n in sorted(counts.items())]
+        self.summary.object = (f'<span class="summary" id="fleet-summary">{len(printers)} printer'
+                               f'{"s" if len(printers) != 1 else ""}: {", ".join(parts) or "none"}</span>')
+
+    def _notice_job_end(self, key: str, printer: dict) -> None:
+        last = (printer.get("history") or [None])[0]
+        ended = float(last["ended_at"]) if last else 0.0
+        seen = self._seen_jobs.get(key)
+        self._seen_jobs[key] = ended
+        if self._first or seen is None or ended <= seen or last is None:
+            return
+        outcome = last["outcome"]
+        where = f" at line {last['last_acked_line']}" if outcome != "done" else ""
+        self.notice.alert_type = "success" if outcome == "done" else "danger"
+        self.notice.object = (f'<span id="job-notice">{_esc(last["name"])} on {_esc(key)}: {_esc(outcome)}{where} '
+                              f'after {_clock(last.get("duration_s"))}{" — " + _esc(last.get("reason")) if outcome != "done" else ""}</span>')
+        self.notice.visible = True
+        self._notice_until = time.monotonic() + NOTICE_S
 
     def __panel__(self):
-        bar = pn.Row(*[p.emergency for p in self.printers], sizing_mode="stretch_width",
-                     styles={"position": "sticky", "top": "0", "z-index": "100", "background": "#f3f5f4",
-                             "padding": "6px 8px"})
-        return pn.Column(bar, *self.printers, sizing_mode="stretch_width")
+        # STOP ALL on the left: the detail panel opens on the right and must never cover it
+        bar = pn.Column(pn.Row(self.stop_all, self.summary, sizing_mode="stretch_width"), self.notice,
+                        sizing_mode="stretch_width",
+                        styles={"position": "sticky", "top": "0", "z-index": "100", "background": "#f3f5f4",
+                                "padding": "4px 0"})
+        return pn.Column(bar, self.list, self.drawer, sizing_mode="stretch_width")

@@ -35,6 +35,8 @@ def configure(parser):
                              "(repeatable; default: one virtual printer)")
     parser.add_argument("--baud", type=int, default=None, help="baud rate for --printer ports (default 115200)")
     parser.add_argument("--db", default=None, metavar="URL", help="order store database URL (default: SQLite in state dir)")
+    parser.add_argument("--broker", default=None, metavar="URL",
+                        help="MQTT broker of the floor's stations (default: a private Mosquitto and one station here)")
     parser.add_argument("--config", default=None, metavar="FILE",
                         help="TOML file: [server] port/address/db/num_threads/allow_websocket_origin, "
                              "[[printers]] name/port/baud")
@@ -129,7 +131,14 @@ def run(args) -> int:
     if not auth.load_users():
         print("somana serve: no staff login yet; /machines stays locked until `somana users add NAME`")
 
-    _start_printers()
+    import atexit
+
+    from dashboards.machine_hosts import web_routes
+    from somana.cli.station import start_for_serve
+
+    # /machines talks to printers only through the bus: a private Mosquitto and one station child
+    # for --printer (or the given --broker); stopped at exit, the station making its printers safe.
+    atexit.register(start_for_serve(options["printers"], getattr(args, "broker", None), options["db"]).stop)
     if options["warm"]:
         # Panel's own warm-up runs each app script once, but the configurator builds in a worker
         # after the script returns, so CadQuery's import and the first builds landed on the first
@@ -174,6 +183,7 @@ def run(args) -> int:
         exclude_cookies=web_auth.SECRET_COOKIES,
         exclude_headers=web_auth.SECRET_HEADERS,
         static_dirs=_static_dirs(),
+        extra_patterns=web_routes(),  # the /machines e-stop fast path
     )
     return 0
 
@@ -185,12 +195,3 @@ def _static_dirs() -> dict[str, str]:
     except ModuleNotFoundError:
         return {}
     return {STATIC_URL.strip("/"): str(STATIC_DIR)} if Path(STATIC_DIR).is_dir() else {}
-
-
-def _start_printers() -> None:
-    """Open the process-wide printer registry before any session asks for a printer."""
-    try:
-        from dashboards.machine_hosts import start_configured_printers
-    except ModuleNotFoundError:
-        return
-    start_configured_printers()
