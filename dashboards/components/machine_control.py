@@ -205,7 +205,8 @@ class PrinterRow(pn.viewable.Viewer):
         self.estop.disabled = shown in ("offline", "disconnected")
 
     def __panel__(self):
-        return pn.Row(self.info, self.pause_button, self.cancel_button, self.estop, self.details_button,
+        # the e-stop first: the detail panel opens on the right and must never cover it
+        return pn.Row(self.estop, self.info, self.pause_button, self.cancel_button, self.details_button,
                       sizing_mode="stretch_width", styles={"background": "#fff", "border-radius": "8px",
                                                           "flex-wrap": "wrap", "align-items": "center"},
                       margin=(3, 10))

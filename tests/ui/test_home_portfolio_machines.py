@@ -101,53 +101,7 @@ def test_portfolio_break_even_follows_the_automation_slider(served, watched_page
     watched_page.assert_clean()
 
 
-SHORT_JOB = "\n".join(["; a short test job", "G28", "G90"] +
-                      [f"G1 X{10 + i % 40} Y{10 + i % 30} F9000" for i in range(120)]) + "\n"
-
-
-def _text_becomes(page, element_id: str, predicate_js: str, timeout_ms: int = RENDER_TIMEOUT_MS) -> None:
-    """Wait until the element (inside Panel's shadow roots) has a text satisfying `predicate_js` (uses `t`)."""
-    page.wait_for_function(
-        "([id, body]) => { const f = (r) => { for (const e of r.querySelectorAll('*')) {"
-        " if (e.id === id) return e; if (e.shadowRoot) { const x = f(e.shadowRoot); if (x) return x; } }"
-        " return null; }; const el = f(document); if (!el) return false; const t = el.textContent;"
-        " return new Function('t', 'return ' + body)(t); }",
-        arg=[element_id, predicate_js], timeout=timeout_ms)
-
-
-def test_staff_connect_heat_print_to_100_percent_and_emergency_stop(served, watched_page, artifacts_dir):
-    page = watched_page.page
-    page.goto(served.url + "/machines")
-    page.fill("#username", STAFF_USER)
-    page.fill("#password", STAFF_PASSWORD)
-    page.click("#login-submit")
-    page.locator(".emergency-stop button").wait_for(timeout=RENDER_TIMEOUT_MS)
-    assert page.url == served.url + "/machines"
-
-    page.locator(".connect button").click()
-    _text_becomes(page, "state-sim", "t === 'operational'")
-    page.locator(".preset-pla button").click()
-    # temperatures arrive from the printer and climb toward the PLA target
-    _text_becomes(page, "temp-T0-sim", "parseFloat(t) > 40")
-    page.locator(".console-input input").fill("M115")
-    page.locator(".console-send button").click()
-    _text_becomes(page, "console-sim", "t.includes('FIRMWARE_NAME')")
-
-    page.locator(".gcode-upload input[type=file]").set_input_files(
-        files=[{"name": "short-test.gcode", "mimeType": "text/plain", "buffer": SHORT_JOB.encode()}])
-    page.wait_for_timeout(500)  # the file reaches the server with the next message
-    page.locator(".print-file button").click()
-    _text_becomes(page, "job-progress-sim", "t === '100.0 %'", timeout_ms=60_000)
-    _text_becomes(page, "state-sim", "t === 'operational'")
-    page.screenshot(path=str(artifacts_dir / "ui_machines.png"), full_page=True)
-
-    page.locator(".emergency-stop button").click()
-    _text_becomes(page, "state-sim", "t === 'error'")
-    page.screenshot(path=str(artifacts_dir / "ui_machines_emergency_stop.png"), full_page=False)
-    # leave the shared printer usable: reconnecting resets the firmware
-    page.locator(".connect button").click()
-    _text_becomes(page, "state-sim", "t === 'operational'")
-    watched_page.assert_clean()
+# /machines (the fleet view) is tested in test_machines.py.
 
 
 def _post_login(served, user, password):

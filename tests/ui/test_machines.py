@@ -1,0 +1,150 @@
+"""Browser tests for /machines, the fleet view over the bus, against `somana serve` (its private
+Mosquitto and station child, one virtual printer "local/sim"): login, the row, the detail panel
+(presets, console on Enter, upload and print, history and the job-ended notice), e-stop to halted
+and back, 20 printers at 1,400 px, and a tablet viewport."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.waiting import wait_until
+from tests.ui.conftest import STAFF_PASSWORD, STAFF_USER
+
+pytestmark = pytest.mark.browser
+
+RENDER_TIMEOUT_MS = 30_000
+KEY = "local--sim"  # css id of printer "sim" of the station "local" that `somana serve` starts
+SHORT_JOB = "\n".join(["; a short test job", "G28", "G90"] +
+                      [f"G1 X{10 + i % 40} Y{10 + i % 30} F9000" for i in range(120)]) + "\n"
+
+
+def text_becomes(page, element_id: str, predicate_js: str, timeout_ms: int = RENDER_TIMEOUT_MS) -> None:
+    """Wait until the element (inside Panel's shadow roots) has a text satisfying `predicate_js` (uses `t`)."""
+    page.wait_for_function(
+        "([id, body]) => { const f = (r) => { for (const e of r.querySelectorAll('*')) {"
+        " if (e.id === id) return e; if (e.shadowRoot) { const x = f(e.shadowRoot); if (x) return x; } }"
+        " return null; }; const el = f(document); if (!el) return false; const t = el.textContent;"
+        " return new Function('t', 'return ' + body)(t); }",
+        arg=[element_id, predicate_js], timeout=timeout_ms)
+
+
+def log_in(page, served) -> None:
+    page.goto(served.url + "/machines")
+    page.fill("#username", STAFF_USER)
+    page.fill("#password", STAFF_PASSWORD)
+    page.click("#login-submit")
+    page.locator(".stop-all button").wait_for(timeout=RENDER_TIMEOUT_MS)
+    assert page.url == served.url + "/machines"
+
+
+def test_fleet_row_detail_console_print_history_and_estop(served, watched_page, artifacts_dir):
+    page = watched_page.page
+    log_in(page, served)
+    text_becomes(page, f"state-{KEY}", "t === 'operational'")  # the station connected it at start
+    page.screenshot(path=str(artifacts_dir / "ui_machines_fleet.png"), full_page=True)
+
+    page.locator(f".details-{KEY} button").click()
+    page.locator(".preset-pla button").click()
+    text_becomes(page, f"temp-nozzle-{KEY}", "parseFloat(t) > 40")  # climbing toward the PLA target
+    console = page.locator(".console-input input")
+    console.fill("M115")
+    console.press("Enter")
+    text_becomes(page, f"console-{KEY}", "t.includes('FIRMWARE_NAME')")
+    assert console.input_value() == ""
+
+    page.locator(".gcode-upload input[type=file]").set_input_files(
+        files=[{"name": "short-test.gcode", "mimeType": "text/plain", "buffer": SHORT_JOB.encode()}])
+    page.wait_for_timeout(500)  # the file reaches the server with the next message
+    page.locator(".print-file button").click()
+    text_becomes(page, f"history-{KEY}", "t.includes('short-test.gcode') && t.includes('done')", 60_000)
+    text_becomes(page, "job-notice", "t.includes('short-test.gcode') && t.includes('done')")
+    page.screenshot(path=str(artifacts_dir / "ui_machines_detail.png"), full_page=False)
+
+    page.locator(f".estop-{KEY} button").click()
+    text_becomes(page, f"state-{KEY}", "t === 'halted'", 5_000)
+    text_becomes(page, f"job-{KEY}", "t.includes('emergency stop')")
+    page.screenshot(path=str(artifacts_dir / "ui_machines_emergency_stop.png"), full_page=False)
+    page.locator(".connect button").click()  # leave the shared printer usable: reconnecting resets it
+    text_becomes(page, f"state-{KEY}", "t === 'operational'")
+    page.locator(".preset-cool-down button").click()
+    watched_page.assert_clean()
+
+
+def test_estop_endpoint_refuses_strangers_and_other_origins(served):
+    import urllib.error
+    import urllib.request
+
+    def post(headers):
+        request = urllib.request.Request(served.url + "/machines/estop", data=b'{"printer": "*"}', method="POST",
+                                         headers={"Content-Type": "application/json", **headers})
+        try:
+            return urllib.request.urlopen(request, timeout=10).status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    assert post({}) == 403
+    assert post({"Origin": served.url}) == 403  # same origin but no staff cookie
+    assert post({"Origin": "http://evil.example"}) == 403
+
+
+@pytest.fixture
+def nineteen_more(served):
+    """A second station with 19 virtual printers on the server's own broker (20 printers in all)."""
+    env = dict(os.environ, SOMANA_HOME=str(served.home))
+    args = [sys.executable, "-m", "somana", "station", "--name", "extra"]
+    for i in range(19):
+        args += ["--printer", f"sim{i + 1:02d}=sim"]
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    yield process
+    process.terminate()
+    process.wait(timeout=60)
+    from somana_core.floor import bus
+    from somana_core.floor.fleet import Fleet
+
+    cleaner = bus.Bus((served.home / bus.BROKER_FILE).read_text().strip()).connect()  # forget the extra printers
+    for i in range(19):
+        cleaner.publish_and_wait(bus.printer_topic("extra", f"sim{i + 1:02d}", "state"), None, retain=True)
+    cleaner.publish_and_wait(bus.status_topic("extra"), None, retain=True)
+    cleaner.close()
+    assert Fleet  # imported for the reader: the same topics the fleet subscribes to
+
+
+def test_twenty_printers_fit_a_1400_px_screen_and_a_tablet(served, nineteen_more, browser, artifacts_dir):
+    from tests.ui.conftest import _watch
+
+    for width, height, name in ((1400, 900, "desktop"), (820, 1180, "tablet")):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        watched = _watch(context.new_page())
+        page = watched.page
+        log_in(page, served)
+        text_becomes(page, "fleet-summary", "t.startsWith('20 printers') && t.includes('20 operational')", 60_000)
+        rows = """() => { const out = []; const walk = r => { r.querySelectorAll('*').forEach(e => {
+            if (e.id && e.id.startsWith('row-')) out.push(e.getBoundingClientRect().height);
+            if (e.shadowRoot) walk(e.shadowRoot); }); }; walk(document); return out; }"""
+        page.wait_for_function(f"() => ({rows})().length === 20", timeout=RENDER_TIMEOUT_MS)
+        page.wait_for_timeout(500)  # layout settles
+        heights = page.evaluate(rows)
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        page.screenshot(path=str(artifacts_dir / f"ui_machines_20_{name}.png"), full_page=True)
+        assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow} px"
+        if name == "desktop":  # one line per printer: 20 rows on about one screen
+            assert max(heights) <= 60, heights
+        else:
+            assert max(heights) <= 130, heights
+        stop_all = page.locator(".stop-all button")
+        page.locator(".row-details button").last.click()  # the detail panel must not cover STOP ALL
+        page.wait_for_timeout(500)
+        assert stop_all.is_visible()
+        box = stop_all.bounding_box()
+        hit = page.evaluate("([x, y]) => { let e = document.elementFromPoint(x, y); while (e && e.shadowRoot) {"
+                            " const inner = e.shadowRoot.elementFromPoint(x, y); if (!inner || inner === e) break;"
+                            " e = inner; } return e ? e.textContent : ''; }",
+                            [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+        assert "STOP ALL" in hit, hit
+        watched.assert_clean()
+        context.close()
+    wait_until(lambda: nineteen_more.poll() is None, 1)
