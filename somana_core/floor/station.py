@@ -185,8 +185,6 @@ class Station:
         for slot in self.slots.values():
             if slot.simulator is not None:
                 slot.simulator.stop()
-        if self._store is not None:
-            self._store.close()
 
     def run(self) -> None:
         """Start and serve until SIGTERM/SIGINT, then stop safely (the CLI's main loop)."""
@@ -596,8 +594,8 @@ class Station:
         """The host finished the job (done, cancelled, failed): record it once."""
         if slot.job is None or slot.stopping or slot.host.current_state in RUNNING:
             return
-        result = slot.host.wait_for_job(timeout=1.0)
-        status = result.get("status") or "failed"
+        result = slot.host.wait_for_job(timeout=1.0) or {}
+        status = str(result.get("status") or "failed")
         if slot.halted:
             status, reason = "interrupted", "emergency stop"
         else:
