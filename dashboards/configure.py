@@ -394,7 +394,11 @@ def _money(value: float) -> str:
 
 
 def _quote_table(quote, qty: int, material: str) -> str:
-    data = quote.to_dict()
+    data = quote.customer_view()  # customers see prices, never the cost lines or internal notes
+    if data["unit_price"] is None:  # outside the family's band: a founder approves the price first
+        return (f"<div class='somana-quote-body'><p class='flags' data-unit-price data-awaiting-approval>"
+                f"{data['message']}</p><p>Lead time: <b data-lead-time>{data['lead_time_days']}</b> working days</p>"
+                "</div>")
     rows = "".join(
         f"<tr><td title='{line['formula']}'>{line['name'].replace('_', ' ').capitalize()}</td><td class='num'>{_money(line['amount_usd'])}</td></tr>"
         for line in data.get("lines", []))

@@ -30,6 +30,7 @@ from bokeh.resources import Resources
 from dashboards import viewer
 from somana_core import labels, story
 from somana_core.data import read_table
+from somana_core.economics.costing import whole_usd
 
 ASSETS = "assets"
 GALLERY_DEFLECTION_MM = 0.25  # coarser than /configure: the page carries every mesh
@@ -132,13 +133,19 @@ def _figure(name: str, label: str, value: str, unit: str = "") -> str:
             f"<span class='value' data-figure='{name}'>{html.escape(value)}</span>{unit_html}</div>")
 
 
+def _price(usd: float) -> str:
+    """A unit price as the configurator shows it: to the cent."""
+    return f"{usd:,.2f} USD"
+
+
 def _whole_units(units: float) -> str:
     """The smallest whole number of units that breaks even (142.1 needs 143), as /portfolio shows it."""
     return f"{math.ceil(units - 1e-9):,d}"
 
 
 def _usd(x: float) -> str:
-    return f"{x:,.0f} USD" if abs(x) >= 100 else f"{x:,.2f} USD"
+    """Whole dollars from 100 up, rounded by the core's `whole_usd` as /portfolio rounds them."""
+    return f"{whole_usd(x):,d} USD" if abs(x) >= 100 else f"{x:,.2f} USD"
 
 
 # ---------------------------------------------------------------------------- story chapters
@@ -179,12 +186,14 @@ def _chapters() -> list[Chapter]:
         df = story.margins(volume).assign(name=lambda d: d["family"].map(names))
         return hv.Bars(df, "name", "contribution_usd_per_month").opts(
             **plot_opts, ylabel="contribution, USD per month", xlabel="", color="#0f6e6e",
-            title="Contribution per family at mid-band price and margin")
+            title="Contribution per family at the pricing policy's price of its typical order")
 
     def margins_figures(volume):
         df = story.margins(volume)
-        cells = [_figure(f"margin_{r.family}", f"{names[r.family]}: gross margin", f"{r.gross_margin:.0%}",
-                         f"on {r.price_usd:,.0f} USD") for r in df.itertuples()]
+        cells = [_figure(f"margin_{r.family}", f"{names[r.family]}: contribution margin",
+                         f"{r.contribution_margin:.0%}", f"on {_price(r.price_usd)}") for r in df.itertuples()]
+        cells += [_figure(f"operating_margin_{r.family}", f"{names[r.family]}: operating margin at plan",
+                          f"{r.operating_margin_at_plan:.0%}") for r in df.itertuples()]
         cells.append(_figure("contribution_total", "Contribution, all families",
                              _usd(df["contribution_usd_per_month"].sum()), "per month"))
         return "<div class='figures'>" + "".join(cells) + "</div>"
@@ -273,7 +282,10 @@ def _chapters() -> list[Chapter]:
         Chapter("story-margins.html", "1 · Margins", (
             "Each product is made for one customer, and that is what customers pay for: the research behind the "
             f"portfolio finds {low_margin:.0%}-{high_margin:.0%} gross margins across the {len(long_names)} families. "
-            "Contribution per family at the planned volumes, scaled by the volume you choose:"),
+            "Here each family's typical order is priced by the founders' pricing policy and costed by the same "
+            "quote as the configurator: contribution margin after material, energy and parts; operating margin "
+            "after every cost of the month spread over the planned volume. Contribution per family at the planned "
+            "volumes, scaled by the volume you choose:"),
             {"volume": volume}, margins_plot, margins_figures),
         Chapter("story-break-even.html", "2 · Break-even and leverage", (
             "A small factory's costs are mostly fixed (rent, people, printers). Automation of the cognitive "
@@ -366,17 +378,21 @@ def _gallery_card(index: int, item: dict) -> tuple[str, str]:
     product = geometry.build(spec)
     material = "PLA"
     metrics = product.metrics(material)
+    # the configurator's function and the customer's face of its quote: the same price a customer is shown
     q = quote.quote_product(product, spec.family, qty=1, material=material, machine=spec.machine)
+    shown = q.customer_view()
+    price = "awaiting a founder's approval" if shown["unit_price"] is None else _price(shown["unit_price"])
     payload = preview.mesh_payload(product.preview(GALLERY_DEFLECTION_MM), revision=1, fit=True)
     total = metrics["total"]
     settings = labels.settings_caption(spec, item["settings"])
     rows = [("Material", material), ("Volume", f"{total['volume_mm3'] / 1000:,.1f} cm³"),
             ("Mass", f"{total['mass_g']:,.1f} g"), ("Print time (estimate)", f"{q.print_time_s / 3600:,.1f} h"),
-            ("Unit cost", f"{q.unit_cost:,.2f} USD"), ("Unit price", f"{q.unit_price:,.2f} USD"),
+            ("Absorbed unit cost", _price(q.unit_cost)), ("Unit price", price),
             ("Lead time", f"{q.lead_time_days} working days")]
     table = "".join(f"<tr><td>{html.escape(k)}</td><td class='num'>{html.escape(v)}</td></tr>" for k, v in rows)
     mesh_id = f"mesh-{index}"
-    card = (f"<div class='card' data-family='{item['family']}'><h3>{html.escape(item['label'])}</h3>"
+    card = (f"<div class='card' data-family='{item['family']}' data-variant='{item['variant']}' "
+            f"data-unit-price='{shown['unit_price']}'><h3>{html.escape(item['label'])}</h3>"
             f"<div class='note'>{html.escape(spec.title)}: {html.escape(settings)}</div>"
             f"<div class='viewer' data-mesh='{mesh_id}'></div>"
             f"<table class='kv'>{table}</table></div>")

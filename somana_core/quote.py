@@ -1,21 +1,16 @@
-"""The quote: geometry metrics + material + machine + labour -> an itemised cost and a price.
+"""The quote: geometry metrics + the founders' assumptions -> an itemised, absorbed cost and a price.
 
-Pure functions over the geometry's metrics and the tables in `data/`:
-`quote_assumptions.csv` (every rate, marked as an assumption), `materials.csv` (price per kg),
-`portfolio.csv` (each family's price band), `factory_assumptions.csv` (labour rate, printer count,
-fixed costs and planned monthly volume, through the economics core). Every line of the quote carries its formula and the
-inputs it used, so a founder can check it by hand.
+The cost lines and the price come from `somana_core.economics.costing` with the founders' ONE set of
+assumptions (`economics.founder_assumptions()`): the same functions price the typical unit on /portfolio
+and on the published site, so every view asks the same price for the same part. Every line carries its
+formula and inputs, so a founder can check it by hand; the lines absorb every cost at the planned volume
+(labour at the labour rate, printers per planned print hour, the rest of the month in `overhead`).
 
-Cost of one good unit:
-  material   = (filament g x (1 + waste) + purge g) x price per kg / 1000
-  machine    = print h x (price / lifetime h + power kW x electricity price + maintenance per h)
-  setup      = setup min / 60 x labour rate / qty           (once per order, spread over the qty)
-  failures   = (material + machine + setup) / (1 - failure rate) - (material + machine + setup)
-  post       = post-processing min / 60 x labour rate
-  components, packaging per unit
-  fixed-cost share = (monthly fixed costs - wages - printer depreciation) / planned monthly units
-                     (wages and printers are already charged by the labour and machine lines)
-Price = unit cost / (1 - target gross margin), rounded to the cent.
+Price: the family's pricing policy (data/pricing_policy.csv: cost-plus, or the market band floored at
+cost-plus). A price outside the family's band is not issued: the quote's status is `needs_approval`
+and a founder approves it (`approve`). A quote has two faces: `customer_view()` (what a customer may
+see: price, total, lead time, quantity breaks, status) and the internal fields (cost lines, margins,
+the policy, notes), kept under `internal` in `to_dict()`.
 """
 
 from __future__ import annotations
@@ -26,24 +21,19 @@ from functools import lru_cache
 from typing import Any, Iterable
 
 from somana_core import catalogue
-from somana_core.data import data_path, read_table
-from somana_core.economics.margins import gross_margin, price_for_margin
+from somana_core.data import data_path
+from somana_core.economics.assumptions import FounderAssumptions, founder_assumptions
+from somana_core.economics.costing import (CostLine, PolicyPrice, absorption_rates, policy_price, unit_cost,
+                                           unit_cost_lines, variable_unit_cost)
 from somana_core.errors import InputError
 from somana_core.print_time import estimate as estimate_print
 from somana_core.print_time import layer_height_mm
 
-ASSUMPTIONS = "quote_assumptions.csv"
-
-
-@dataclass(frozen=True)
-class QuoteLine:
-    name: str
-    amount_usd: float  # per unit
-    formula: str
-    inputs: dict
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "amount_usd": self.amount_usd, "formula": self.formula, "inputs": self.inputs}
+ISSUED, NEEDS_APPROVAL, APPROVED = "issued", "needs_approval", "approved"
+CUSTOMER_FIELDS = ("family", "material", "qty", "unit_price", "total_price", "currency", "lead_time_days",
+                   "breaks", "status", "message")
+AWAITING_APPROVAL_MESSAGE = "A founder reviews this price before it is issued: we confirm it within one working day."
+QuoteLine = CostLine  # one line of the quote: name, amount_usd per good unit, formula, inputs, behaviour
 
 
 @dataclass(frozen=True)
@@ -52,50 +42,103 @@ class Quote:
     material: str
     machine: str
     qty: int
-    unit_cost: float  # USD per good unit, all lines
-    unit_price: float  # USD per unit
+    unit_price: float  # USD per unit, as the pricing policy asks it (issued only when status != needs_approval)
     total_price: float  # USD for the qty
-    gross_margin: float  # (price - cost) / price at the rounded price
-    lines: tuple[QuoteLine, ...]
+    unit_cost: float  # USD per good unit, every line: the absorbed cost at the planned volume
+    variable_unit_cost: float  # USD per good unit that one more unit adds (material, energy, parts, reprints)
+    contribution_margin: float  # (price - variable cost) / price
+    operating_margin: float  # (price - absorbed cost) / price, at the planned volume
+    lines: tuple[CostLine, ...]
     print_time_s: float  # one unit's plate
     print_time_source: str  # "estimate" (geometry model) or "slicer"
     filament_g: float  # one unit
     lead_time_days: int
     lead_time: dict  # how the lead time was reached
     breaks: tuple[tuple[int, float], ...]  # (qty, unit price)
-    price_band_usd: tuple[float, float]
-    flags: tuple[str, ...] = field(default_factory=tuple)
+    pricing: PolicyPrice
+    status: str = ISSUED  # ISSUED, or NEEDS_APPROVAL when the price is outside the family's band
+    notes: tuple[str, ...] = field(default_factory=tuple)  # internal: never shown to a customer
 
     @property
-    def price(self) -> float:
-        return self.unit_price
+    def needs_approval(self) -> bool:
+        return self.status == NEEDS_APPROVAL
 
     @property
-    def cost(self) -> float:
-        return self.unit_cost
+    def price_band_usd(self) -> tuple[float, float]:
+        return self.pricing.band_usd
+
+    def customer_view(self) -> dict:
+        """What a customer may see. A price waiting for a founder's approval is not shown."""
+        return customer_view(self.to_dict())
 
     def to_dict(self) -> dict:
+        """The whole quote as JSON: customer-facing and production fields at the top, costs, margins, the
+        pricing policy and notes under `internal`."""
         return {
-            "family": self.family,
-            "material": self.material,
-            "machine": self.machine,
-            "qty": self.qty,
-            "price": self.unit_price,
-            "cost": self.unit_cost,
-            "unit_price": self.unit_price,
-            "unit_cost": self.unit_cost,
-            "total_price": self.total_price,
-            "gross_margin": self.gross_margin,
-            "lines": [line.to_dict() for line in self.lines],
-            "print_time_s": self.print_time_s,
-            "print_time_source": self.print_time_source,
-            "filament_g": self.filament_g,
+            "family": self.family, "material": self.material, "qty": self.qty,
+            "unit_price": self.unit_price, "total_price": self.total_price, "currency": "USD",
             "lead_time_days": self.lead_time_days,
-            "lead_time": self.lead_time,
             "breaks": [{"qty": q, "unit_price": p} for q, p in self.breaks],
-            "price_band_usd": list(self.price_band_usd) if self.price_band_usd else None,
-            "flags": list(self.flags),
+            "status": self.status,
+            "message": AWAITING_APPROVAL_MESSAGE if self.needs_approval else "",
+            "machine": self.machine, "print_time_s": self.print_time_s, "print_time_source": self.print_time_source,
+            "filament_g": self.filament_g,
+            "internal": {
+                "unit_cost": self.unit_cost, "variable_unit_cost": self.variable_unit_cost,
+                "contribution_margin": self.contribution_margin, "operating_margin": self.operating_margin,
+                "lines": [line.to_dict() for line in self.lines],
+                "pricing": self.pricing.to_dict(),
+                "price_band_usd": list(self.pricing.band_usd),
+                "lead_time": self.lead_time,
+                "notes": list(self.notes),
+            },
         }
+
+
+def customer_view(quote: dict) -> dict:
+    """The customer's face of a quote dict (`Quote.to_dict()`, or one stored with an order)."""
+    view = {k: quote.get(k) for k in CUSTOMER_FIELDS}
+    if view["status"] == NEEDS_APPROVAL:
+        view.update(unit_price=None, total_price=None, breaks=[])
+    return view
+
+
+def approve(quote: dict, by: str, unit_price: float | None = None) -> dict:
+    """A founder's approval of a quote waiting for one (a stored quote dict): the asked price, or the
+    founder's own `unit_price`, is issued. Returns a new dict; the internal notes record who approved."""
+    if quote.get("status") != NEEDS_APPROVAL:
+        raise InputError("status", f"the quote is {quote.get('status')!r}: only a quote that needs approval "
+                                   "can be approved")
+    by = (by or "").strip()
+    if not by:
+        raise InputError("by", "by is empty: name the founder who approves the price")
+    out = {**quote, "internal": {**quote.get("internal", {})}}
+    if unit_price is not None:
+        try:
+            unit_price = float(unit_price)
+        except (TypeError, ValueError):
+            raise InputError("unit_price", f"unit_price={unit_price!r} is not a number") from None
+        if not (unit_price > 0 and math.isfinite(unit_price)):
+            raise InputError("unit_price", f"unit_price={unit_price:g} USD must be above 0")
+        unit_price = round(unit_price, 2)
+        internal = out["internal"]
+        cost, variable = internal.get("unit_cost"), internal.get("variable_unit_cost")
+        out.update(unit_price=unit_price, total_price=round(unit_price * int(quote["qty"]), 2),
+                   breaks=[b for b in quote.get("breaks", []) if b.get("qty") == quote["qty"]])
+        for b in out["breaks"]:
+            b["unit_price"] = unit_price
+        if cost is not None:
+            internal["operating_margin"] = round((unit_price - cost) / unit_price, 4)
+        if variable is not None:
+            internal["contribution_margin"] = round((unit_price - variable) / unit_price, 4)
+    out["status"], out["message"] = APPROVED, ""
+    notes = [f"approved by {by} at {out['unit_price']:.2f} USD per unit"]
+    cost = out["internal"].get("unit_cost")
+    if cost is not None and out["unit_price"] < cost:
+        notes.append(f"approved price {out['unit_price']:.2f} USD is below the absorbed cost {cost:.2f} USD: "
+                     "it loses money at plan")
+    out["internal"]["notes"] = [*out["internal"].get("notes", []), *notes]
+    return out
 
 
 # ---------------------------------------------------------------- the data tables
@@ -108,39 +151,6 @@ def _stamp(name: str) -> tuple[str, int]:
 
 
 @lru_cache(maxsize=8)
-def _assumption_rows(_key: tuple) -> tuple[tuple[str, str, float], ...]:
-    table = read_table(ASSUMPTIONS)
-    return tuple((str(r.name), str(r.scope), float(r.value)) for r in table.itertuples())
-
-
-def _rows() -> tuple[tuple[str, str, float], ...]:
-    return _assumption_rows(_stamp(ASSUMPTIONS))
-
-
-def assumption(name: str, *scopes: str) -> float:
-    """A rate from quote_assumptions.csv: the first of `scopes` that has a row, else the `*` row."""
-    rows = _rows()
-    for scope in (*scopes, "*"):
-        for row_name, row_scope, value in rows:
-            if row_name == name and row_scope == scope:
-                return value
-    raise KeyError(f"{ASSUMPTIONS} has no row {name!r} for {scopes or '*'} (and no * row)")
-
-
-def assumption_list(name: str) -> list[float]:
-    return [value for row_name, _scope, value in _rows() if row_name == name]
-
-
-@lru_cache(maxsize=16)
-def _material_price(material: str, _key: tuple) -> float:
-    return catalogue.material_price_usd_per_kg(material)
-
-
-def material_price_usd_per_kg(material: str) -> float:
-    return _material_price(material, _stamp("materials.csv"))
-
-
-@lru_cache(maxsize=8)
 def _default_machine(_key: tuple) -> str:
     return catalogue.default_machine()
 
@@ -149,46 +159,13 @@ def default_machine() -> str:
     return _default_machine(_stamp("machines.csv"))
 
 
-@lru_cache(maxsize=16)
-def _band(family: str, _key: tuple) -> tuple[float, float] | None:
-    table = read_table("portfolio.csv")
-    rows = table[table["family"].astype(str) == family]
-    if rows.empty:
-        return None
-    row = rows.iloc[0]
-    return float(row["price_low_usd"]), float(row["price_high_usd"])
-
-
-@lru_cache(maxsize=4)
-def _families(_key: tuple) -> tuple[str, ...]:
-    return tuple(str(f) for f in read_table("portfolio.csv")["family"])
-
-
 def price_band(family: str) -> tuple[float, float] | None:
     """The family's price band (USD per unit) from data/portfolio.csv."""
-    return _band(family, _stamp("portfolio.csv"))
+    return founder_assumptions().price_bands.get(family)
 
 
-@lru_cache(maxsize=4)
-def _factory(_key: tuple) -> dict[str, float]:
-    from somana_core.economics import assumption as factory_assumption
-    from somana_core.economics import monthly_fixed_costs, planned_monthly_units
-
-    fixed = monthly_fixed_costs()
-    return {
-        "fixed_costs_usd_per_month": fixed.total,
-        # charged through the labour and machine_time lines, so left out of the share
-        "wages_usd_per_month": fixed.wages,
-        "printer_depreciation_usd_per_month": fixed.printer_depreciation,
-        "planned_units_per_month": float(sum(planned_monthly_units().values())),
-        "labour_usd_per_h": factory_assumption("labour_rate_per_hour"),
-        "printers_in_fleet": factory_assumption("printer_count"),
-    }
-
-
-def factory_inputs() -> dict[str, float]:
-    """Figures the quote takes from data/factory_assumptions.csv (through the economics core)."""
-    return _factory(_stamp("factory_assumptions.csv"))
+def material_price_usd_per_kg(material: str) -> float:
+    return founder_assumptions().material_price_usd_per_kg(material)
 
 
 # ---------------------------------------------------------------- the calculation
@@ -196,68 +173,6 @@ def factory_inputs() -> dict[str, float]:
 
 def _r(x: float) -> float:
     return round(float(x), 4)
-
-
-def _cost_lines(ctx: dict, qty: int) -> list[QuoteLine]:
-    family, machine, material = ctx["family"], ctx["machine"], ctx["material"]
-    a = ctx["a"]
-    lines: list[QuoteLine] = []
-    price_kg = ctx["price_usd_per_kg"]
-    grams = ctx["filament_g"] * (1 + a["waste_fraction"]) + a["purge_g"]
-    lines.append(QuoteLine(
-        "material", _r(grams * price_kg / 1000),
-        "(filament_g x (1 + waste_fraction) + purge_g) x price_usd_per_kg / 1000",
-        {"filament_g": _r(ctx["filament_g"]), "filament_source": ctx["source"], "waste_fraction": a["waste_fraction"],
-         "purge_g": a["purge_g"], "price_usd_per_kg": price_kg, "material": material},
-    ))
-    hours = ctx["print_time_s"] / 3600
-    rate = (a["machine_price_usd"] / a["machine_lifetime_h"]
-            + a["machine_power_w"] / 1000 * a["electricity_usd_per_kwh"] + a["maintenance_usd_per_h"])
-    lines.append(QuoteLine(
-        "machine_time", _r(hours * rate),
-        "print_h x (machine_price_usd / machine_lifetime_h + machine_power_w / 1000 x electricity_usd_per_kwh"
-        " + maintenance_usd_per_h)",
-        {"print_h": _r(hours), "print_time_source": ctx["source"], "machine": machine,
-         **{k: a[k] for k in ("machine_price_usd", "machine_lifetime_h", "machine_power_w",
-                              "electricity_usd_per_kwh", "maintenance_usd_per_h")},
-         "machine_rate_usd_per_h": _r(rate)},
-    ))
-    lines.append(QuoteLine(
-        "setup_labour", _r(a["setup_min"] / 60 * a["labour_usd_per_h"] / qty),
-        "setup_min / 60 x labour_usd_per_h / qty",
-        {"setup_min": a["setup_min"], "labour_usd_per_h": a["labour_usd_per_h"], "qty": qty, "family": family},
-    ))
-    at_risk = sum(line.amount_usd for line in lines)
-    rate_f = a["failure_rate"]
-    lines.append(QuoteLine(
-        "failure_allowance", _r(at_risk / (1 - rate_f) - at_risk),
-        "(material + machine_time + setup_labour) / (1 - failure_rate) - (material + machine_time + setup_labour)",
-        {"material + machine_time + setup_labour": _r(at_risk), "failure_rate": rate_f, "family": family},
-    ))
-    lines.append(QuoteLine(
-        "post_processing_labour", _r(a["post_processing_min"] / 60 * a["labour_usd_per_h"]),
-        "post_processing_min / 60 x labour_usd_per_h",
-        {"post_processing_min": a["post_processing_min"], "labour_usd_per_h": a["labour_usd_per_h"], "family": family},
-    ))
-    lines.append(QuoteLine("components", _r(a["components_usd"]), "components_usd",
-                           {"components_usd": a["components_usd"], "family": family}))
-    lines.append(QuoteLine("packaging", _r(a["packaging_usd"]), "packaging_usd",
-                           {"packaging_usd": a["packaging_usd"], "family": family}))
-    f = ctx["factory"]
-    overhead = (f["fixed_costs_usd_per_month"] - f["wages_usd_per_month"]
-                - f["printer_depreciation_usd_per_month"])
-    lines.append(QuoteLine(
-        "fixed_cost_share", _r(overhead / f["planned_units_per_month"]),
-        "(fixed_costs_usd_per_month - wages_usd_per_month - printer_depreciation_usd_per_month)"
-        " / planned_units_per_month  (wages and printers are charged by the labour and machine_time lines)",
-        {k: _r(f[k]) for k in ("fixed_costs_usd_per_month", "wages_usd_per_month",
-                               "printer_depreciation_usd_per_month", "planned_units_per_month")},
-    ))
-    return lines
-
-
-def _price(unit_cost: float, margin: float) -> float:
-    return round(float(price_for_margin(unit_cost, margin)), 2)
 
 
 def _queue_seconds(queue: float | Iterable | None) -> float:
@@ -283,15 +198,8 @@ def _lead_time(own_s: float, queue_s: float, a: dict) -> tuple[int, dict]:
     }
 
 
-_RATES = ("machine_price_usd", "machine_lifetime_h", "machine_power_w", "electricity_usd_per_kwh",
-          "maintenance_usd_per_h", "setup_min", "post_processing_min", "failure_rate",
-          "purge_g", "waste_fraction", "components_usd", "packaging_usd", "target_gross_margin",
-          "printing_hours_per_day", "handling_days")
-
-
-def rates(family: str, machine: str, material: str) -> dict[str, float]:
-    """Every rate the quote uses for this family, machine and material (scoped rows win)."""
-    return {name: assumption(name, family, machine, material) for name in _RATES}
+def _margin(price: float, cost: float) -> float:
+    return round((price - cost) / price, 4) if price > 0 else 0.0
 
 
 def quote_metrics(
@@ -303,25 +211,22 @@ def quote_metrics(
     filament_g: float | None = None,
     queue: Any = None,
     machine: str | None = None,
+    assumptions: FounderAssumptions | None = None,
 ) -> Quote:
-    """Quote from geometry metrics (`product.metrics()`); slicer figures replace the estimate when given."""
+    """Quote from geometry metrics (`product.metrics()`); slicer figures replace the estimate when given.
+    `assumptions` defaults to the founders' tables (a scenario may pass its own)."""
     try:
         qty = int(qty)
     except (TypeError, ValueError):
         raise InputError("qty", f"qty={qty!r} is not a whole number") from None
     if qty < 1:
         raise InputError("qty", f"qty={qty} is below the minimum 1")
-    band = price_band(family)
-    if band is None:
+    a = assumptions or founder_assumptions()
+    if family not in a.price_bands:
         raise InputError("family", f"family={family!r} is not in data/portfolio.csv; allowed: "
-                                   f"{', '.join(_families(_stamp('portfolio.csv')))}")
+                                   f"{', '.join(a.families)}")
+    a.material_price_usd_per_kg(material)  # InputError naming the materials when unknown
     machine = machine or default_machine()
-    factory = factory_inputs()
-    a = {**rates(family, machine, material),
-         "labour_usd_per_h": factory["labour_usd_per_h"], "printers_in_fleet": factory["printers_in_fleet"]}
-    if not 0 <= a["failure_rate"] < 1:
-        raise InputError("failure_rate", f"failure_rate={a['failure_rate']} must be in [0, 1)")
-    price_kg = material_price_usd_per_kg(material)
     source = "slicer" if print_time_s is not None else "estimate"
     if print_time_s is None or filament_g is None:
         est = estimate_print(metrics, layer_height_mm(machine))
@@ -329,29 +234,37 @@ def quote_metrics(
             print_time_s = est["print_time_s"]
         if filament_g is None:
             filament_g = est["filament_mm3"] / 1000 * _density(metrics)
-    ctx = {"family": family, "machine": machine, "material": material, "a": a, "price_usd_per_kg": price_kg,
-           "filament_g": float(filament_g), "print_time_s": float(print_time_s), "source": source,
-           "factory": factory}
-    lines = _cost_lines(ctx, qty)
-    unit_cost = round(sum(line.amount_usd for line in lines), 4)
-    margin = a["target_gross_margin"]
-    unit_price = _price(unit_cost, margin)
+    absorption = absorption_rates(a)
+
+    def lines_for(q: int) -> tuple[CostLine, ...]:
+        return unit_cost_lines(a, family, filament_g=float(filament_g), print_time_s=float(print_time_s),
+                               machine=machine, material=material, qty=q, filament_source=source,
+                               absorption=absorption)
+
+    lines = lines_for(qty)
+    cost, variable = unit_cost(lines), variable_unit_cost(lines)
+    pricing = policy_price(a, family, cost)
+    price = pricing.unit_price_usd
     breaks = []
-    for q in sorted({int(b) for b in assumption_list("quantity_break")} | {qty}):
-        cost_q = sum(line.amount_usd for line in _cost_lines(ctx, q))
-        breaks.append((q, _price(cost_q, margin)))
-    days, lead = _lead_time(float(print_time_s) * qty, _queue_seconds(queue), a)
-    flags = []
-    if not band[0] <= unit_price <= band[1]:
-        side = "below" if unit_price < band[0] else "above"
-        flags.append(f"price {unit_price:.2f} USD is {side} the {family} band {band[0]:.2f}-{band[1]:.2f} USD")
+    for q in sorted({int(b) for b in a.rate_list("quantity_break")} | {qty}):
+        breaks.append((q, price if q == qty else policy_price(a, family, unit_cost(lines_for(q))).unit_price_usd))
+    rates = {"printers_in_fleet": a.value("printer_count"),
+             **{k: a.rate(k, family, machine, material) for k in ("printing_hours_per_day", "handling_days")}}
+    days, lead = _lead_time(float(print_time_s) * qty, _queue_seconds(queue), rates)
+    notes, status = [], ISSUED
+    if not pricing.in_band:
+        low, high = pricing.band_usd
+        side = "below" if price < low else "above"
+        notes.append(f"price {price:.2f} USD is {side} the {family} band {low:.2f}-{high:.2f} USD: "
+                     "a founder approves it before it is issued")
+        status = NEEDS_APPROVAL
     return Quote(
         family=family, material=material, machine=machine, qty=qty,
-        unit_cost=unit_cost, unit_price=unit_price, total_price=round(unit_price * qty, 2),
-        gross_margin=round(float(gross_margin(unit_price, unit_cost).gross_margin), 4),
-        lines=tuple(lines), print_time_s=round(float(print_time_s), 1), print_time_source=source,
+        unit_price=price, total_price=round(price * qty, 2), unit_cost=cost, variable_unit_cost=variable,
+        contribution_margin=_margin(price, variable), operating_margin=_margin(price, cost),
+        lines=lines, print_time_s=round(float(print_time_s), 1), print_time_source=source,
         filament_g=round(float(filament_g), 2), lead_time_days=days, lead_time=lead,
-        breaks=tuple(breaks), price_band_usd=band, flags=tuple(flags),
+        breaks=tuple(breaks), pricing=pricing, status=status, notes=tuple(notes),
     )
 
 
@@ -383,10 +296,3 @@ def quote_sliced(product_or_metrics, family: str, slice_result, qty: int = 1, qu
                          print_time_s=slice_result.print_time_s, filament_g=slice_result.filament_g,
                          queue=queue, machine=slice_result.machine)
 
-
-def quote(family: str, values: dict, qty: int = 1, material: str = "PLA", queue: Any = None) -> Quote:
-    """Validate, build and quote in one call (builds the geometry: about a second)."""
-    from somana_core.geometry import build, make_spec
-
-    product = build(make_spec(family, values))
-    return quote_product(product, family, qty=qty, material=material, queue=queue)

@@ -6,17 +6,20 @@ Every number comes from `somana_core.economics` and the data tables (`portfolio.
 them together. No Panel here: the view (`dashboards/components/portfolio_explorer.py`) and the
 tests both drive `Scenario` directly.
 
-Cost model (stated once): a family's variable cost per unit (COGS) is fixed at the middle of its
-researched band, cogs = mid price x (1 - mid gross margin), so moving the price within the band
-moves the margin. Monthly fixed costs are the factory's running costs (rent, wages, utilities,
-software and insurance, printer depreciation); automation removes a fraction of them. A changeover
-costs its minutes of one person's loaded wage. Making to order costs the unit cost plus the
-`mto_cost_premium` of factory_assumptions.csv, which is one changeover per order: it scales with the
-scenario's changeover time over today's.
+Cost model (stated once, shared with the quote and the published site): the founders' assumptions are
+ONE `FounderAssumptions` object built from the scenario's (editable) tables; each family's typical unit
+(data/portfolio_typical_units.csv) is costed by `economics.costing` exactly as the quote costs it: an
+absorbed unit cost (every monthly cost spread over the planned volume) and a variable unit cost (what
+one more unit adds). A family's default price is what the pricing policy asks for that unit, so the
+explorer opens on the quote's prices. Operating income = units x (price - variable cost) - fixed costs;
+automation removes a fraction of the fixed costs. A changeover costs its minutes at the labour rate.
+Making to order costs the variable cost plus the `mto_cost_premium`, which is one changeover per order:
+it scales with the scenario's changeover time over today's.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -25,20 +28,21 @@ import numpy as np
 import pandas as pd
 import param
 
+from somana_core import catalogue
 from somana_core.data import read_table
-from somana_core.economics.assumptions import load_factory_assumptions, load_process_costs
+from somana_core.economics.assumptions import (PRICING_TABLE, RATES_TABLE, TYPICAL_UNITS_TABLE,
+                                               FounderAssumptions, load_factory_assumptions, load_process_costs)
 from somana_core.economics.break_even import break_even
+from somana_core.economics.costing import FamilyPlan, family_plans
 from somana_core.economics.crossover import cheapest_process_ranges
 from somana_core.economics.inventory import eoq, inventory_cost
 from somana_core.economics.learning_curve import learning_curve
 from somana_core.economics.leverage import operating_leverage
-from somana_core.economics.margins import gross_margin
 from somana_core.economics.push_pull import push_vs_pull_monte_carlo
 from somana_core.errors import InputError
 
 LEARNING_FORMULATION = "crawford_unit"  # unit cost of the n-th unit; the curve founders quote
 SCENARIO_FORMAT = "somana-portfolio-scenario/1"
-FIXED_COST_NAMES = ("rent_per_month", "utilities_per_month", "software_and_insurance_per_month")
 EDITABLE_PRODUCT_COLUMNS = ("price_low_usd", "price_high_usd", "gross_margin_low", "gross_margin_high")
 
 
@@ -57,43 +61,31 @@ def planned_units(assumptions: pd.DataFrame) -> dict[str, float]:
     return {str(r["family"]): float(r["value"]) for _, r in rows.iterrows()}
 
 
-def monthly_fixed_costs(assumptions: pd.DataFrame, automation_cut: float = 0.0) -> dict[str, float]:
-    """The factory's fixed costs per month by item (USD), after automation removes `automation_cut` of them."""
-    if not 0 <= automation_cut < 1:
-        raise InputError("automation_cut", f"automation_cut={automation_cut:g} is not allowed: it must be in [0, 1)")
-    f = factory_figures(assumptions)
-    items = {name: f[name] for name in FIXED_COST_NAMES}
-    items["wages_per_month"] = f["staff_count"] * f["wage_per_person_per_month"]
-    items["printer_depreciation_per_month"] = f["printer_count"] * f["printer_price"] / f["printer_life_months"]
-    keep = 1.0 - automation_cut
-    return {name: value * keep for name, value in items.items()}
-
-
-def unit_costs(products: pd.DataFrame) -> pd.Series:
-    """Variable cost per unit (USD) of each family: mid price x (1 - mid gross margin)."""
-    mid_price = (products["price_low_usd"] + products["price_high_usd"]) / 2
-    mid_margin = (products["gross_margin_low"] + products["gross_margin_high"]) / 2
-    return pd.Series((mid_price * (1 - mid_margin)).to_numpy(), index=products["family"].to_numpy())
-
-
-def changeover_cost(assumptions: pd.DataFrame, changeover_minutes: float, settings: dict[str, float]) -> float:
-    """USD per changeover: its minutes of one person's loaded wage."""
-    f = factory_figures(assumptions)
-    per_hour = f["wage_per_person_per_month"] / settings["labour_hours_per_person_per_month"]
-    return changeover_minutes / 60.0 * per_hour
-
-
 @dataclass(frozen=True)
 class Tables:
     products: pd.DataFrame
     assumptions: pd.DataFrame
     processes: pd.DataFrame
     settings: dict[str, float]
+    rates: pd.DataFrame  # quote_assumptions.csv
+    typical_units: pd.DataFrame  # portfolio_typical_units.csv
+    pricing: pd.DataFrame  # pricing_policy.csv
+    materials: pd.DataFrame  # materials.csv (price per kg)
 
 
 def load_tables() -> Tables:
     return Tables(products=read_table("portfolio.csv"), assumptions=load_factory_assumptions(),
-                  processes=load_process_costs(), settings=_settings(read_table("portfolio_scenarios.csv")))
+                  processes=load_process_costs(), settings=_settings(read_table("portfolio_scenarios.csv")),
+                  rates=read_table(RATES_TABLE), typical_units=read_table(TYPICAL_UNITS_TABLE),
+                  pricing=read_table(PRICING_TABLE), materials=catalogue.materials())
+
+
+def founder_assumptions_of(tables: Tables, products: pd.DataFrame | None = None,
+                           assumptions: pd.DataFrame | None = None) -> FounderAssumptions:
+    """The founders' one object, from the tables with a scenario's edited products and assumptions."""
+    return FounderAssumptions.from_tables(
+        tables.assumptions if assumptions is None else assumptions, tables.rates,
+        tables.products if products is None else products, tables.typical_units, tables.pricing, tables.materials)
 
 
 class Scenario(param.Parameterized):
@@ -116,6 +108,7 @@ class Scenario(param.Parameterized):
         tables = tables or load_tables()
         s = tables.settings
         self.settings = dict(s)
+        self.tables = tables
         today = factory_figures(tables.assumptions)["changeover_minutes"]
         self.param.automation_cut.bounds = (0.0, s["automation_cut_max"])
         self.param.changeover_minutes.bounds = (0.0, max(s["changeover_minutes_max"], today))
@@ -125,7 +118,8 @@ class Scenario(param.Parameterized):
             products=products, assumptions=tables.assumptions.reset_index(drop=True),
             processes=tables.processes.reset_index(drop=True),
             monthly_units=planned_units(tables.assumptions),
-            prices={r["family"]: (r["price_low_usd"] + r["price_high_usd"]) / 2 for _, r in products.iterrows()},
+            prices={f: plan.price.unit_price_usd
+                    for f, plan in family_plans(founder_assumptions_of(tables, products)).items()},
             changeover_minutes=today, learning_rate=factory_figures(tables.assumptions)["learning_rate"],
             focus_family=str(products["family"].iloc[0]),
         )
@@ -141,16 +135,40 @@ class Scenario(param.Parameterized):
     def today_changeover_minutes(self) -> float:
         return factory_figures(self.assumptions)["changeover_minutes"]
 
+    def founder(self) -> FounderAssumptions:
+        """The founders' assumptions with this scenario's edits (the quote's object, edited)."""
+        held = getattr(self, "_founder_of", None)  # holding the frames keeps their identity meaningful
+        if held is None or held[0] is not self.products or held[1] is not self.assumptions:
+            self._founder = founder_assumptions_of(self.tables, self.products, self.assumptions)
+            self._founder_of = (self.products, self.assumptions)
+        return self._founder
+
+    def plans(self) -> dict[str, FamilyPlan]:
+        """Each family's typical unit costed and priced as the quote does it (with this scenario's edits)."""
+        return family_plans(self.founder())
+
+    def policy_price(self, family: str) -> float:
+        return self.plans()[family].price.unit_price_usd
+
     def price_band(self, family: str) -> tuple[float, float]:
         row = self.products.set_index("family").loc[family]
         return float(row["price_low_usd"]), float(row["price_high_usd"])
 
+    def price_range(self, family: str) -> tuple[float, float]:
+        """Prices the explorer offers: the band, stretched to the policy's price when that lies outside it
+        (such a price waits for a founder's approval in a quote, but it is the price the policy asks)."""
+        low, high = self.price_band(family)
+        policy = self.policy_price(family)
+        return min(low, policy), max(high, policy)
+
     def _checked(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Units per month, prices (USD) and variable unit costs (USD) per family, checked."""
         units, prices = [], []
+        plans = self.plans()
         for family in self.families:
-            low, high = self.price_band(family)
-            price = float(self.prices.get(family, (low + high) / 2))
-            if not low <= price <= high:
+            low, high = self.price_range(family)
+            price = float(self.prices.get(family, plans[family].price.unit_price_usd))
+            if not low - 1e-9 <= price <= high + 1e-9:
                 raise InputError(f"prices[{family}]", f"price of {family}={price:g} USD is outside its band "
                                                       f"{low:g}-{high:g} USD")
             volume = float(self.monthly_units.get(family, 0.0))
@@ -158,35 +176,48 @@ class Scenario(param.Parameterized):
                 raise InputError(f"monthly_units[{family}]", f"monthly units of {family}={volume:g} must be >= 0")
             units.append(volume)
             prices.append(price)
-        cogs = unit_costs(self.products).reindex(self.families).to_numpy()
-        return np.array(units), np.array(prices), cogs
+        variable = np.array([plans[f].variable_cost_usd for f in self.families])
+        return np.array(units), np.array(prices), variable
 
     # ------------------------------------------------------------------ results
     def clamp_prices(self) -> None:
         """Keep every price inside its (possibly just edited) band."""
         prices = {}
         for family in self.families:
-            low, high = self.price_band(family)
+            low, high = self.price_range(family)
             prices[family] = min(max(float(self.prices.get(family, (low + high) / 2)), low), high)
         if prices != self.prices:
             self.prices = prices
 
     def fixed_costs(self) -> dict[str, float]:
-        return monthly_fixed_costs(self.assumptions, self.automation_cut)
+        """The factory's fixed costs per month by item (USD), after automation removes `automation_cut` of them."""
+        if not 0 <= self.automation_cut < 1:
+            raise InputError("automation_cut", f"automation_cut={self.automation_cut:g} is not allowed: it must be "
+                                               "in [0, 1)")
+        fixed = self.founder().fixed_costs
+        keep = 1.0 - self.automation_cut
+        return {"rent_per_month": fixed.rent * keep, "utilities_per_month": fixed.utilities * keep,
+                "software_and_insurance_per_month": fixed.software_and_insurance * keep,
+                "wages_per_month": fixed.wages * keep, "printer_depreciation_per_month": fixed.printer_depreciation * keep}
 
     def family_table(self) -> pd.DataFrame:
-        """Per family: price, unit cost, gross margin, contribution per unit and per month."""
-        units, prices, cogs = self._checked()
-        margin = gross_margin(prices, cogs)
+        """Per family: price, variable and absorbed unit cost, contribution and operating margin (the latter
+        at the planned volume, as the quote states it), contribution per unit and per month."""
+        units, prices, variable = self._checked()
+        plans = self.plans()
+        absorbed = np.array([plans[f].unit_cost_usd for f in self.families])
+        contribution = prices - variable
         return pd.DataFrame({
             "family": self.families,
             "display_name": self.products["display_name"].to_numpy(),
             "monthly_units": units,
             "price_usd": prices,
-            "unit_cost_usd": cogs,
-            "gross_margin": np.asarray(margin.gross_margin),
-            "contribution_per_unit_usd": np.asarray(margin.gross_profit_per_unit),
-            "contribution_per_month_usd": units * np.asarray(margin.gross_profit_per_unit),
+            "variable_cost_usd": variable,
+            "absorbed_unit_cost_usd": absorbed,
+            "contribution_margin": contribution / prices,
+            "operating_margin_at_plan": (prices - absorbed) / prices,
+            "contribution_per_unit_usd": contribution,
+            "contribution_per_month_usd": units * contribution,
             "revenue_per_month_usd": units * prices,
         })
 
@@ -205,12 +236,13 @@ class Scenario(param.Parameterized):
         total_units, price, cost = self.mix_averages()
         fixed = float(sum(self.fixed_costs().values()))
         be = break_even(fixed, price, cost)
-        income = total_units * (price - cost) - fixed
+        units, prices, variable = self._checked()
+        income = float(units @ (prices - variable)) - fixed  # = total_units x (price - cost) - fixed
         dol = None if income == 0 else total_units * (price - cost) / income
         return {
             "monthly_units": total_units,
             "average_price_usd": price,
-            "average_unit_cost_usd": cost,
+            "average_variable_cost_usd": cost,
             "fixed_costs_per_month_usd": fixed,
             "breakeven_units_per_month": be.breakeven_units,
             "breakeven_revenue_per_month_usd": be.breakeven_revenue,
@@ -236,7 +268,7 @@ class Scenario(param.Parameterized):
     def learning_points(self, points: int = 80) -> pd.DataFrame:
         """Unit cost of the focus family against cumulative units (Wright's law from today's cost)."""
         family = self.focus_family
-        cogs = float(unit_costs(self.products)[family])
+        cogs = self.plans()[family].unit_cost_usd  # the absorbed cost of today's typical unit
         horizon = max(1.0, self.monthly_units.get(family, 0.0) * self.settings["learning_horizon_months"])
         n = np.unique(np.round(np.geomspace(1, max(horizon, 2), points)))
         result = learning_curve(cogs, self.learning_rate, n, LEARNING_FORMULATION)
@@ -247,11 +279,12 @@ class Scenario(param.Parameterized):
         """Annual setup + holding cost against batch size, today's changeover vs the scenario's."""
         family = self.focus_family
         demand = self.monthly_units.get(family, 0.0) * 12
-        cogs = float(unit_costs(self.products)[family])
-        holding = factory_figures(self.assumptions)["holding_cost_rate_per_year"] * cogs
+        founder = self.founder()
+        stock_value = self.plans()[family].variable_cost_usd  # what a unit on the shelf has cost to make
+        holding = founder.value("holding_cost_rate_per_year") * stock_value
         out = {"family": family, "annual_demand": demand}
         for label, minutes in (("today", self.today_changeover_minutes), ("scenario", self.changeover_minutes)):
-            setup = changeover_cost(self.assumptions, minutes, self.settings)
+            setup = founder.changeover_cost_usd(minutes)
             best = eoq(demand, setup, holding)
             top = max(4 * max(float(best.eoq), 1.0), 20.0)
             q = np.linspace(1, top, points)
@@ -278,19 +311,19 @@ class Scenario(param.Parameterized):
     def push_vs_mto(self) -> dict[str, Any]:
         """Monthly profit of the focus family made ahead (push, newsvendor quantity) vs made to order.
 
-        A made-ahead unit costs its COGS (one changeover is spread over the batch) and unsold units
-        are salvaged; a made-to-order unit costs COGS x (1 + premium x changeover / today's changeover).
+        A made-ahead unit costs its variable cost (one changeover is spread over the batch) and unsold
+        units are salvaged; a made-to-order unit costs that x (1 + premium x changeover / today's changeover).
         """
         family = self.focus_family
-        units, prices, cogs = self._checked()
+        units, prices, variable = self._checked()
         i = self.families.index(family)
-        price, cost, mean = float(prices[i]), float(cogs[i]), float(units[i])
-        f = factory_figures(self.assumptions)
+        price, cost, mean = float(prices[i]), float(variable[i]), float(units[i])
+        founder = self.founder()
         today = self.today_changeover_minutes
         scale = self.changeover_minutes / today if today > 0 else 1.0
-        salvage = f["salvage_fraction_of_cost"] * cost
-        mto_cost = cost * (1.0 + f["mto_cost_premium"] * scale)
-        draws = demand_draws(mean, f["demand_coefficient_of_variation"], int(self.settings["monte_carlo_draws"]))
+        salvage = founder.salvage_fraction * cost
+        mto_cost = cost * (1.0 + founder.mto_cost_premium * scale)
+        draws = demand_draws(mean, founder.demand_cv, int(self.settings["monte_carlo_draws"]))
         result = push_vs_pull_monte_carlo(price, cost, salvage, mto_cost, draws)
         q = result.push_optimal_order_quantity
         push = (price - salvage) * np.minimum(draws, q) - (cost - salvage) * q
@@ -333,7 +366,7 @@ class Scenario(param.Parameterized):
                 assumptions.loc[mask, "value"] = float(row["value"])
         values = {k: data[k] for k in ("monthly_units", "prices", "automation_cut", "changeover_minutes",
                                        "learning_rate", "focus_family") if k in data}
-        trial = Scenario(Tables(products, assumptions, self.processes, self.settings), **values)
+        trial = Scenario(dataclasses.replace(self.tables, products=products, assumptions=assumptions), **values)
         trial.family_table()  # raises InputError on a price outside its band or negative volume
         if trial.focus_family not in trial.families:
             raise InputError("focus_family", f"focus_family={trial.focus_family!r} is not one of {trial.families}")

@@ -2,6 +2,10 @@
 discrete choices (steps from data/story_steps.csv), computed with the economics core and the data
 tables. The pages (dashboards/publish.py) only draw what these return, so re-running
 `somana publish` after editing a table changes the pages.
+
+Prices, costs, break-even and operating income are /portfolio's scenario model (`scenarios.Scenario`)
+at the chosen step, over the founders' one set of assumptions: the site, /portfolio and the quote give
+the same figure for the same inputs (tests/story/test_one_set_of_numbers.py).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import pandas as pd
 from somana_core import economics as econ
 from somana_core.data import read_table
 from somana_core.errors import InputError
+from somana_core.scenarios import Scenario
 
 STEPS_TABLE = "story_steps.csv"
 SWEEP_POINTS = 60  # points along each plotted curve
@@ -27,7 +32,7 @@ def steps(name: str) -> list[float]:
 
 
 def story_value(name: str) -> float:
-    """A single-valued story assumption (demand_cv, salvage_fraction, ...)."""
+    """A single-valued story assumption (demand_cv, variant_season_units)."""
     values = steps(name)
     if len(values) != 1:
         raise InputError(name, f"{STEPS_TABLE} has {len(values)} rows named {name!r}; expected one")
@@ -39,20 +44,27 @@ def families() -> dict[str, str]:
     return {f.family: f.display_name for f in econ.load_portfolio()}
 
 
-def _mix(volume_multiple: float) -> dict[str, float]:
-    return {family: units * volume_multiple for family, units in econ.planned_monthly_units().items()}
+def scenario(volume_multiple: float = 1.0, automation_cut: float = 0.0) -> Scenario:
+    """/portfolio's scenario at the plan's volumes x `volume_multiple`, prices as the pricing policy asks."""
+    plan = Scenario()
+    plan.param.update(monthly_units={f: u * volume_multiple for f, u in plan.monthly_units.items()},
+                      automation_cut=automation_cut)
+    return plan
 
 
 # ---------------------------------------------------------------------------- 1 margins per family
 
 def margins(volume_multiple: float) -> pd.DataFrame:
-    """Per family at mid-band price and margin: units, price, COGS, gross margin, monthly contribution (USD)."""
-    result = econ.portfolio_contribution(_mix(volume_multiple))
+    """Per family at the policy's price for its typical unit: units, price, variable and absorbed unit cost,
+    contribution margin, operating margin at plan and monthly contribution (USD)."""
+    table = scenario(volume_multiple).family_table()
     names = families()
     return pd.DataFrame([{
-        "family": f.family, "name": names[f.family], "units_per_month": float(f.units),
-        "price_usd": f.price_per_unit, "cogs_usd": f.cogs_per_unit, "gross_margin": f.gross_margin,
-        "contribution_usd_per_month": float(f.contribution)} for f in result.families])
+        "family": r.family, "name": names[r.family], "units_per_month": float(r.monthly_units),
+        "price_usd": float(r.price_usd), "variable_cost_usd": float(r.variable_cost_usd),
+        "absorbed_unit_cost_usd": float(r.absorbed_unit_cost_usd), "contribution_margin": float(r.contribution_margin),
+        "operating_margin_at_plan": float(r.operating_margin_at_plan),
+        "contribution_usd_per_month": float(r.contribution_per_month_usd)} for r in table.itertuples()])
 
 
 # ---------------------------------------------------------------------------- 2 break-even and leverage
@@ -65,23 +77,22 @@ def break_even_story(volume_multiple: float, automation_cut: float) -> dict:
     """
     if not 0 <= automation_cut < 1:
         raise InputError("automation_cut", f"automation_cut={automation_cut} must be in [0, 1)")
-    fixed = econ.monthly_fixed_costs().total * (1 - automation_cut)
-    mix = econ.portfolio_contribution(_mix(1.0))
-    price, cogs = float(mix.average_price_per_unit), float(mix.average_cogs_per_unit)
-    planned_units = float(mix.total_units)
+    plan = scenario(1.0, automation_cut)
+    planned_units, price, variable = plan.mix_averages()
+    fixed = float(sum(plan.fixed_costs().values()))
+    at = scenario(volume_multiple, automation_cut).summary()
     units = planned_units * volume_multiple
-    be = econ.break_even(fixed, price, cogs)
+    be = econ.break_even(fixed, price, variable)
     curve_units = np.linspace(0, planned_units * max(steps("volume_multiple")) * 1.25, SWEEP_POINTS)
-    income = curve_units * (price - cogs) - fixed
-    at = econ.operating_leverage(units, price, cogs, fixed) if not np.isclose(units, be.breakeven_units) else None
+    income = curve_units * (price - variable) - fixed
     return {
         "fixed_costs_usd_per_month": fixed,
         "average_price_usd": price,
-        "average_cogs_usd": cogs,
+        "average_variable_cost_usd": variable,
         "units_per_month": units,
         "break_even_units_per_month": float(be.breakeven_units),
-        "operating_income_usd_per_month": units * (price - cogs) - fixed,
-        "degree_of_operating_leverage": None if at is None else float(at.degree_of_operating_leverage),
+        "operating_income_usd_per_month": at["operating_income_per_month_usd"],
+        "degree_of_operating_leverage": at["degree_of_operating_leverage"],
         "curve": pd.DataFrame({"units_per_month": curve_units, "operating_income_usd": income}),
     }
 
@@ -93,10 +104,11 @@ def eoq_story(family: str, changeover_minutes: float) -> dict:
     names = families()
     if family not in names:
         raise InputError("family", f"family={family!r} is not one of {', '.join(names)}")
-    cogs = next(f.cogs_per_unit for f in econ.portfolio_contribution(_mix(1.0)).families if f.family == family)
-    annual_demand = econ.planned_monthly_units()[family] * 12
-    setup_cost = changeover_minutes / 60 * econ.assumption("labour_rate_per_hour")
-    holding = econ.assumption("holding_cost_rate_per_year") * cogs
+    founder = econ.founder_assumptions()
+    stock_value = econ.family_plans(founder)[family].variable_cost_usd  # as /portfolio values a unit on the shelf
+    annual_demand = founder.planned_units[family] * 12
+    setup_cost = founder.changeover_cost_usd(changeover_minutes)
+    holding = founder.value("holding_cost_rate_per_year") * stock_value
     best = econ.eoq(annual_demand, setup_cost, holding)
     batch = np.unique(np.round(np.geomspace(1, annual_demand, SWEEP_POINTS)))
     cost = econ.inventory_cost(annual_demand, setup_cost, holding, batch)
@@ -142,17 +154,19 @@ def push_pull_story(family: str) -> dict:
     names = families()
     if family not in names:
         raise InputError("family", f"family={family!r} is not one of {', '.join(names)}")
-    row = next(f for f in econ.portfolio_contribution(_mix(1.0)).families if f.family == family)
-    price, cogs = row.price_per_unit, row.cogs_per_unit
-    salvage = story_value("salvage_fraction") * cogs
-    mto_cost = cogs * (1 + story_value("mto_cost_premium"))
+    founder = econ.founder_assumptions()
+    row = scenario().family_table().set_index("family").loc[family]
+    price, cogs = float(row["price_usd"]), float(row["variable_cost_usd"])
+    salvage = founder.salvage_fraction * cogs
+    mto_cost = cogs * (1 + founder.mto_cost_premium)
     mean = story_value("variant_season_units")
     cv = np.linspace(0.05, 1.5, SWEEP_POINTS)
     sweep = econ.push_vs_pull(price, cogs, salvage, mean, cv * mean, mto_cost)
     chosen_cv = story_value("demand_cv")
     here = econ.push_vs_pull(price, cogs, salvage, mean, chosen_cv * mean, mto_cost)
     return {
-        "family": family, "price_usd": price, "cogs_usd": cogs, "mto_unit_cost_usd": mto_cost,
+        "family": family, "price_usd": price, "variable_cost_usd": cogs, "mto_unit_cost_usd": mto_cost,
+        "salvage_value_usd": salvage,
         "demand_cv": chosen_cv, "season_units": mean,
         "push_profit_usd": float(here.push_expected_profit), "mto_profit_usd": float(here.mto_expected_profit),
         "pull_advantage_usd": float(here.pull_advantage),

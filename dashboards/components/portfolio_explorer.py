@@ -16,6 +16,7 @@ import numpy as np
 import panel as pn
 import param
 
+from somana_core.economics.costing import whole_usd
 from somana_core.errors import InputError
 from somana_core.scenarios import EDITABLE_PRODUCT_COLUMNS, Scenario
 
@@ -33,7 +34,9 @@ FIGURES_CSS = """
 
 
 def _money(value: float) -> str:
-    return f"{'-' if value < 0 else ''}${abs(value):,.0f}"
+    """Whole dollars, rounded by the core's `whole_usd` as the published site rounds them."""
+    dollars = whole_usd(value)
+    return f"{'-' if dollars < 0 else ''}${abs(dollars):,d}"
 
 
 def breakeven_text(units) -> str:
@@ -70,7 +73,7 @@ class PortfolioExplorer(pn.viewable.Viewer):
             for f in s.families}
         self.price_sliders = {}
         for f in s.families:
-            low, high = s.price_band(f)
+            low, high = s.price_range(f)
             self.price_sliders[f] = pn.widgets.FloatSlider(
                 label=f"{f} price, USD", start=low, end=high, step=max((high - low) / 100, 0.01),
                 value=float(s.prices[f]), format="0,0.00", sizing_mode="stretch_width")
@@ -163,7 +166,7 @@ class PortfolioExplorer(pn.viewable.Viewer):
             w.end = max(w.end, value)
             w.value = value
         for f, w in self.price_sliders.items():
-            low, high = s.price_band(f)
+            low, high = s.price_range(f)
             w.param.update(start=low, end=high, value=float(s.prices[f]))
         self.focus.value = s.focus_family
         self.products_table.value = s.products[["family", *EDITABLE_PRODUCT_COLUMNS]]
@@ -178,7 +181,7 @@ class PortfolioExplorer(pn.viewable.Viewer):
         names = {e.name for e in events}
         if "products" in names:
             for f, w in self.price_sliders.items():
-                low, high = self.scenario.price_band(f)
+                low, high = self.scenario.price_range(f)
                 w.param.update(start=low, end=high, value=float(self.scenario.prices[f]))
         self._refresh(names)
 
@@ -212,13 +215,15 @@ class PortfolioExplorer(pn.viewable.Viewer):
     def _draw_table(self) -> None:
         table = self.scenario.family_table()
         self.family_table.value = table.drop(columns=["display_name"]).round(
-            {"price_usd": 2, "unit_cost_usd": 2, "gross_margin": 3, "contribution_per_unit_usd": 2,
-             "contribution_per_month_usd": 0, "revenue_per_month_usd": 0})
+            {"price_usd": 2, "variable_cost_usd": 2, "absorbed_unit_cost_usd": 2, "contribution_margin": 3,
+             "operating_margin_at_plan": 3, "contribution_per_unit_usd": 2, "contribution_per_month_usd": 0,
+             "revenue_per_month_usd": 0})
 
     def _draw_margin(self) -> None:
         table = self.scenario.family_table()
-        margin = hv.Bars(table.assign(gross_margin_pct=table["gross_margin"] * 100), "family", "gross_margin_pct").opts(
-            title="Gross margin per family", ylabel="gross margin, %", color="#0f6e6e", **PLOT_OPTS)
+        margin = hv.Bars(table.assign(contribution_margin_pct=table["contribution_margin"] * 100), "family",
+                         "contribution_margin_pct").opts(
+            title="Contribution margin per family", ylabel="contribution margin, %", color="#0f6e6e", **PLOT_OPTS)
         contribution = hv.Bars(table, "family", "contribution_per_month_usd").opts(
             title="Contribution per month", ylabel="USD/month", color="#c7772f", yformatter="$%.0f", **PLOT_OPTS)
         self.plots["margin"].object = margin

@@ -162,7 +162,8 @@ def run(args) -> int:
                 print(_summary(order))
                 print(f"  parameters: {json.dumps(order.parameters)}")  # json escapes control characters
                 q = order.quote
-                print(terminal_safe(f"  quote: {q.get('unit_price')} USD/unit, cost {q.get('unit_cost')}, "
+                print(terminal_safe(f"  quote: {q.get('unit_price')} USD/unit ({q.get('status', 'issued')}), "
+                                    f"cost {q.get('internal', {}).get('unit_cost')}, "
                                     f"print {q.get('print_time_s')} s ({q.get('print_time_source')}), "
                                     f"lead {q.get('lead_time_days')} day(s)"))
                 for f in order.files:

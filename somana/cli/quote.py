@@ -1,5 +1,6 @@
 """`somana quote FAMILY [--set name=value ...] [--qty N] [--material M] [--slice] [--json]`: an
-itemised quote. The lead time counts the printers' queue in the order store (`--db`)."""
+itemised quote for the founders (costs, margins, the pricing policy; a customer sees `Quote.customer_view()`).
+The lead time counts the printers' queue in the order store (`--db`)."""
 
 from __future__ import annotations
 
@@ -75,12 +76,15 @@ def run(args) -> int:
         print(json.dumps(q.to_dict(), indent=2))
         return 0
     print(f"{args.family} x {q.qty} in {q.material} on {q.machine}: {q.unit_price:.2f} USD each, "
-          f"{q.total_price:.2f} USD total (cost {q.unit_cost:.2f} USD, margin {q.gross_margin:.0%})")
+          f"{q.total_price:.2f} USD total ({q.status.replace('_', ' ')})")
+    print(f"  absorbed cost {q.unit_cost:.2f} USD (variable {q.variable_unit_cost:.2f} USD); contribution margin "
+          f"{q.contribution_margin:.0%}, operating margin at plan {q.operating_margin:.0%}; "
+          f"priced {q.pricing.method.replace('_', ' ')}, band {q.pricing.band_usd[0]:g}-{q.pricing.band_usd[1]:g} USD")
     for line in q.lines:
         print(f"  {line.name:<24} {line.amount_usd:9.2f}  = {line.formula}")
     hours, rest = divmod(int(q.print_time_s), 3600)
     print(f"  print time {hours}h {rest // 60:02d}m ({q.print_time_source}), lead time {q.lead_time_days} day(s)")
     print("  quantity breaks: " + ", ".join(f"{n}: {p:.2f}" for n, p in q.breaks))
-    for flag in q.flags:
-        print(f"  ! {flag}")
+    for note in q.notes:
+        print(f"  ! {note}")
     return 0

@@ -7,8 +7,12 @@ range. See `_arrays` for the conventions and each module for its model.
 """
 
 from ._arrays import jsonable
-from .assumptions import (MonthlyFixedCosts, assumption, load_factory_assumptions, load_process_costs,
-                          monthly_fixed_costs, planned_monthly_units)
+from .assumptions import (FounderAssumptions, MonthlyFixedCosts, PricingPolicy, TypicalUnit, assumption,
+                          founder_assumptions, load_factory_assumptions, load_process_costs, monthly_fixed_costs,
+                          planned_monthly_units)
+from .costing import (AbsorptionRates, CostLine, FamilyPlan, MonthAtPlan, PolicyPrice, absorption_rates,
+                      family_plans, month_at_plan, policy_price, unit_cost, unit_cost_lines, variable_unit_cost,
+                      whole_usd)
 from .break_even import BreakEvenResult, StepBreakEvenResult, break_even, step_break_even
 from .cost_behaviour import HighLowResult, high_low
 from .crossover import (CrossoverResult, ProcessRange, cheapest_process, cheapest_process_ranges, crossover)
@@ -35,5 +39,8 @@ __all__ = [
     "ProductFamily", "FamilyBands", "FamilyContribution", "PortfolioContribution",
     "load_factory_assumptions", "assumption", "planned_monthly_units", "monthly_fixed_costs",
     "load_process_costs", "MonthlyFixedCosts",
+    "founder_assumptions", "FounderAssumptions", "TypicalUnit", "PricingPolicy",
+    "absorption_rates", "unit_cost_lines", "unit_cost", "variable_unit_cost", "policy_price", "family_plans",
+    "month_at_plan", "whole_usd", "AbsorptionRates", "CostLine", "PolicyPrice", "FamilyPlan", "MonthAtPlan",
     "jsonable",
 ]

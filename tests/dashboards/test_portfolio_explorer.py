@@ -40,7 +40,8 @@ def test_price_slider_moves_price_margin_and_contribution(explorer):
     row = explorer.family_table.value.set_index("family").loc[family]
     assert row["price_usd"] == pytest.approx(high)
     bars = explorer.plots["margin"].object.data.set_index("family")
-    assert bars.loc[family, "gross_margin_pct"] == pytest.approx(100 * (1 - row["unit_cost_usd"] / high), rel=1e-3)
+    assert bars.loc[family, "contribution_margin_pct"] == pytest.approx(100 * (1 - row["variable_cost_usd"] / high),
+                                                                        rel=1e-3)
 
 
 def test_volume_slider_changes_volume_income_and_contribution_plot(explorer):
@@ -77,12 +78,13 @@ def test_focus_family_switches_the_per_family_plots(explorer):
 
 
 def test_editing_a_price_band_clamps_the_price_and_the_slider(explorer):
+    explorer.price_sliders["kit_enclosure"].value = 60.0
     table = explorer.products_table.value.copy()
-    table.loc[table["family"] == "kit_enclosure", "price_high_usd"] = 70.0
+    table.loc[table["family"] == "kit_enclosure", "price_low_usd"] = 65.0
     explorer.products_table.value = table
     explorer._product_edited(None)
-    assert explorer.scenario.prices["kit_enclosure"] == 70.0
-    assert explorer.price_sliders["kit_enclosure"].end == 70.0
+    assert explorer.scenario.prices["kit_enclosure"] == 65.0
+    assert explorer.price_sliders["kit_enclosure"].start == 65.0
 
 
 def test_editing_an_assumption_changes_fixed_costs_shown(explorer):

@@ -51,3 +51,32 @@ def test_the_command_refuses_a_file_as_folder_and_a_missing_results_file(tmp_pat
     done = subprocess.run([sys.executable, "-m", "somana", "publish", str(tmp_path / "out"), "--pipeline-results",
                            str(tmp_path / "none.json")], capture_output=True, text=True)
     assert done.returncode == 2 and "no such file" in done.stderr and not (tmp_path / "out").exists()
+
+
+def test_site_and_portfolio_show_the_same_whole_dollars():
+    from dashboards.components.portfolio_explorer import _money
+
+    for x in (7731.5, 10819.431, -1234.5, 123456.5):
+        assert publish._usd(x).replace(" USD", "") == _money(x).replace("$", "")
+    explorer_income = story.scenario().summary()["operating_income_per_month_usd"]
+    site = _figure(publish.index_page([], [], 0), "operating_income")
+    assert site == publish._usd(explorer_income) == f"{int(_money(explorer_income)[1:].replace(',', '')):,d} USD"
+
+
+def test_gallery_prices_are_the_configurators_and_the_margins_page_prices_the_same_frame():
+    """The gallery card, /configure's quote table and the Margins page: one function, one price."""
+    import re
+
+    from dashboards.configure import _quote_table
+    from somana_core import geometry, quote
+
+    item = next(v for v in publish.gallery_variants() if v["family"] == "eyewear_frame" and not v["settings"])
+    card, _ = publish._gallery_card(0, item)
+    spec = geometry.make_spec("eyewear_frame", {})
+    q = quote.quote_product(geometry.build(spec), "eyewear_frame", material="PLA", machine=spec.machine)
+    shown = q.customer_view()["unit_price"]
+    assert re.search(r"data-unit-price='([^']*)'", card).group(1) == str(shown)
+    assert f"{shown:,.2f} USD" in card and f"{shown:,.2f}" in _quote_table(q, 1, "PLA")
+    assert "cost" not in _quote_table(q, 1, "PLA").lower() and "band" not in _quote_table(q, 1, "PLA")
+    margins = story.margins(1.0).set_index("family")
+    assert margins.loc["eyewear_frame", "price_usd"] == shown  # a market price: the same for the default frame

@@ -49,8 +49,9 @@ def test_cli_quote_json_has_price_cost_and_lines(somana_home):
     done = _somana("quote", "kit_enclosure", "--qty", "4", "--material", "PETG", "--json", home=somana_home)
     assert done.returncode == 0, done.stderr
     q = json.loads(done.stdout)
-    assert q["qty"] == 4 and q["material"] == "PETG" and q["price"] > q["cost"] > 0
-    assert q["cost"] == pytest.approx(sum(line["amount_usd"] for line in q["lines"]), abs=1e-3)
+    cost = q["internal"]["unit_cost"]
+    assert q["qty"] == 4 and q["material"] == "PETG" and q["unit_price"] > cost > 0
+    assert cost == pytest.approx(sum(line["amount_usd"] for line in q["internal"]["lines"]), abs=1e-3)
     assert not (somana_home / "orders.sqlite").exists()  # a quote writes nothing
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from somana_core.geometry import FAMILIES, build, make_spec
-from somana_core.quote import quote, quote_product, quote_sliced
+from somana_core.quote import quote_product, quote_sliced
 from somana_core.slicing import slice_product
 
 
@@ -21,9 +21,3 @@ def test_default_product_estimate_is_near_the_slicer_and_sliced_quote_uses_it(fa
     assert estimated.print_time_s == pytest.approx(result.print_time_s, rel=0.25)
     assert estimated.filament_g == pytest.approx(result.filament_g, rel=0.25)
     assert sliced.machine == product.values["machine"]
-
-
-def test_quote_convenience_builds_from_values():
-    family = sorted(FAMILIES)[0]
-    q = quote(family, {}, qty=2, material="PETG")
-    assert q.qty == 2 and q.material == "PETG" and q.unit_price > q.unit_cost > 0

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from somana_core.quote import assumption, quote_metrics
+from somana_core.economics import founder_assumptions, policy_price
+from somana_core.quote import quote_metrics
 
 FAMILIES = ("sensor_enclosure", "kit_enclosure", "eyewear_frame")
 
@@ -28,8 +29,9 @@ def test_quote_invariants(parts, family, qty, sliced):
     q = quote_metrics(metrics, family, qty=qty, **kw)
     assert q.unit_cost == pytest.approx(sum(line.amount_usd for line in q.lines), abs=1e-3)
     assert all(line.amount_usd >= 0 for line in q.lines)
-    margin = assumption("target_gross_margin", family)
-    assert q.unit_price == round(q.unit_cost / (1 - margin), 2)
+    assert q.unit_price == policy_price(founder_assumptions(), family, q.unit_cost).unit_price_usd
+    assert q.variable_unit_cost <= q.unit_cost and q.operating_margin <= q.contribution_margin
+    assert q.needs_approval == (not q.price_band_usd[0] <= q.unit_price <= q.price_band_usd[1])
     assert q.total_price == pytest.approx(q.unit_price * qty, abs=0.01)
     prices = [p for _, p in q.breaks]
     assert prices == sorted(prices, reverse=True)

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from somana_core.data import data_dir
-from somana_core.economics import (learning_curve, monthly_fixed_costs, planned_monthly_units,
-                                   portfolio_contribution)
+from somana_core.economics import (family_plans, founder_assumptions, learning_curve, monthly_fixed_costs,
+                                   planned_monthly_units)
 from somana_core.errors import InputError
-from somana_core.scenarios import Scenario, changeover_cost, unit_costs
+from somana_core.scenarios import Scenario
 
 
 @pytest.fixture(scope="module")
@@ -21,15 +21,25 @@ def base():
     return Scenario()
 
 
-def test_defaults_match_the_economics_core_at_mid_band(base):
-    core = portfolio_contribution(None, price_position=0.5, margin_position=0.5)
+def test_defaults_are_the_quotes_costs_and_the_policys_prices(base):
+    plans = family_plans(founder_assumptions())
     table = base.family_table().set_index("family")
-    for family in core.families:
-        assert table.loc[family.family, "price_usd"] == pytest.approx(family.price_per_unit)
-        assert table.loc[family.family, "unit_cost_usd"] == pytest.approx(family.cogs_per_unit)
-        assert table.loc[family.family, "contribution_per_month_usd"] == pytest.approx(family.contribution)
+    for family, plan in plans.items():
+        row = table.loc[family]
+        assert row["price_usd"] == plan.price.unit_price_usd
+        assert row["variable_cost_usd"] == plan.variable_cost_usd
+        assert row["absorbed_unit_cost_usd"] == plan.unit_cost_usd
+        assert row["contribution_per_month_usd"] == pytest.approx(
+            planned_monthly_units()[family] * (plan.price.unit_price_usd - plan.variable_cost_usd))
     assert sum(base.fixed_costs().values()) == pytest.approx(monthly_fixed_costs().total)
     assert base.monthly_units == planned_monthly_units()
+
+
+def test_operating_income_at_plan_is_revenue_less_the_absorbed_costs(base):
+    table = base.family_table()
+    absorbed = (table["monthly_units"] * table["absorbed_unit_cost_usd"]).sum()
+    revenue = table["revenue_per_month_usd"].sum()
+    assert base.summary()["operating_income_per_month_usd"] == pytest.approx(revenue - absorbed, abs=0.01)
 
 
 def test_break_even_is_fixed_costs_over_the_mix_weighted_contribution(base):
@@ -58,7 +68,8 @@ def test_raising_a_price_raises_margin_and_lowers_break_even():
     low, high = scenario.price_band("eyewear_frame")
     scenario.prices = {**scenario.prices, "eyewear_frame": high}
     row = scenario.family_table().set_index("family").loc["eyewear_frame"]
-    assert row["gross_margin"] == pytest.approx(1 - unit_costs(scenario.products)["eyewear_frame"] / high)
+    assert row["contribution_margin"] == pytest.approx(1 - row["variable_cost_usd"] / high)
+    assert row["operating_margin_at_plan"] == pytest.approx(1 - row["absorbed_unit_cost_usd"] / high)
     assert scenario.summary()["breakeven_units_per_month"] < before
 
 
@@ -68,6 +79,18 @@ def test_a_price_outside_its_band_is_refused_with_the_band():
     with pytest.raises(InputError) as err:
         scenario.summary()
     assert "kit_enclosure" in err.value.message and "60-95" in err.value.message
+
+
+def test_a_policy_price_outside_the_band_is_offered_and_checked(tmp_path, monkeypatch):
+    copy = tmp_path / "data"
+    shutil.copytree(data_dir(), copy)
+    table = copy / "pricing_policy.csv"
+    table.write_text(table.read_text().replace("kit_enclosure,cost_plus,0.15,", "kit_enclosure,cost_plus,0.40,"))
+    monkeypatch.setenv("SOMANA_DATA_DIR", str(copy))
+    scenario = Scenario()
+    asked = scenario.prices["kit_enclosure"]
+    assert asked > 95 and scenario.price_range("kit_enclosure") == (60.0, asked)
+    assert scenario.family_table().set_index("family").loc["kit_enclosure", "price_usd"] == asked
 
 
 def test_operating_curve_crosses_zero_at_break_even(base):
@@ -82,7 +105,7 @@ def test_operating_curve_crosses_zero_at_break_even(base):
 def test_learning_points_follow_wrights_law():
     scenario = Scenario(learning_rate=0.8)
     points = scenario.learning_points().set_index("cumulative_units")
-    first = unit_costs(scenario.products)[scenario.focus_family]
+    first = scenario.plans()[scenario.focus_family].unit_cost_usd
     assert points.loc[1, "unit_cost_usd"] == pytest.approx(first)
     assert points.loc[2, "unit_cost_usd"] == pytest.approx(0.8 * first)
     n = points.index[-1]
@@ -98,8 +121,9 @@ def test_shorter_changeover_gives_a_smaller_economic_batch():
     assert data["today"]["changeover_minutes"] == today
     # EOQ grows with the square root of the setup cost
     assert data["scenario"]["eoq_units"] == pytest.approx(data["today"]["eoq_units"] / 2)
-    assert data["scenario"]["setup_cost_usd"] == pytest.approx(
-        changeover_cost(scenario.assumptions, today / 4, scenario.settings))
+    # one changeover: its minutes at the labour rate, 4500 USD / 150 h = 30 USD/h (the quote's rate)
+    assert data["scenario"]["setup_cost_usd"] == pytest.approx(today / 4 / 60 * 30.0)
+    assert data["today"]["setup_cost_usd"] == pytest.approx(15 / 60 * 30.0) == pytest.approx(7.5)
 
 
 def test_crossover_ranges_are_the_cheapest_process_at_each_quantity(base):
@@ -172,6 +196,7 @@ def test_learning_rate_and_mto_premium_come_from_the_factory_assumptions(base):
 
     assert base.learning_rate == assumption("learning_rate")
     data = base.push_vs_mto()
-    cost = unit_costs(base.products)[base.focus_family]
-    assert data["mto_unit_cost_usd"] == pytest.approx(cost * (1 + assumption("mto_cost_premium")))
-    assert data["salvage_value_usd"] == pytest.approx(cost * assumption("salvage_fraction_of_cost"))
+    cost = base.plans()[base.focus_family].variable_cost_usd
+    assert data["mto_unit_cost_usd"] == pytest.approx(cost * (1 + 0.15))  # mto_cost_premium
+    assert data["salvage_value_usd"] == pytest.approx(cost * 0.10)  # salvage_fraction_of_cost, the one value
+    assert assumption("salvage_fraction_of_cost") == 0.10 and assumption("mto_cost_premium") == 0.15

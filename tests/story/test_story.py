@@ -14,9 +14,12 @@ from somana_core.errors import InputError
 def test_break_even_is_the_core_break_even_of_the_cut_fixed_costs():
     cut = story.steps("automation_fixed_cost_cut")[-1]
     s = story.break_even_story(1.0, cut)
-    mix = econ.portfolio_contribution()
-    expected = econ.break_even(econ.monthly_fixed_costs().total * (1 - cut), mix.average_price_per_unit,
-                               mix.average_cogs_per_unit)
+    plans = econ.family_plans(econ.founder_assumptions())
+    units = econ.planned_monthly_units()
+    total = sum(units.values())
+    price = sum(units[f] * p.price.unit_price_usd for f, p in plans.items()) / total
+    variable = sum(units[f] * p.variable_cost_usd for f, p in plans.items()) / total
+    expected = econ.break_even(econ.monthly_fixed_costs().total * (1 - cut), price, variable)
     assert s["break_even_units_per_month"] == pytest.approx(float(expected.breakeven_units))
     assert s["break_even_units_per_month"] < story.break_even_story(1.0, 0.0)["break_even_units_per_month"]
 
