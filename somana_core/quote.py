@@ -168,6 +168,29 @@ def material_price_usd_per_kg(material: str) -> float:
     return founder_assumptions().material_price_usd_per_kg(material)
 
 
+def assumption(name: str, *scopes: str) -> float:
+    """A rate from quote_assumptions.csv: the first of `scopes` that has a row, else the `*` row."""
+    return founder_assumptions().rate(name, *scopes)
+
+
+_RATES = ("machine_power_w", "electricity_usd_per_kwh", "maintenance_usd_per_h", "setup_min", "post_processing_min",
+          "failure_rate", "purge_g", "waste_fraction", "components_usd", "packaging_usd", "printing_hours_per_day",
+          "handling_days")
+
+
+def rates(family: str, machine: str, material: str) -> dict[str, float]:
+    """Every rate the quote uses for this family, machine and material (scoped rows win)."""
+    return {name: assumption(name, family, machine, material) for name in _RATES}
+
+
+def factory_inputs() -> dict[str, float]:
+    """Figures the quote takes from data/factory_assumptions.csv (through the founders' one object)."""
+    a = founder_assumptions()
+    ab = absorption_rates(a)
+    return {"fixed_costs_usd_per_month": a.fixed_costs.total, "planned_units_per_month": ab.planned_units_per_month,
+            "labour_usd_per_h": a.labour_rate_usd_per_h, "printers_in_fleet": a.value("printer_count")}
+
+
 # ---------------------------------------------------------------- the calculation
 
 

@@ -6,13 +6,13 @@ import json
 import math
 
 import pytest
-from conftest import tiny_assumptions
 
 from somana_core.economics import founder_assumptions, month_at_plan
 from somana_core.errors import InputError
 from somana_core.orders import OrderStore
 from somana_core.print_time import estimate, features, layer_height_mm
-from somana_core.quote import (APPROVED, NEEDS_APPROVAL, approve, customer_view, price_band, quote_metrics)
+from somana_core.quote import APPROVED, NEEDS_APPROVAL, approve, customer_view, price_band, quote_metrics
+from tests.quote.tiny_factory import tiny_assumptions
 
 FAMILIES = ("sensor_enclosure", "kit_enclosure", "eyewear_frame")
 
@@ -227,3 +227,16 @@ def test_bad_input_names_the_field(metrics, edit_data):
     with pytest.raises(InputError) as err:
         quote_metrics(metrics, "kit_enclosure")
     assert err.value.field == "pricing_policy[kit_enclosure].method" and "cost_plus" in err.value.message
+
+
+def test_the_rates_other_modules_read_come_from_the_one_object():
+    from somana_core.quote import assumption, factory_inputs, rates
+
+    a = founder_assumptions()
+    r = rates("eyewear_frame", "prusa_mk3s", "PLA")
+    assert r["failure_rate"] == 0.08 == assumption("failure_rate", "eyewear_frame") == a.rate("failure_rate",
+                                                                                                "eyewear_frame")
+    assert r["handling_days"] == 1 and r["printing_hours_per_day"] == 20
+    f = factory_inputs()
+    assert f["printers_in_fleet"] == 6 and f["labour_usd_per_h"] == 30.0 and f["planned_units_per_month"] == 230
+    assert f["fixed_costs_usd_per_month"] == 12500.0  # 2500 + 2 x 4500 + 350 + 400 + 6 x 1500 / 36
