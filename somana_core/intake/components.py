@@ -160,19 +160,22 @@ def _facing_edge(fp: Footprint, outline: np.ndarray):
     probe = mids + normals * 1e-3
     flip = np.array([point_in_polygon(x, y, outline) for x, y in probe])
     normals[flip] *= -1
-    # distance of every footprint point to every segment
-    rel = pts[:, None, :] - a[None, :, :]
-    t = np.clip(np.einsum("ijk,jk->ij", rel, ab) / (seg_len ** 2), 0, 1)
-    nearest = a[None] + t[..., None] * ab[None]
-    dist = np.linalg.norm(pts[:, None, :] - nearest, axis=2)
-    # the segment the footprint comes closest to (ties: the one nearest its centre)
-    best = dist.min(axis=0)
+    # per edge: how far the part's front stands inside it along its outward normal (negative: the
+    # part reaches past it), for the edges the part lies alongside (their spans overlap along the edge)
+    tangents = ab / seg_len[:, None]
+    part_t = pts @ tangents.T                      # (points, segments)
+    seg_t0 = np.einsum("jk,jk->j", a, tangents)
+    overlap = (part_t.max(axis=0) > seg_t0) & (part_t.min(axis=0) < seg_t0 + seg_len)
+    if not overlap.any():
+        return None
+    front_inside_all = np.einsum("jk,jk->j", a, normals) - (pts @ normals.T).max(axis=0)
+    front_inside_all = np.where(overlap, front_inside_all, np.inf)
+    # ties (a curved edge is many short sides): the side nearest the part's centre
     centre = pts.mean(axis=0)
     rel_c = centre - a
     tc = np.clip(np.einsum("jk,jk->j", rel_c, ab) / seg_len ** 2, 0, 1)
     centre_d = np.linalg.norm(centre - (a + tc[:, None] * ab), axis=1)
-    close = best <= best.min() + 0.5
-    candidates = np.flatnonzero(close)
+    candidates = np.flatnonzero(front_inside_all <= front_inside_all.min() + 0.5)
     seg = candidates[np.argmin(centre_d[candidates])]
     n = normals[seg]
     # how far the front (the outermost point along n) is from that edge's line

@@ -79,7 +79,7 @@ def wall_clearance_mm(product, deflection_mm: float = 0.01) -> dict:
         t = np.array([-cut.normal[1], cut.normal[0]])
         rel = wall_points - cut.mouth
         half = max(cut.width_mm, cut.body_width_mm) / 2 + spec.plug_fit + 0.5
-        keep &= ~((np.abs(rel @ t) < half) & (rel @ cut.normal > -1.0))
+        keep &= ~((np.abs(rel @ t) < half) & (rel @ cut.normal > cut.start_mm - 1.0))
     d = d[keep]
     return {"min": float(d.min()), "median": float(np.median(d)), "max": float(d.max()), "points": int(keep.sum())}
 
