@@ -31,7 +31,7 @@ from somana_core.print_time import layer_height_mm
 
 ISSUED, NEEDS_APPROVAL, APPROVED = "issued", "needs_approval", "approved"
 CUSTOMER_FIELDS = ("family", "material", "qty", "unit_price", "total_price", "currency", "lead_time_days",
-                   "breaks", "status", "message")
+                   "breaks", "status", "message", "promised_date")
 AWAITING_APPROVAL_MESSAGE = "A founder reviews this price before it is issued: we confirm it within one working day."
 QuoteLine = CostLine  # one line of the quote: name, amount_usd per good unit, formula, inputs, behaviour
 
@@ -58,6 +58,9 @@ class Quote:
     pricing: PolicyPrice
     status: str = ISSUED  # ISSUED, or NEEDS_APPROVAL when the price is outside the family's band
     notes: tuple[str, ...] = field(default_factory=tuple)  # internal: never shown to a customer
+    # ISO date the farm's plan can keep (capable-to-promise); filled by the caller from
+    # somana_core.scheduling.floor.promise_quote, None when no plan was asked
+    promised_date: str | None = None
 
     @property
     def needs_approval(self) -> bool:
@@ -79,7 +82,7 @@ class Quote:
             "unit_price": self.unit_price, "total_price": self.total_price, "currency": "USD",
             "lead_time_days": self.lead_time_days,
             "breaks": [{"qty": q, "unit_price": p} for q, p in self.breaks],
-            "status": self.status,
+            "status": self.status, "promised_date": self.promised_date,
             "message": AWAITING_APPROVAL_MESSAGE if self.needs_approval else "",
             "machine": self.machine, "print_time_s": self.print_time_s, "print_time_source": self.print_time_source,
             "filament_g": self.filament_g,

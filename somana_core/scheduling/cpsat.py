@@ -79,6 +79,7 @@ def solve(instance: Instance, hint: Schedule, time_limit_s: float, workers: int 
         chg[j] = m.NewIntVar(plate, plate + max_setup, f"co_{j}")
         s[j] = m.NewIntVar(max(lo, job.release_min), horizon, f"s_{j}")
         e[j] = m.NewIntVar(lo, horizon + dur[j], f"e_{j}")
+        m.Add(cs[j] >= job.release_min)  # nobody clears a plate for an order not yet there
         m.Add(s[j] == cs[j] + chg[j])
         m.Add(e[j] == s[j] + dur[j])
         tard[j] = m.NewIntVar(0, horizon + dur[j], f"t_{j}")

@@ -408,8 +408,8 @@ def check(instance: Instance, schedule: Schedule) -> list[str]:
             problems.append(f"{a.job_id} does not fit {a.printer}")
         if job.pinned_printer and job.pinned_printer != a.printer:
             problems.append(f"{a.job_id} pinned to {job.pinned_printer} but on {a.printer}")
-        if a.start < job.release_min:
-            problems.append(f"{a.job_id} starts before its release")
+        if a.changeover_start < job.release_min:
+            problems.append(f"{a.job_id}: changeover starts before the order is released")
         if a.start - a.changeover_start != co.plate_clear_min + a.setup_min:
             problems.append(f"{a.job_id}: changeover length is wrong")
         if not cal.staffed(a.changeover_start, a.start):
