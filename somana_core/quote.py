@@ -31,7 +31,7 @@ from somana_core.print_time import layer_height_mm
 
 ISSUED, NEEDS_APPROVAL, APPROVED = "issued", "needs_approval", "approved"
 CUSTOMER_FIELDS = ("family", "material", "qty", "unit_price", "total_price", "currency", "lead_time_days",
-                   "breaks", "status", "message", "promised_date")
+                   "breaks", "status", "message")
 AWAITING_APPROVAL_MESSAGE = "A founder reviews this price before it is issued: we confirm it within one working day."
 QuoteLine = CostLine  # one line of the quote: name, amount_usd per good unit, formula, inputs, behaviour
 
