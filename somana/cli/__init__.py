@@ -142,12 +142,26 @@ def bounded_int(field: str, low: int, high: int):
     """An argparse `type` for a whole number in low..high (one-line error naming the range)."""
     def parse(raw: str) -> int:
         if not re.fullmatch(r"\s*[+-]?\d{1,20}\s*", raw or ""):
-            raise argparse.ArgumentTypeError(f"--{field} {terminal_safe(raw)!r} is not a whole number ({low}-{high})")
+            raise argparse.ArgumentTypeError(f"{terminal_safe(raw)[:40]!r} is not a whole number ({low}-{high})")
         value = int(raw)
         if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"--{field} {value} is outside {low}-{high}")
+            raise argparse.ArgumentTypeError(f"{value} is outside {low}-{high}")
         return value
     parse.__name__ = field  # argparse names the type in its messages
+    return parse
+
+
+def bounded_float(field: str, low: float, high: float):
+    """An argparse `type` for a finite number in low..high."""
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{terminal_safe(raw)[:40]!r} is not a number ({low:g}-{high:g})") from None
+        if not low <= value <= high:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"{value:g} is outside {low:g}-{high:g}")
+        return value
+    parse.__name__ = field
     return parse
 
 

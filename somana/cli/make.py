@@ -33,9 +33,11 @@ def check_request(args):
     from somana_core.errors import InputError
     from somana_core.geometry import get_family, make_spec, material_row
 
-    out = Path(args.out)
-    if out.suffix.lower() not in EXPORT_SUFFIXES:
-        raise InputError("out", f"--out {args.out}: the file must end in .stl, .step or .3mf")
+    from somana.cli import output_path, terminal_safe
+
+    if Path(args.out).suffix.lower() not in EXPORT_SUFFIXES:
+        raise InputError("out", f"--out {terminal_safe(args.out)}: the file must end in .stl, .step or .3mf")
+    output_path("out", args.out)  # a folder, /proc, `-`: refused before any CAD work
     from somana_core.intake import route_board
 
     args.family, values = route_board(args.family, parse_assignments(args.assignments), args.board)
@@ -44,8 +46,8 @@ def check_request(args):
     if args.part is not None and args.part not in parts:
         raise InputError("part", f"--part {args.part!r} is not a part of {args.family}; allowed: {', '.join(parts)}")
     material_row(args.material)
-    if getattr(args, "gcode", None) and Path(args.gcode).suffix.lower() != ".gcode":
-        raise InputError("gcode", f"--gcode {args.gcode}: the file must end in .gcode")
+    if getattr(args, "gcode", None) is not None:
+        output_path("gcode", args.gcode, (".gcode",))
     return spec
 
 

@@ -1,7 +1,6 @@
 """`somana serve`: every app in ONE Panel server process (one owner per serial port), fully offline.
 
-Routes: `/` (our home page), `/portfolio`, `/configure` (when `dashboards/configure.py` exists),
-`/machines` (staff login for the page and its websocket). Secrets (cookie secret, session-signing
+Routes: `/` (our home page), `/portfolio`, `/configure`, `/machines` (staff login for the page and its websocket). Secrets (cookie secret, session-signing
 key) are generated on first start and kept in `state_dir()`. Settings the apps read are handed
 over through environment variables, so an app also works under a plain `panel serve`:
 
@@ -18,44 +17,66 @@ import sys
 import tomllib
 from pathlib import Path
 
+from somana.cli import bounded_int, terminal_safe
 from somana_core.errors import InputError
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
 APPS = {"/": "home.py", "/portfolio": "portfolio.py", "/configure": "configure.py", "/machines": "machines.py", "/plan": "plan.py"}
 DEFAULT_PORT = 5006
 DEFAULT_THREADS = 4  # blocking work (slicing, serial waits) runs beside the event loop, not in it
+THREADS_RANGE = (1, 64)
+BAUD_RANGE = (300, 4_000_000)
 MAX_UPLOAD_BYTES = 128 * 1024 * 1024  # a long print's G-code uploaded on /machines (Bokeh's default is 20 MB)
 
 
 def configure(parser):
-    parser.add_argument("--port", type=int, default=None, help=f"HTTP port (default {DEFAULT_PORT})")
+    parser.add_argument("--port", type=bounded_int("port", 1, 65535), default=None,
+                        help=f"HTTP port (default {DEFAULT_PORT})")
     parser.add_argument("--address", default=None, help="listen address (default: all interfaces)")
     parser.add_argument("--printer", action="append", default=None, metavar="sim|PORT",
                         help="a printer: 'sim' for the built-in virtual printer or a serial port / pyserial URL "
                              "(repeatable; default: one virtual printer)")
-    parser.add_argument("--baud", type=int, default=None, help="baud rate for --printer ports (default 115200)")
+    parser.add_argument("--baud", type=bounded_int("baud", *BAUD_RANGE), default=None,
+                        help="baud rate for --printer ports (default 115200)")
     parser.add_argument("--db", default=None, metavar="URL", help="order store database URL (default: SQLite in state dir)")
     parser.add_argument("--broker", default=None, metavar="URL",
                         help="MQTT broker of the floor's stations (default: a private Mosquitto and one station here)")
     parser.add_argument("--config", default=None, metavar="FILE",
                         help="TOML file: [server] port/address/db/num_threads/allow_websocket_origin, "
                              "[[printers]] name/port/baud")
-    parser.add_argument("--num-threads", type=int, default=None, help=f"worker threads (default {DEFAULT_THREADS})")
+    parser.add_argument("--num-threads", type=bounded_int("num-threads", *THREADS_RANGE), default=None,
+                        help=f"worker threads (default {DEFAULT_THREADS})")
     parser.add_argument("--allow-websocket-origin", action="append", default=None, metavar="HOST[:PORT]",
                         help="extra host allowed to open websockets (e.g. the floor PC's name)")
     parser.add_argument("--no-warm", action="store_true", help="do not run each app once before serving")
 
 
 def load_config(path: str | None) -> dict:
-    if not path:
+    if path is None:
         return {}
+    shown = terminal_safe(path)
     try:
         with open(path, "rb") as handle:
-            return tomllib.load(handle)
+            config = tomllib.load(handle)
     except FileNotFoundError:
-        raise InputError("--config", f"--config {path}: no such file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError("--config", f"--config {path} is not valid TOML: {exc}") from None
+        raise InputError("--config", f"--config {shown}: no such file") from None
+    except IsADirectoryError:
+        raise InputError("--config", f"--config {shown} is a folder: name a TOML file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError("--config", f"--config {shown} is not valid TOML: {terminal_safe(exc)}") from None
+    except OSError as exc:
+        raise InputError("--config", f"--config {shown} cannot be read: {exc.strerror}") from None
+    if not isinstance(config.get("server", {}), dict) or not isinstance(config.get("printers", []), list):
+        raise InputError("--config", f"--config {shown}: [server] must be a table and [[printers]] a list of tables")
+    return config
+
+
+def _config_int(field: str, value, low: int, high: int) -> int:
+    """A whole number from the config file, in low..high."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InputError(field, f"{field} = {terminal_safe(value)[:30]} in --config is not a whole number "
+                                f"from {low} to {high}")
+    return value
 
 
 def printer_specs(cli_printers: list[str] | None, baud: int | None, config: dict) -> list[dict]:
@@ -75,7 +96,7 @@ def printer_specs(cli_printers: list[str] | None, baud: int | None, config: dict
             if not isinstance(entry, dict) or not entry.get("port"):
                 raise InputError("printers", f"[[printers]] entry {i + 1} needs a port ('sim' or a device path)")
             specs.append({"name": str(entry.get("name") or f"printer-{i + 1}"), "port": str(entry["port"]),
-                          **({"baud": int(entry["baud"])} if entry.get("baud") else {})})
+                          **({"baud": _config_int("baud", entry["baud"], *BAUD_RANGE)} if entry.get("baud") else {})})
     else:
         specs = [{"name": "sim", "port": "sim"}]
     names = [s["name"] for s in specs]
@@ -87,17 +108,19 @@ def printer_specs(cli_printers: list[str] | None, baud: int | None, config: dict
 def settings(args) -> dict:
     config = load_config(args.config)
     server = config.get("server", {})
-    port = args.port if args.port is not None else int(server.get("port", DEFAULT_PORT))
-    if not 0 < port < 65536:
-        raise InputError("--port", f"--port {port} is outside 1-65535")
-    threads = args.num_threads if args.num_threads is not None else int(server.get("num_threads", DEFAULT_THREADS))
-    if not 1 <= threads <= 64:
-        raise InputError("--num-threads", f"--num-threads {threads} is outside 1-64")
+    port = args.port if args.port is not None else _config_int("port", server.get("port", DEFAULT_PORT), 1, 65535)
+    threads = args.num_threads if args.num_threads is not None else \
+        _config_int("num_threads", server.get("num_threads", DEFAULT_THREADS), *THREADS_RANGE)
     origins = list(args.allow_websocket_origin or server.get("allow_websocket_origin", []))
+    db = args.db or server.get("db")
+    if db is not None:
+        from somana_core.orders import check_url
+
+        check_url(str(db))
     return {
         "port": port,
         "address": args.address or server.get("address"),
-        "db": args.db or server.get("db"),
+        "db": db,
         "num_threads": threads,
         "printers": printer_specs(args.printer, args.baud, config),
         "origins": origins,
@@ -106,8 +129,8 @@ def settings(args) -> dict:
 
 
 def app_routes() -> dict[str, str]:
-    """Route -> script path for every app that exists (the configurator may not be built yet)."""
-    return {route: str(DASHBOARDS / name) for route, name in APPS.items() if (DASHBOARDS / name).exists()}
+    """Route -> script path of every app."""
+    return {route: str(DASHBOARDS / name) for route, name in APPS.items()}
 
 
 def run(args) -> int:
@@ -190,8 +213,6 @@ def run(args) -> int:
 
 def _static_dirs() -> dict[str, str]:
     """Local assets (the configurator's vendored three.js) where `dashboards.viewer` says they are."""
-    try:
-        from dashboards.viewer import STATIC_DIR, STATIC_URL
-    except ModuleNotFoundError:
-        return {}
+    from dashboards.viewer import STATIC_DIR, STATIC_URL
+
     return {STATIC_URL.strip("/"): str(STATIC_DIR)} if Path(STATIC_DIR).is_dir() else {}

@@ -4,6 +4,7 @@ and the login redirect that never leaves the site."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -42,12 +43,32 @@ def test_config_file_gives_printers_port_and_database(tmp_path):
     assert serve.settings(args("--config", str(config), "--port", "7000"))["port"] == 7000
 
 
-@pytest.mark.parametrize("argv, field", [(("--port", "70000"), "--port"), (("--num-threads", "0"), "--num-threads"),
-                                         (("--config", "/nonexistent/somana.toml"), "--config")])
-def test_bad_settings_are_refused(argv, field):
+@pytest.mark.parametrize("argv", [("--port", "70000"), ("--port", "0x10"), ("--num-threads", "0"),
+                                  ("--baud", "99999999999999999999")])
+def test_bad_numbers_are_refused_by_the_parser_in_one_line(argv, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        args(*argv)
+    assert exit_.value.code == 2
+
+
+@pytest.mark.parametrize("config_text, field", [
+    ("[server]\nport = 70000\n", "port"), ('[server]\nport = "abc"\n', "port"),
+    ("[server]\nnum_threads = 0\n", "num_threads"), ('[server]\ndb = "not a url"\n', "db"),
+    ('[[printers]]\nport = "sim"\nbaud = "fast"\n', "baud"), ("server = 3\n", "--config"),
+    ("not toml at all [", "--config")])
+def test_bad_config_values_are_refused(tmp_path, config_text, field):
+    config = tmp_path / "bad.toml"
+    config.write_text(config_text)
     with pytest.raises(InputError) as err:
-        serve.settings(args(*argv))
+        serve.settings(args("--config", str(config)))
     assert err.value.field == field
+
+
+@pytest.mark.parametrize("path", ["/nonexistent/somana.toml", "/tmp", "/proc/self/mem"])
+def test_a_config_path_that_cannot_be_read_is_refused(path):
+    with pytest.raises(InputError) as err:
+        serve.settings(args("--config", path))
+    assert err.value.field == "--config"
 
 
 def test_config_printers_need_a_port_and_distinct_names(tmp_path):
@@ -60,9 +81,10 @@ def test_config_printers_need_a_port_and_distinct_names(tmp_path):
         serve.settings(args("--config", str(config)))
 
 
-def test_every_app_that_exists_gets_a_route():
+def test_every_app_gets_a_route_to_its_script():
     routes = serve.app_routes()
-    assert {"/", "/portfolio", "/machines"} <= set(routes)
+    assert set(routes) == {"/", "/portfolio", "/configure", "/machines"}
+    assert all(Path(script).is_file() for script in routes.values())
 
 
 @pytest.mark.parametrize("target, expected", [

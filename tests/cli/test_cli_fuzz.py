@@ -1,0 +1,149 @@
+"""Every malformed argument set exits 2 with ONE line on stderr, no traceback, and writes nothing.
+
+Bounded fuzz: for each sub-command, a valid base command line, and for each of its options every
+value from a pool of values that option must refuse (empty, `-`, a folder, /proc, huge, negative,
+not a number, NaN, control characters, too long...), one option at a time; then a fixed-seed sample
+of pairs of bad options. The sub-commands run in this process (they fail before any work); `serve`
+runs in a child process with a deadline, since a case it failed to refuse would start a server.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from somana.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+ESC = "\x1b[2J\x1b[31m"
+HUGE = "99999999999999999999"
+NUMBER_BAD = ["", "abc", "nan", "inf", "-inf", "1e308", HUGE, "-" + HUGE, "0x10", "1,5", ESC]
+COUNT_BAD = NUMBER_BAD + ["0", "-5", "1.5", "101"]
+
+
+def _paths(work: Path) -> dict[str, str]:
+    (work / "afolder").mkdir(exist_ok=True)
+    (work / "model.stl").write_text("solid x\nendsolid x\n")
+    return {"dir": str(work / "afolder"), "dir/": str(work / "afolder") + "/", "missing": str(work / "no" / "x"),
+            "stl": str(work / "model.stl")}
+
+
+def _out_bad(p, suffix):
+    return ["", "-", p["dir"], p["dir/"], f"/proc/x{suffix}", f"{p['missing']}{suffix}", "x.txt", "a\x00b" + suffix]
+
+
+def cases(p: dict[str, str]) -> dict[str, list[list[str]]]:
+    """sub-command -> malformed argument lists."""
+    base = {
+        "order-place": (["order", "place", "kit_enclosure", "--customer", "Ada", "--no-slice"], {
+            "--customer": ["", "   ", "x" * 500, f"Eve{ESC}", "a\u202eb"],
+            "--qty": COUNT_BAD,
+            "--material": ["", "WOOD", ESC],
+            "--set": ["nonsense", "=3", "wall=abc", "wall=nan", "wall=1e308", "wall=-1", "nosuch=1"],
+            "--idempotency-key": ["", "short", "x" * 65, "with space", ESC],
+            "--db": ["not a url", "nosuchdb://x", "sqlite:////nonexistent/folder/x.sqlite"],
+        }),
+        "order-list": (["order", "list"], {
+            "--limit": COUNT_BAD[:-1] + ["-1"], "--state": ["", "shipped", ESC], "--db": ["not a url", ""],
+        }),
+        "order-export": (["order", "export", "SO-000001"], {
+            "--out": _out_bad(p, ".gcode")[:-2], "--kind": ["", "exe", ESC],
+        }),
+        "order-show": (["order", "show"], {None: ["", "SO-", "'; drop table orders; --", f"SO-1{ESC}", "x" * 5000]}),
+        "order-set": (["order", "set", "SO-000001", "done"], {"--note": ["x" * 600, f"a{ESC}", "two\nlines"]}),
+        "order-state": (["order", "set", "SO-000001"], {None: ["shipped", "", ESC]}),
+        "quote": (["quote", "kit_enclosure"], {
+            "--qty": COUNT_BAD, "--material": ["", "WOOD"], "--db": ["not a url", "nosuchdb://x"],
+            "--set": ["nonsense", "wall=abc", "wall=nan", "wall=inf", "wall=-1e308"],
+        }),
+        "make": (["make", "kit_enclosure", "--out", str(Path(p["dir"]) / "ok.stl")], {
+            "--out": _out_bad(p, ".stl"), "--gcode": _out_bad(p, ".gcode"), "--part": ["", "nosuchpart"],
+            "--material": ["", "WOOD"], "--set": ["wall=abc", "wall=-1", "wall=nan"],
+        }),
+        "slice": (["slice", p["stl"], "--out", str(Path(p["dir"]) / "ok.gcode")], {
+            "--out": _out_bad(p, ".gcode"), "--timeout": NUMBER_BAD + ["-1", "0"], "--machine": ["", "nosuch"],
+            "--material": ["", "WOOD"],
+        }),
+        "slice-input": (["slice"], {None: ["", p["dir"], p["missing"] + ".stl", str(ROOT / "README.md")]}),
+    }
+    out: dict[str, list[list[str]]] = {}
+    for name, (argv, options) in base.items():
+        runs = []
+        for option, values in options.items():
+            for value in values:
+                if option is None:  # a positional argument
+                    runs.append(argv + [value] + (["--out", str(Path(p["dir"]) / "x.gcode")] if name == "slice-input" else []))
+                else:
+                    runs.append(argv + [option, value])
+        pairs = [(o, v) for o, vs in options.items() if o is not None for v in vs]
+        for (o1, v1), (o2, v2) in random.Random(name).sample(list(itertools.combinations(pairs, 2)),
+                                                             min(6, len(pairs) * (len(pairs) - 1) // 2)):
+            if o1 != o2:
+                runs.append(argv + [o1, v1, o2, v2])
+        out[name] = runs
+    return out
+
+
+def _tree(folder: Path) -> dict[str, int]:
+    return {str(path.relative_to(folder)): path.stat().st_size for path in folder.rglob("*")}
+
+
+def _assert_refused(argv, code, out, err):
+    lines = err.strip().splitlines()
+    assert code == 2, f"{argv!r}: exit {code}, stderr {err[-500:]!r}"
+    assert len(lines) == 1, f"{argv!r}: {len(lines)} lines on stderr: {err[-500:]!r}"
+    assert "Traceback" not in err and out == "", f"{argv!r}: {out[-200:]!r} {err[-200:]!r}"
+    assert "\x1b" not in err, f"{argv!r}: an escape character reached the terminal"
+
+
+@pytest.fixture
+def work(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("SOMANA_HOME", str(home))
+    monkeypatch.delenv("SOMANA_DB_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+SUBCOMMANDS = ["order-place", "order-list", "order-export", "order-show", "order-set", "order-state", "quote", "make", "slice",
+               "slice-input"]
+
+
+@pytest.mark.parametrize("name", SUBCOMMANDS)
+def test_malformed_arguments_exit_2_with_one_line_and_write_nothing(work, capsys, name):
+    runs = cases(_paths(work))[name]
+    assert len(runs) >= 3
+    for argv in runs:
+        before = _tree(work)
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse's refusals
+            code = exc.code
+        captured = capsys.readouterr()
+        _assert_refused(argv, code, captured.out, captured.err)
+        assert _tree(work) == before, f"{argv!r} wrote {set(_tree(work)) - set(before)}"
+        assert not Path("-").exists()
+
+
+def test_serve_refuses_malformed_settings_before_it_starts(work):
+    folder = work / "afolder"
+    folder.mkdir()
+    bad_toml = work / "bad.toml"
+    bad_toml.write_text("[server\nport = 1\n")
+    home_before = _tree(work)
+    runs = [["--config", str(folder)], ["--config", str(work / "missing.toml")], ["--config", str(bad_toml)],
+            ["--config", ""], ["--port", "70000"], ["--port", "abc"], ["--port", HUGE], ["--num-threads", "0"],
+            ["--num-threads", "1e9"], ["--baud", "fast"], ["--db", "not a url"]]
+    env = {**os.environ, "SOMANA_HOME": str(work / "home"), "PYTHONPATH": str(ROOT)}
+    for argv in runs:
+        done = subprocess.run([sys.executable, "-m", "somana", "serve", "--no-warm", *argv], capture_output=True,
+                              text=True, env=env, cwd=work, timeout=60)
+        _assert_refused(argv, done.returncode, done.stdout, done.stderr)
+    assert _tree(work) == home_before
