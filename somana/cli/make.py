@@ -31,9 +31,8 @@ def check_request(args):
     """Everything about the request that can be refused before any CAD work: returns the spec."""
     from somana.cli import parse_assignments
     from somana_core.errors import InputError
-    from somana_core.geometry import get_family, make_spec, material_row
-
     from somana.cli import output_path, terminal_safe
+    from somana_core.geometry import get_family, make_spec, material_row
 
     if Path(args.out).suffix.lower() not in EXPORT_SUFFIXES:
         raise InputError("out", f"--out {terminal_safe(args.out)}: the file must end in .stl, .step or .3mf")
