@@ -29,9 +29,8 @@ def configure(parser) -> None:
 
 def check_request(args):
     """Everything about the request that can be refused before any CAD work: returns the spec."""
-    from somana.cli import parse_assignments
+    from somana.cli import output_path, parse_assignments, terminal_safe
     from somana_core.errors import InputError
-    from somana.cli import output_path, terminal_safe
     from somana_core.geometry import get_family, make_spec, material_row
 
     if Path(args.out).suffix.lower() not in EXPORT_SUFFIXES:
