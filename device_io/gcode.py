@@ -51,9 +51,10 @@ class ModalState:
     feedrate: float | None = None
     fan: int | None = None
 
-    def apply(self, command: str) -> None:
-        code = command_code(command)
-        words = command_words(command)
+    def apply(self, command: str, code: str | None = None, words: dict | None = None) -> None:
+        """Apply one command (`code` and `words`, when the caller has them already, save parsing twice)."""
+        code = command_code(command) if code is None else code
+        words = command_words(command) if words is None else words
         if code in ("M104", "M109") and "S" in words:
             self.hotend_c = words["S"]
         elif code in ("M140", "M190") and "S" in words:

@@ -12,6 +12,7 @@ import threading
 
 from device_io.host import PrinterHost
 from device_io.simulator import FaultPlan, VirtualPrinter
+from device_io.state import IDLE_STATES
 
 SIM = "sim"
 
@@ -39,7 +40,7 @@ def get_host(name: str, port: str | None = None, baudrate: int = 115200, **host_
 def connect(name: str, port: str | None = None, baudrate: int = 115200, *, wait: bool = True, **host_params) -> PrinterHost:
     """`get_host` and connect it unless it is already connected or connecting."""
     host = get_host(name, port, baudrate, **host_params)
-    if host.current_state in ("disconnected", "error"):
+    if host.current_state in IDLE_STATES:
         host.connect(wait=wait)
     return host
 

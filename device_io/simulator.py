@@ -33,6 +33,7 @@ Printer-initiated actions: `M600` (filament change) sends `//action:pause`, and
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import random
@@ -44,6 +45,7 @@ import tty
 from collections import deque
 from dataclasses import dataclass, field
 
+from device_io.gcode import ModalState, command_code, command_words
 from device_io.protocol import unframe
 
 # ---------------------------------------------------------------------------------------------
@@ -183,20 +185,7 @@ class Heater:
             self.power = 0
 
 
-_WORD = re.compile(r"([A-Z])\s*(-?\d*\.?\d+)")
 _M110_N = re.compile(r"M110\s*N\s*(-?\d+)", re.IGNORECASE)
-
-
-def _words(command: str) -> dict:
-    return {letter: float(value) for letter, value in _WORD.findall(command.upper()[2:] if command else "")}
-
-
-def _code(command: str) -> str:
-    head = command.split(None, 1)[0].upper() if command.strip() else ""
-    match = re.fullmatch(r"([GMT])0*(\d+)(?:\.\d+)?", head)
-    if match:
-        return match.group(1) + match.group(2)
-    return head
 
 
 class VirtualPrinter:
@@ -323,7 +312,7 @@ class VirtualPrinter:
 
     @property
     def position(self) -> dict:
-        return dict(self._position)
+        return dict(self._modal.position)
 
     def send_action(self, name: str, *, echo_prefix: bool = False) -> None:
         """Send `//action:<name>` now, as the printer's menu, a runout sensor or M600 would."""
@@ -348,11 +337,8 @@ class VirtualPrinter:
         self._killed = False
         self._muted = False
         self._booting_until = 0.0
-        self._position = {"X": 0.0, "Y": 0.0, "Z": 0.0, "E": 0.0}
-        self._relative = False
-        self._relative_e = False
-        self._feedrate = 1500.0  # mm/min
-        self._fan = 0
+        # positions, modes, feed rate (mm/min) and fan: the same reading of G-code as the host's
+        self._modal = ModalState(x=0.0, y=0.0, z=0.0, e=0.0, feedrate=1500.0, fan=0)
         self._autoreport_s = 0
         self._next_report = math.inf
         self._next_busy = math.inf
@@ -636,13 +622,13 @@ class VirtualPrinter:
             until = time.monotonic() + extra
             while time.monotonic() < until:
                 yield until
-        code = _code(command)
+        code = command_code(command)
         handler = getattr(self, "_cmd_" + code, None)
         if handler is None:
             if code.startswith("T") and code[1:].isdigit():
                 return [], ""
             return [f'echo:Unknown command: "{command}"'], ""
-        result = handler(_words(command), command)
+        result = handler(command_words(command), command)
         if hasattr(result, "__next__"):
             result = yield from result
         return result or ([], "")
@@ -651,18 +637,15 @@ class VirtualPrinter:
         return (yield from self._cmd_G1(words, command))
 
     def _cmd_G1(self, words, command):
-        if "F" in words and words["F"] > 0:
-            self._feedrate = words["F"]
-        target = dict(self._position)
-        for axis in "XYZ":
-            if axis in words:
-                target[axis] = (self._position[axis] if self._relative else 0.0) + words[axis]
-        if "E" in words:
-            target["E"] = (self._position["E"] if (self._relative or self._relative_e) else 0.0) + words["E"]
-        distance = math.dist([target[a] for a in "XYZ"], [self._position[a] for a in "XYZ"])
+        target = dataclasses.replace(self._modal)
+        target.apply(command, "G1", words)
+        if target.feedrate is None or target.feedrate <= 0:
+            target.feedrate = self._modal.feedrate  # F0 is ignored, as Marlin does
+        before, after = self._modal.position, target.position
+        distance = math.dist([after[a] for a in "XYZ"], [before[a] for a in "XYZ"])
         if distance == 0:
-            distance = abs(target["E"] - self._position["E"])
-        duration = self._scaled(distance / (self._feedrate / 60.0)) if self._feedrate > 0 else 0.0
+            distance = abs(after["E"] - before["E"])
+        duration = self._scaled(distance / (target.feedrate / 60.0))
         if duration > 0:
             while True:
                 now = time.monotonic()
@@ -672,7 +655,7 @@ class VirtualPrinter:
                 yield self._planner[0]  # back-pressure: no ok until a slot frees
             start = max(now, self._planner[-1]) if self._planner else now
             self._planner.append(start + duration)
-        self._position = target
+        self._modal = target
         return [], ""
 
     def _cmd_G4(self, words, command):
@@ -688,31 +671,13 @@ class VirtualPrinter:
         until = time.monotonic() + self._scaled(self.HOMING_S)
         while time.monotonic() < until:
             yield until
-        axes = [a for a in "XYZ" if a in command.upper()[3:]] or list("XYZ")
-        for axis in axes:
-            self._position[axis] = 0.0
+        self._modal.apply(command)
         return [], ""
 
-    def _cmd_G90(self, words, command):
-        self._relative = False
-        self._relative_e = False
+    def _modal_only(self, words, command):
+        self._modal.apply(command, words=words)
 
-    def _cmd_G91(self, words, command):
-        self._relative = True
-
-    def _cmd_M82(self, words, command):
-        self._relative_e = False
-
-    def _cmd_M83(self, words, command):
-        self._relative_e = True
-
-    def _cmd_G92(self, words, command):
-        for axis in "XYZE":
-            if axis in words:
-                self._position[axis] = words[axis]
-        if not words:
-            for axis in "XYZE":
-                self._position[axis] = 0.0
+    _cmd_G90 = _cmd_G91 = _cmd_G92 = _cmd_M82 = _cmd_M83 = _cmd_M106 = _cmd_M107 = _modal_only
 
     def _cmd_M400(self, words, command):
         yield from self._wait_planner_empty()
@@ -756,7 +721,7 @@ class VirtualPrinter:
         return [], self._temperature_text()
 
     def _cmd_M114(self, words, command):
-        p = self._position
+        p = self._modal.position
         counts = " ".join(f"{axis}:{int(round(p[axis] * 80))}" for axis in "XYZ")
         return [f"X:{p['X']:.2f} Y:{p['Y']:.2f} Z:{p['Z']:.2f} E:{p['E']:.2f} Count {counts}"], ""
 
@@ -802,12 +767,6 @@ class VirtualPrinter:
     def _cmd_M112(self, words, command):
         self._kill(time.monotonic(), log=False)
         return [], ""
-
-    def _cmd_M106(self, words, command):
-        self._fan = int(words.get("S", 255))
-
-    def _cmd_M107(self, words, command):
-        self._fan = 0
 
     def _cmd_M600(self, words, command):
         # Marlin with HOST_ACTION_COMMANDS asks the host to pause for the filament change

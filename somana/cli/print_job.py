@@ -21,7 +21,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE.gcode", help="G-code to print")
     parser.add_argument("--port", required=True, help="device path (/dev/ttyUSB0, a `somana sim` pty) or pyserial URL")
     parser.add_argument("--baud", type=int, default=115200, help="serial speed, baud")
-    parser.add_argument("--from-line", type=int, default=1, help="restart at this file line (after a preamble)")
+    parser.add_argument(
+        "--from-line",
+        type=int,
+        default=1,
+        help="restart an interrupted job at this file line: first a preamble heats, homes X/Y (not Z: the "
+        "part is on the bed) and restores the position, extruder and fan the lines before left",
+    )
     parser.add_argument("--timeout", type=float, default=10.0, help="communication timeout, s (busy resets it)")
     parser.add_argument(
         "--rx-buffer-bytes",
@@ -104,10 +110,15 @@ def run(args) -> int:
     from device_io.errors import DeviceInputError, HostError
     from device_io.host import PrinterHost
     from device_io.job import PrintJob
+    from device_io.state import JOB_STATES
 
     program = PrintJob.from_file(args.file)
     if not program.commands:
         raise InputError("FILE", f"FILE {args.file!r} has no G-code commands")
+    try:  # checked before the port is touched: bad input writes nothing
+        streamed = program.streamed_from(args.from_line)
+    except DeviceInputError as exc:
+        raise InputError("--from-line", f"--from-line {args.from_line}: {exc.message}") from None
     host = PrinterHost(name="print", comm_timeout_s=args.timeout, rx_buffer_bytes=args.rx_buffer_bytes)
     tty = sys.stderr.isatty()
     ctrl_c = _CtrlC()
@@ -119,17 +130,18 @@ def run(args) -> int:
             print(f"somana print: {exc}", file=sys.stderr)
             return 1
         print(f"connected to {host.firmware_name or 'printer'} on {args.port}", file=sys.stderr)
+        if streamed.preamble:
+            print(f"restarting at line {args.from_line} after {streamed.preamble} preamble commands "
+                  f"({'; '.join(streamed.commands[:streamed.preamble])})", file=sys.stderr)
         try:
             host.start_job(program, from_line=args.from_line)
         except HostError as exc:
             print(f"somana print: {exc}", file=sys.stderr)
             return 1
-        except DeviceInputError as exc:
-            raise InputError("--from-line" if args.from_line > 1 else "FILE", exc.message) from None
         next_line_report = 0.0
         result = None
         while result is None:
-            if host.current_state not in ("printing", "paused", "cancelling"):
+            if host.current_state not in JOB_STATES:
                 result = host.wait_for_job(timeout=5.0)
                 break
             ctrl_c.pressed.wait(0.2)

@@ -12,14 +12,7 @@ from device_io import registry
 from device_io.errors import DeviceInputError, HostError
 from device_io.job import PrintJob, restart_preamble
 from tests.device_io.helpers import job_commands, moves_program
-
-
-def _wait_until(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.02)
+from tests.support.waiting import WaitTimeout, wait_until
 
 
 def test_pause_records_the_position_and_resume_finishes_exactly_once(make_printer, make_host):
@@ -28,12 +21,12 @@ def test_pause_records_the_position_and_resume_finishes_exactly_once(make_printe
     program = moves_program(800)
     printer.clear_log()
     host.start_job(program)
-    time.sleep(0.3)
+    wait_until(lambda: host.progress()["lines_acked"] > 50)
     host.pause()
-    _wait_until(lambda: host.paused_position != {})
+    wait_until(lambda: host.paused_position != {})
     acked = host.progress()["lines_acked"]
-    time.sleep(0.3)
-    assert host.progress()["lines_acked"] == acked  # nothing moves while paused
+    with pytest.raises(WaitTimeout):  # nothing moves while paused
+        wait_until(lambda: host.progress()["lines_acked"] != acked, timeout_s=0.3)
     assert host.state == "paused"
     assert host.paused_position == printer.position  # where the printer stopped
     with pytest.raises(HostError):
@@ -50,7 +43,7 @@ def test_cancel_switches_heaters_off_and_parks(make_printer, make_host):
     program = moves_program(2000, header=("M104 S200", "M140 S60"))
     printer.clear_log()
     host.start_job(program)
-    time.sleep(0.3)
+    wait_until(lambda: host.progress()["lines_acked"] > 50)
     host.cancel()
     assert host.current_state == "cancelling"
     result = host.wait_for_job(timeout=20)
@@ -101,7 +94,7 @@ def test_registry_shares_one_host_per_printer_and_starts_the_simulator():
             thread.join()
         first.start_job(PrintJob.from_lines(["G1 X1 F6000", "G1 X2"]))
         assert first.wait_for_job(timeout=10)["status"] == "done"
-        _wait_until(lambda: len(seen) == 3)
+        wait_until(lambda: len(seen) == 3)
         assert all(result["status"] == "done" for result in seen.values())
     finally:
         registry.shutdown()
@@ -143,7 +136,7 @@ def test_console_m112_is_an_emergency_stop_and_bad_targets_are_refused(make_prin
         host.set_temperature("chamber", 40)
     host.send_command("m112")
     assert host.wait_for_state("error", timeout=2) == "error"
-    _wait_until(lambda: printer.killed)
+    wait_until(lambda: printer.killed)
     assert "emergency stop" in host.error_message
 
 

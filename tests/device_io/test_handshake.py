@@ -9,6 +9,7 @@ import tty
 import pytest
 
 from device_io.host import HostError, PrinterHost
+from tests.support.waiting import WaitTimeout, wait_until
 
 
 def test_handshake_reads_firmware_capabilities_and_buffer(make_printer, make_host):
@@ -76,9 +77,7 @@ def test_temperatures_are_auto_reported_with_m155(make_printer, make_host):
     samples = []
     host.on_temperature(lambda when, readings: samples.append(readings))
     host.set_temperature("T0", 200)
-    deadline = time.monotonic() + 3.0
-    while not any(s.get("T", (0, 0))[1] == 200 for s in samples) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: any(s.get("T", (0, 0))[1] == 200 for s in samples), timeout_s=3.0)
     assert any(s["T"] == (200.0, 200.0) for s in samples)  # time_scale 0: heated at once
     assert "M155 S1" in printer.executed_commands()
     assert "M105" not in printer.executed_commands()  # no polling when the firmware reports
@@ -94,9 +93,8 @@ def test_temperatures_are_polled_without_the_capability(make_printer, make_host)
     printer = make_printer(autoreport_temp=False)
     host = make_host(printer, poll_interval_s=0.1)
     assert host.capabilities["AUTOREPORT_TEMP"] is False
-    time.sleep(0.5)
-    polls = printer.executed_commands().count("M105")
-    assert polls >= 3
+    wait_until(lambda: printer.executed_commands().count("M105") >= 3, message="three M105 polls")
+    wait_until(lambda: host.temperatures.get("B"))
     assert "M155 S1" not in printer.executed_commands()
     assert host.temperatures["B"] == (printer.ambient_c, 0.0)
 
@@ -152,7 +150,7 @@ def test_background_connect_for_a_ui_and_disconnect_while_connecting(make_printe
     host.connect(printer.path, wait=False)  # returns at once: a UI callback must not block
     assert host.current_state == "connecting"
     host.disconnect()
-    time.sleep(0.2)
-    assert host.current_state == "disconnected"  # not "error": the operator chose this
+    with pytest.raises(WaitTimeout):  # not "error" once the handshake thread ends: the operator chose this
+        wait_until(lambda: host.current_state != "disconnected", timeout_s=0.3)
     host.connect(printer.path, wait=False)
     assert host.wait_for_state("operational", timeout=5) == "operational"
