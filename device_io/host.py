@@ -728,21 +728,31 @@ class PrinterHost(param.Parameterized):
     # =========================================================================================
 
     def _on_lines(self, lines: list[str]) -> None:
-        with self._lock:
-            now = time.monotonic()
-            for line in lines:
-                after_resend = self._stream.line_received()
-                events = parse_line(line)
-                kind = "reply"
-                for event in events:
-                    kind = self._handle(event, line, now, after_resend, events) or kind
-                    self._apply_effects()
-                if kind != "quiet":
-                    self._add_log("recv", line, kind)
-            self._pump()
-        # Printer-sent actions run here, after the lock is released (they take it themselves).
-        if self._printer_actions:
-            self._run_printer_actions()
+        start = 0
+        while start < len(lines):
+            with self._lock:
+                now = time.monotonic()
+                for index in range(start, len(lines)):
+                    line = lines[index]
+                    after_resend = self._stream.line_received()
+                    events = parse_line(line)
+                    kind = "reply"
+                    for event in events:
+                        kind = self._handle(event, line, now, after_resend, events) or kind
+                        self._apply_effects()
+                    if kind != "quiet":
+                        self._add_log("recv", line, kind)
+                    if self._printer_actions:
+                        break  # the lines after an action are handled after it
+                start = index + 1
+                if not self._printer_actions:
+                    self._pump()
+            # Printer-sent actions run here, after the lock is released (they take it themselves);
+            # no job line went out since the action arrived (a pause stops at that point).
+            if self._printer_actions:
+                self._run_printer_actions()
+                with self._lock:
+                    self._pump()
 
     def _handle(self, event, line: str, now: float, after_resend: bool, events: list) -> str | None:
         stream = self._stream
