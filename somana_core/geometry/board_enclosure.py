@@ -50,7 +50,7 @@ class BoardEnclosure(FamilySpec):
     parts = ("base", "lid")
 
     board_file = param.String("", doc="The customer's KiCad board file (.kicad_pcb, KiCad 6 to 9); empty = "
-                                      "the sample board", label="Board file (.kicad_pcb)")
+                                      "the sample board", label="Board file")
     openings = param.String("auto", doc="Connectors, buttons, LEDs and displays that open through the wall or "
                                         "lid: auto (the recognised ones), none, or references such as J1,SW2",
                             label="Openings")
@@ -74,7 +74,7 @@ class BoardEnclosure(FamilySpec):
     machine = _shared("machine")
     text = text("", 24, f"Text on the lid, in {FONT_NAME}", "Lid text")
 
-    text_limits = {"text": 24}
+    text_limits = {"text": 24, "board_file": 4096, "openings": 200}
     groups = {
         "Board": ["board_file", "openings", "clearance", "standoff_height", "standoff_diameter", "screw_hole",
                   "headroom", "plug_fit"],

@@ -177,3 +177,42 @@ def test_every_kicad_6_demo_reads(path):
 def test_demo_boards_are_present():
     """`make test` installs kicad-demos: without them the demo tests above would test nothing."""
     assert len(list(DEMOS.glob("*/*.kicad_pcb"))) >= 10
+
+
+def test_outline_drawn_inside_a_rotated_footprint_and_old_style_arcs():
+    """Edge.Cuts lines may live in a footprint (fp_line, local coordinates, turned with it) and dev
+    formats before KiCad 6.0 wrote arcs as centre, start point and angle."""
+    text = b"""(kicad_pcb (version 20211014) (generator pcbnew) (general (thickness 1.0))
+      (footprint "Outline:Board_20x10" (layer "F.Cu") (at 50 50 90)
+        (fp_text reference "BRD1" (at 0 0) (layer "F.SilkS"))
+        (fp_rect (start -10 -5) (end 10 5) (layer "Edge.Cuts") (width 0.1)))
+      (gr_arc (start 50 50) (end 52 50) (angle 180) (layer "Edge.Cuts") (width 0.1))
+      (gr_line (start 48 50) (end 52 50) (layer "Edge.Cuts") (width 0.1))
+      (footprint "MountingHole:MountingHole_2.2mm_M2" (layer "F.Cu") (at 50 57)
+        (fp_text reference "H1" (at 0 0) (layer "F.SilkS"))
+        (pad "" np_thru_hole circle (at 0 0) (size 2.2 2.2) (drill 2.2) (layers *.Cu *.Mask))))"""
+    board = read_board_bytes(text)
+    # local x (-10..10) turned 90 degrees runs along -y on screen: y 40..60; local y -5..5 -> x 45..55
+    assert board.bbox() == pytest.approx((45, 40, 55, 60))
+    assert board.thickness_mm == 1.0
+    half_disc = [lp for lp in board.cutouts]
+    assert len(half_disc) == 1 and half_disc[0].area_mm2() == pytest.approx(math.pi * 4 / 2, abs=CHORD_ERROR_MM * math.pi * 2)
+
+
+def test_fuzzed_files_are_read_or_refused_never_crash():
+    """Truncated or corrupted board files give a Board or an InputError (never another exception)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    original = K8.read_bytes()
+
+    @settings(max_examples=60, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(st.integers(0, len(original)), st.integers(0, len(original)), st.binary(max_size=8))
+    def run(cut, at, junk):
+        data = original[:cut] if cut % 2 else original[:at] + junk + original[at:]
+        try:
+            read_board_bytes(data)
+        except InputError as exc:
+            assert exc.field == "board" and exc.message
+    run()
