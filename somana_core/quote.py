@@ -249,6 +249,9 @@ def quote_metrics(
         raise InputError("qty", f"qty={qty!r} is not a whole number") from None
     if qty < 1:
         raise InputError("qty", f"qty={qty} is below the minimum 1")
+    from somana_core.geometry import product_line
+
+    family = product_line(family)  # a board-fitted enclosure is priced as the line it belongs to
     a = assumptions or founder_assumptions()
     if not a.quotable(family):
         raise InputError("family", f"family={family!r} is not in data/portfolio.csv; allowed: "

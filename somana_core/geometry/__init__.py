@@ -41,17 +41,31 @@ FAMILIES: dict[str, type[FamilySpec]] = {
     SensorEnclosure.family: SensorEnclosure,
     KitEnclosure.family: KitEnclosure,
     EyewearFrame.family: EyewearFrame,
+}
+
+# Families made from what a customer brings (their KiCad board): built, validated and exported like
+# the others, but sold and priced as the product line they belong to (`product_line`), so they are
+# not listed among the products (portfolio, gallery, the configurator's family list).
+FITTED: dict[str, type[FamilySpec]] = {
     BoardEnclosure.family: BoardEnclosure,
 }
+
 
 
 def get_family(name: str) -> type[FamilySpec]:
     """The spec class of a product family."""
     try:
-        return FAMILIES[name]
+        return FAMILIES[name] if name in FAMILIES else FITTED[name]
     except KeyError:
         raise InputError("family", f"family={name!r} is not a product family; allowed: "
                                    f"{', '.join(FAMILIES)}") from None
+
+
+def product_line(family: str) -> str:
+    """The product line a family is sold as (its portfolio row): itself, or for a fitted family the
+    line it belongs to (a board enclosure is a sensor enclosure)."""
+    cls = FAMILIES.get(family) or FITTED.get(family)
+    return getattr(cls, "product_line", None) or family
 
 
 def make_spec(family: str, values: dict | None = None) -> FamilySpec:
@@ -72,5 +86,5 @@ def build(spec: FamilySpec):
     return _build(spec)
 
 
-__all__ = ["FAMILIES", "Builder", "InputError", "PartInputs", "build", "describe_family", "get_family",
-           "machine_row", "make_spec", "material_row", "materials"]
+__all__ = ["FAMILIES", "FITTED", "Builder", "InputError", "PartInputs", "build", "describe_family", "get_family",
+           "machine_row", "make_spec", "material_row", "materials", "product_line"]

@@ -46,6 +46,7 @@ class BoardEnclosure(FamilySpec):
     """An enclosure made for a KiCad board (base + lid)."""
 
     family = "board_enclosure"
+    product_line = "sensor_enclosure"   # sold and priced as a sensor enclosure (geometry.FITTED)
     title = "Enclosure for your KiCad board"
     parts = ("base", "lid")
 

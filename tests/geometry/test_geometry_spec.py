@@ -15,7 +15,7 @@ from somana_core.geometry.spec import unit_of
 
 
 def test_the_three_families_are_offered():
-    assert set(FAMILIES) == {"sensor_enclosure", "kit_enclosure", "eyewear_frame", "board_enclosure"}
+    assert set(FAMILIES) == {"sensor_enclosure", "kit_enclosure", "eyewear_frame"}
     assert FAMILIES["eyewear_frame"].parts == ("front", "left_temple", "right_temple")
     assert FAMILIES["sensor_enclosure"].parts == ("base", "lid")
 
