@@ -113,8 +113,8 @@ def time_login(page, served: Served) -> float:
 
 def time_machines(page, served: Served) -> float:
     login(page, served)
-    page.locator(".emergency-stop").first.wait_for(timeout=TIMEOUT_MS)  # the session cookie is set
-    return _timed_goto(page, served.url + "/machines", ".emergency-stop button")
+    page.locator(".stop-all").first.wait_for(timeout=TIMEOUT_MS)  # the session cookie is set
+    return _timed_goto(page, served.url + "/machines", ".stop-all button")  # the fleet view's STOP ALL
 
 
 from configure import configure_changes, time_configure  # noqa: E402 - benchmarks/configure.py

@@ -40,8 +40,10 @@ def run(args) -> int:
     except bus.BusError as exc:
         raise InputError("--broker", str(exc)) from None
     try:
-        fleet.estop(target)  # first, before anything else
-        deadline = time.monotonic() + args.confirm
+        fleet.estop(target, wait_s=2.0)  # first, before anything else
+        started = time.monotonic()
+        deadline = started + args.confirm
+        discovery_s = 1.0  # the stations' retained states arrive within this after subscribing
         matched: list[str] = []
         while True:
             printers = fleet.printers()
@@ -49,7 +51,7 @@ def run(args) -> int:
             halted = [k for k in matched if printers[k]["shown_state"] in ("halted", "disconnected", "offline", "error")]
             if matched and len(halted) == len(matched):
                 break
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline and (matched or time.monotonic() >= started + discovery_s):
                 break
             time.sleep(0.02)
     finally:

@@ -95,9 +95,8 @@ def resolve_broker(url: str | None = None) -> str:
         return url
     if os.environ.get(BROKER_ENV):
         return os.environ[BROKER_ENV]
-    from somana_core.data import state_dir
-
-    path = Path(state_dir()) / BROKER_FILE
+    # state_dir()'s folder, read only: importing somana_core.data (pandas) costs `somana estop` 2 s
+    path = Path(os.environ.get("SOMANA_HOME", Path.home() / ".somana")) / BROKER_FILE
     try:
         text = path.read_text().strip()
     except OSError:
@@ -134,7 +133,6 @@ class Bus:
         self.client_id = client_id or f"somana-{uuid.uuid4().hex[:12]}"
         self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id,
                                    protocol=mqtt.MQTTv311, clean_session=True)
-        self._client.enable_logger(None)
         if will is not None:
             self._client.will_set(will[0], encode(will[1]), qos=1, retain=True)
         self._keepalive_s = keepalive_s

@@ -54,9 +54,9 @@ def test_printer_specs_name_ports_and_keep_names_apart():
 
 def test_station_publishes_retained_state_and_goes_online(fleet, station):
     operational(fleet, station)
-    printer = fleet.printers()[key(station)]
+    printer = wait_until(lambda: (lambda p: p if set(p["temperatures"]) == {"nozzle", "bed"} else None)(
+        fleet.printers()[key(station)]), 10, message="both heaters reported")  # the first report follows the handshake
     assert printer["online"] and printer["station"] == station.name and "Somana virtual printer" in printer["firmware"]
-    assert set(printer["temperatures"]) == {"nozzle", "bed"}
 
 
 def test_a_job_sent_as_text_prints_to_the_end_and_enters_the_history(fleet, station, sim):

@@ -1,0 +1,303 @@
+"""Benchmark of the floor under customer load: with N /configure sessions (default 20) changing a
+geometry parameter every 1-2 s while a virtual printer prints, measure
+
+- e-stop click in /machines -> M112 received by the printer (median, p99),
+- `somana estop PRINTER` -> M112 (from the process start, and from the bus message alone),
+- gaps in the /machines status stream while printing (the printer row's DOM changes; median, p99),
+- a station killed (SIGKILL) -> its printer shown "offline" in /machines.
+
+Targets on this 2-core machine: click -> M112 p99 < 250 ms, CLI < 50 ms, status gap p99 < 1 s,
+offline < 5 s. Prints one JSON document (with the load average: the machine is shared).
+
+Starts its own `somana serve --printer PTY` (private Mosquitto and station child; temporary SOMANA_HOME)
+with the virtual printer in THIS process, so the M112 arrival time is read on the same clock.
+
+usage: .venv/bin/python benchmarks/floor.py [--sessions 20] [--clicks 15] [--cli 10] [--kills 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from device_io.simulator import VirtualPrinter  # noqa: E402
+from somana_core.floor import bus as floor_bus  # noqa: E402
+from somana_core.floor.fleet import Fleet  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+KEY = "local/printer-1"  # `somana serve --printer PORT` names its first port printer-1, station "local"
+CSS_KEY = KEY.replace("/", "--")
+JOB = "\n".join(["G28", "G90"] + [f"G1 X{5 + i % 40} Y{5 + (i * 7) % 30} F1800" for i in range(200_000)]) + "\n"
+TIMEOUT_MS = 120_000
+
+_FIND = """(sel) => { const walk = (root) => { const hit = root.querySelector(sel); if (hit) return hit;
+  for (const el of root.querySelectorAll('*')) { if (el.shadowRoot) { const h = walk(el.shadowRoot); if (h) return h } }
+  return null }; return walk(document) }"""
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary_ms(values) -> dict:
+    values_ms = [v * 1000 for v in values]
+    return {"n": len(values_ms), "median_ms": _r(statistics.median(values_ms) if values_ms else None),
+            "p99_ms": _r(percentile(values_ms, 99)), "max_ms": _r(max(values_ms) if values_ms else None)}
+
+
+def _r(value):
+    return None if value is None else round(value, 1)
+
+
+def wait(condition, timeout_s, what):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise RuntimeError(f"waited {timeout_s} s for {what}")
+
+
+# ------------------------------------------------------------------ customers on /configure
+class ConfigureLoad(threading.Thread):
+    """N browser sessions on /configure, each typing a new board width every 1-2 s (own Playwright)."""
+
+    def __init__(self, served, sessions: int):
+        super().__init__(daemon=True, name="configure load")
+        self.served, self.sessions = served, sessions
+        self.stop = threading.Event()
+        self.ready = threading.Event()
+        self.changes = 0
+        self.opened = 0
+        self.errors: list[str] = []
+
+    def run(self):
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+            pages = []
+            for _ in range(self.sessions):
+                page = browser.new_context(viewport={"width": 1200, "height": 800}).new_page()
+                try:
+                    page.goto(self.served.url + "/configure", timeout=TIMEOUT_MS)
+                    page.locator(".param-pcb_width input").first.wait_for(timeout=TIMEOUT_MS)
+                    pages.append(page)
+                except Exception as exc:  # noqa: BLE001 - count it, keep loading the server with the others
+                    self.errors.append(f"open: {exc}"[:200])
+            self.opened = len(pages)
+            self.ready.set()
+            rng = random.Random(1)
+            due = [time.monotonic() + rng.uniform(0, 1.5) for _ in pages]
+            while not self.stop.is_set():
+                i = min(range(len(pages)), key=due.__getitem__) if pages else None
+                if i is None:
+                    break
+                pause = due[i] - time.monotonic()
+                if pause > 0 and self.stop.wait(pause):
+                    break
+                try:
+                    field = pages[i].locator(".param-pcb_width input").first
+                    field.fill(f"{rng.uniform(40, 70):.1f}", timeout=5000)
+                    field.press("Enter", timeout=5000)
+                    self.changes += 1
+                except Exception as exc:  # noqa: BLE001
+                    self.errors.append(f"change: {exc}"[:200])
+                due[i] = time.monotonic() + rng.uniform(1.0, 2.0)
+            browser.close()
+
+
+# ------------------------------------------------------------------ the floor page
+OBSERVE = """([find, id]) => { const row = (new Function('return ' + find))()(id);
+  const root = row.getRootNode(); window.__marks = [];
+  new MutationObserver(() => window.__marks.push(performance.now()))
+    .observe(root, {subtree: true, childList: true, characterData: true, attributes: true}); return true }"""
+
+
+def ensure_printing(fleet: Fleet, sim: VirtualPrinter) -> None:
+    state = fleet.printers().get(KEY, {}).get("shown_state")
+    if state in ("halted", "error", "disconnected"):
+        reply = fleet.wait_reply(fleet.command(KEY, "connect"), 60)
+        if not reply or not reply.get("ok"):
+            raise RuntimeError(f"reconnect failed: {reply}")
+        wait(lambda: fleet.printers()[KEY]["shown_state"] == "operational", 30, "operational")
+    if fleet.printers()[KEY]["shown_state"] == "operational":
+        reply = fleet.wait_reply(fleet.command(KEY, "start", gcode=JOB, name="bench.gcode"), 60)
+        if not reply or not reply.get("ok"):
+            raise RuntimeError(f"job start failed: {reply}")
+    wait(lambda: fleet.printers()[KEY]["shown_state"] == "printing", 30, "printing")
+
+
+def m112_after(sim: VirtualPrinter, before, t0: float, timeout_s: float = 10.0) -> float:
+    arrived = wait(lambda: sim.emergency_received_at if sim.emergency_received_at != before else None,
+                   timeout_s, "M112 at the printer")
+    return arrived - t0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--clicks", type=int, default=15)
+    parser.add_argument("--cli", type=int, default=10)
+    parser.add_argument("--kills", type=int, default=3)
+    parser.add_argument("--window-s", type=float, default=3.0, help="status observed this long before each click")
+    args = parser.parse_args()
+
+    sim = VirtualPrinter(time_scale=0.05)  # about 20 lines/s: the row changes at every refresh while printing
+    port = sim.start()
+    served = Served(port)
+    env = dict(os.environ, SOMANA_HOME=str(served.home))
+    broker = (served.home / floor_bus.BROKER_FILE).read_text().strip()
+    fleet = Fleet(broker).start()
+    result: dict = {"sessions": args.sessions, "load_before": Path("/proc/loadavg").read_text().split()[:3]}
+    load = ConfigureLoad(served, args.sessions)
+    try:
+        wait(lambda: fleet.printers().get(KEY, {}).get("shown_state") == "operational", 60, "printer operational")
+        load.start()
+        load.ready.wait(600)
+        result["configure_sessions_open"] = load.opened
+
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+            page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+            page.goto(served.url + "/login")
+            page.fill("#username", "bench")
+            page.fill("#password", served.password)
+            page.click("#login-submit")
+            page.locator(".stop-all button").wait_for(timeout=TIMEOUT_MS)
+            page.wait_for_function(f"() => ({_FIND})('#state-{CSS_KEY}')", timeout=TIMEOUT_MS)
+
+            clicks, gaps = [], []
+            for _ in range(args.clicks):
+                ensure_printing(fleet, sim)
+                page.wait_for_function(f"() => {{ const e = ({_FIND})('#state-{CSS_KEY}');"
+                                       " return e && e.textContent === 'printing' }", timeout=TIMEOUT_MS)
+                page.evaluate(OBSERVE, [_FIND, f"#row-{CSS_KEY}"])
+                start = page.evaluate("() => performance.now()")
+                time.sleep(args.window_s)
+                marks = page.evaluate("() => [performance.now(), window.__marks]")
+                end, stamps = marks
+                points = [start] + [s for s in stamps if start <= s <= end] + [end]
+                gaps += [(b - a) / 1000 for a, b in zip(points, points[1:])]
+                button = page.evaluate_handle(f"() => {{ const h = ({_FIND})('.estop-{CSS_KEY}');"
+                                              " return (h.shadowRoot || h).querySelector('button') }")
+                before = sim.emergency_received_at
+                t0 = time.monotonic()
+                button.evaluate("b => b.click()")
+                clicks.append(m112_after(sim, before, t0))
+                wait(lambda: fleet.printers()[KEY]["shown_state"] == "halted", 30, "halted")
+            result["click_to_m112"] = summary_ms(clicks)
+            result["status_gaps"] = summary_ms(gaps)
+
+            cli, bus_only = [], []
+            for i in range(args.cli):
+                ensure_printing(fleet, sim)
+                before = sim.emergency_received_at
+                t0 = time.monotonic()
+                run = subprocess.Popen([sys.executable, "-m", "somana", "estop", KEY, "--confirm", "0"], env=env,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                cli.append(m112_after(sim, before, t0))
+                run.wait(timeout=60)
+                wait(lambda: fleet.printers()[KEY]["shown_state"] == "halted", 30, "halted")
+                ensure_printing(fleet, sim)
+                before = sim.emergency_received_at
+                t0 = time.monotonic()
+                fleet.estop(KEY)
+                bus_only.append(m112_after(sim, before, t0))
+                wait(lambda: fleet.printers()[KEY]["shown_state"] == "halted", 30, "halted")
+            result["cli_process_to_m112"] = summary_ms(cli)
+            result["bus_message_to_m112"] = summary_ms(bus_only)
+
+            offline = []
+            for i in range(args.kills):
+                station = subprocess.Popen([sys.executable, "-m", "somana", "station", "--name", "victim",
+                                            "--printer", "sim", "--broker", broker], env=env,
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                page.wait_for_function(f"() => {{ const e = ({_FIND})('#state-victim--sim');"
+                                       " return e && e.textContent === 'operational' }", timeout=TIMEOUT_MS)
+                t0 = time.monotonic()
+                station.send_signal(signal.SIGKILL)
+                page.wait_for_function(f"() => {{ const e = ({_FIND})('#state-victim--sim');"
+                                       " return e && e.textContent === 'offline' }", timeout=TIMEOUT_MS,
+                                       polling="raf")
+                offline.append(time.monotonic() - t0)
+                station.wait(timeout=10)
+            result["killed_station_to_offline"] = summary_ms(offline)
+            browser.close()
+    finally:
+        load.stop.set()
+        load.join(timeout=60)
+        result["configure_changes_made"] = load.changes
+        result["configure_errors"] = load.errors[:5]
+        result["load_after"] = Path("/proc/loadavg").read_text().split()[:3]
+        fleet.close()
+        served.stop()
+        sim.stop()
+    result["targets"] = {"click_to_m112_p99_ms": 250, "cli_to_m112_ms": 50, "status_gap_p99_ms": 1000,
+                         "offline_ms": 5000}
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+class Served:
+    """`somana serve --printer PORT` in a temporary SOMANA_HOME with a throwaway staff login."""
+
+    def __init__(self, printer_port: str):
+        import secrets
+        import tempfile
+        import urllib.request
+
+        from somana_core.floor.local import free_port
+
+        self.home = Path(tempfile.mkdtemp(prefix="somana-floor-bench-"))
+        self.password = "Floor-" + secrets.token_urlsafe(12)  # a password may not contain the user name
+        env = dict(os.environ, SOMANA_HOME=str(self.home))
+        subprocess.run([sys.executable, "-m", "somana", "users", "add", "bench", "--password-stdin"],
+                       input=self.password, text=True, env=env, check=True, capture_output=True)
+        self.url = f"http://localhost:{free_port()}"
+        self.log = open(self.home / "serve.log", "w")
+        self.process = subprocess.Popen([sys.executable, "-m", "somana", "serve", "--port", self.url.rsplit(":", 1)[1],
+                                         "--printer", printer_port], env=env, stdout=self.log,
+                                        stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[1])
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/login", timeout=5)
+                return
+            except Exception:  # noqa: BLE001 - still starting
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("somana serve did not start: " + (self.home / "serve.log").read_text()[-2000:])
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
