@@ -4,7 +4,7 @@
    somana_core.scheduling.synthetic): solve time, objective and its parts, the lower bounds (ours and,
    where the whole model is solved, CP-SAT's) and the gap, for CP-SAT (10 s), greedy and FIFO. Several
    seeds; medians.
-2. A simulated week, the same seed for both policies: CP-SAT with capable-to-promise against first
+2. A simulated week per order rate (1-4 x the founders' planned volume), the same seed for both policies: CP-SAT with capable-to-promise against first
    come first served with constraint filtering and the quote's queue rule for the promise.
    Utilisation, changeover and plate-clear waits, tardiness, on-promise share, orders per day.
 3. Re-plan after one event on the 20 x 500 plan: a new order (full re-solve under a time limit) and a
@@ -115,8 +115,8 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=500)
     parser.add_argument("--sim-days", type=float, default=7.0)
     parser.add_argument("--sim-printers", type=int, default=6)
-    parser.add_argument("--sim-rate", type=float, default=None,
-                        help="orders/day in the busy week (default: 4 x the founders' planned volume)")
+    parser.add_argument("--sim-volumes", type=float, nargs="+", default=[1, 2, 3, 4],
+                        help="simulated order rates, as multiples of the founders' planned volume")
     parser.add_argument("--sim-solve-seconds", type=float, default=0.5)
     parser.add_argument("--replan-seconds", type=float, default=1.5)
     parser.add_argument("--skip", action="append", default=[], choices=("static", "week", "replan"))
@@ -132,10 +132,11 @@ def main() -> int:
         result["static"] = _static(list(range(args.seeds)), args.seconds, args.printers, args.jobs)
     if "week" not in args.skip:
         founders = default_rate_per_day(args.sim_printers)
-        busy = args.sim_rate if args.sim_rate is not None else 4 * founders
-        result["week_founders_volume"] = _week(args.sim_days, args.sim_printers, None, 0, args.sim_solve_seconds)
-        result["week_busy"] = {"rate_per_day": round(busy, 1),
-                               **_week(args.sim_days, args.sim_printers, busy, 0, args.sim_solve_seconds)}
+        result["weeks"] = []
+        for multiple in args.sim_volumes:
+            rate = multiple * founders
+            result["weeks"].append({"volume_x_founders_plan": multiple, "rate_per_day": round(rate, 1),
+                                    **_week(args.sim_days, args.sim_printers, rate, 0, args.sim_solve_seconds)})
     result["load_average_end"] = open("/proc/loadavg").read().split()[:3]
     text = json.dumps(result, indent=2)
     print(text)

@@ -241,7 +241,11 @@ def solve(instance: Instance, hint: Schedule, time_limit_s: float, workers: int 
     return out
 
 
-FULL_MODEL_MAX_JOBS = 120  # above this, one model of everything spends its time in presolve (2 cores)
+# One model of everything: above 120 plates it spends its time in presolve (2 cores); with a short limit
+# (re-plans) building it in Python alone overruns above about 40 plates, so neighbourhoods take over.
+FULL_MODEL_MAX_JOBS = 120
+FULL_MODEL_MAX_JOBS_SHORT = 40
+SHORT_LIMIT_S = 3.0
 NEIGHBOURHOOD_PRINTERS = 3
 NEIGHBOURHOOD_S = 0.8
 
@@ -257,7 +261,7 @@ def improve(instance: Instance, plan: Schedule, time_limit_s: float, workers: in
 
     started = time.perf_counter()
     jobs = [a for a in plan.assignments if not a.fixed]
-    if len(jobs) <= FULL_MODEL_MAX_JOBS:
+    if len(jobs) <= (FULL_MODEL_MAX_JOBS if time_limit_s >= SHORT_LIMIT_S else FULL_MODEL_MAX_JOBS_SHORT):
         out = solve(instance, plan, time_limit_s, workers=workers, seed=seed)
         return out if out is not None else plan
     rng = random.Random(seed)
