@@ -1,8 +1,10 @@
-"""`somana make FAMILY [--set name=value ...] --out FILE.{stl,step,3mf} [--part NAME] [--material M] [--json]`:
-build a product, write its parts side by side on the plate (or one part), print its metrics.
+"""`somana make FAMILY [--set name=value ...] --out FILE.{stl,step,3mf} [--gcode FILE.gcode] [--part NAME]
+[--material M] [--json]`: build a product, lay its parts out on the printer's bed (several plates when
+they do not share one: FILE.plate2.stl ...), optionally slice each plate, print its metrics.
 
 Bad input (a value out of range, a rule broken, an unknown part or suffix) is refused before any
-file is written: one line naming the field, exit status 2.
+file is written: one line naming the field, exit status 2. A failure at a later stage (the slicer)
+writes nothing either: every file is staged beside its target and moved into place at the end.
 """
 
 from __future__ import annotations
@@ -49,54 +51,90 @@ def check_request(args):
     return spec
 
 
-def after_export(args, product, out: Path, report: dict) -> None:
-    """Place for steps that follow the export (e.g. `--gcode`: slice `out` and add its figures to
-    `report`). Runs only after the part file was written."""
-    if getattr(args, "gcode", None):
-        import sys
+def _slice_plates(args, product, plate_files: list[Path], staging: Path) -> list:
+    """Slice every plate file into a staged G-code file (plate k of OUT.gcode is OUT.plateK.gcode)."""
+    import sys
 
-        from somana_core.slicing import SlicerError, slice_file, slice_product
+    from somana_core.geometry.plates import plate_path
+    from somana_core.slicing import SlicerError, slice_file
 
+    if Path(args.out).suffix.lower() not in (".stl", ".3mf"):  # a STEP plate: slice a mesh of it
+        meshes = product.export_plates(staging / "slice.stl", part=args.part)
+    else:
+        meshes = plate_files
+    results = []
+    for index, mesh in enumerate(meshes):
+        target = staging / plate_path(Path(args.gcode).name, index)
         try:
-            if out.suffix.lower() in (".stl", ".3mf"):  # slice the mesh just written
-                result = slice_file(out, args.gcode, material=args.material, machine=product.values["machine"])
-            else:
-                result = slice_product(product, args.gcode, material=args.material, part=args.part)
+            results.append(slice_file(mesh, target, material=args.material, machine=product.values["machine"]))
         except SlicerError as exc:
             if hasattr(exc, "field"):
                 raise
             print(f"somana make: {exc}", file=sys.stderr)
             raise SystemExit(1) from None
-        report["gcode"] = {k: v for k, v in result.to_dict().items() if k != "slicer"}
-        if not args.json:
-            hours, rest = divmod(int(result.print_time_s), 3600)
-            print(f"{result.gcode_path}: sliced, {hours}h {rest // 60:02d}m print, {result.filament_g} g "
-                  f"of {result.material} on {result.machine}")
+    return results
 
 
 def run(args) -> int:
+    """Build, export every plate and (with --gcode) slice each one, all into a staging folder beside
+    the outputs; only when every stage succeeded are the files moved into place, so a failure at any
+    stage leaves nothing behind."""
+    import contextlib
+    import os
+    import tempfile
+
     spec = check_request(args)
 
     from somana_core.geometry import build
+    from somana_core.geometry.plates import plate_path
 
     product = build(spec)
-    out = product.export(args.out, part=args.part)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    gcode = Path(args.gcode) if getattr(args, "gcode", None) else None
+    if gcode is not None:
+        gcode.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:  # staging folders beside each target: renames stay atomic
+        staging = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=".somana-make-", dir=out.parent)))
+        staged = product.export_plates(staging / out.name, part=args.part)
+        moves = [(path, plate_path(out, i)) for i, path in enumerate(staged)]
+        sliced = []
+        if gcode is not None:
+            gcode_staging = Path(stack.enter_context(
+                tempfile.TemporaryDirectory(prefix=".somana-make-", dir=gcode.parent)))
+            sliced = _slice_plates(args, product, staged, gcode_staging)
+            moves += [(Path(r.gcode_path), plate_path(gcode, i)) for i, r in enumerate(sliced)]
+        for source, target in moves:
+            os.replace(source, target)
     metrics = product.metrics(args.material)
     if args.part is not None:
         metrics["parts"] = {args.part: metrics["parts"][args.part]}
         metrics["total"] = {k: v for k, v in metrics["parts"][args.part].items() if k != "bbox_mm"}
-    report = {"family": product.family, "out": str(out), "part": args.part, "values": product.values,
-              "metrics": metrics}
-    after_export(args, product, out, report)
+    plates = [str(target) for _, target in moves[:len(staged)]]
+    report = {"family": product.family, "out": str(out), "plates": plates, "part": args.part,
+              "values": product.values, "metrics": metrics}
+    if sliced:
+        gcodes = [{**{k: v for k, v in r.to_dict().items() if k != "slicer"}, "gcode_path": str(plate_path(gcode, i))}
+                  for i, r in enumerate(sliced)]
+        report["gcode"] = gcodes[0] if len(gcodes) == 1 else {
+            "gcode_path": gcodes[0]["gcode_path"], "plates": gcodes,
+            "print_time_s": sum(g["print_time_s"] for g in gcodes),
+            "filament_g": round(sum(g["filament_g"] for g in gcodes), 2),
+            "machine": gcodes[0]["machine"], "material": gcodes[0]["material"]}
     if args.json:
         print(json.dumps(report, indent=2, default=str))
-    else:
-        print(f"{out}: {product.family}, {', '.join(metrics['parts'])} in {metrics['material']}")
-        for name, m in metrics["parts"].items():
-            x, y, z = m["bbox_mm"]
-            print(f"  {name:<14} {m['volume_mm3'] / 1000:8.2f} cm3  {m['mass_g']:7.1f} g  "
-                  f"{m['material_cost_usd']:6.2f} USD  {x:.1f} x {y:.1f} x {z:.1f} mm")
-        t = metrics["total"]
-        print(f"  {'total':<14} {t['volume_mm3'] / 1000:8.2f} cm3  {t['mass_g']:7.1f} g  "
-              f"{t['material_cost_usd']:6.2f} USD")
+        return 0
+    print(f"{out}: {product.family}, {', '.join(metrics['parts'])} in {metrics['material']}"
+          + (f" on {len(plates)} plates ({', '.join(plates)})" if len(plates) > 1 else ""))
+    for name, m in metrics["parts"].items():
+        x, y, z = m["bbox_mm"]
+        print(f"  {name:<14} {m['volume_mm3'] / 1000:8.2f} cm3  {m['mass_g']:7.1f} g  "
+              f"{m['material_cost_usd']:6.2f} USD  {x:.1f} x {y:.1f} x {z:.1f} mm")
+    t = metrics["total"]
+    print(f"  {'total':<14} {t['volume_mm3'] / 1000:8.2f} cm3  {t['mass_g']:7.1f} g  "
+          f"{t['material_cost_usd']:6.2f} USD")
+    for i, r in enumerate(sliced):
+        hours, rest = divmod(int(r.print_time_s), 3600)
+        print(f"{plate_path(gcode, i)}: sliced, {hours}h {rest // 60:02d}m print, {r.filament_g} g "
+              f"of {r.material} on {r.machine}")
     return 0

@@ -80,6 +80,8 @@ TEXT_MARGIN_RATIO = 0.25     # free border around lid text, as a fraction of the
 POST_INSET_RATIO = 0.35      # screw post centre from both walls, x post diameter (overlaps the walls)
 RIB_WIDTH_RATIO = 0.8       # rib joining a standoff to a near wall, x standoff diameter
 TEXT_HEIGHT_EM = 1.17        # DejaVu Sans ascender + descender, em (tall letters and descenders fit)
+BRIDGE_PITCH_MM = 20.0       # ribs under an upright lid's plate at most this far apart (printability.MAX_BRIDGE_MM)
+RIB_NOZZLE_WIDTHS = 2        # a bridge rib is two nozzle widths thick
 
 
 def rounded_rect_distance(x: float, y: float, half_x: float, half_y: float, radius: float) -> float:
@@ -310,7 +312,7 @@ def build_lid(d: BoxDims, *, lid_fit, lid_thickness, lid_clearance, lid_hole, st
     xo = d.cavity_x_offset
     holes = [(x, y, lid_hole) for x, y in d.post_points] if lid_fit == "screw" else []
     outline = tk.rounded_rect_face(d.outer_x, d.outer_y, d.r_out, x0=xo, holes=holes)
-    lip = _lip(d, lid_fit, lid_clearance, standoff_diameter, nozzle_mm)
+    lip = _lip(d, lid_fit, lid_clearance, standoff_diameter, nozzle_mm, ribbed=lid_prints_upright(text, text_style))
     if not text.strip():
         return tk.glue([tk.prism(outline, 0.0, lid_thickness)] + lip, "lid")
     margin = TEXT_MARGIN_RATIO * text_size
@@ -325,6 +327,37 @@ def build_lid(d: BoxDims, *, lid_fit, lid_thickness, lid_clearance, lid_hole, st
     return tk.glue_full(body, tk.translate(tile, xo, 0), "lid")
 
 
+def lid_prints_upright(text: str, text_style: str) -> bool:
+    """Raised letters must not rest on the bed: such a lid prints upright, on its lip."""
+    return text_style == "embossed" and bool(text.strip())
+
+
+def _bridge_ribs(d: BoxDims, lid_clearance: float, nozzle_mm: float) -> list:
+    """Ribs along x inside the lip, under the plate, so an upright lid's plate bridges at most
+    BRIDGE_PITCH_MM between them. They stay within the lip's depth, which the base keeps free."""
+    from somana_core.geometry import kernel as tk
+
+    lip_w = lip_wall_mm(nozzle_mm)
+    inner_y = d.cavity_y - 2 * lid_clearance - 2 * lip_w
+    inner_x = d.cavity_x - 2 * lid_clearance - 2 * lip_w
+    gaps = math.ceil(inner_y / BRIDGE_PITCH_MM)
+    if gaps <= 1:
+        return []
+    rib = RIB_NOZZLE_WIDTHS * nozzle_mm
+    # ribs end where the lip's inner wall is straight (clear of its rounded corners and post notches)
+    x_half = inner_x / 2 - max(d.r_in - lid_clearance - lip_w, 0.0) - 2 * lip_w
+    if d.post_points:
+        x_half = min(x_half, min(abs(x - d.cavity_x_offset) for x, _ in d.post_points) - d.wall * 2)
+    # the ribs meet the lip's inner wall in the straight part, or end short of it: either way they
+    # hang from the plate's underside only (touching faces, glued)
+    pieces = []
+    for k in range(1, gaps):
+        y = -inner_y / 2 + k * inner_y / gaps
+        pieces.append(tk.box(d.cavity_x_offset - x_half, y - rib / 2, -d.lip_h, d.cavity_x_offset + x_half,
+                             y + rib / 2, 0.0))
+    return pieces
+
+
 def _rect_meets_circle(face, x: float, y: float, r: float) -> bool:
     bb = face.BoundingBox()
     nx, ny = min(max(x, bb.xmin), bb.xmax), min(max(y, bb.ymin), bb.ymax)
@@ -334,15 +367,16 @@ def _rect_meets_circle(face, x: float, y: float, r: float) -> bool:
 _LIPS: dict = {}
 
 
-def _lip(d: BoxDims, lid_fit, lid_clearance, standoff_diameter, nozzle_mm) -> list:
+def _lip(d: BoxDims, lid_fit, lid_clearance, standoff_diameter, nozzle_mm, ribbed: bool = False) -> list:
     """The locating lip under the lid plate (touching it at z=0), with snap ridges or post notches
     (cached: a text change keeps the lip)."""
     key = (d.cavity_x, d.cavity_y, d.r_in, d.lip_h, d.cavity_x_offset, tuple(d.post_points), lid_fit,
-           lid_clearance, standoff_diameter, nozzle_mm)
+           lid_clearance, standoff_diameter, nozzle_mm, ribbed)
     if key not in _LIPS:
         if len(_LIPS) > 64:
             _LIPS.clear()
-        _LIPS[key] = _make_lip(d, lid_fit, lid_clearance, standoff_diameter, nozzle_mm)
+        _LIPS[key] = _make_lip(d, lid_fit, lid_clearance, standoff_diameter, nozzle_mm) + (
+            _bridge_ribs(d, lid_clearance, nozzle_mm) if ribbed else [])
     return _LIPS[key]
 
 
@@ -386,20 +420,21 @@ class BoxBuilder:
         raise NotImplementedError
 
     def print_rotation(self, part: str, v):
-        """Print pose of an enclosure part: the base as it stands; an engraved lid upside down (lip up,
-        no support needed). An embossed lid prints upright so its letters are not on the bed."""
+        """Print pose of an enclosure part: the base as it stands; a lid face down (lip up, nothing to
+        bridge), except a lid with raised letters: it prints upright on its lip, its plate carried by
+        ribs inside the lip (`_bridge_ribs`) so no bridge is longer than BRIDGE_PITCH_MM."""
         import numpy as np
 
         from somana_core.geometry.transforms import rotation_matrix
 
-        if part == "lid" and v.text_style == "engraved":
+        if part == "lid" and not lid_prints_upright(v.text, v.text_style):
             return rotation_matrix("x", 180)
         return np.eye(4)
 
     def print_lift(self, part: str, v) -> float:
         """How far the part rises to rest on z=0 after its print rotation (exact, from the parameters)."""
         if part == "lid":
-            return v.lid_thickness if v.text_style == "engraved" else v.lip_height
+            return v.lip_height if lid_prints_upright(v.text, v.text_style) else v.lid_thickness
         return 0.0
 
     def placement(self, part: str, spec):

@@ -18,11 +18,11 @@ from somana_core.errors import InputError
 from somana_core.geometry import exporters, kernel
 from somana_core.geometry.mesh import Mesh, tessellate
 from somana_core.geometry.spec import FamilySpec
-from somana_core.geometry.transforms import translation_matrix
+from somana_core.geometry.plates import pack, plate_path
+from somana_core.geometry.transforms import rotation_matrix, translation_matrix
 
 # Fine enough that the STL's volume is within 0.1% of the solid's on the smallest features.
 EXPORT_DEFLECTION_MM = 0.02
-PLATE_GAP_MM = 10.0          # gap between parts laid out on the build plate
 _CACHE_SIZE = 96
 
 
@@ -133,38 +133,61 @@ class Product:
         return {"parts": parts, "total": total, "material": material}
 
     # -- files -----------------------------------------------------------------------------
+    def plates(self, part: str | None = None) -> list[dict[str, np.ndarray]]:
+        """The parts (or one part) laid out on the chosen printer's bed: one dict per plate, part ->
+        4x4 matrix from its print pose to bed coordinates (mm, bed corner at the origin, on z=0)."""
+        bed = catalogue.machine_envelope(self.values["machine"])
+        names = self._names(part)
+        sizes = {n: tuple(self._records[n].measures()["bbox_mm"][:2]) for n in names}
+        layouts = []
+        for plate in pack(sizes, bed["x_mm"], bed["y_mm"]):
+            matrices = {}
+            for placed in plate:
+                lo = self._records[placed.part].measures()["bbox_min"]
+                size_x = self._records[placed.part].measures()["bbox_mm"][0]
+                m = translation_matrix(-lo[0], -lo[1], -lo[2])
+                if placed.turned:  # (x, y) -> (-y, x), then back into the first quadrant
+                    m = translation_matrix(placed.size_x_mm, 0, 0) @ rotation_matrix("z", 90) @ m
+                    assert abs(placed.size_y_mm - size_x) < 1e-6
+                matrices[placed.part] = translation_matrix(placed.x_mm, placed.y_mm, 0) @ m
+            layouts.append({n: matrices[n] for n in names if n in matrices})  # the family's part order
+        return layouts
+
     def plate_layout(self, part: str | None = None) -> dict[str, np.ndarray]:
-        """Translation per part so parts lie side by side on the plate (rows wrap at the bed width)."""
-        bed_x = catalogue.machine_envelope(self.values["machine"])["x_mm"]
-        offsets, x, y, row_depth = {}, 0.0, 0.0, 0.0
-        for name in self._names(part):
-            measures = self._records[name].measures()
-            lo, size = measures["bbox_min"], np.array(measures["bbox_mm"])
-            if x > 0 and x + size[0] > bed_x:
-                x, y, row_depth = 0.0, y + row_depth + PLATE_GAP_MM, 0.0
-            offsets[name] = translation_matrix(x - lo[0], y - lo[1], -lo[2])
-            x += size[0] + PLATE_GAP_MM
-            row_depth = max(row_depth, size[1])
-        return offsets
+        """The first plate's layout (all parts when they share one plate)."""
+        return self.plates(part)[0]
 
     def export(self, path, part: str | None = None, deflection_mm: float = EXPORT_DEFLECTION_MM) -> Path:
-        """Write .stl/.step/.3mf: all parts side by side on the plate as separate bodies, or one part."""
+        """Write .stl/.step/.3mf: the parts laid out on the printer's bed as separate bodies, or one
+        part. When they need several plates, plate k goes to NAME.plateK.SUFFIX beside it (see
+        `export_plates`). Returns the first plate's path."""
+        return self.export_plates(path, part, deflection_mm)[0]
+
+    def export_plates(self, path, part: str | None = None,
+                      deflection_mm: float = EXPORT_DEFLECTION_MM) -> list[Path]:
+        """Write one file per plate (`plates.plate_path`); returns their paths, first plate first."""
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix not in (".stl", ".step", ".stp", ".3mf"):
             raise InputError("out", f"out={path.name!r}: the file must end in .stl, .step or .3mf")
-        layout = self.plate_layout(part)
+        written = []
+        for index, layout in enumerate(self.plates(part)):
+            target = plate_path(path, index)
+            self._write_plate(target, suffix, layout, deflection_mm)
+            written.append(target)
+        return written
+
+    def _write_plate(self, path: Path, suffix: str, layout: dict, deflection_mm: float) -> None:
         if suffix in (".step", ".stp"):
             shapes = [kernel.apply_matrix(self._records[n].shape, m) for n, m in layout.items()]
             exporters.atomic_write(path, lambda tmp: exporters.write_step(tmp, shapes))
+            return
+        meshes = [(n, self._records[n].mesh(deflection_mm, with_edges=False).transformed(m))
+                  for n, m in layout.items()]
+        if suffix == ".stl":
+            exporters.atomic_write(path, lambda tmp: exporters.write_stl(tmp, [m for _, m in meshes]))
         else:
-            meshes = [(n, self._records[n].mesh(deflection_mm, with_edges=False).transformed(m))
-                      for n, m in layout.items()]
-            if suffix == ".stl":
-                exporters.atomic_write(path, lambda tmp: exporters.write_stl(tmp, [m for _, m in meshes]))
-            else:
-                exporters.atomic_write(path, lambda tmp: exporters.write_3mf(tmp, meshes))
-        return path
+            exporters.atomic_write(path, lambda tmp: exporters.write_3mf(tmp, meshes))
 
     def mesh(self, part: str, deflection_mm: float = EXPORT_DEFLECTION_MM) -> Mesh:
         """A part's mesh in print pose (what the STL holds for it)."""

@@ -172,14 +172,17 @@ class FamilySpec(param.Parameterized):
         return 2 * self.nozzle_mm()
 
     def check_build_volume(self) -> None:
+        """Every part fits the printer's usable bed (turned about z if need be) and height."""
+        from somana_core.geometry.plates import fits_bed, usable_bed
+
         row = machine_row(self.machine)
-        volume = (float(row["build_x_mm"]), float(row["build_y_mm"]), float(row["build_z_mm"]))
+        bed_x, bed_y, bed_z = float(row["build_x_mm"]), float(row["build_y_mm"]), float(row["build_z_mm"])
+        ux, uy = usable_bed(bed_x, bed_y)
         for part, (x, y, z) in self.part_envelopes().items():
-            fits = z <= volume[2] and ((x <= volume[0] and y <= volume[1]) or (y <= volume[0] and x <= volume[1]))
-            if not fits:
-                raise InputError("machine", f"{part} is {x:.0f} x {y:.0f} x {z:.0f} mm, larger than the build "
-                                            f"volume of {self.machine} ({volume[0]:.0f} x {volume[1]:.0f} x "
-                                            f"{volume[2]:.0f} mm): make it smaller or choose a larger printer")
+            if z > bed_z or not fits_bed(x, y, bed_x, bed_y):
+                raise InputError("machine", f"{part} is {x:.0f} x {y:.0f} x {z:.0f} mm, larger than what "
+                                            f"{self.machine} prints ({ux:.0f} x {uy:.0f} x {bed_z:.0f} mm inside "
+                                            f"its bed's edge): make it smaller or choose a larger printer")
 
 
 def _fmt(value: float) -> str:

@@ -82,3 +82,31 @@ def test_bad_suffix_is_refused_before_building(tmp_path):
     result = somana("make", "sensor_enclosure", "--out", str(tmp_path / "part.obj"))
     assert result.returncode == 2 and ".stl, .step or .3mf" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_make_splits_a_large_order_over_plates_that_each_slice(tmp_path):
+    """The issue's example: a 120 x 90 mm board on a Prusa MINI used to exit 2 and leave x.stl."""
+    out, gcode = tmp_path / "x.stl", tmp_path / "x.gcode"
+    result = somana("make", "sensor_enclosure", "--set", "pcb_length=120", "--set", "pcb_width=90",
+                    "--set", "machine=prusa_mini", "--out", str(out), "--gcode", str(gcode), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["plates"] == [str(out), str(tmp_path / "x.plate2.stl")]
+    assert [p["gcode_path"] for p in report["gcode"]["plates"]] == [str(gcode), str(tmp_path / "x.plate2.gcode")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.gcode", "x.plate2.gcode", "x.plate2.stl", "x.stl"]
+    for plate in (out, tmp_path / "x.plate2.stl"):
+        lo, hi = trimesh.load(plate, process=False).bounds
+        assert (hi - lo)[0] <= 180 - 10 and (hi - lo)[1] <= 180 - 10  # inside the MINI's bed edge
+
+
+def test_make_writes_nothing_when_the_slicer_fails(tmp_path):
+    """A failing slicer (here `false`, a real program that exits 1) after a good export: no STL is left."""
+    import os
+    import shutil
+
+    env = {**os.environ, "SOMANA_SLICER": shutil.which("false")}
+    result = subprocess.run([sys.executable, "-m", "somana", "make", "kit_enclosure", "--out",
+                             str(tmp_path / "x.stl"), "--gcode", str(tmp_path / "x.gcode")],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 1 and "slicer" in result.stderr
+    assert list(tmp_path.iterdir()) == []

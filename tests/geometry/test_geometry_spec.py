@@ -90,7 +90,7 @@ def test_bad_values_name_the_field_and_what_is_allowed(values, field, words):
     ("sensor_enclosure", {"vent_count": "12", "vent_width": "4"}, "vent_count", ["side wall"]),
     ("sensor_enclosure", {"cable_hole": "2"}, "cable_hole", ["0 (no hole)"]),
     ("sensor_enclosure", {"pcb_length": "160", "pcb_width": "120", "machine": "prusa_mini"}, "machine",
-     ["base is", "prusa_mini (180 x 180 x 180 mm)"]),
+     ["base is", "prusa_mini prints (170 x 170 x 180 mm inside its bed's edge)"]),
     ("kit_enclosure", {"board": "bbc_microbit_v2", "standoff_height": "3"}, "standoff_height",
      ["USB cut-out", "below the board"]),
     ("kit_enclosure", {"board": "arduino_uno_r3", "component_height": "10"}, "component_height", ["USB"]),
