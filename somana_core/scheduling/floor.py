@@ -12,7 +12,8 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from somana_core.data import read_table, state_dir
+from somana_core.catalogue import machines as machines_table
+from somana_core.data import state_dir
 from somana_core.errors import InputError
 from somana_core.orders import OrderState
 from somana_core.scheduling.jobs import PackingReport, pack, part_sets_from_order
@@ -72,7 +73,7 @@ def set_hold(order: str, held: bool) -> dict:
 
 
 def _machines() -> dict:
-    return {str(r["machine"]): r.to_dict() for _i, r in read_table("machines.csv").iterrows()}
+    return {str(r["machine"]): r.to_dict() for _i, r in machines_table().iterrows()}
 
 
 def floor_planner(store, now: datetime | None = None, policy: str = "cp-sat", time_limit_s: float = 5.0,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
+from somana_core.catalogue import machines as machines_table
 from somana_core.data import data_path, read_table
 from somana_core.errors import InputError
 
@@ -197,7 +198,7 @@ class Printer:
 
 @lru_cache(maxsize=4)
 def _printers(_key, _machines_key) -> tuple[Printer, ...]:
-    machines = read_table("machines.csv").set_index("machine")
+    machines = machines_table().set_index("machine")
     out = []
     for r in read_table("printers.csv").itertuples():
         machine = str(r.machine)

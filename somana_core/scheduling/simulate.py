@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
+from somana_core.catalogue import machines as machines_table
 from somana_core.data import data_path, read_table, state_dir
 from somana_core.errors import InputError
 from somana_core.scheduling.jobs import PLATE_GAP_MM, PartSet, pack
@@ -85,7 +86,7 @@ def family_variants() -> dict[str, list[dict]]:
         metrics = product.metrics("PLA")
         machine = str(spec.values().get("machine"))
         est = estimate(metrics, layer_height_mm(machine))
-        bed_x = float(read_table("machines.csv").set_index("machine").loc[machine, "build_x_mm"])
+        bed_x = float(machines_table().set_index("machine").loc[machine, "build_x_mm"])
         size = plate_extent_mm([p["bbox_mm"] for p in metrics["parts"].values()], bed_x)
         out.setdefault(family, []).append({"variant": str(row.variant), "print_time_s": est["print_time_s"],
                                            "size_mm": size, "machine": machine})
@@ -185,7 +186,7 @@ def simulate(days: float = 7, printers: int = 6, rate_per_day: float | None = No
     changeovers = load_changeovers()
     calendar = Calendar(MONDAY_7AM, days=int(days) + 60)
     fleet_ = fleet(printers)
-    machines = {str(r["machine"]): r for _i, r in read_table("machines.csv").iterrows()}
+    machines = {str(r["machine"]): r for _i, r in machines_table().iterrows()}
     planner = Planner(fleet_, calendar=calendar, changeovers=changeovers, policy=policy, time_limit_s=solve_s, seed=seed)
     week_end = int(days * 24 * 60)
     by_order: dict[str, dict] = {}
