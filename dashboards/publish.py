@@ -190,10 +190,9 @@ def _chapters() -> list[Chapter]:
 
     def margins_figures(volume):
         df = story.margins(volume)
-        cells = [_figure(f"margin_{r.family}", f"{names[r.family]}: contribution margin",
-                         f"{r.contribution_margin:.0%}", f"on {_price(r.price_usd)}") for r in df.itertuples()]
-        cells += [_figure(f"operating_margin_{r.family}", f"{names[r.family]}: operating margin at plan",
-                          f"{r.operating_margin_at_plan:.0%}") for r in df.itertuples()]
+        cells = [_figure(f"margin_{r.family}", f"{names[r.family]} at {_price(r.price_usd)}: contribution / "
+                         "operating margin", f"{r.contribution_margin:.0%} / {r.operating_margin_at_plan:.0%}")
+                 for r in df.itertuples()]
         cells.append(_figure("contribution_total", "Contribution, all families",
                              _usd(df["contribution_usd_per_month"].sum()), "per month"))
         return "<div class='figures'>" + "".join(cells) + "</div>"
