@@ -1,8 +1,10 @@
 """`somana sim`: run the virtual Marlin printer on a pseudo-terminal and print its device path.
 
 Fault SPECs (repeat --fault): checksum@LINE[,LINE..], checksum-rate=P, lost-ok@LINE,
-resend-no-ok@LINE, busy@LINE:DURATION, reset@LINE, drop@LINE, latency=DURATION, seed=N
-(LINE is the line number N the host sends; DURATION like 2ms or 1.5s). See device_io.simulator.
+resend-no-ok@LINE, busy@LINE:DURATION, reset@LINE, drop@LINE, action@LINE:pause|resume|cancel
+(the printer sends `//action:NAME` after the line, as its menu or a runout sensor would),
+latency=DURATION, seed=N (LINE is the line number N the host sends; DURATION like 2ms or 1.5s).
+M600 in a job makes the printer send `//action:pause`. See device_io.simulator.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from somana_core.errors import InputError
 
 FAULT_HELP = (
     "inject a fault (repeatable): checksum@120[,121] | checksum-rate=0.01 | lost-ok@500 | "
-    "resend-no-ok@800 | busy@300:2s | reset@4000 | drop@5000 | latency=2ms | seed=7 "
+    "resend-no-ok@800 | busy@300:2s | reset@4000 | drop@5000 | action@300:pause | latency=2ms | seed=7 "
     "(LINE numbers are the N the host sends; each @ fault fires once)"
 )
 

@@ -145,7 +145,9 @@ REPLIES = [
     ("Cap:EMERGENCY_PARSER:0", [Capability("EMERGENCY_PARSER", False)]),
     ("echo:SD card ok", [Echo("SD card ok")]),  # "ok" inside an echo is not an acknowledgement
     ("echo:  G21    ; Units in mm (mm)", [Echo("G21    ; Units in mm (mm)")]),
-    ("//action:pause", [HostAction("pause")]),
+    ("//action:pause", [HostAction("pause")]),  # Marlin: no echo: prefix
+    ("echo://action:resume", [HostAction("resume")]),  # some builds add one
+    ("echo: //action:cancel", [HostAction("cancel")]),
     ("//action:prompt_begin Filament runout", [HostAction("prompt_begin", "Filament runout")]),
     ("// Klipper state: Ready", [Echo("Klipper state: Ready")]),
     ("Not SD printing", [Unknown("Not SD printing")]),
@@ -197,6 +199,7 @@ def test_fault_specs_parse_and_reject_nonsense():
     assert plan.reset_at == {4000} and plan.drop_at == {5000}
     assert plan.latency_s == pytest.approx(0.002) and plan.seed == 7
     assert parse_duration("1.5") == 1.5
-    for bad in ["bogus@1", "checksum@x", "checksum-rate=2", "busy@300", "latency=fast", "drop", "checksum@0"]:
+    assert FaultPlan.parse(["action@300,310:pause"]).action_at == {300: "pause", 310: "pause"}
+    for bad in ["action@300", "action@300:explode", "bogus@1", "checksum@x", "checksum-rate=2", "busy@300", "latency=fast", "drop", "checksum@0"]:
         with pytest.raises(ValueError):
             FaultPlan.parse([bad])
