@@ -324,3 +324,25 @@ def _report(days, printers, policy, seed, orders, by_order, executed, week_end, 
         "replan_s_max": round(replans_sorted[-1], 3) if replans_sorted else None,
         "printer_hours": round(printer_min / 60, 1),
     }
+
+
+WEEK_FIGURES = (("orders_per_day", "orders/day"), ("utilisation", "utilisation"),
+                ("changeover_and_wait_share", "changeover + plate-clear waits"),
+                ("on_promise_share", "on promised date"), ("tardiness_vs_standard_lead_h", "late vs standard lead, h"))
+
+
+def week_rows(results: dict) -> list[dict]:
+    """Rows for a table of simulated weeks (benchmarks/schedule.py's JSON): one per order rate and policy."""
+    rows = []
+    for week in results.get("weeks", []):
+        for policy in ("cp-sat", "fifo"):
+            r = week.get(policy)
+            if not r:
+                continue
+            row = {"volume (x plan)": week["volume_x_founders_plan"], "orders/day in": week["rate_per_day"],
+                   "policy": policy}
+            for key, label in WEEK_FIGURES:
+                value = r[key]
+                row[label] = f"{value:.0%}" if key.endswith(("share", "utilisation")) else value
+            rows.append(row)
+    return rows

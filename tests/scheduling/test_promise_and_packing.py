@@ -68,3 +68,38 @@ def test_the_quote_carries_the_date_the_plan_can_keep(somana_home):
         assert len(planner.jobs) == 12
     assert busy.to_dict()["promised_date"] == busy.promised_date
     assert busy.lead_time["queue_rule_days"] == quote.lead_time_days
+
+
+def test_a_sliced_order_plans_with_the_slicer_time_on_its_machine_model_only(somana_home):
+    from somana_core.scheduling.floor import floor_planner, set_hold, set_pin
+
+    now = datetime(2026, 11, 30, 7, 0, tzinfo=timezone.utc)
+    with OrderStore() as store:
+        order = store.place("c", "sensor_enclosure", {"machine": "prusa_mini", "colour": "White"},
+                            {"print_time_s": 7200, "lead_time_days": 3})
+        store.attach_file(order.number, "part.gcode", b"G28\n", meta={"print_time_s": 5400.0}, new_state="sliced")
+        planner, _ = floor_planner(store, now=now)
+        (job,) = planner.jobs.values()
+        assert job.print_min == 90 and job.print_time_source == "slicer" and job.colour == "white"
+        assert job.machine == "prusa_mini"
+        plan = planner.replan(time_limit_s=0.5)
+        assert planner.printers[plan.get(job.id).printer].machine == "prusa_mini"
+        set_pin(order.number, "p6")
+        planner, _ = floor_planner(store, now=now)
+        assert planner.replan(time_limit_s=0.5).get(job.id).printer == "p6"
+        set_hold(order.number, True)
+        planner, _ = floor_planner(store, now=now)
+        assert planner.replan(time_limit_s=0.5).assignments == []
+
+
+def test_a_spool_change_removes_the_changeover_it_made_unnecessary():
+    from somana_core.scheduling import Planner
+
+    from .conftest import MONDAY_7AM, job, make, printer
+
+    planner = Planner([printer("p1", colour="white")], origin=MONDAY_7AM, changeovers=CHANGEOVERS, time_limit_s=0.5)
+    planner.calendar = make([], []).calendar
+    plan = planner.event("order_confirmed", jobs=[job("a", colour="red")])
+    assert plan.get("a").setup_min == CHANGEOVERS.spool_swap_min + CHANGEOVERS.colour_purge_min
+    plan = planner.event("spool_changed", printer="p1", material="PLA", colour="Red")
+    assert plan.get("a").setup_min == 0
