@@ -50,7 +50,38 @@ def load_board(path: str | Path | None) -> Board:
 
 
 __all__ = ["BOARD_FAMILY", "SAMPLE_BOARD", "Board", "Footprint", "MountingHole", "Opening", "Part", "chosen_openings", "classify",
-           "find_openings", "load_board", "read_board", "read_board_bytes", "route_board"]
+           "find_openings", "load_board", "read_board", "read_board_bytes", "route_board", "store_upload"]
+
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # the 7.4 MB KiCad demo is large; a board file past 50 MB is not one
+
+
+def store_upload(data: bytes, filename: str = "board.kicad_pcb") -> Path:
+    """Keep a customer's uploaded board file where the factory keeps its files, named by its content
+    (so a spec that names it keeps meaning the same board): SOMANA_HOME/boards/<sha256>.kicad_pcb.
+    Parsed first: a file that is not a readable KiCad 6-9 board with an outline and holes raises
+    InputError("board", ...) and nothing is written."""
+    import hashlib
+    import os
+    import tempfile
+
+    from somana_core.data import state_dir
+
+    if not str(filename).lower().endswith(".kicad_pcb"):
+        raise InputError("board", f"board {filename!r}: upload the KiCad board file (.kicad_pcb)")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InputError("board", f"board {filename!r} is {len(data) / 1e6:.0f} MB; at most "
+                                  f"{MAX_UPLOAD_BYTES / 1e6:.0f} MB")
+    read_board_bytes(data, name=str(filename))
+    folder = state_dir() / "boards"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{hashlib.sha256(data).hexdigest()}.kicad_pcb"
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    return path
 
 
 # `--board FILE` on the command line: a sensor enclosure fitted to the customer's board is the

@@ -104,3 +104,18 @@ def test_demo_board_parts_all_classified():
     parts = classify(board)
     assert len(parts) == len(board.footprints)
     assert all(p.height_mm >= 0 for p in parts)
+
+
+def test_an_upload_is_kept_by_content_and_a_bad_one_writes_nothing(somana_home):
+    from somana_core.intake import load_board, store_upload
+
+    data = K8.read_bytes()
+    path = store_upload(data, "my board.kicad_pcb")
+    assert path.parent == somana_home / "boards" and path.read_bytes() == data
+    assert store_upload(data, "again.kicad_pcb") == path
+    assert load_board(path).kicad == "8"
+    with pytest.raises(InputError, match="no board outline"):
+        store_upload(b"(kicad_pcb (version 20240108))", "empty.kicad_pcb")
+    with pytest.raises(InputError, match="upload the KiCad board file"):
+        store_upload(data, "board.kicad_sch")
+    assert sorted(p.name for p in (somana_home / "boards").iterdir()) == [path.name]
