@@ -54,22 +54,18 @@ def clear_caches() -> None:
 
     clear_cache()
     board_enclosure._layout.cache_clear()
+    board_enclosure._board_meshes.cache_clear()
     intake._boards.clear()
 
 
 def file_to_preview(values: dict) -> tuple[float, object]:
     from somana_core.geometry import build, make_spec
-    from somana_core.geometry.board_enclosure import board_preview_solids
-    from somana_core.geometry.mesh import tessellate
-
     clear_caches()
     start = time.perf_counter()
     spec = make_spec("board_enclosure", values)
     product = build(spec)
-    product.preview(0.1)
-    shown = board_preview_solids(spec)
-    for solid in [shown["board"], *shown["parts"]]:
-        tessellate(solid, 0.1)
+    meshes = product.preview(0.1)  # the enclosure and the board with its parts (preview_extras)
+    assert "board" in meshes
     return time.perf_counter() - start, product
 
 

@@ -33,6 +33,8 @@ OUTLINE_CHORD_MM = 0.02
 INTERFERENCE_MM3 = 1e-3
 # Components closer to the wall than clearance + this (mm) are checked against the solid.
 NEAR_WALL_MM = 1.0
+# In the 3D preview the lid floats this far above the base, so the board inside can be seen.
+PREVIEW_LID_LIFT_MM = 25.0
 
 
 def _shared(name: str):
@@ -505,19 +507,40 @@ class BoardEnclosureBuilder(enc.BoxBuilder):
         raise KeyError(part)
 
     def placement(self, part: str, spec):
+        """The lid is shown lifted off the base (an exploded view) so the board inside stays visible."""
         m = np.eye(4)
         if part == "lid":
-            m[2, 3] = layout_of(spec).base_h
+            m[2, 3] = layout_of(spec).base_h + PREVIEW_LID_LIFT_MM
         return m
+
+    def preview_extras(self, spec, deflection_mm: float) -> dict:
+        """The board and its parts' envelopes, in place inside the base (not printed)."""
+        return dict(_board_meshes(*(getattr(spec, n) for n in BoardEnclosure._layout_inputs),
+                                  round(float(deflection_mm), 4)))
 
 
 BoardEnclosure.builder = BoardEnclosureBuilder()
 
 
 # ----------------------------------------------------------------------------- the board in the preview
+@lru_cache(maxsize=16)
+def _board_meshes(*key) -> tuple:
+    """(name, Mesh) pairs of the board and each part envelope, cached per layout and deflection."""
+    from types import SimpleNamespace
+
+    from somana_core.geometry.mesh import tessellate
+
+    *values, deflection = key
+    spec = SimpleNamespace(**dict(zip(BoardEnclosure._layout_inputs, values)))
+    solids = board_preview_solids(spec)
+    pairs = [("board", tessellate(solids["board"], deflection))]
+    pairs += [(f"board part {ref}", tessellate(solid, deflection)) for ref, solid in solids["parts"]]
+    return tuple(pairs)
+
+
 def board_preview_solids(spec) -> dict:
     """The board and its parts' envelopes as solids in the enclosure frame (for the 3D view):
-    {"board": solid, "parts": [solid, ...]}."""
+    {"board": solid, "parts": [(reference, solid), ...]}."""
     from somana_core.geometry import kernel as tk
     from somana_core.intake.kicad import convex_hull
 
@@ -530,5 +553,5 @@ def board_preview_solids(spec) -> dict:
             continue
         hull = convex_hull(lay.board.to_enclosure(part.outline))
         z0 = lay.z_board_top if part.side == "top" else lay.z_board_bottom - part.height_mm
-        solids.append(tk.prism(tk.face(tk.polygon_wire(hull)), z0, part.height_mm))
+        solids.append((part.reference, tk.prism(tk.face(tk.polygon_wire(hull)), z0, part.height_mm)))
     return {"board": board, "parts": solids}

@@ -194,9 +194,15 @@ class Product:
         return self._records[self._names(part)[0]].mesh(deflection_mm, with_edges=False)
 
     def preview(self, deflection_mm: float = 0.1, part: str | None = None) -> dict[str, Mesh]:
-        """part -> Mesh positioned as in the assembled product (absolute deflection in mm)."""
-        return {name: self._records[name].mesh(deflection_mm).transformed(self._placements[name])
-                for name in self._names(part)}
+        """part -> Mesh positioned as in the assembled product (absolute deflection in mm). A family
+        whose builder has `preview_extras(spec, deflection_mm)` adds what is not printed but helps
+        the customer see the fit (the board inside a board enclosure) when all parts are asked for."""
+        meshes = {name: self._records[name].mesh(deflection_mm).transformed(self._placements[name])
+                  for name in self._names(part)}
+        extras = getattr(type(self.spec).builder, "preview_extras", None)
+        if part is None and extras is not None:
+            meshes.update(extras(self.spec, deflection_mm))
+        return meshes
 
 
 def build(spec: FamilySpec) -> Product:
