@@ -1,47 +1,30 @@
 """/configure: the order configurator. Pick a family, set the customer's parameters, see the real part
 in 3D and its itemised quote update on every change, download STL/STEP, place the order.
 
-Only view code: the spec (somana_core.geometry) validates and builds, the quote module prices,
-the order store keeps the order, somana_core.preview encodes meshes and orders rebuilds.
-Slow work (CadQuery build, tessellation) runs in the core's geometry worker thread from async
-callbacks, so the server's event loop never waits on it; the view shows a busy indicator and
-keeps the last good part on screen meanwhile.
+Only view code: the spec (somana_core.geometry) validates, the worker pool (somana_core.workers)
+builds, quotes, tessellates and exports in other processes, the order store keeps the order.
+A change is validated here at once (no CadQuery in this process); then the session's quote job
+and, on the same worker, its preview job run while the page shows a busy indicator. Only a
+session's newest change counts (somana_core.workers.LatestWins cancels the older job).
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
-import tempfile
-from pathlib import Path
+import threading
 
 import panel as pn
 import param
 
 from dashboards.theme import page
 from dashboards.viewer import MeshViewer
-from somana_core import preview
+from somana_core import preview, workers
 from somana_core.errors import InputError
 
-# A change waits this long before its rebuild starts. Not for debouncing (a burst of spinner clicks
-# costs at most the one build already running: a build that has become stale is skipped in the
-# worker) but because of a race in Panel 1.9.4: with 0 s, the refresh's updates, written from this
-# task, raced Bokeh's own send of the change callback's updates (busy, status) and the browser
-# sometimes never got the new mesh (the benchmark lost one view in ~1 of 2 runs of 22 changes;
-# with 20 ms, none in 7 runs).
-DEBOUNCE_S = 0.02
-RESEND_AFTER_S = 1.0
-# Panel holds every property change coming from the browser for 50 ms (Syncable._debounce) before
-# processing it; that was most of a revisited value's 90 ms. Our inputs send on Enter, blur or a
-# spinner click, never per keystroke, so they are processed at once.
-WIDGET_DEBOUNCE_MS = 0
-
-
-def immediate(widget):
-    """The widget's changes reach Python without Panel's 50 ms hold (see WIDGET_DEBOUNCE_MS)."""
-    widget._debounce = WIDGET_DEBOUNCE_MS
-    return widget
 PREVIEW_DEFLECTION_MM = preview.PREVIEW_DEFLECTION_MM
+BUILD_TIMEOUT_S = workers.DEFAULT_TIMEOUT_S
+STALE_NOTE = "Last part that could be built: this change is not shown"
 
 CSS = """
 :host(.somana-error) { color: #b3261e; font-size: 12px; margin: 0 10px 6px 10px; }
@@ -57,11 +40,6 @@ CSS = """
 def _geometry():
     from somana_core import geometry
     return geometry
-
-
-def _quote_module():
-    from somana_core import quote
-    return quote
 
 
 # ---------------------------------------------------------------------------- controls from the spec
@@ -82,16 +60,16 @@ def widget_for(name: str, p: param.Parameter, value) -> pn.widgets.Widget:
                   css_classes=[f"param-{name}"])  # a stable handle for browser tests
     if isinstance(p, param.Boolean):
         common.pop("description")  # a checkbox has no tooltip in Panel 1.9: its label says it
-        return immediate(pn.widgets.Checkbox(value=bool(value), **common))
+        return pn.widgets.Checkbox(value=bool(value), **common)
     if isinstance(p, param.Color):
-        return immediate(pn.widgets.ColorPicker(value=value, **common))
+        return pn.widgets.ColorPicker(value=value, **common)
     if isinstance(p, param.Selector):
-        return immediate(pn.widgets.Select(options=list(p.objects), value=value, **common))
+        return pn.widgets.Select(options=list(p.objects), value=value, **common)
     if isinstance(p, param.Integer):
-        return immediate(pn.widgets.IntInput(value=value, step=int(getattr(p, "step", None) or 1), **common))
+        return pn.widgets.IntInput(value=value, step=int(getattr(p, "step", None) or 1), **common)
     if isinstance(p, param.Number):
-        return immediate(pn.widgets.FloatInput(value=value, step=getattr(p, "step", None) or 0.1, **common))
-    return immediate(pn.widgets.TextInput(value="" if value is None else str(value), **common))
+        return pn.widgets.FloatInput(value=value, step=getattr(p, "step", None) or 0.1, **common)
+    return pn.widgets.TextInput(value="" if value is None else str(value), **common)
 
 
 class SpecControls(pn.viewable.Viewer):
@@ -151,7 +129,7 @@ class Configurator(pn.viewable.Viewer):
     order_number = param.String(default="", doc="the last order placed in this session")
     valid = param.Boolean(default=True, doc="the current parameters make a part")
 
-    def __init__(self, **params):
+    def __init__(self, pool: workers.Workers | None = None, build_timeout_s: float = BUILD_TIMEOUT_S, **params):
         geometry = _geometry()
         families = list(geometry.FAMILIES)
         self.param.family.objects = families
@@ -161,17 +139,20 @@ class Configurator(pn.viewable.Viewer):
         params.setdefault("family", families[0])
         params.setdefault("material", materials[0])
         super().__init__(**params)
+        self.pool = pool or workers.connect()  # `somana serve` connected it (local cluster or --workers URL)
+        self.builds = workers.LatestWins(self.pool, timeout_s=build_timeout_s)
         self.tickets = preview.PreviewTickets()
         self.queue_s = _queued_print_time_s()  # the lead time counts the print queue ahead of this order
-        self._metrics = preview.MetricsMemo()  # a person going back to a value gets its quote at once
         self.viewer = MeshViewer(height=460, sizing_mode="stretch_width")
-        self.spec = None          # the last valid spec
-        self.product = None       # its built product
+        self.spec = None          # the last valid spec (validated here; built in a worker)
         self.quote = None         # its quote (with the current qty and material)
         self._controls_area = pn.Column(sizing_mode="stretch_width")
         self._controls: SpecControls | None = None
         self._fit_next = True
         self._shown_key = None    # (family, values) of the part in the 3D view
+        self._apply_lock = threading.Lock()
+        if _served():
+            pn.state.on_session_destroyed(lambda context: self.builds.supersede())  # a closed tab builds nothing
         self._build_controls()
 
     # -- reacting to the person
@@ -199,8 +180,8 @@ class Configurator(pn.viewable.Viewer):
         async def job():
             await self.refresh(ticket)
 
-        if pn.state.curdoc is not None and pn.state.curdoc.session_context:
-            pn.state.execute(job)  # on the server's event loop; the build itself runs in the worker
+        if _served():
+            pn.state.execute(job)  # on the server's event loop; the work itself runs in a worker process
             return
         try:
             asyncio.get_running_loop().create_task(job())  # a notebook's loop
@@ -208,9 +189,9 @@ class Configurator(pn.viewable.Viewer):
             asyncio.run(job())  # a plain script or a test: run to completion
 
     async def refresh(self, ticket: int):
-        """Validate, build, quote, then tessellate: the quote shows as soon as it is known. Only the
-        newest request may change what is shown; a part already on screen is not sent again."""
-        await asyncio.sleep(DEBOUNCE_S)
+        """Validate here, quote in a worker, then the preview on the same worker: the quote shows as
+        soon as it is known. Only the newest request may change what is shown; a part already on
+        screen is not sent again."""
         if not self.tickets.is_current(ticket):
             return
         values = dict(self._controls.values)
@@ -218,85 +199,98 @@ class Configurator(pn.viewable.Viewer):
         try:
             spec = _geometry().make_spec(family, values)
         except InputError as exc:
-            self._controls.show_error(exc.field, exc.message)
-            self._fail(ticket, exc.message)
+            await self._fail(ticket, exc.message, field=exc.field)
             return
-        self._controls.show_error(None, None)
+        values = spec.values()
+        shown_key = (family, tuple(sorted((k, repr(v)) for k, v in values.items())))
         try:
-            built = await preview.run_in_geometry_worker(_build_and_quote, spec, qty, material, self.queue_s,
-                                                         self._metrics, lambda: self.tickets.is_current(ticket))
-        except InputError as exc:
-            self._controls.show_error(exc.field, exc.message)
-            self._fail(ticket, exc.message)
-            return
-        except Exception as exc:  # noqa: BLE001 - the kernel refused: keep the last good part, say why
-            self._fail(ticket, f"this part could not be built: {exc}")
-            return
-        if built is None or not self.tickets.is_current(ticket):
+            quoted = await self.builds.run("quote", family=family, values=values, qty=qty, material=material,
+                                           queue_s=self.queue_s)
+            quote = quoted["quote"]
+            if not self.tickets.is_current(ticket):
+                return
+            await self._apply(ticket, lambda: self._show_quote(spec, quote, qty, material))
+            if shown_key == self._shown_key:  # quantity or material only: the part on screen is this one
+                await self._apply(ticket, lambda: self._show_part(ticket, None, shown_key))
+                return
+            payload = await self.builds.run("preview", follow_up=True, worker=quoted["worker"], family=family,
+                                            values=values, deflection_mm=PREVIEW_DEFLECTION_MM, revision=ticket,
+                                            fit=self._fit_next)
+        except workers.Superseded:
             return  # a newer change took over (its own refresh shows the result)
-        product, quote = built
-        self.spec, self.product, self.quote = spec, product, quote
+        except InputError as exc:
+            await self._fail(ticket, exc.message, field=exc.field)
+            return
+        except workers.JobTimedOut:
+            await self._fail(ticket, f"building this part took longer than {self.builds.timeout_s:g} s")
+            return
+        except Exception as exc:  # noqa: BLE001 - the kernel or a worker failed: keep the last part, say why
+            await self._fail(ticket, f"this part could not be built: {exc}")
+            return
+        await self._apply(ticket, lambda: self._show_part(ticket, payload, shown_key))
+
+    async def _apply(self, ticket: int, update) -> None:
+        """Run `update` (it sets parameters of this view) if `ticket` is still the newest request.
+
+        Served, the update runs on a thread so that Panel hands it to Bokeh as a next-tick callback
+        under the document lock, and Bokeh sends it with its own write lock. Set directly from this
+        coroutine on the event loop, Panel 1.9.4 writes to the websocket itself (panel.io.document's
+        `unlocked`); when that collides with a write of Bokeh's (an acknowledgement of the browser's
+        last message, a callback's patch) the patch is queued in a retry task, and a second retry task
+        started while the first awaits its write finds the queue unlocked and returns without sending:
+        the browser missed that mesh until some later update flushed it (about 1 mesh in 40). The
+        lock keeps a session's updates in the order of their tickets."""
+        def guarded():
+            with self._apply_lock:
+                if self.tickets.is_current(ticket):
+                    update()
+
+        if _served():
+            await asyncio.to_thread(guarded)
+        else:
+            guarded()
+
+    def _show_quote(self, spec, quote, qty: int, material: str):
+        self._controls.show_error(None, None)
+        self.spec, self.quote = spec, quote
         self.valid = True
         self.quote_html = _quote_table(quote, qty, material)
-        shown_key = (family, tuple(sorted((k, repr(v)) for k, v in spec.values().items())))
-        if shown_key == self._shown_key:  # quantity or material only: the part on screen is this one
-            self.tickets.accept(ticket)
-            self._done()
-            return
-        fit = self._fit_next
-        meshes = await preview.run_in_geometry_worker(_preview_if_wanted, product,
-                                                      lambda: self.tickets.is_current(ticket))
-        if meshes is None:
-            return
-        payload = preview.mesh_payload(meshes, revision=ticket, fit=fit)
+
+    def _show_part(self, ticket: int, payload: dict | None, shown_key):
         if not self.tickets.accept(ticket):
             return
-        self._fit_next = False
-        self._shown_key = shown_key
-        self.viewer.payload = payload
-        self._done()
-        if pn.state.curdoc is not None and pn.state.curdoc.session_context:
-            asyncio.get_running_loop().create_task(self._resend_if_not_drawn(ticket, payload))
+        if payload is not None:
+            self._fit_next = False
+            self._shown_key = shown_key
+            self.viewer.param.update(payload=payload, busy=False, note="")
+        else:
+            self.viewer.param.update(busy=False, note="")
+        self.param.update(valid=True, status="")
 
-    async def _resend_if_not_drawn(self, ticket: int, payload: dict):
-        """Safety net for the race described at DEBOUNCE_S: if the browser has not reported drawing
-        this mesh after RESEND_AFTER_S (its `drawn_revision`), send it again, once."""
-        await asyncio.sleep(RESEND_AFTER_S)
-        if self.tickets.shown == ticket and self.viewer.drawn_revision != ticket:
-            self.viewer.payload = dict(payload, resent=True)  # a different dict, or param sends nothing
+    async def _fail(self, ticket: int, message: str, field: str | None = None):
+        def update():
+            self.tickets.reject(ticket)
+            self._controls.show_error(field, message if field else None)
+            self.valid = False
+            self.viewer.param.update(busy=False, note=STALE_NOTE if self._shown_key else "")
+            self.status = f"Not updated: {message}"
 
-    def _fail(self, ticket: int, message: str):
-        if not self.tickets.is_current(ticket):
-            return
-        self.tickets.reject(ticket)
-        self.valid = False
-        self.viewer.busy = False
-        self.status = f"Not updated: {message}"
-
-    def _done(self):
-        self.viewer.busy = False
-        self.valid = True
-        self.status = ""
+        await self._apply(ticket, update)
 
     # -- order and files
 
     def place_order(self, event=None):
-        if not self.valid or self.product is None or self.quote is None:
+        if not self.valid or self.spec is None or self.quote is None:
             self.status = "Fix the highlighted value before placing the order."
             return None
         if self.tickets.busy:  # the shown quote is about to change: order what the person will see
             self.status = "Still updating the part: place the order once the quote has refreshed."
             return None
         try:
-            with tempfile.TemporaryDirectory() as tmp:
-                files = {}
-                for suffix in ("stl", "step"):
-                    path = Path(tmp) / f"{self.family}.{suffix}"
-                    self.product.export(path)
-                    files[path.name] = path.read_bytes()
-                order = _order_store().place(customer=self.customer, family=self.family,
-                                             parameters=self.spec_values(), quote=self.quote.to_dict(),
-                                             files=files, material=self.material, qty=self.qty)
+            files = {f"{self.family}.{suffix}": self._export(suffix) for suffix in ("stl", "step")}
+            order = _order_store().place(customer=self.customer, family=self.family,
+                                         parameters=self.spec_values(), quote=self.quote.to_dict(),
+                                         files=files, material=self.material, qty=self.qty)
         except InputError as exc:
             self.status = exc.message
             return None
@@ -308,21 +302,24 @@ class Configurator(pn.viewable.Viewer):
     def spec_values(self) -> dict:
         return self.spec.values()
 
+    def _export(self, suffix: str) -> bytes:
+        """The shown part's file, made by a worker (this runs in a server thread, never on the event loop)."""
+        future = self.pool.submit("export", priority=workers.PRIORITY_INTERACTIVE, family=self.spec.family,
+                                  values=self.spec_values(), suffix=suffix)
+        return future.result(timeout=self.builds.timeout_s)
+
     def export_bytes(self, suffix: str) -> io.BytesIO:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"part.{suffix}"
-            self.product.export(path)
-            return io.BytesIO(path.read_bytes())
+        return io.BytesIO(self._export(suffix))
 
     # -- the page
 
     def __panel__(self):
         family = pn.widgets.Select.from_param(self.param.family, name="Product family", options=self.family_titles,
                                               sizing_mode="stretch_width")
-        qty = immediate(pn.widgets.IntInput.from_param(self.param.qty, name="Quantity", sizing_mode="stretch_width",
-                                                       css_classes=["order-qty"]))
-        material = immediate(pn.widgets.Select.from_param(self.param.material, name="Material",
-                                                          sizing_mode="stretch_width", css_classes=["order-material"]))
+        qty = pn.widgets.IntInput.from_param(self.param.qty, name="Quantity", sizing_mode="stretch_width",
+                                             css_classes=["order-qty"])
+        material = pn.widgets.Select.from_param(self.param.material, name="Material", sizing_mode="stretch_width",
+                                                css_classes=["order-material"])
         customer = pn.widgets.TextInput.from_param(self.param.customer, name="Customer",
                                                    placeholder="name or company", sizing_mode="stretch_width",
                                                    css_classes=["order-customer"])
@@ -359,6 +356,11 @@ class Configurator(pn.viewable.Viewer):
 
 # ---------------------------------------------------------------------------- core calls
 
+def _served() -> bool:
+    """True inside a served session (a browser on the other end), False in a notebook or a test."""
+    return bool(pn.state.curdoc is not None and pn.state.curdoc.session_context)
+
+
 def _order_store():
     from somana_core.orders import shared_store
     return shared_store()  # one per process; `somana serve --db` chose its database
@@ -371,22 +373,6 @@ def _queued_print_time_s() -> float:
 def _materials() -> list[str]:
     from somana_core.catalogue import material_ids
     return material_ids()
-
-
-def _build_and_quote(spec, qty: int, material: str, queue_s: float, memo: preview.MetricsMemo, wanted=lambda: True):
-    """Build (cached per part), measure and quote; None when a newer change made this one stale
-    while it waited for the geometry worker."""
-    if not wanted():
-        return None
-    product = _geometry().build(spec)
-    metrics = memo.get(spec, material, product.metrics)
-    quote = _quote_module().quote_product(metrics, spec.family, qty=qty, material=material, queue=queue_s,
-                                          machine=getattr(spec, "machine", None))
-    return product, quote
-
-
-def _preview_if_wanted(product, wanted):
-    return product.preview(PREVIEW_DEFLECTION_MM) if wanted() else None
 
 
 def _money(value: float) -> str:

@@ -12,3 +12,15 @@ class InputError(ValueError):
         self.field = field
         self.message = message
         super().__init__(message)
+
+    def __reduce__(self):
+        # Survive the trip back from a worker process: default pickling calls cls(*args) with the
+        # message alone. Rebuilt without __init__, so subclasses with other signatures work too.
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
+
+
+def _rebuild(cls, args, state):
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error

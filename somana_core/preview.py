@@ -8,11 +8,8 @@ No view code here: the Panel app (dashboards/configure.py) and the static galler
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -85,7 +82,7 @@ def decode_payload(payload: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 class PreviewTickets:
     """Orders rebuild requests: each change takes a ticket; only the newest finished one may be shown.
 
-    A configurator starts a rebuild in a worker thread on every change; two changes in quick
+    A configurator starts a rebuild in a worker process on every change; two changes in quick
     succession can finish out of order. `accept(ticket)` is True only for the newest ticket, so
     the view never goes backwards; `reject(ticket)` records that the newest one failed (the last
     good view stays). `busy` is True while the newest request has not finished either way.
@@ -120,30 +117,6 @@ class PreviewTickets:
     @property
     def busy(self) -> bool:
         return self.settled < self.issued
-
-
-# One geometry worker per process: OpenCascade is not reliably thread-safe, and on a 2-core
-# machine parallel builds would only slow each other. Every session's rebuilds queue here, and
-# the server's event loop stays free while they run.
-_GEOMETRY_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="somana-geometry")
-
-
-async def run_in_geometry_worker(function, *args, **kwargs):
-    """Await `function(*args, **kwargs)` run on the process's geometry thread."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_GEOMETRY_WORKER, partial(function, *args, **kwargs))
-
-
-class MetricsMemo:
-    """Kept for the configurator's call path: metrics come from the geometry's part cache (each part
-    is measured once per its inputs, `somana_core.geometry.product`), the one cache of part metrics;
-    this object remembers nothing itself."""
-
-    def __init__(self, size: int = 32):
-        self.size = size
-
-    def get(self, spec, material: str, compute):
-        return compute(material)
 
 
 def warm_up(material: str | None = None) -> dict:

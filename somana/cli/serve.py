@@ -49,6 +49,9 @@ def configure(parser):
     parser.add_argument("--allow-websocket-origin", action="append", default=None, metavar="HOST[:PORT]",
                         help="extra host allowed to open websockets (e.g. the floor PC's name)")
     parser.add_argument("--no-warm", action="store_true", help="do not run each app once before serving")
+    parser.add_argument("--workers", default=None, metavar="URL",
+                        help="Dask scheduler for CAD and slicing, e.g. tcp://HOST:8786 (add machines with "
+                             "`dask worker tcp://HOST:8786`); default: a local cluster, one worker per core")
 
 
 def load_config(path: str | None) -> dict:
@@ -125,6 +128,7 @@ def settings(args) -> dict:
         "printers": printer_specs(args.printer, args.baud, config),
         "origins": origins,
         "warm": not args.no_warm,
+        "workers": args.workers or server.get("workers"),
     }
 
 
@@ -162,18 +166,11 @@ def run(args) -> int:
     # /machines talks to printers only through the bus: a private Mosquitto and one station child
     # for --printer (or the given --broker); stopped at exit, the station making its printers safe.
     atexit.register(start_for_serve(options["printers"], getattr(args, "broker", None), options["db"]).stop)
-    if options["warm"]:
-        # Panel's own warm-up runs each app script once, but the configurator builds in a worker
-        # after the script returns, so CadQuery's import and the first builds landed on the first
-        # person's session (+1.5 s). Do them here, before the server accepts anyone.
-        from somana_core import preview
+    # CAD and slicing run in worker processes (somana_core.workers), never in this one; their
+    # warm-up (CadQuery import, each family's default built) happens before anyone is served.
+    from somana_core import workers
 
-        try:
-            print(f"somana serve: geometry warmed {preview.warm_up()}", flush=True)
-        except Exception as exc:  # noqa: BLE001 - the other apps still serve; the configurator builds on demand
-            print(f"somana serve: geometry warm-up failed ({exc}); the first configurator session will be slow",
-                  flush=True)
-
+    print(f"somana serve: {workers.serve_pool(options['workers'], warm=options['warm'])}", flush=True)
     port = options["port"]
     origins = [f"localhost:{port}", f"127.0.0.1:{port}"] + options["origins"]
     routes = app_routes()

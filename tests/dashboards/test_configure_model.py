@@ -1,19 +1,28 @@
-"""The configurator's model reacts to its controls with the core's own values (no browser)."""
+"""The configurator's model reacts to its controls with the core's own values (no browser). It builds
+in a real Dask LocalCluster of worker processes, started here for the module."""
 
 import numpy as np
 import pytest
 
-from dashboards.configure import Configurator
-from somana_core import geometry, quote
+from dashboards.configure import STALE_NOTE, Configurator
+from somana_core import geometry, quote, workers
 from somana_core.orders import OrderStore
 from somana_core.preview import decode_payload
 
 FAMILY = "sensor_enclosure"
 
 
+@pytest.fixture(scope="module")
+def pool():
+    started = workers.start_local(worker_count=1)
+    started.warm()
+    yield started
+    started.close()
+
+
 @pytest.fixture
-def app(somana_home):
-    return Configurator(family=FAMILY)
+def app(somana_home, pool):
+    return Configurator(family=FAMILY, pool=pool)
 
 
 def _core_quote(values, qty=1, material="PLA"):
@@ -127,3 +136,28 @@ def test_no_order_while_the_part_is_still_updating(app, somana_home):
     app.customer = "Ada"
     app.tickets.take()  # a rebuild in flight
     assert app.place_order() is None and "updating" in app.status.lower()
+
+
+def test_a_build_that_times_out_says_so_and_marks_the_part_on_screen_as_the_last_good_one(somana_home, pool):
+    app = Configurator(family=FAMILY, pool=pool)
+    payload, price = app.viewer.payload, app.quote.unit_price
+    app.builds.timeout_s = 0.001  # no worker answers that fast
+    widget = app._controls.widgets["pcb_length"]
+    widget.value = widget.value + geometry.get_family(FAMILY).param["pcb_length"].step
+    assert "took longer than" in app.status and not app.valid and not app.viewer.busy
+    assert app.viewer.note == STALE_NOTE
+    assert app.viewer.payload is payload and app.quote.unit_price == price
+    assert app.builds.stats.timed_out == 1
+    app.builds.timeout_s = 60
+    widget.value = widget.value + geometry.get_family(FAMILY).param["pcb_length"].step  # the next change recovers
+    assert app.valid and app.viewer.note == "" and app.viewer.payload is not payload
+
+
+def test_the_web_process_does_no_cad(app):
+    """Building, quoting and tessellating happened in the worker, not in this process's part cache."""
+    from somana_core.geometry import product
+
+    widget = app._controls.widgets["pcb_width"]
+    widget.value = widget.value + 3 * geometry.get_family(FAMILY).param["pcb_width"].step
+    keys = [k for k in product._parts if ("pcb_width", widget.value) in k]
+    assert app.spec.pcb_width == widget.value and keys == []

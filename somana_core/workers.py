@@ -1,0 +1,411 @@
+"""CAD and slicing in warm worker processes (Dask distributed), never in the web process.
+
+    from somana_core import workers
+    pool = workers.connect()                      # a local cluster sized to the machine, or
+    pool = workers.connect("tcp://HOST:8786")     # an existing scheduler with `dask worker` machines
+    future = pool.submit("quote", family="sensor_enclosure", values={"wall": 2.4})
+    future.result()                               # blocking (command line, notebooks), or
+    await workers.result(future)                  # from any asyncio loop (Panel async callbacks)
+    pool.cancel(future)                           # dropped if it has not started; discarded if it has
+
+Every job is one of KINDS: the worker imports CadQuery once and keeps its own part cache, so a
+session's second job (its preview after its quote) is sent to the worker that built the part.
+`LatestWins` is one session's door to the pool: a new change supersedes that session's job that
+has not finished (cancelled, so a queued one never runs), and sessions share the workers fairly:
+a session's jobs queue behind those of sessions that asked less in the last few seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import collections
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+from somana_core.errors import InputError
+
+# Dask priorities: higher runs first. Interactive work (a person waiting on /configure) goes
+# before batch work (the publish gallery, benchmarks); among sessions, fair share decides.
+PRIORITY_INTERACTIVE = 1000
+PRIORITY_BATCH = 0
+FAIR_SHARE_WINDOW_S = 10.0   # a session's requests in this window lower its next one's priority
+DEFAULT_TIMEOUT_S = 60.0     # a job not finished by then is reported as timed out (and cancelled)
+RUN_LOG_SIZE = 2000          # jobs each worker remembers having run (tests, benchmarks)
+
+
+class Superseded(Exception):
+    """A newer request of the same session replaced this one (it was cancelled or its result dropped)."""
+
+
+class JobTimedOut(Exception):
+    """A job did not finish within its time limit."""
+
+
+# ---------------------------------------------------------------------------- what runs in a worker
+
+_RUN_LOG: collections.deque = collections.deque(maxlen=RUN_LOG_SIZE)
+
+
+def _logged(kind: str, request: str, function, *args, **kwargs):
+    started = time.time()
+    try:
+        return function(*args, **kwargs)
+    finally:
+        _RUN_LOG.append({"kind": kind, "request": request, "started": started, "finished": time.time(),
+                         "pid": os.getpid()})
+
+
+def _worker_address() -> str | None:
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except (ImportError, ValueError):
+        return None
+
+
+def _spec(family: str, values: dict):
+    from somana_core import geometry
+
+    return geometry.make_spec(family, values)
+
+
+def job_quote(family: str, values: dict, qty: int = 1, material: str = "PLA", queue_s: float = 0.0) -> dict:
+    """Build (cached per part), measure and quote -> {"quote": Quote, "values", "worker"}."""
+    from somana_core import geometry, quote
+
+    spec = _spec(family, values)
+    product = geometry.build(spec)
+    result = quote.quote_product(product.metrics(material), family, qty=qty, material=material, queue=queue_s,
+                                 machine=getattr(spec, "machine", None))
+    return {"quote": result, "values": spec.values(), "worker": _worker_address()}
+
+
+def job_metrics(family: str, values: dict, material: str = "PLA") -> dict:
+    from somana_core import geometry
+
+    return geometry.build(_spec(family, values)).metrics(material)
+
+
+def job_preview(family: str, values: dict, deflection_mm: float | None = None, revision: int = 0,
+                fit: bool = False, color: str | None = None) -> dict:
+    """The viewer's mesh payload of the assembled product (somana_core.preview.mesh_payload)."""
+    from somana_core import geometry, preview
+
+    deflection_mm = preview.PREVIEW_DEFLECTION_MM if deflection_mm is None else deflection_mm
+    product = geometry.build(_spec(family, values))
+    return preview.mesh_payload(product.preview(deflection_mm), revision=revision, fit=fit, color=color)
+
+
+def job_export(family: str, values: dict, suffix: str, part: str | None = None) -> bytes:
+    """The product (or one part) as .stl/.step/.3mf file bytes."""
+    import tempfile
+    from pathlib import Path
+
+    from somana_core import geometry
+
+    product = geometry.build(_spec(family, values))
+    with tempfile.TemporaryDirectory(prefix="somana-export-") as folder:
+        path = Path(folder) / f"{family}.{suffix.lstrip('.')}"
+        product.export(path, part=part)
+        return path.read_bytes()
+
+
+def job_slice(family: str, values: dict, material: str = "PLA", machine: str | None = None) -> dict:
+    """Slice the product's plate with PrusaSlicer -> {"gcode": bytes, "stl": bytes, "result": SliceResult}."""
+    import tempfile
+    from pathlib import Path
+
+    from somana_core import geometry, slicing
+
+    product = geometry.build(_spec(family, values))
+    with tempfile.TemporaryDirectory(prefix="somana-slice-") as folder:
+        stl, gcode = Path(folder) / f"{family}.stl", Path(folder) / f"{family}.gcode"
+        result = slicing.slice_product(product, gcode, material=material, machine=machine, stl_path=stl)
+        return {"gcode": gcode.read_bytes(), "stl": stl.read_bytes(), "result": result}
+
+
+def job_warm() -> dict:
+    """Import CadQuery and build each family's default (somana_core.preview.warm_up) in this worker."""
+    from somana_core import preview
+
+    return preview.warm_up()
+
+
+KINDS = {"quote": job_quote, "metrics": job_metrics, "preview": job_preview, "export": job_export,
+         "slice": job_slice, "warm": job_warm}
+
+
+def _read_run_log() -> list[dict]:
+    return list(_RUN_LOG)
+
+
+def _clear_run_log() -> None:
+    _RUN_LOG.clear()
+
+
+def warm_up_plugin():
+    """A Dask worker plugin: every worker (also one that joins later) imports CadQuery and builds
+    each family's default before its first job, so no customer pays for a cold worker."""
+    from distributed import WorkerPlugin
+
+    class WarmUp(WorkerPlugin):
+        name = "somana-warm-up"
+
+        def setup(self, worker):
+            job_warm()
+
+    return WarmUp()
+
+
+# ---------------------------------------------------------------------------- the pool
+
+class Workers:
+    """A Dask client (and, when we started it, our local cluster)."""
+
+    def __init__(self, client, cluster=None):
+        self.client = client
+        self.cluster = cluster
+        self._closed = False
+
+    @property
+    def address(self) -> str:
+        return self.client.scheduler.address
+
+    @property
+    def worker_count(self) -> int:
+        return len(self.client.scheduler_info(n_workers=-1)["workers"])
+
+    def wait_for_workers(self, count: int = 1, timeout_s: float = 60.0) -> None:
+        self.client.wait_for_workers(count, timeout=timeout_s)
+
+    def submit(self, kind: str, *, priority: float = PRIORITY_BATCH, worker: str | None = None, **inputs):
+        """Run job `kind` with `inputs` on a worker -> a distributed.Future. `worker` prefers one worker
+        (the one holding the part in its cache) but lets another take the job if that one is gone."""
+        try:
+            function = KINDS[kind]
+        except KeyError:
+            raise InputError("kind", f"kind={kind!r} is not a worker job; allowed: {', '.join(KINDS)}") from None
+        request = f"{kind}-{uuid.uuid4().hex}"
+        placement = {"workers": [worker], "allow_other_workers": True} if worker else {}
+        return self.client.submit(_logged, kind, request, function, key=request, pure=False, priority=priority,
+                                  **placement, **inputs)
+
+    def cancel(self, future) -> None:
+        """Cancel a job: a queued one never runs; a running one finishes in its worker, its result dropped."""
+        if not future.done():
+            self.client.cancel([future])
+
+    def run_log(self) -> list[dict]:
+        """Every worker's recent jobs (kind, request key, start and end times), oldest first."""
+        logs = self.client.run(_read_run_log)
+        return sorted((dict(entry, worker=address) for address, entries in logs.items() for entry in entries),
+                      key=lambda e: e["started"])
+
+    def clear_run_log(self) -> None:
+        self.client.run(_clear_run_log)
+
+    def warm(self) -> None:
+        """Warm every worker now and every worker that joins later (see warm_up_plugin)."""
+        self.client.register_plugin(warm_up_plugin())
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.client.close()
+        finally:
+            if self.cluster is not None:
+                self.cluster.close()
+
+
+def serve_pool(url: str | None = None, warm: bool = True) -> str:
+    """Connect the server's pool (`somana serve [--workers URL]`) and warm its workers; a line to print."""
+    started = time.perf_counter()
+    pool = connect(url)
+    pool.wait_for_workers(1)
+    warmed = "not warmed"
+    if warm:
+        try:
+            pool.warm()
+            warmed = "warmed"
+        except Exception as exc:  # noqa: BLE001 - the pool still builds on demand; the first builds are slower
+            warmed = f"warm-up failed ({exc}): the first builds will be slow"
+    where = url or "a local cluster"
+    return (f"{pool.worker_count} worker process(es) at {pool.address} ({where}), {warmed} in "
+            f"{time.perf_counter() - started:.1f} s")
+
+
+def default_worker_count() -> int:
+    """One worker process per core: each build is single-threaded CPU work."""
+    return max(1, os.cpu_count() or 1)
+
+
+def start_local(worker_count: int | None = None) -> Workers:
+    """A new local cluster of worker processes (one thread each) and a client for it."""
+    import logging
+
+    import dask
+    from distributed import Client, LocalCluster
+
+    count = worker_count or default_worker_count()
+    if count < 1:
+        raise InputError("workers", f"workers={count} must be at least 1")
+    # One job per worker at a time, the rest wait at the scheduler where priorities decide.
+    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+        cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=True, dashboard_address=":0",
+                               scheduler_port=0, host="127.0.0.1", silence_logs=logging.ERROR)
+    client = Client(cluster, set_as_default=False)
+    return Workers(client, cluster)
+
+
+def attach(url: str) -> Workers:
+    """A client of an existing scheduler (tcp://HOST:8786) whose workers were started elsewhere."""
+    from distributed import Client
+
+    if not url.startswith(("tcp://", "tls://", "ws://", "wss://", "inproc://")):
+        raise InputError("--workers", f"--workers {url!r} is not a Dask scheduler address (tcp://HOST:8786)")
+    try:
+        client = Client(url, set_as_default=False, timeout="10s")
+    except OSError as exc:
+        raise InputError("--workers", f"--workers {url}: no Dask scheduler answered ({exc})") from None
+    return Workers(client)
+
+
+_pool: Workers | None = None
+_pool_lock = threading.Lock()
+
+
+def connect(url: str | None = None, worker_count: int | None = None) -> Workers:
+    """The process's pool: the first call starts a local cluster (url None) or attaches to `url`;
+    later calls return the same pool. Closed when the process exits (no orphaned workers)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool._closed:
+            _pool = attach(url) if url else start_local(worker_count)
+        return _pool
+
+
+def submit(kind: str, **inputs):
+    """`connect().submit(kind, **inputs)`: the process's pool, started on first use."""
+    return connect().submit(kind, **inputs)
+
+
+def cancel(future) -> None:
+    connect().cancel(future)
+
+
+def shutdown() -> None:
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.close()
+
+
+atexit.register(shutdown)
+
+
+async def result(future, timeout_s: float | None = None):
+    """Await a distributed.Future from any asyncio loop (the client runs its own loop in a thread).
+    Raises Superseded if the job was cancelled, JobTimedOut after `timeout_s`, else the job's error."""
+    loop = asyncio.get_running_loop()
+    waiter = loop.create_future()
+
+    def settle(outcome, error):
+        if waiter.done():
+            return
+        if error is not None:
+            waiter.set_exception(error)
+        else:
+            waiter.set_result(outcome)
+
+    def done(finished):  # on Dask's callback thread
+        if finished.cancelled():
+            outcome, error = None, Superseded(finished.key)
+        else:
+            try:
+                outcome, error = finished.result(), None
+            except BaseException as exc:  # noqa: BLE001 - the job's own error, re-raised in the caller
+                outcome, error = None, exc
+        loop.call_soon_threadsafe(settle, outcome, error)
+
+    future.add_done_callback(done)
+    try:
+        return await asyncio.wait_for(waiter, timeout_s)
+    except asyncio.TimeoutError:
+        raise JobTimedOut(f"no result within {timeout_s:g} s") from None
+
+
+# ---------------------------------------------------------------------------- one session's jobs
+
+@dataclass
+class SessionStats:
+    requests: int = 0
+    superseded: int = 0     # cancelled or dropped because a newer request came
+    failed: int = 0
+    timed_out: int = 0
+
+
+class LatestWins:
+    """One session's door to the pool: only its newest request matters.
+
+    `await run(kind, **inputs)` submits a job; a newer `run` cancels the previous one if it has not
+    finished (a queued job never runs), and the older caller gets `Superseded`. Its priority is
+    interactive, lowered by how many requests the session made in the last FAIR_SHARE_WINDOW_S, so a
+    person dragging a slider waits behind people who asked once. `follow_up=True` (the second job of
+    the same change, e.g. the preview after the quote) keeps the priority of the change's first job.
+    """
+
+    def __init__(self, pool: Workers, timeout_s: float = DEFAULT_TIMEOUT_S):
+        self.pool = pool
+        self.timeout_s = timeout_s
+        self.stats = SessionStats()
+        self._current = None
+        self.last_key: str | None = None   # the Dask key of the newest job (its run log entry's "request")
+        self._recent: collections.deque = collections.deque()
+        self._priority = PRIORITY_INTERACTIVE
+
+    def _fair_priority(self) -> float:
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] > FAIR_SHARE_WINDOW_S:
+            self._recent.popleft()
+        self._recent.append(now)
+        return PRIORITY_INTERACTIVE - len(self._recent)
+
+    def supersede(self) -> None:
+        """Cancel the job in flight (a new change is coming, or the session closed)."""
+        current, self._current = self._current, None
+        if current is not None and not current.done():
+            self.stats.superseded += 1
+            self.pool.cancel(current)
+
+    async def run(self, kind: str, follow_up: bool = False, worker: str | None = None, **inputs):
+        if not follow_up:
+            self.supersede()
+            self._priority = self._fair_priority()
+            self.stats.requests += 1
+        future = self.pool.submit(kind, priority=self._priority + (1 if follow_up else 0), worker=worker, **inputs)
+        self._current, self.last_key = future, future.key
+        try:
+            value = await result(future, self.timeout_s)
+        except Superseded:
+            raise
+        except JobTimedOut:
+            if self._current is future:
+                self.stats.timed_out += 1
+                self.supersede()
+            raise
+        except Exception:
+            if self._current is future:
+                self.stats.failed += 1
+            raise
+        if self._current is not future:
+            raise Superseded(future.key)
+        self._current = None  # finished: nothing to cancel, and the worker may forget the result
+        return value

@@ -1,0 +1,173 @@
+"""The worker pool against a real Dask LocalCluster of worker processes, started here: jobs give the
+core's own answers, errors keep their field, a session's superseded job never runs, sessions share
+one worker fairly, and the worker processes die with the process that started them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from somana_core import geometry, quote, workers
+from tests.support.waiting import wait_until
+
+FAMILY = "sensor_enclosure"
+
+
+@pytest.fixture(scope="module")
+def pool():
+    """One worker process: what runs when is then decided by the pool alone."""
+    started = workers.start_local(worker_count=1)
+    started.warm()
+    yield started
+    started.close()
+
+
+def slow_values() -> dict:
+    """A part no worker has built yet, with engraved text (the slow part of a build: ~0.5 s or more)."""
+    return {"text": f"Q{uuid.uuid4().hex[:6]}"}
+
+
+def test_a_quote_job_gives_the_same_quote_as_the_core_in_this_process(pool):
+    values = {"pcb_width": geometry.get_family(FAMILY).param["pcb_width"].default + 4}
+    done = pool.submit("quote", family=FAMILY, values=values, qty=3, material="PETG").result(timeout=120)
+    spec = geometry.make_spec(FAMILY, values)
+    here = quote.quote_product(geometry.build(spec).metrics("PETG"), FAMILY, qty=3, material="PETG",
+                               machine=spec.machine)
+    assert done["quote"] == here and done["values"] == spec.values()
+    assert done["worker"] in pool.client.scheduler_info()["workers"]
+
+
+def test_a_preview_job_is_the_mesh_payload_of_the_part(pool):
+    from somana_core.preview import decode_payload
+
+    payload = pool.submit("preview", family=FAMILY, values={}, revision=7, fit=True).result(timeout=120)
+    vertices, triangles, _ = decode_payload(payload)
+    assert payload["revision"] == 7 and payload["fit"] is True and len(triangles) > 1000
+    assert triangles.max() < len(vertices)
+
+
+def test_an_export_job_returns_the_file_bytes(pool):
+    stl = pool.submit("export", family=FAMILY, values={}, suffix="stl").result(timeout=120)
+    assert stl[:5] != b"solid" or b"facet" in stl  # binary or ASCII STL, with triangles
+    assert len(stl) > 10_000
+
+
+def test_a_bad_value_fails_in_the_worker_with_its_field_and_message(pool):
+    low = geometry.get_family(FAMILY).param["wall"].bounds[0]
+    future = pool.submit("quote", family=FAMILY, values={"wall": low / 2})
+    with pytest.raises(workers.InputError) as raised:
+        future.result(timeout=120)
+    with pytest.raises(workers.InputError) as expected:
+        geometry.make_spec(FAMILY, {"wall": low / 2})
+    assert raised.value.field == "wall" and raised.value.message == expected.value.message
+
+
+def test_an_unknown_job_kind_is_refused_before_it_reaches_a_worker(pool):
+    with pytest.raises(workers.InputError, match="kind='carve' is not a worker job"):
+        pool.submit("carve", family=FAMILY)
+
+
+def test_a_newer_change_cancels_the_queued_one_which_never_runs(pool):
+    pool.clear_run_log()
+    blocker = pool.submit("quote", family=FAMILY, values=slow_values())  # the only worker is busy
+    session = workers.LatestWins(pool)
+
+    async def changes():
+        async def change(width):
+            try:
+                return await session.run("quote", family=FAMILY, values={"pcb_width": width})
+            except workers.Superseded:
+                return "superseded"
+        first = asyncio.ensure_future(change(61.0))
+        await asyncio.sleep(0.01)
+        second = asyncio.ensure_future(change(62.0))
+        await asyncio.sleep(0.01)
+        last = asyncio.ensure_future(change(63.0))
+        return [await first, await second, await last]
+
+    first, second, last = asyncio.run(changes())
+    blocker.result(timeout=120)
+    assert first == "superseded" and second == "superseded"
+    assert last["values"]["pcb_width"] == 63.0
+    assert session.stats.requests == 3 and session.stats.superseded == 2
+    ran = wait_until(lambda: [e for e in pool.run_log() if e["kind"] == "quote"], timeout_s=10)
+    assert len(ran) == 2  # the blocker and the last change: the two superseded ones never started
+
+
+def test_a_session_asking_often_waits_behind_one_that_asked_once(pool):
+    pool.clear_run_log()
+    blocker = pool.submit("quote", family=FAMILY, values=slow_values())
+    dragging, patient = workers.LatestWins(pool), workers.LatestWins(pool)
+    keys = {}
+
+    async def both():
+        async def ask(session, name, values):
+            try:
+                value = await session.run("quote", family=FAMILY, values=values)
+                keys[name] = session.last_key
+                return value
+            except workers.Superseded:
+                return None
+        tasks = [asyncio.ensure_future(ask(dragging, f"drag{i}", {"pcb_width": 60.0 + i})) for i in range(3)]
+        await asyncio.sleep(0.05)
+        tasks.append(asyncio.ensure_future(ask(patient, "patient", {"pcb_width": 70.0})))
+        await asyncio.sleep(0.05)
+        tasks.append(asyncio.ensure_future(ask(dragging, "drag3", {"pcb_width": 63.0})))
+        return await asyncio.gather(*tasks)
+
+    results = asyncio.run(both())
+    blocker.result(timeout=120)
+    assert results[3]["values"]["pcb_width"] == 70.0 and results[4]["values"]["pcb_width"] == 63.0
+    order = [e["request"] for e in pool.run_log() if e["kind"] == "quote"]
+    assert order.index(keys["patient"]) < order.index(keys["drag3"])  # asked later, served first
+
+
+def test_a_job_that_takes_too_long_is_reported_as_timed_out(pool):
+    session = workers.LatestWins(pool, timeout_s=0.001)
+
+    async def ask():
+        return await session.run("quote", family=FAMILY, values=slow_values())
+
+    with pytest.raises(workers.JobTimedOut):
+        asyncio.run(ask())
+    assert session.stats.timed_out == 1
+
+
+ORPHAN_SCRIPT = """
+import os, sys
+from somana_core import workers
+pool = workers.start_local(worker_count=2)
+pool.wait_for_workers(2)
+print(" ".join(str(p) for p in pool.client.run(os.getpid).values()), flush=True)
+sys.stdin.read()
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie is dead, waiting for its parent to reap it
+        return stat.read().split(")")[-1].split()[0] != "Z"
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
+def test_worker_processes_end_with_the_process_that_started_them(stop):
+    parent = subprocess.Popen([sys.executable, "-c", ORPHAN_SCRIPT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True, env=dict(os.environ))
+    try:
+        pids = [int(p) for p in parent.stdout.readline().split()]
+        assert len(pids) == 2 and all(_alive(p) for p in pids)
+        parent.send_signal(stop)
+        parent.wait(timeout=30)
+        wait_until(lambda: not any(_alive(p) for p in pids), timeout_s=30, message="worker processes to exit")
+    finally:
+        if parent.poll() is None:
+            parent.kill()
