@@ -124,7 +124,9 @@ def warm_up(material: str | None = None) -> dict:
     build, measure, quote and tessellate (at PREVIEW_DEFLECTION_MM) the default product of every
     family, so the first person to open the configurator waits no longer than the next one.
 
-    Returns seconds per step (family name -> s, plus "import_s") for the server's start-up line.
+    Returns seconds per step (family name -> s, plus "import_s") for the server's start-up line; a
+    family that cannot be warmed is reported as "failed: why" (the configurator shows the same error
+    when someone picks it), the others are still warmed.
     """
     import time
 
@@ -132,14 +134,18 @@ def warm_up(material: str | None = None) -> dict:
     from somana_core import geometry, quote
     from somana_core.geometry import kernel  # noqa: F401 - imports CadQuery and OCP (about 2 s)
 
-    timings = {"import_s": time.perf_counter() - started}
+    timings: dict = {"import_s": round(time.perf_counter() - started, 3)}
     material = material or str(geometry.materials()["material"].iloc[0])  # the configurator's default
     for family in geometry.FAMILIES:
         t0 = time.perf_counter()
-        spec = geometry.make_spec(family, {})
-        product = geometry.build(spec)
-        metrics = product.metrics(material)
-        quote.quote_product(metrics, family, qty=1, material=material, machine=getattr(spec, "machine", None))
-        mesh_payload(product.preview(PREVIEW_DEFLECTION_MM))
-        timings[family] = time.perf_counter() - t0
-    return {k: round(v, 3) for k, v in timings.items()}
+        try:
+            spec = geometry.make_spec(family, {})
+            product = geometry.build(spec)
+            metrics = product.metrics(material)
+            mesh_payload(product.preview(PREVIEW_DEFLECTION_MM))
+            quote.quote_product(metrics, family, qty=1, material=material, machine=getattr(spec, "machine", None))
+        except Exception as exc:  # noqa: BLE001 - one family's data problem must not stop the others warming
+            timings[family] = f"failed: {exc}"
+            continue
+        timings[family] = round(time.perf_counter() - t0, 3)
+    return timings
