@@ -253,9 +253,20 @@ def place_order(
     return order
 
 
-def approve_order(store: OrderStore, number: str, note: str | None = None) -> Order:
-    """A founder accepts an order whose price was outside the band: it becomes confirmed."""
-    return store.transition(number, OrderState.CONFIRMED, note=check_note(note) or "price approved")
+def approve_order(store: OrderStore, number: str, note: str | None = None, unit_price=None) -> Order:
+    """A founder accepts an order whose price was outside the band: it becomes confirmed, and its quote is
+    issued (at the asked price, or at the founder's `unit_price`) with the approval in its internal notes."""
+    from somana_core.quote import NEEDS_APPROVAL, approve
+
+    note = check_note(note) or "price approved"
+    quote = store.get(number).quote or {}
+    issued = None
+    if quote.get("status") == NEEDS_APPROVAL:
+        issued = approve(quote, by=note, unit_price=unit_price)
+    elif unit_price is not None:
+        raise InputError("price", f"--price {unit_price} applies only to a quote waiting for approval "
+                                  f"(this one is {quote.get('status', 'issued')!r})")
+    return store.transition(number, OrderState.CONFIRMED, note=note, quote=issued)
 
 
 def cancel_order(store: OrderStore, number: str, note: str | None = None) -> Order:

@@ -451,8 +451,9 @@ class OrderStore:
             row = session.scalars(select(_OrderRow).where(_OrderRow.idempotency_key == key)).first()
             return None if row is None else _to_order(row)
 
-    def transition(self, number: str, new_state: str, note: str | None = None) -> Order:
-        """Move an order to `new_state`; an illegal move raises IllegalTransition."""
+    def transition(self, number: str, new_state: str, note: str | None = None, quote: dict | None = None) -> Order:
+        """Move an order to `new_state`; an illegal move raises IllegalTransition. `quote` replaces the
+        order's quote in the same transaction (a founder's approval issues its price)."""
         if new_state not in STATES:
             raise InputError("state", f"state={new_state!r} is not one of {', '.join(STATES)}")
         now = _now()
@@ -462,6 +463,8 @@ class OrderStore:
                 raise IllegalTransition(number, row.state, new_state)
             row.state = new_state
             row.updated_at = now
+            if quote is not None:
+                row.quote = json.loads(json.dumps(quote, default=str))
             row.events.append(_EventRow(state=new_state, at=now, note=note))
             session.flush()
             return _to_order(row)

@@ -5,7 +5,7 @@
     somana order list [--state S] [--limit N]
     somana order show NUMBER
     somana order set NUMBER STATE [--note TEXT]
-    somana order approve NUMBER [--note TEXT]        a price outside the band: a founder accepts it
+    somana order approve NUMBER [--note TEXT] [--price USD]   a price outside the band: a founder issues it
     somana order export NUMBER --kind gcode --out FILE
 
 Every argument is checked before the store is opened; names from the store are printed with their
@@ -62,6 +62,8 @@ def configure(parser) -> None:
     approve = sub.add_parser("approve", help="accept an order waiting for approval (price outside the band)")
     approve.add_argument("number")
     approve.add_argument("--note", default=None)
+    approve.add_argument("--price", default=None, metavar="USD",
+                         help="issue at this unit price instead of the one the policy asked")
     common(approve)
 
     export = sub.add_parser("export", help="write one of an order's files")
@@ -172,7 +174,8 @@ def run(args) -> int:
                     print(terminal_safe(f"  {e.at:%Y-%m-%d %H:%M:%S}  {e.state}" + (f"  ({e.note})" if e.note else "")))
         elif args.action in ("set", "approve"):
             if args.action == "approve":
-                order = fulfilment.approve_order(store, checked["number"], note=checked.get("note"))
+                order = fulfilment.approve_order(store, checked["number"], note=checked.get("note"),
+                                                 unit_price=getattr(args, "price", None))
             else:
                 order = store.transition(checked["number"], args.state, note=checked.get("note"))
             print(json.dumps(order.to_dict(), indent=2) if args.json else _summary(order))
