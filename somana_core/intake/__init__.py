@@ -15,7 +15,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from somana_core.errors import InputError
-from somana_core.intake.components import Opening, Part, chosen_openings, classify, find_openings
+from somana_core.intake.components import Opening, Part, board_summary, chosen_openings, classify, find_openings
 from somana_core.intake.kicad import Board, Footprint, MountingHole, read_board, read_board_bytes
 
 # The board a board-fitted family shows before a customer brings one (tests/intake/boards/generate.py
@@ -49,7 +49,7 @@ def load_board(path: str | Path | None) -> Board:
     return board
 
 
-__all__ = ["BOARD_FAMILY", "SAMPLE_BOARD", "Board", "Footprint", "MountingHole", "Opening", "Part", "chosen_openings", "classify",
+__all__ = ["BOARD_FAMILY", "SAMPLE_BOARD", "Board", "board_summary", "Footprint", "MountingHole", "Opening", "Part", "chosen_openings", "classify",
            "find_openings", "load_board", "read_board", "read_board_bytes", "route_board", "store_upload"]
 
 

@@ -205,3 +205,21 @@ def chosen_openings(openings: list[Opening], choice: str) -> list[Opening]:
         if by_ref[ref] not in chosen:
             chosen.append(by_ref[ref])
     return chosen
+
+
+def board_summary(board: Board) -> dict:
+    """What a person needs to confirm about an uploaded board, as plain data: its size, holes, the
+    KiCad release that wrote it, and each recognised opening with where it opens and whether it is
+    opened unless switched off."""
+    width, height = board.size_mm()
+    openings = find_openings(board)
+    return {
+        "kicad": board.kicad,
+        "size_mm": [round(width, 2), round(height, 2)],
+        "thickness_mm": board.thickness_mm,
+        "holes": len(board.holes),
+        "footprints": len(board.footprints),
+        "openings": [{"reference": o.reference, "kind": o.component_class.replace("_", " "),
+                      "footprint": o.footprint, "opens": "lid" if o.opens == "top" else "side wall",
+                      "default_open": o.default_open} for o in openings],
+    }
