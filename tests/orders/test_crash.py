@@ -32,7 +32,7 @@ def _kill_writer_after(url: str, n_orders: int, extra_delay_s: float) -> list[st
             assert line, f"writer exited early with {proc.poll()}"
             committed.append(line.split()[0])
             assert time.monotonic() < deadline, "writer too slow"
-        time.sleep(extra_delay_s)
+        time.sleep(extra_delay_s)  # not a wait: the kill lands this long after the n-th commit, mid-write
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()

@@ -7,13 +7,14 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from tests.support.waiting import WaitTimeout, wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[2]
@@ -29,17 +30,21 @@ def free_port() -> int:
 
 
 def wait_for_http(url: str, timeout_s: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
+    """Until the server answers `url` with a status below 500."""
+    last: list[Exception] = []
+
+    def answers() -> bool:
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status < 500:
-                    return
-        except Exception as exc:  # noqa: BLE001 - server still starting
-            last = exc
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer within {timeout_s} s: {last}")
+                return response.status < 500
+        except (OSError, ValueError) as exc:  # URLError, connection refused, reset: still starting
+            last[:] = [exc]
+            return False
+
+    try:
+        wait_until(answers, timeout_s=timeout_s, interval_s=0.3, message=f"{url} to answer")
+    except WaitTimeout as exc:
+        raise WaitTimeout(f"{exc} (last error: {last[0] if last else None})") from None
 
 
 @dataclass
