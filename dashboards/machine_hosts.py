@@ -3,14 +3,18 @@
 the printers (`somana station`), and everything here goes through the MQTT broker ($SOMANA_BROKER,
 set by `somana serve`).
 
-The e-stop fast path: the /machines e-stop buttons also POST to `/machines/estop`, a plain Tornado
-handler that runs on the server's event loop and publishes at once, so a click never queues behind
-Bokeh's callback threads (busy with other sessions' work) or the session's document lock.
+The e-stop fast paths, all sent at once by every /machines e-stop button (the printer's station
+acts on the first to arrive): (1) MQTT over a WebSocket straight from the browser to the broker
+(`estop_websocket()`): it never touches this process, whatever the customers make it do; (2) a POST
+to `/machines/estop`, a plain Tornado handler that publishes on the server's event loop without
+queueing behind Bokeh's callback threads or the session's document lock; (3) the button's Bokeh
+callback.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 from urllib.parse import urlparse
 
@@ -23,6 +27,17 @@ ESTOP_PATH = "/machines/estop"
 
 _lock = threading.Lock()
 _fleet: Fleet | None = None
+
+
+def estop_websocket() -> dict | None:
+    """{"port", "user", "password"} of the broker's e-stop WebSocket listener (`somana serve` with its
+    private broker), or None: the browser then sends its e-stop through ESTOP_PATH only. The
+    credentials can publish to `somana/estop` and nothing else (the broker's ACL)."""
+    try:
+        value = json.loads(os.environ.get("SOMANA_ESTOP_WS", ""))
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) and value.get("port") else None
 
 
 def fleet() -> Fleet:

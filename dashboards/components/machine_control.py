@@ -64,7 +64,31 @@ table.history th, table.history td, table.queue th, table.queue td { text-align:
 .chart-empty { padding: 2.5rem 1rem; text-align: center; color: #5d6b73; background: #f3f5f4; border-radius: 6px; }
 """
 
+# Every path at once; the station acts on the first. (1) MQTT 3.1.1 over a WebSocket to the broker:
+# CONNECT (user/password, clean session) then PUBLISH QoS 0 to somana/estop then DISCONNECT; a client
+# may send before the CONNACK (MQTT 3.1.1, 3.1.4). (2) POST to the server's e-stop handler.
 ESTOP_JS = """
+const ws = ws_port ? {port: ws_port, user: ws_user, password: ws_password} : null;
+if (ws) {
+  try {
+    const enc = new TextEncoder();
+    const str = (s) => { const b = enc.encode(s); return [b.length >> 8, b.length & 255, ...b]; };
+    const len = (n) => { const out = []; do { let d = n % 128; n = Math.floor(n / 128); if (n > 0) d |= 128;
+                         out.push(d); } while (n > 0); return out; };
+    const body = JSON.stringify({printer: printer, id: 'web-' + Date.now().toString(36), sent_at: Date.now() / 1000});
+    const head = [...str('MQTT'), 4, 0xC2, 0, 0];
+    const load = [...str('somana-estop-' + Math.random().toString(36).slice(2, 10)), ...str(ws.user), ...str(ws.password)];
+    const publish = [...str('somana/estop'), ...enc.encode(body)];
+    const socket = new WebSocket('ws://' + window.location.hostname + ':' + ws.port + '/', ['mqtt']);
+    socket.binaryType = 'arraybuffer';
+    socket.onopen = () => {
+      socket.send(new Uint8Array([0x10, ...len(head.length + load.length), ...head, ...load]));
+      socket.send(new Uint8Array([0x30, ...len(publish.length), ...publish]));
+      socket.send(new Uint8Array([0xE0, 0]));
+    };
+    socket.onerror = () => {};
+  } catch (e) {}
+}
 const path = window.location.pathname.replace(/\\/+$/, '') + '/estop';
 fetch(path, {method: 'POST', credentials: 'same-origin', headers: {'Content-Type': 'application/json'},
              body: JSON.stringify({printer: printer})}).catch(() => {});
@@ -142,9 +166,14 @@ def job_text(printer: dict) -> str:
 
 
 def estop_button(key: str, label: str, **params) -> pn.widgets.Button:
-    """A red button whose click is POSTed straight to the e-stop handler (no Bokeh round trip)."""
+    """A red button whose click goes from the browser to the broker and to the server's e-stop
+    handler at once (no Bokeh round trip; see dashboards.machine_hosts)."""
+    from dashboards.machine_hosts import estop_websocket
+
     button = pn.widgets.Button(label=label, color="danger", **params)
-    button.js_on_click(args={"printer": key}, code=ESTOP_JS)
+    ws = estop_websocket() or {}
+    button.js_on_click(args={"printer": key, "ws_port": int(ws.get("port") or 0), "ws_user": str(ws.get("user", "")),
+                             "ws_password": str(ws.get("password", ""))}, code=ESTOP_JS)
     return button
 
 

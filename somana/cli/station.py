@@ -4,6 +4,7 @@ floor services `somana serve` starts when it is given no `--broker` (`start_for_
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,8 @@ import time
 from pathlib import Path
 
 from somana_core.errors import InputError
+
+ESTOP_WS_ENV = "SOMANA_ESTOP_WS"  # {"port", "user", "password"}: the private broker's e-stop WebSocket
 
 
 def configure(parser):
@@ -83,8 +86,11 @@ def start_for_serve(printers: list[dict], broker_url: str | None, db_url: str | 
         bus.parse_broker_url(broker_url)
         os.environ[bus.BROKER_ENV] = broker_url
         return FloorServices(broker_url)
-    broker = local.LocalBroker().start()
+    # all interfaces, like the web server: a tablet on the floor sends its e-stop straight to the broker
+    broker = local.LocalBroker(estop_websocket_address="0.0.0.0").start()
     os.environ[bus.BROKER_ENV] = broker.url
+    os.environ[ESTOP_WS_ENV] = json.dumps({"port": broker.ws_port, "user": broker.estop_user,
+                                           "password": broker.estop_password})
     from somana_core.data import state_dir
 
     (Path(state_dir()) / bus.BROKER_FILE).write_text(broker.url + "\n")

@@ -45,21 +45,43 @@ def find_mosquitto() -> str:
 
 
 class LocalBroker:
-    """`start()` runs Mosquitto on 127.0.0.1:<free port>; `url` is then mqtt://127.0.0.1:<port>."""
+    """`start()` runs Mosquitto on 127.0.0.1:<free port>; `url` is then mqtt://127.0.0.1:<port>.
 
-    def __init__(self, port: int | None = None):
+    With `estop_websocket_address`, a second listener speaks MQTT over WebSockets on that address
+    for the browsers' emergency stop: password-protected, and its one user (`estop_user`, a random
+    `estop_password`) may only publish to `somana/estop` (so a page's e-stop never goes through the
+    web server, however busy it is, and its credentials can do nothing else)."""
+
+    def __init__(self, port: int | None = None, estop_websocket_address: str | None = None):
         self.port = port or free_port()
         self.url = f"mqtt://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
         self._dir: Path | None = None
+        self.ws_address = estop_websocket_address
+        self.ws_port: int | None = None
+        self.estop_user = "estop"
+        self.estop_password = ""
 
     def start(self) -> "LocalBroker":
         self._dir = Path(tempfile.mkdtemp(prefix="somana-mosquitto-"))
         config = self._dir / "mosquitto.conf"
-        lines = [f"listener {self.port} 127.0.0.1", "allow_anonymous true", "persistence false",
-                 "log_dest stderr", "log_type error", "log_type warning", "max_keepalive 60"]
+        lines = ["per_listener_settings true", "persistence false", "log_dest stderr", "log_type error",
+                 "log_type warning", "max_keepalive 60"]
         if os.geteuid() == 0:
             lines.append("user root")  # else Mosquitto switches to its own user and cannot read our folder
+        lines += [f"listener {self.port} 127.0.0.1", "allow_anonymous true"]
+        if self.ws_address is not None:
+            import secrets
+
+            self.ws_port = free_port()
+            self.estop_password = secrets.token_urlsafe(18)
+            passwords, acl = self._dir / "passwd", self._dir / "acl"
+            passwords.touch(mode=0o600)
+            subprocess.run(["mosquitto_passwd", "-b", str(passwords), self.estop_user, self.estop_password],
+                           check=True, capture_output=True)
+            acl.write_text(f"user {self.estop_user}\ntopic write somana/estop\n")
+            lines += [f"listener {self.ws_port} {self.ws_address}", "protocol websockets", "allow_anonymous false",
+                      f"password_file {passwords}", f"acl_file {acl}"]
         config.write_text("\n".join(lines) + "\n")
         log = open(self._dir / "mosquitto.log", "wb")
         self.process = subprocess.Popen([find_mosquitto(), "-c", str(config)], stdout=log, stderr=subprocess.STDOUT,

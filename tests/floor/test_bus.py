@@ -73,3 +73,38 @@ def test_eta_is_never_negative_and_between_plan_and_measured_pace(elapsed, fract
         planned = estimate * (1 - fraction)
         measured = elapsed * (1 - fraction) / fraction
         assert min(planned, measured) - 1e-6 <= value <= max(planned, measured) + 1e-6
+
+
+def test_the_estop_websocket_user_can_stop_printers_and_nothing_else():
+    """The browsers' e-stop listener: MQTT over WebSockets, password required, write to somana/estop only."""
+    import paho.mqtt.client as mqtt
+
+    from somana_core.floor.local import LocalBroker
+    from tests.support.waiting import wait_until
+
+    with LocalBroker(estop_websocket_address="127.0.0.1") as broker:
+        seen = []
+        watcher = bus.Bus(broker.url).connect()
+        watcher.subscribe("somana/#", lambda topic, payload, retained: seen.append(topic))
+
+        def web_client(password):
+            client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, transport="websockets")
+            client.username_pw_set(broker.estop_user, password)
+            answers = []
+            client.on_connect = lambda c, u, f, reason, p=None: answers.append(reason)
+            client.connect("127.0.0.1", broker.ws_port)
+            client.loop_start()
+            wait_until(lambda: answers, 5, message="CONNACK")
+            return client, answers[0]
+
+        client, reason = web_client(broker.estop_password)
+        assert not reason.is_failure
+        client.publish("somana/local/sim/cmd", b'{"action": "start"}', qos=1).wait_for_publish(5)
+        client.publish(bus.ESTOP_TOPIC, b'{"printer": "*"}', qos=1).wait_for_publish(5)
+        wait_until(lambda: bus.ESTOP_TOPIC in seen, 5, message="the e-stop delivered")
+        assert "somana/local/sim/cmd" not in seen  # the ACL dropped it
+        client.loop_stop()
+        intruder, refused = web_client("guess")
+        assert refused.is_failure
+        intruder.loop_stop()
+        watcher.close()

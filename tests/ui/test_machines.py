@@ -64,8 +64,16 @@ def test_fleet_row_detail_console_print_history_and_estop(served, watched_page, 
     text_becomes(page, "job-notice", "t.includes('short-test.gcode') && t.includes('done')")
     page.screenshot(path=str(artifacts_dir / "ui_machines_detail.png"), full_page=False)
 
+    from somana_core.floor import bus
+
+    stops = []  # which paths the click took: "web-" ids come over the browser's own WebSocket to the broker
+    listener = bus.Bus((served.home / bus.BROKER_FILE).read_text().strip()).connect()
+    listener.subscribe(bus.ESTOP_TOPIC, lambda topic, payload, retained: stops.append(payload))
     page.locator(f".estop-{KEY} button").click()
     text_becomes(page, f"state-{KEY}", "t === 'halted'", 5_000)
+    wait_until(lambda: len(stops) >= 2, 5, message="the e-stop over the WebSocket and over HTTP")
+    assert {s["printer"] for s in stops} == {"local/sim"} and any(s["id"].startswith("web-") for s in stops)
+    listener.close()
     text_becomes(page, f"job-{KEY}", "t.includes('emergency stop')")
     page.screenshot(path=str(artifacts_dir / "ui_machines_emergency_stop.png"), full_page=False)
     page.locator(".connect button").click()  # leave the shared printer usable: reconnecting resets it
