@@ -33,7 +33,7 @@ def simulated_weeks() -> pn.viewable.Viewable | None:
         "CP-SAT planning with promised dates against first come, first served (<code>somana simulate</code>, "
         "figures from <code>benchmarks/schedule.py</code>).</p>", sizing_mode="stretch_width")
     table = pn.widgets.Tabulator(pd.DataFrame(rows), show_index=False, disabled=True, sizing_mode="stretch_width",
-                                 name="simulated-weeks")
+                                 css_classes=["simulated-weeks"])
     return pn.Column(intro, table, sizing_mode="stretch_width", margin=(10, 20))
 
 
