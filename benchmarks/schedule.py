@@ -1,7 +1,7 @@
 """The farm scheduler's figures, as one JSON document.
 
 1. A static plan of 20 printers x 500 plates (mixed materials, colours, nozzles and due dates;
-   somana_core.scheduling.synthetic): solve time, objective and its parts, the lower bounds (ours and,
+   somana_core.scheduling.synthetic; tight and loose due dates): solve time, objective and its parts, the lower bounds (ours and,
    where the whole model is solved, CP-SAT's) and the gap, for CP-SAT (10 s), greedy and FIFO. Several
    seeds; medians.
 2. A simulated week per order rate (1-4 x the founders' planned volume), the same seed for both policies: CP-SAT with capable-to-promise against first
@@ -25,12 +25,12 @@ import time
 from dataclasses import replace
 
 
-def _static(seeds: list[int], seconds: float, printers: int, jobs: int) -> dict:
+def _static(seeds: list[int], seconds: float, printers: int, jobs: int, due_spread: float) -> dict:
     from somana_core.scheduling import figures, solve, synthetic
 
     runs = []
     for seed in seeds:
-        inst = synthetic.instance(printers, jobs, seed=seed)
+        inst = synthetic.instance(printers, jobs, seed=seed, due_spread=due_spread)
         row = {"seed": seed}
         for policy, limit in (("cp-sat", seconds), ("greedy", 0), ("fifo", 0)):
             started = time.perf_counter()
@@ -50,7 +50,8 @@ def _static(seeds: list[int], seconds: float, printers: int, jobs: int) -> dict:
     med = {p: {k: statistics.median(r[p][k] for r in runs)
                for k in ("solve_s", "objective", "weighted_tardiness_min", "changeover_min", "idle_min", "gap")}
            for p in ("cp-sat", "greedy", "fifo")}
-    return {"printers": printers, "plates": jobs, "seconds": seconds, "runs": runs, "median": med}
+    return {"printers": printers, "plates": jobs, "seconds": seconds, "due_spread": due_spread, "runs": runs,
+            "median": med}
 
 
 def _week(days: float, printers: int, rate: float | None, seed: int, solve_s: float) -> dict:
@@ -113,6 +114,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--printers", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=500)
+    parser.add_argument("--due-spread", type=float, nargs="+", default=[1.1, 2.0],
+                        help="due dates spread over the work / (fleet x 20 h/day) times this (1.1 tight, 2 loose)")
     parser.add_argument("--sim-days", type=float, default=7.0)
     parser.add_argument("--sim-printers", type=int, default=6)
     parser.add_argument("--sim-volumes", type=float, nargs="+", default=[1, 2, 3, 4],
@@ -129,7 +132,8 @@ def main() -> int:
     if "replan" not in args.skip:
         result["replan"] = _replan(args.replan_seconds, args.printers, args.jobs)
     if "static" not in args.skip:
-        result["static"] = _static(list(range(args.seeds)), args.seconds, args.printers, args.jobs)
+        result["static"] = [_static(list(range(args.seeds)), args.seconds, args.printers, args.jobs, spread)
+                            for spread in args.due_spread]
     if "week" not in args.skip:
         founders = default_rate_per_day(args.sim_printers)
         result["weeks"] = []

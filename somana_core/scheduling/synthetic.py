@@ -15,9 +15,10 @@ MONDAY_7AM = datetime(2026, 11, 30, 7, 0, tzinfo=timezone.utc)
 
 
 def instance(printers: int, jobs: int, seed: int = 0, load_days: float | None = None,
-             origin: datetime = MONDAY_7AM) -> Instance:
-    """`jobs` plates of 1-8 h over `printers` printers, due 1-`load_days`+2 days out (default: the
-    work divided over the fleet, so due dates are tight but mostly keepable)."""
+             origin: datetime = MONDAY_7AM, due_spread: float = 1.1) -> Instance:
+    """`jobs` plates of 0.5-8 h over `printers` printers, due 1 to `load_days` + 2 days out. Default
+    `load_days`: the work over the fleet at 20 printing h/day (the quote's rate) x `due_spread`; 1.1 is
+    tight (the staffed shifts give less than 20 h/day), 2 leaves room."""
     rng = random.Random(seed)
     fleet_ = fleet(printers)
     cal = Calendar(origin, days=90)
@@ -30,7 +31,7 @@ def instance(printers: int, jobs: int, seed: int = 0, load_days: float | None = 
         hours = min(8.0, max(0.5, rng.lognormvariate(0.9, 0.6)))
         total += hours
         out.append([k, material, colour, nozzle, int(hours * 60)])
-    days = load_days if load_days is not None else total / printers / 20 * 1.1
+    days = load_days if load_days is not None else total / printers / 20 * due_spread
     jobs_out = []
     for k, material, colour, nozzle, minutes in out:
         due = int((1 + rng.random() * (days + 1)) * 24 * 60)
