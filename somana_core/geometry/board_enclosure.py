@@ -375,8 +375,12 @@ def _cavity_wires(lay: Layout, clearance: float, wall: float):
     from somana_core.geometry import kernel as tk
 
     board_wire = tk.polygon_wire(lay.outline)
-    cavity = tk.offset_wire(board_wire, clearance)
-    outer = tk.offset_wire(cavity, wall)
+    try:
+        cavity = tk.offset_wire(board_wire, clearance)
+        outer = tk.offset_wire(cavity, wall)
+    except Exception as exc:  # noqa: BLE001 - OCC's offset refuses some outlines (self-touching, slivers)
+        raise InputError("clearance", f"the wall cannot follow this board outline at clearance={clearance:g} mm "
+                                      f"and wall={wall:g} mm ({type(exc).__name__}); try another clearance") from None
     return board_wire, cavity, outer
 
 
