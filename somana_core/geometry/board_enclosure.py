@@ -442,9 +442,12 @@ def check_interference(v, lay: Layout, base) -> None:
     if volume > INTERFERENCE_MM3:
         raise InputError("clearance", f"the board meets the enclosure ({volume:.2f} mm3 overlap): use more clearance")
     near = NEAR_WALL_MM + v.clearance
+    opened = {cut.reference for cut in lay.cutouts}
     for part in lay.parts:
         if part.height_mm <= 0 or part.outline.shape[0] < 3:
             continue
+        if part.side == "top" and part.reference not in opened:
+            continue  # check_fit proved it inside the wall and below the lid's lip (nothing else is there)
         pts = lay.board.to_enclosure(part.outline)
         if _inside_distance(pts, lay.outline).min() > near and part.side == "top":
             continue

@@ -177,3 +177,14 @@ def test_cli_refuses_a_bad_board_and_writes_nothing(tmp_path, somana_home, board
     assert result.returncode == 2 and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert list(folder.iterdir()) == []
+
+
+def test_the_solid_check_refuses_a_rib_in_a_plugs_path(tmp_path):
+    """Only the built solid shows this one: a wide standoff next to the micro-B gets a rib to the
+    wall, and the micro-B's plug (its overmould reaches 1.15 mm below the board) would meet it."""
+    text = (BOARDS / "kicad8_l_shape.kicad_pcb").read_text()
+    board = tmp_path / "rib.kicad_pcb"
+    board.write_text(text.replace("(at 5 65)", "(at 25 66)"))
+    spec = make_spec("board_enclosure", {"board_file": str(board), "openings": "J2", "standoff_diameter": "9"})
+    with pytest.raises(InputError, match="cable plug of J2 cannot reach its socket: it meets the enclosure"):
+        build(spec)
