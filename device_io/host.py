@@ -19,8 +19,8 @@ Watching a printer: listeners and snapshots
 A `HostSnapshot` is frozen: state, error, temperatures (actual and target, °C), job name, lines
 acknowledged/total, progress %, elapsed and ETA, last acknowledged file line, restartable-from
 line and the last `JobResult`; `to_dict()` gives JSON. A new listener gets the current snapshot
-soon after `add_listener`, then every changed one (state changes at once, progress and
-temperatures at most every `publish_interval_s`). Listeners are called one at a time on the
+soon after `add_listener`, then every changed one (a state change at once; progress and
+temperatures every `publish_interval_s` or with the next state change). Listeners are called one at a time on the
 host's monitor thread, never with the host lock held, so a listener may call any host method
 (`pause()` from a listener is fine). A listener that raises is logged and the job goes on; a
 listener should not block (it delays the other listeners and, by up to 2 s, the return of the
