@@ -290,6 +290,7 @@ class PrinterHost(param.Parameterized):
             now=time.monotonic(),
         )
         self._emergency_requested = False
+        self._cancel_reason = ""
         self._handshaking = False
         self._handshake_oks = 0
         self._seen_start = False
@@ -465,10 +466,11 @@ class PrinterHost(param.Parameterized):
             self._stream.job_paused = False
             self._pump()
 
-    def _cancel(self) -> None:
+    def _cancel(self, reason: str = "cancelled by the operator") -> None:
         with self._lock:
             if self._state not in (PRINTING, PAUSED):  # not while cancelling already
                 raise HostError(f"{self.name}: cannot cancel: no job is running (state {self._state})")
+            self._cancel_reason = reason
             self._stream.cancel_job()
             self._set_state(CANCELLING)
             for command in (
@@ -569,7 +571,7 @@ class PrinterHost(param.Parameterized):
                 if effect.kind == "pause-position":
                     self._paused_position = dict(self._position)
                 elif effect.kind == "cancel-done" and self._state == CANCELLING:
-                    self._finish_job(JobStatus.CANCELLED, "cancelled by the operator")
+                    self._finish_job(JobStatus.CANCELLED, self._cancel_reason)
                     self._set_state(OPERATIONAL)
 
     def _run_printer_actions(self) -> None:
@@ -581,7 +583,10 @@ class PrinterHost(param.Parameterized):
                     return
                 name = self._printer_actions.popleft()
             try:
-                {"pause": self._pause, "resume": self._resume, "cancel": self._cancel}[name]()
+                if name == "cancel":
+                    self._cancel("cancelled on the printer (//action:cancel)")
+                else:
+                    {"pause": self._pause, "resume": self._resume}[name]()
             except HostError:
                 pass  # e.g. `pause` while already paused: the printer's menu and the host agree anyway
             except Exception:  # noqa: BLE001 - a bug here must not be taken for a lost connection

@@ -119,6 +119,7 @@ def test_printer_sent_actions_pause_resume_and_cancel(make_printer, make_host, e
     printer.send_action("cancel", echo_prefix=echo_prefix)
     result = host.wait_for_job(timeout=30)
     assert result.status == JobStatus.CANCELLED and result.restart_from_line > 1
+    assert "on the printer" in result.reason
     assert printer.heaters["T0"].target == 0
 
 
