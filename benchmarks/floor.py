@@ -198,7 +198,11 @@ def main() -> int:
                 time.sleep(args.window_s)
                 marks = page.evaluate("() => [performance.now(), window.__marks]")
                 end, stamps = marks
-                points = [start] + [s for s in stamps if start <= s <= end] + [end]
+                updates = []  # one refresh changes several nodes: marks within 30 ms are one update
+                for stamp in sorted(s for s in stamps if start <= s <= end):
+                    if not updates or stamp - updates[-1] > 30:
+                        updates.append(stamp)
+                points = [start] + updates + [end]
                 gaps += [(b - a) / 1000 for a, b in zip(points, points[1:])]
                 button = page.evaluate_handle(f"() => {{ const h = ({_FIND})('.estop-{CSS_KEY}');"
                                               " return (h.shadowRoot || h).querySelector('button') }")

@@ -36,6 +36,20 @@ def die_with_parent(sig: int = signal.SIGTERM) -> None:
         pass  # not Linux: the parent's own shutdown stops its children
 
 
+def raise_priority(niceness: int = -10) -> None:
+    """Ask the scheduler to run this process first (the e-stop path: broker and station must not
+    wait behind CAD work on a busy machine). Needs root or CAP_SYS_NICE; silently skipped otherwise."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, niceness)
+    except (OSError, AttributeError):
+        pass
+
+
+def _broker_child() -> None:
+    die_with_parent()
+    raise_priority()
+
+
 def find_mosquitto() -> str:
     path = shutil.which("mosquitto") or (MOSQUITTO if os.path.exists(MOSQUITTO) else None)
     if path is None:
@@ -85,7 +99,7 @@ class LocalBroker:
         config.write_text("\n".join(lines) + "\n")
         log = open(self._dir / "mosquitto.log", "wb")
         self.process = subprocess.Popen([find_mosquitto(), "-c", str(config)], stdout=log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
+                                        stdin=subprocess.DEVNULL, preexec_fn=_broker_child)
         log.close()
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:

@@ -190,6 +190,9 @@ class Station:
         """Start and serve until SIGTERM/SIGINT, then stop safely (the CLI's main loop)."""
         import signal
 
+        from somana_core.floor.local import raise_priority
+
+        raise_priority()  # e-stops and printer I/O before other work on a shared machine
         done = threading.Event()
         previous = {sig: signal.signal(sig, lambda *_: done.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:

@@ -156,3 +156,47 @@ def test_twenty_printers_fit_a_1400_px_screen_and_a_tablet(served, nineteen_more
         watched.assert_clean()
         context.close()
     wait_until(lambda: nineteen_more.poll() is None, 1)
+
+
+def test_tablet_order_is_printed_only_when_chosen_and_cancel_asks_first(served, browser, artifacts_dir, monkeypatch):
+    from somana_core.orders import OrderStore, default_url
+    from tests.ui.conftest import _watch
+
+    monkeypatch.setenv("SOMANA_HOME", str(served.home))
+    long_job = "\n".join(["G28"] + [f"G1 X{5 + i % 30} Y{5 + i % 20} F600" for i in range(3000)]) + "\n"
+    with OrderStore(default_url()) as store:
+        order = store.place("Tablet Test", "sensor_enclosure", {}, {"total_usd": 40},
+                            files={"t.gcode": long_job.encode()})
+    context = browser.new_context(viewport={"width": 820, "height": 1180})
+    watched = _watch(context.new_page())
+    page = watched.page
+    log_in(page, served)
+    text_becomes(page, f"state-{KEY}", "t === 'operational'")
+    page.locator(f".details-{KEY} button").click()
+    choice = page.locator(".order-choice select")
+    choice.wait_for(timeout=RENDER_TIMEOUT_MS)
+    print_button = page.locator(".print-order button")
+    assert print_button.is_disabled()  # nothing prints until an order is chosen
+    page.wait_for_function(
+        "n => { const f = (r) => { for (const e of r.querySelectorAll('option')) if (e.textContent.startsWith(n)) return e;"
+        " for (const e of r.querySelectorAll('*')) if (e.shadowRoot) { const x = f(e.shadowRoot); if (x) return x; }"
+        " return null; }; return f(document) !== null }", arg=order.number, timeout=RENDER_TIMEOUT_MS)
+    label = next(o for o in choice.locator("option").all_inner_texts() if o.startswith(order.number))
+    choice.select_option(label=label)
+    text_becomes(page, f"order-choice-{KEY}", f"t.includes('{order.number}')")
+    print_button.click()
+    text_becomes(page, f"state-{KEY}", "t === 'printing'")
+    page.locator(".detail-close button").click()
+    cancel = page.locator(f".cancel-{KEY} button")
+    cancel.click()
+    from playwright.sync_api import expect
+
+    expect(cancel).to_have_text("Confirm cancel?", timeout=RENDER_TIMEOUT_MS)
+    page.screenshot(path=str(artifacts_dir / "ui_machines_tablet_confirm_cancel.png"), full_page=False)
+    with OrderStore(default_url()) as store:
+        assert store.get(order.number).state == "printing"  # one click sends nothing
+        cancel.click()
+        wait_until(lambda: store.get(order.number).state == "cancelled", 30, message="the order cancelled")
+    text_becomes(page, "job-notice", f"t.includes('{order.number}') && t.includes('cancelled')")
+    watched.assert_clean()
+    context.close()
