@@ -38,6 +38,7 @@ from somana_core.floor.eta import eta_s, gcode_estimate_s
 HEARTBEAT_S = 2.0  # a printer's state is re-published at least this often
 JOURNAL_EVERY_S = 0.25  # the running job's last acknowledged line is written to disk this often
 HISTORY_JOBS = 20
+MIN_PUBLISH_S = 0.05  # a host's changes are published at once, but not more often than this
 RUNNING = ("printing", "paused", "cancelling")
 SAFE_COMMANDS = ("M104 S0", "M140 S0", "M107", "M84")  # heaters, fan, motors off
 SIM = "sim"
@@ -122,6 +123,7 @@ class Station:
         self._store_lock = threading.Lock()
         self._journal_lock = threading.Lock()
         self._running = threading.Event()
+        self._wake = threading.Event()  # a host reported a change: publish now, not at the next tick
         self._threads: list[threading.Thread] = []
         self._stopped = False
 
@@ -138,6 +140,7 @@ class Station:
                 simulator = VirtualPrinter(time_scale=self.sim_time_scale)
                 port = simulator.start()
             host = PrinterHost(name=spec.name, port=port, baudrate=spec.baud)
+            host.add_listener(lambda snapshot: self._wake.set())  # on the host's monitor thread: only a wake-up
             self.slots[spec.name] = _Slot(spec, host, simulator)
         self._reconcile_journal()
         self._bus = floor_bus.Bus(
@@ -591,7 +594,10 @@ class Station:
                                              and started - slot.journalled_at >= JOURNAL_EVERY_S):
                     slot.journalled_line, slot.journalled_at = slot.job.get("last_acked_line"), started
                     self._write_journal()
-            time.sleep(max(0.0, self.publish_interval_s - (time.monotonic() - started)))
+            # at most every MIN_PUBLISH_S, at least every publish_interval_s
+            time.sleep(max(0.0, MIN_PUBLISH_S - (time.monotonic() - started)))
+            self._wake.wait(max(0.0, self.publish_interval_s - (time.monotonic() - started)))
+            self._wake.clear()
 
     def _check_job(self, slot: _Slot) -> None:
         """The host finished the job (done, cancelled, failed): record it once."""
