@@ -6,6 +6,7 @@ over through environment variables, so an app also works under a plain `panel se
 
     SOMANA_DB_URL     the order store's database URL (SQLite file in state_dir() by default)
     SOMANA_PRINTERS   JSON list of {"name", "port", "baud"}; port "sim" = the built-in virtual printer
+    SOMANA_BROKER     the floor's MQTT broker: /machines talks to the printers' station through it only
 """
 
 from __future__ import annotations
