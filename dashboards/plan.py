@@ -207,7 +207,14 @@ def create_app() -> pn.viewable.Viewable:
     from somana_core.orders import shared_store
 
     page = PlanPage(shared_store())
-    page.solve()
+    page.summary.object = "<p>Planning every open order&hellip;</p>"
+    if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+        async def first_plan():  # the page draws at once; the first solve follows in a worker
+            await page._run(lambda: None)  # no message: nothing was asked yet
+
+        pn.state.onload(first_plan)
+    else:
+        page.solve()
     return page.view(user)
 
 
