@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import threading
 import time
 
@@ -136,14 +137,14 @@ def test_m600_and_an_action_fault_pause_the_job(make_printer, make_host):
     assert host.wait_for_job(timeout=20).status == JobStatus.DONE
 
 
-def test_10000_printer_sent_pause_resume_actions_during_a_job_do_not_hang_the_host(make_printer, make_host):
+def test_10000_printer_sent_pause_resume_actions_during_a_job_do_not_hang_the_host(make_printer, make_host, caplog):
     # The former host deadlocked here after a few hundred actions (the reader paused under the
     # host lock and published; the watchdog published and then took the host lock).
     printer = make_printer(time_scale=0.05)
     host = make_host(printer, comm_timeout_s=2.0)
     views: list[HostSnapshot] = []
     host.add_listener(lambda snapshot: (views.append(snapshot), host.progress()))  # calls back into the host
-    host.param.watch(lambda event: host.snapshot(), ["state", "job_lines_acked"])
+    host.param.watch(lambda *events: host.snapshot(), ["state", "job_lines_acked"])  # calls back too
     program = moves_program(6000)
     printer.clear_log()
     host.start_job(program)
@@ -171,3 +172,4 @@ def test_10000_printer_sent_pause_resume_actions_during_a_job_do_not_hang_the_ho
     assert printer.emergency_received_at - requested < 0.25
     assert host.wait_for_state("error", timeout=2) == "error"
     assert took < 60
+    assert not [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
