@@ -19,7 +19,7 @@ import param
 
 from dashboards.theme import page
 from dashboards.viewer import MeshViewer
-from somana_core import preview, workers
+from somana_core import fulfilment, preview, workers
 from somana_core.errors import InputError
 
 PREVIEW_DEFLECTION_MM = preview.PREVIEW_DEFLECTION_MM
@@ -288,9 +288,8 @@ class Configurator(pn.viewable.Viewer):
             return None
         try:
             files = {f"{self.family}.{suffix}": self._export(suffix) for suffix in ("stl", "step")}
-            order = _order_store().place(customer=self.customer, family=self.family,
-                                         parameters=self.spec_values(), quote=self.quote.to_dict(),
-                                         files=files, material=self.material, qty=self.qty)
+            order = fulfilment.store_order(_order_store(), self.family, self.spec_values(), self.customer,
+                                           self.quote.to_dict(), files, qty=self.qty, material=self.material)
         except InputError as exc:
             self.status = exc.message
             return None

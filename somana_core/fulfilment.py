@@ -46,7 +46,8 @@ from somana_core.orders import (
 
 __all__ = [
     "OrderState", "STATES", "TRANSITIONS", "IllegalTransition", "OrderLimits", "order_limits", "check_customer",
-    "check_qty", "check_material", "check_note", "needs_approval", "place_order", "find_order", "approve_order",
+    "check_qty", "check_material", "check_note", "needs_approval", "place_order", "store_order", "find_order",
+    "approve_order",
     "cancel_order", "printable_orders", "gcode_for", "start_order", "finish_order", "print_order", "STAGES",
 ]
 
@@ -239,10 +240,8 @@ def place_order(
             t["slice"] = clock() - start
 
         start = clock()
-        quote_dict = quote.to_dict()
-        state = OrderState.NEEDS_APPROVAL if needs_approval(quote_dict) else OrderState.CONFIRMED
-        order = store.place(customer, family, spec.values(), quote_dict, files={p.name: p for p in exported},
-                            material=material, qty=qty, idempotency_key=key, state=state)
+        order = store_order(store, family, spec.values(), customer, quote.to_dict(),
+                            files={p.name: p for p in exported}, qty=qty, material=material, idempotency_key=key)
         if result is not None and not any(f.kind == "gcode" for f in order.files):
             meta = {k: v for k, v in result.to_dict().items() if k != "gcode_path"}
             sliced = OrderState.SLICED if order.state == OrderState.CONFIRMED else None
@@ -251,6 +250,47 @@ def place_order(
         t["store"] = clock() - start
     t["total"] = sum(t[s] for s in STAGES if s in t)
     return order
+
+
+def store_order(
+    store: OrderStore | None,
+    family: str,
+    values: dict,
+    customer: str,
+    quote: dict,
+    files: dict[str, str | Path | bytes] | None = None,
+    *,
+    qty=1,
+    material: str = "PLA",
+    idempotency_key: str | None = None,
+) -> Order:
+    """Check every field and store an order whose part and quote the caller has already made
+    (the configurator has both on screen); `place_order` ends here too.
+
+    The quote must be for this quantity and material (a quote still showing the previous
+    quantity is refused, not stored with the new one). The order is `confirmed`, or
+    `needs_approval` when the quote's price waits for a founder. With `idempotency_key`, the same
+    placement again returns the order already stored. `store=None`: the process-wide store.
+    """
+    from somana_core.geometry import make_spec
+
+    store = store or shared_store()
+    customer = check_customer(customer)
+    qty = check_qty(qty)
+    material = check_material(material)
+    key = check_idempotency_key(idempotency_key)
+    if not isinstance(values, dict):
+        raise InputError("values", f"values must be a mapping of parameter names to values, not {type(values).__name__}")
+    values = make_spec(family, values).values()
+    if not isinstance(quote, dict):
+        raise InputError("quote", f"quote must be a quote's dict (Quote.to_dict()), not {type(quote).__name__}")
+    for name, wanted in (("qty", qty), ("material", material)):
+        if name in quote and quote[name] != wanted:
+            raise InputError(name, f"the quote is for {name}={quote[name]!r}, the order for {name}={wanted!r}: "
+                                   "place the order once the quote has refreshed")
+    state = OrderState.NEEDS_APPROVAL if needs_approval(quote) else OrderState.CONFIRMED
+    return store.place(customer, family, values, quote, files=files, material=material, qty=qty,
+                       idempotency_key=key, state=state)
 
 
 def approve_order(store: OrderStore, number: str, note: str | None = None, unit_price=None) -> Order:

@@ -109,3 +109,22 @@ def test_a_price_outside_the_band_waits_for_a_founder(store):
     assert order.state == "needs_approval" and order not in printable_orders(store)
     approved = approve_order(store, order.number, note="launch customer")
     assert approved.state == "confirmed" and approved.history[-1].note == "launch customer"
+
+
+def test_an_order_whose_quote_is_for_another_quantity_is_refused(store):
+    """A page that sends qty=3 with the quote still for 10 (issue 14) stores nothing."""
+    quote = {"qty": 10, "material": "PLA", "unit_price": 80.0, "status": "issued"}
+    from somana_core.fulfilment import store_order
+
+    with pytest.raises(InputError) as err:
+        store_order(store, "kit_enclosure", {}, "Ada", quote, qty=3)
+    assert err.value.field == "qty" and "refreshed" in err.value.message
+    with pytest.raises(InputError) as err:
+        store_order(store, "kit_enclosure", {}, "Ada", {**quote, "qty": 3}, qty=3, material="PETG")
+    assert err.value.field == "material"
+    order = store_order(store, "kit_enclosure", {"wall": "2.4"}, " Ada ", {**quote, "qty": 3}, qty=3,
+                        idempotency_key="configure-click-1")
+    assert order.customer == "Ada" and order.parameters["wall"] == 2.4 and order.state == "confirmed"
+    assert store_order(store, "kit_enclosure", {"wall": "2.4"}, "Ada", {**quote, "qty": 3}, qty=3,
+                       idempotency_key="configure-click-1") == order
+    assert len(store.list()) == 1
