@@ -490,7 +490,9 @@ class PrinterHost(param.Parameterized):
     def emergency_stop(self) -> float:
         """M112 ahead of every queue (written straight to the port, not under the host lock), then
         heaters off; the job fails and the host goes to the error state (the firmware needs a
-        reset: reconnect). Returns the seconds from the call to the M112 written."""
+        reset: reconnect). Returns the seconds from the call to the M112 written. Unlike the
+        other methods it does not wait for listeners and params to be published (`current_state`
+        is already `error` when it returns)."""
         started = time.monotonic()
         transport = self._transport
         if transport is None:
@@ -510,7 +512,8 @@ class PrinterHost(param.Parameterized):
             if not self._caps.get("EMERGENCY_PARSER", False):
                 self._add_log("send", "firmware reports no EMERGENCY_PARSER: M112 waits behind its buffer", "error")
             self._fail(ESTOP_MESSAGE)
-        self._monitor.sync()
+        # Views learn of it from the monitor; the caller is not held up by them.
+        self._monitor.request()
         return latency
 
     def _finish_job(self, status: JobStatus, reason: str) -> None:

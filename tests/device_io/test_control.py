@@ -137,7 +137,7 @@ def test_console_m112_is_an_emergency_stop_and_bad_targets_are_refused(make_prin
     host.send_command("m112")
     assert host.wait_for_state("error", timeout=2) == "error"
     wait_until(lambda: printer.killed)
-    assert "emergency stop" in host.error_message
+    wait_until(lambda: "emergency stop" in host.error_message, message="the error published")
 
 
 def test_a_job_without_commands_is_refused(make_printer, make_host):

@@ -141,8 +141,9 @@ def test_emergency_stop_reaches_the_printer_ahead_of_queued_lines(make_printer, 
     assert 0 < len(ran) < len(program.commands)
     assert ran == program.commands[: len(ran)]
     assert printer.killed
-    assert host.state == "error" and "emergency stop" in host.error_message
-    assert host.job_result["status"] == "failed"
+    assert host.current_state == "error"
+    assert host.last_result.status == "failed" and "emergency stop" in host.last_result.reason
+    wait_until(lambda: host.state == "error" and "emergency stop" in host.error_message, message="published")
     assert all(heater.target == 0 for heater in printer.heaters.values())
 
 
