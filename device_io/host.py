@@ -23,8 +23,9 @@ soon after `add_listener`, then every changed one (a state change at once; progr
 temperatures every `publish_interval_s` or with the next state change). Listeners are called one at a time on the
 host's monitor thread, never with the host lock held, so a listener may call any host method
 (`pause()` from a listener is fine). A listener that raises is logged and the job goes on; a
-listener should not block (it delays the other listeners and, by up to 2 s, the return of the
-host's own methods, which wait until listeners have seen their effect). The param values
+listener should not block (it delays the other listeners and, by up to `publish_wait_s`, the
+return of the host's methods, which wait until listeners have seen their effect; never the
+emergency stop, and never the streaming). The param values
 (`host.state`, `host.temperatures`, ...) are published from the same thread, for Panel views.
 
 Threads: the transport's reader thread handles replies and sends the next lines at once (no
@@ -180,7 +181,10 @@ class PrinterHost(param.Parameterized):
     reopen_delay_s = param.Number(
         0.1, bounds=(0.0, None), doc="Pause between closing and reopening a port (the board sees the hang-up), s"
     )
-    publish_interval_s = param.Number(0.1, bounds=(0.01, None), doc="Progress published at most this often, s")
+    publish_interval_s = param.Number(0.1, bounds=(0.01, None), doc="Progress published this often, s")
+    publish_wait_s = param.Number(
+        2.0, bounds=(0.0, None), doc="Longest a method waits for listeners to have seen its effect (a hung view), s"
+    )
 
     # -- observable state (set by the host only) -----------------------------------------------
     state = param.Selector(default=DISCONNECTED, objects=list(STATES), constant=True)
@@ -212,7 +216,9 @@ class PrinterHost(param.Parameterized):
         self._transport: SerialTransport | None = None
         self._watchdog: threading.Thread | None = None
         self._wake = threading.Event()
-        self._monitor = Monitor(self.name, self._collect, self._apply_params, self.publish_interval_s)
+        self._monitor = Monitor(
+            self.name, self._collect, self._apply_params, self.publish_interval_s, self.publish_wait_s
+        )
         self._log: deque = deque(maxlen=self.log_size)
         self._temperature_history: deque = deque()
         self._temperature_samples: deque = deque(maxlen=1000)

@@ -40,9 +40,11 @@ class Monitor:
         collect: Callable[[], Publication],
         apply_params: Callable[[dict], None],
         interval_s: float = 0.1,
+        wait_s: float = 2.0,
     ):
         self.name = name
         self.interval_s = interval_s
+        self.wait_s = wait_s
         self._collect = collect
         self._apply_params = apply_params
         self._lock = threading.Lock()
@@ -98,10 +100,11 @@ class Monitor:
             self._cond.notify_all()
             return self._requested
 
-    def sync(self, timeout_s: float = 2.0) -> None:
+    def sync(self) -> None:
         """Publish and wait until it is done (never call it holding the host lock). On the
         monitor thread itself (a listener calling the host) it returns at once; a listener that
-        hangs delays the caller by at most `timeout_s`."""
+        hangs delays the caller by at most `wait_s`."""
+        timeout_s = self.wait_s
         ticket = self.request()
         if threading.current_thread() is self._thread:
             return

@@ -107,6 +107,28 @@ def test_a_listener_may_call_the_host(make_printer, make_host):
     assert [c for c in job_commands(printer) if c != "M114"] == program.commands
 
 
+def test_a_hung_listener_never_holds_up_the_job_or_the_emergency_stop(make_printer, make_host):
+    printer = make_printer(time_scale=0.2)
+    host = make_host(printer, publish_wait_s=0.3)
+    release = threading.Event()
+    host.add_listener(lambda snapshot: release.wait(20))  # a view that hangs
+    try:
+        host.start_job(moves_program(3000))
+        acked = host.progress()["lines_acked"]
+        wait_until(lambda: host.progress()["lines_acked"] > acked + 200, message="the job going on meanwhile")
+        started = time.monotonic()
+        host.pause()
+        assert time.monotonic() - started < 0.3 + 0.5  # waited for the view at most publish_wait_s
+        requested = time.monotonic()
+        host.emergency_stop()
+        assert time.monotonic() - requested < 0.1
+        wait_until(lambda: printer.emergency_received_at is not None, timeout_s=2.0)
+        assert printer.emergency_received_at - requested < 0.25
+    finally:
+        release.set()
+    wait_until(lambda: host.state == "error", message="the views catch up once the listener returns")
+
+
 @pytest.mark.parametrize("echo_prefix", [False, True])
 def test_printer_sent_actions_pause_resume_and_cancel(make_printer, make_host, echo_prefix):
     printer = make_printer(time_scale=0.2)
