@@ -8,9 +8,11 @@ allowed. Rows come back as plain dicts; the tables are re-read when a file chang
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pandas as pd
 
-from somana_core.data import data_dir, read_table
+from somana_core.data import data_dir, data_path, read_table
 from somana_core.errors import InputError
 
 MACHINES = "machines.csv"
@@ -27,17 +29,30 @@ def _table(name: str) -> pd.DataFrame:
     return read_table(name)
 
 
+@lru_cache(maxsize=32)
+def _indexed(name: str, column: str, _stamp: tuple) -> dict[str, dict]:
+    """id -> row (first row of each id, in table order), read once per version of the file."""
+    rows: dict[str, dict] = {}
+    for row in _table(name).to_dict("records"):
+        rows.setdefault(str(row[column]), row)
+    return rows
+
+
+def _rows(name: str, column: str) -> dict[str, dict]:
+    path = data_path(name)
+    return _indexed(name, column, (str(path), path.stat().st_mtime_ns))
+
+
 def _ids(name: str, column: str) -> list[str]:
-    return [str(v) for v in _table(name)[column]]
+    return list(_rows(name, column))
 
 
 def _row(name: str, column: str, field: str, value: str) -> dict:
-    table = _table(name)
-    rows = table[table[column].astype(str) == str(value)]
-    if rows.empty:
-        raise InputError(field, f"{field}={value!r} is not in data/{name}; allowed: "
-                                f"{', '.join(table[column].astype(str))}")
-    return rows.iloc[0].to_dict()
+    rows = _rows(name, column)
+    row = rows.get(str(value))
+    if row is None:
+        raise InputError(field, f"{field}={value!r} is not in data/{name}; allowed: {', '.join(rows)}")
+    return dict(row)
 
 
 # ----------------------------------------------------------------------------- machines

@@ -1,4 +1,6 @@
-"""`somana families [--json]`: product families with their parameters, units, bounds and defaults."""
+"""`somana families [--json] [--family NAME --set name=value ...]`: product families with their
+parameters, units, declared bounds, defaults, and the range each field really has given the others
+(dynamic bounds: the defaults, or the values given with --set for one --family)."""
 
 from __future__ import annotations
 
@@ -7,24 +9,39 @@ import json
 
 def configure(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print every family as JSON")
+    parser.add_argument("--family", default=None, help="only this family")
+    parser.add_argument("--set", dest="assignments", action="append", metavar="NAME=VALUE", default=[],
+                        help="a value of --family's other fields, for the ranges; repeat for several")
 
 
 def run(args) -> int:
-    from somana_core.geometry import FAMILIES, describe_family  # specs only: no CadQuery import
+    from somana.cli import parse_assignments
+    from somana_core.errors import InputError
+    from somana_core.geometry import FAMILIES, describe_family, get_family  # specs only: no CadQuery import
 
-    described = [describe_family(name) for name in FAMILIES]
+    values = parse_assignments(getattr(args, "assignments", []) or [])
+    family = getattr(args, "family", None)
+    if values and family is None:
+        raise InputError("set", "--set needs --family: the values belong to one family")
+    names = [get_family(family).family] if family else list(FAMILIES)
+    described = [describe_family(name, values if family else None) for name in names]
     if args.json:
         print(json.dumps({"families": described}, indent=2, default=str))
         return 0
     for fam in described:
         print(f"{fam['family']}: {fam['title']} (parts: {', '.join(fam['parts'])})")
-        for group, names in fam["groups"].items():
+        for group, names_in_group in fam["groups"].items():
             print(f"  {group}")
-            for name in names:
+            for name in names_in_group:
                 p = fam["parameters"][name]
                 unit = f" {p['unit']}" if p["unit"] and p["unit"] != "count" else ""
                 if p["type"] in ("number", "integer"):
                     rng = f"{p['bounds'][0]:g}..{p['bounds'][1]:g}{unit}, step {p['step']:g}"
+                    real = p.get("range")
+                    if real is None:
+                        rng += " (no value fits the other fields)"
+                    elif [real["min"], real["max"]] != list(p["bounds"]):
+                        rng += f" (now {real['min']:g}..{real['max']:g})"
                 elif p["type"] == "choice":
                     rng = " | ".join(map(str, p["choices"]))
                 elif p["type"] == "boolean":

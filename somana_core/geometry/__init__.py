@@ -35,7 +35,7 @@ from somana_core.geometry.board_enclosure import BoardEnclosure
 from somana_core.geometry.eyewear_frame import EyewearFrame
 from somana_core.geometry.kit_enclosure import KitEnclosure
 from somana_core.geometry.sensor_enclosure import SensorEnclosure
-from somana_core.geometry.spec import Builder, FamilySpec, PartInputs, describe, new_spec
+from somana_core.geometry.spec import Builder, FamilySpec, PartInputs, describe, dynamic_bounds, new_spec
 
 FAMILIES: dict[str, type[FamilySpec]] = {
     SensorEnclosure.family: SensorEnclosure,
@@ -68,15 +68,22 @@ def product_line(family: str) -> str:
     return getattr(cls, "product_line", None) or family
 
 
-def make_spec(family: str, values: dict | None = None) -> FamilySpec:
+def make_spec(family: str, values: dict | None = None, changed: str | None = None) -> FamilySpec:
     """A validated spec from {name: value} (strings are converted). Raises InputError(field, message)
-    for unknown names, bad values, out-of-range values, cross-field rules and the build volume."""
-    return new_spec(get_family(family), values or {})
+    for unknown names, bad values, out-of-range values, cross-field rules and the build volume; with
+    `changed` (the field a person just edited) a rule's message lands on that field, with its range."""
+    return new_spec(get_family(family), values or {}, changed)
 
 
-def describe_family(name: str) -> dict:
-    """Parameters (group, unit, bounds, default, step, doc) and parts of one family, as plain data."""
-    return describe(get_family(name))
+def describe_family(name: str, values: dict | None = None) -> dict:
+    """Parameters (group, unit, bounds, default, step, doc, and `range`: the bounds each really has
+    given the other fields' `values` or defaults) and parts of one family, as plain data."""
+    return describe(get_family(name), values)
+
+
+def field_ranges(family: str, values: dict | None = None) -> dict:
+    """Dynamic bounds of every field of a family given the others (for forms): see spec.field_range."""
+    return dynamic_bounds(get_family(family), values)
 
 
 def build(spec: FamilySpec):

@@ -19,6 +19,7 @@ NO_BATTERY = "none"
 # A self-tapping screw's pilot hole, as a fraction of the board's mounting-hole drill.
 PILOT_RATIO = 0.8
 BATTERY_CLEARANCE_MM = 1.0  # play around a battery pack in its bay
+UNDERSIDE_CLEARANCE_MM = 0.5  # air between the lowest pin under a board and the floor
 
 
 def board_ids() -> list[str]:
@@ -56,6 +57,10 @@ class Board:
         self.usb_centre, self.usb_width = float(row["usb_centre_mm"]), float(row["usb_width_mm"])
         self.usb_height, self.usb_z = float(row["usb_height_mm"]), float(row["usb_z_mm"])
         self.usb_overhang = float(row["usb_overhang_mm"])
+        self.plug = str(row["plug"])
+        self.plug_width, self.plug_height = float(row["plug_width_mm"]), float(row["plug_height_mm"])
+        self.underside = float(row["underside_mm"])
+        self.pad_inset_y = float(row["pad_inset_y_mm"])
         # footprint in board coordinates: the board plus the connector sticking out of one edge
         x0, y0, x1, y1 = 0.0, 0.0, self.length, self.width
         if self.usb_side == "x0":
@@ -88,6 +93,18 @@ class Board:
     def pilot_hole(self) -> float:
         return PILOT_RATIO * self.hole_diameter
 
+    def plug_half_sizes(self, margin: float) -> tuple[float, float]:
+        """Half width and half height (mm) of the wall cut-out: the cable plug's moulded head (or the
+        socket itself if larger) plus the margin, so the plug passes the wall and seats fully."""
+        return (max(self.plug_width, self.usb_width) / 2 + margin,
+                max(self.plug_height, self.usb_height) / 2 + margin)
+
+    def socket_mouth(self) -> float:
+        """Where the socket's mouth is (bay coordinates) along the axis normal to its wall."""
+        x0, y0, x1, y1 = self.footprint
+        edge = {"x0": x0, "x1": x1, "y0": y0, "y1": y1}[self.usb_side]
+        return edge + (self.shift[0] if self.usb_side in ("x0", "x1") else self.shift[1])
+
     def usb_box(self, clearance: float):
         """The connector's side, the cut-out's centre along that wall (bay coordinates) and its width."""
         if self.usb_side in ("x0", "x1"):
@@ -105,7 +122,7 @@ class KitEnclosure(enc.LiddedBox):
     board = choice("arduino_uno_r3", board_ids(), "Board preset from data/boards.csv", "Board")
     clearance = length(1.0, (0.5, 5.0), 0.1, "Gap between the board (and its connector) and the inner wall",
                        "Clearance")
-    standoff_height = length(5.0, (3.0, 15.0), 0.5, "Standoff height above the floor (room for pins under "
+    standoff_height = length(9.5, (3.0, 15.0), 0.5, "Standoff height above the floor (room for pins under "
                                                    "the board)", "Standoff height")
     standoff_diameter = length(6.0, (4.0, 10.0), 0.5, "Outer diameter of the standoffs", "Standoff diameter")
     component_height = length(15.0, (5.0, 50.0), 0.5, "Free height above the board", "Component height")
@@ -141,19 +158,27 @@ class KitEnclosure(enc.LiddedBox):
 
     def check_family(self, d: enc.BoxDims) -> None:
         board = Board(self.board)
-        # the connector: below the board it must clear the floor, above it stay under the lid's lip
-        below = -(board.usb_z - board.usb_height / 2 - self.usb_margin)
+        if self.standoff_height < board.underside + UNDERSIDE_CLEARANCE_MM:
+            need = board.underside + UNDERSIDE_CLEARANCE_MM
+            raise InputError("standoff_height", f"standoff_height={self.standoff_height:g} mm is too low for "
+                                                f"{board.name}: parts under it (header pins, sockets) reach "
+                                                f"{board.underside:g} mm below the board; use at least {need:g} mm")
+        # the cable's plug: below the board it must clear the floor, above it stay under the lid's lip
+        half_w, half_h = board.plug_half_sizes(self.usb_margin)
+        below = half_h - board.usb_z
         if below > self.standoff_height - 1.0:
             raise InputError("standoff_height", f"standoff_height={self.standoff_height:g} mm is too low: "
-                                                f"{board.name}'s USB cut-out reaches {below:.1f} mm below the "
-                                                f"board; use at least {below + 1.0:.1f} mm")
-        above = board.usb_z + board.usb_height / 2 + self.usb_margin
+                                                f"{board.name}'s USB cut-out (for a {board.plug} cable plug) "
+                                                f"reaches {below:.2f} mm below the board; use at least "
+                                                f"{math.ceil((below + 1.0) * 10) / 10:g} mm")
+        above = board.usb_z + half_h
         if above > self.component_height:
             raise InputError("component_height", f"component_height={self.component_height:g} mm is too low for "
-                                                 f"{board.name}'s USB connector ({above:.1f} mm above the board "
-                                                 f"with its margin)")
+                                                 f"the {board.plug} cable plug of {board.name}'s USB connector "
+                                                 f"({above:.2f} mm above the board with its margin); use at least "
+                                                 f"{math.ceil(above * 10) / 10:g} mm")
         side, centre = board.usb_box(self.clearance)
-        half = board.usb_width / 2 + self.usb_margin
+        half = half_w
         for x, y in d.post_points:
             along = y if side in ("x0", "x1") else x
             if abs(along - centre) < half + self.standoff_diameter / 2:
@@ -210,8 +235,7 @@ def _build_part(part: str, v):
         top = d.floor + v.standoff_height  # underside of the board
         side, centre = board.usb_box(v.clearance)
         zc = top + board.thickness + board.usb_z
-        half_w = board.usb_width / 2 + v.usb_margin
-        half_h = board.usb_height / 2 + v.usb_margin
+        half_w, half_h = board.plug_half_sizes(v.usb_margin)
         cx0, cx1 = d.cavity_x_offset - d.cavity_x / 2, d.cavity_x_offset + d.cavity_x / 2
         inward = 1.0 + d.r_in
         if side == "x0":
@@ -231,8 +255,9 @@ def _build_part(part: str, v):
             adds.append(tk.box(cx0 + bay_x, -d.cavity_y / 2 - tk.OVERSHOOT_MM, d.floor / 2, cx0 + bay_x + d.wall,
                                d.cavity_y / 2 + tk.OVERSHOOT_MM, d.base_h - d.lip_h - enc.VENT_MARGIN_MM))
         pads = [] if board.holes else board.corners()
-        pads = [(x - math.copysign(v.standoff_diameter / 2, x), y - math.copysign(v.standoff_diameter / 2, y))
-                for x, y in pads]  # pads just inside the board's corners
+        inset_y = max(v.standoff_diameter / 2, board.pad_inset_y + v.standoff_diameter / 2)
+        pads = [(x - math.copysign(v.standoff_diameter / 2, x), y - math.copysign(inset_y, y))
+                for x, y in pads]  # pads inside the board's corners, clear of pins along its long edges
         return enc.build_base(d, standoff_points=board.holes, standoff_diameter=v.standoff_diameter,
                               standoff_height=v.standoff_height, screw_hole=board.pilot_hole, lid_fit=v.lid_fit,
                               mount_tabs=v.mount_tabs, extra_add=adds, extra_cut=[cut], nozzle_mm=nozzle,

@@ -251,7 +251,7 @@ def convert(cls: type[FamilySpec], name: str, raw):
     return raw
 
 
-def new_spec(cls: type[FamilySpec], values: dict) -> FamilySpec:
+def _typed(cls: type[FamilySpec], values: dict) -> dict:
     allowed = cls.parameter_names()
     typed = {}
     for name, raw in (values or {}).items():
@@ -259,13 +259,116 @@ def new_spec(cls: type[FamilySpec], values: dict) -> FamilySpec:
             raise InputError(name, f"{cls.family} has no parameter {name!r}; allowed: {', '.join(allowed)}")
         typed[name] = convert(cls, name, raw)
         check_range(cls, name, typed[name])
+    return typed
+
+
+def new_spec(cls: type[FamilySpec], values: dict, changed: str | None = None) -> FamilySpec:
+    """A validated spec. `changed`: the field the person just changed; when the values fail a rule
+    that another field reports, the message goes to `changed` instead, with the range it can take
+    given the others (so a form shows it under the control that was touched)."""
+    typed = _typed(cls, values)
     spec = cls(**typed)
-    spec.validate()
+    try:
+        spec.validate()
+    except InputError as err:
+        if changed is None or err.field == changed or changed not in cls.parameter_names():
+            raise
+        raise InputError(changed, _changed_message(cls, changed, {**spec.values(), **typed}, err)) from None
     return spec
 
 
-def describe(cls: type[FamilySpec]) -> dict:
-    """A family's parameters as plain data (for `somana families --json` and generated forms)."""
+def _changed_message(cls, changed: str, values: dict, err: InputError) -> str:
+    p = cls.param[changed]
+    unit = unit_of(p)
+    unit_s = f" {unit}" if unit and unit != "count" else ""
+    shown = _fmt(values[changed]) if isinstance(values[changed], (int, float)) and not isinstance(
+        values[changed], bool) else repr(values[changed])
+    allowed = field_range(cls, changed, values)
+    if allowed is None:
+        hint = f"no value of {changed} works with the other fields as they are"
+    elif "min" in allowed:
+        hint = f"with the other fields as they are, {changed} can be {_fmt(allowed['min'])} to {_fmt(allowed['max'])}{unit_s}"
+    else:
+        hint = f"with the other fields as they are, {changed} can be {', '.join(map(str, allowed['choices']))}"
+    return f"{changed}={shown}{unit_s} does not fit the other fields ({err.field}: {err.message}); {hint}"
+
+
+def _passes(cls: type[FamilySpec], values: dict) -> bool:
+    try:
+        cls(**values).validate()
+    except (InputError, ValueError):
+        return False
+    return True
+
+
+def field_range(cls: type[FamilySpec], name: str, values: dict) -> dict | None:
+    """The values `name` can really take with every other field as in `values` (dynamic bounds):
+    {"min": lo, "max": hi} for a number (on its step grid, the run of valid values around the current
+    one, or the nearest run if the current value fails), {"choices": [...]} for a choice or yes/no;
+    None when no value works. Validation only: no CAD."""
+    p = cls.param[name]
+    values = dict(values)
+    if isinstance(p, param.Boolean):
+        ok = [v for v in (False, True) if _passes(cls, {**values, name: v})]
+        return {"choices": ok} if ok else None
+    if isinstance(p, param.Selector):
+        ok = [v for v in p.objects if _passes(cls, {**values, name: v})]
+        return {"choices": ok} if ok else None
+    if not isinstance(p, param.Number):
+        return None
+    lo, hi = p.bounds
+    step = p.step or (hi - lo) / 100
+    n = int(round((hi - lo) / step))
+    is_int = isinstance(p, param.Integer)
+
+    def at(i: int):
+        v = lo + i * step
+        v = min(max(v, lo), hi)
+        return int(round(v)) if is_int else round(v, 9)
+
+    def ok(i: int) -> bool:
+        return _passes(cls, {**values, name: at(i)})
+
+    current = values.get(name, p.default)
+    here = int(round((current - lo) / step)) if current is not None else 0
+    here = min(max(here, 0), n)
+    if not ok(here):  # find the nearest valid grid value (a coarse-to-fine scan, both directions)
+        order = sorted(range(n + 1), key=lambda i: abs(i - here))
+        here = next((i for i in order if ok(i)), None)
+        if here is None:
+            return None
+    # validity is one run around `here` (the rules are thresholds): binary-search both of its ends
+    a, b = 0, here          # smallest valid index in [a, here]
+    while a < b:
+        mid = (a + b) // 2
+        if ok(mid):
+            b = mid
+        else:
+            a = mid + 1
+    low_end = a
+    a, b = here, n          # largest valid index in [here, b]
+    while a < b:
+        mid = (a + b + 1) // 2
+        if ok(mid):
+            a = mid
+        else:
+            b = mid - 1
+    return {"min": at(low_end), "max": at(a)}
+
+
+def dynamic_bounds(cls: type[FamilySpec], values: dict | None = None) -> dict[str, dict | None]:
+    """field_range of every number, choice and yes/no field, given `values` (defaults for the rest)."""
+    base = {n: cls.param[n].default for n in cls.parameter_names()}
+    base.update(_typed(cls, values or {}))
+    return {name: field_range(cls, name, base) for name in cls.parameter_names()
+            if not isinstance(cls.param[name], param.String) or isinstance(cls.param[name], param.Selector)}
+
+
+def describe(cls: type[FamilySpec], values: dict | None = None) -> dict:
+    """A family's parameters as plain data (for `somana families --json` and generated forms), each
+    with its declared `bounds` and the `range` it really has given the other fields (`values`, or the
+    defaults): see `field_range`."""
+    ranges = dynamic_bounds(cls, values)
     params = {}
     for group, names in cls.param_groups().items():
         for name in names:
@@ -281,6 +384,8 @@ def describe(cls: type[FamilySpec]) -> dict:
                 entry.update(type="choice", choices=list(p.objects))
             elif isinstance(p, param.String):
                 entry.update(type="text", max_chars=cls.text_limits.get(name))
+            if name in ranges:
+                entry["range"] = ranges[name]
             params[name] = entry
     return {"family": cls.family, "title": cls.title, "parts": list(cls.parts),
             "groups": cls.param_groups(), "parameters": params}

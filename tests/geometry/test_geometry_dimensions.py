@@ -125,6 +125,13 @@ BOARDS = ["arduino_uno_r3", "raspberry_pi_pico", "bbc_microbit_v2", "esp32_devki
 def kit(request, defaults):
     if request.param == "arduino_uno_r3":
         return defaults["kit_enclosure"]
+    from somana_core.geometry import get_family
+    from somana_core.geometry.spec import field_range
+
+    cls = get_family("kit_enclosure")
+    values = {n: cls.param[n].default for n in cls.parameter_names()} | {"board": request.param}
+    lowest = field_range(cls, "standoff_height", values)["min"]  # what hangs under this board
+    assert lowest <= cls.param["standoff_height"].default  # every board is valid at the defaults
     return build(make_spec("kit_enclosure", {"board": request.param}))
 
 
@@ -153,8 +160,7 @@ def test_kit_usb_cutout_lines_up_with_the_connector(kit):
         if edge[0] is not None:
             return cq.Vector(edge[0] + d.cavity_x_offset, along, z + dz)
         return cq.Vector(along, edge[1], z + dz)
-    half_w = board.usb_width / 2 + v.usb_margin
-    half_h = board.usb_height / 2 + v.usb_margin
+    half_w, half_h = board.plug_half_sizes(v.usb_margin)  # the cable plug's head plus the margin
     assert not base.isInside(point(centre)), "the connector's centre is open"
     for corner in (-1, 1):  # the connector itself fits in the opening...
         assert not base.isInside(point(centre + corner * (board.usb_width / 2 - 0.05), corner * (board.usb_height / 2 - 0.05)))

@@ -24,8 +24,8 @@ CORNERS = {
          "text_depth": "1.5", "text_style": "embossed", "pcb_thickness": "2.4"},
     ],
     "kit_enclosure": [
-        {"board": "raspberry_pi_pico", "clearance": "0.5", "standoff_height": "3", "standoff_diameter": "4",
-         "component_height": "5", "wall": "0.8", "lid_fit": "screw", "corner_radius": "0", "text": "",
+        {"board": "raspberry_pi_pico", "clearance": "0.5", "standoff_height": "9", "standoff_diameter": "4",
+         "component_height": "6.5", "wall": "0.8", "lid_fit": "screw", "corner_radius": "0", "text": "",
          "lid_thickness": "1.6", "lip_height": "2", "usb_margin": "0.3"},
         {"board": "arduino_uno_r3", "battery": "aa_2x_holder", "clearance": "5", "standoff_height": "15",
          "standoff_diameter": "10", "component_height": "50", "wall": "5", "corner_radius": "12",

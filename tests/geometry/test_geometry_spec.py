@@ -91,7 +91,7 @@ def test_bad_values_name_the_field_and_what_is_allowed(values, field, words):
     ("sensor_enclosure", {"cable_hole": "2"}, "cable_hole", ["0 (no hole)"]),
     ("sensor_enclosure", {"pcb_length": "160", "pcb_width": "120", "machine": "prusa_mini"}, "machine",
      ["base is", "prusa_mini prints (170 x 170 x 180 mm inside its bed's edge)"]),
-    ("kit_enclosure", {"board": "bbc_microbit_v2", "standoff_height": "3"}, "standoff_height",
+    ("kit_enclosure", {"board": "bbc_microbit_v2", "standoff_height": "5"}, "standoff_height",
      ["USB cut-out", "below the board"]),
     ("kit_enclosure", {"board": "arduino_uno_r3", "component_height": "10"}, "component_height", ["USB"]),
     ("eyewear_frame", {"pupillary_distance": "54"}, "pupillary_distance", ["decentration", "5 mm"]),
@@ -151,3 +151,57 @@ def test_materials_table_has_the_four_materials_with_sources():
     assert set(table["material"]) >= {"PLA", "PETG", "ASA", "PA12"}
     assert table["source"].str.len().min() > 10
     assert (table["density_g_cm3"].between(0.9, 1.5)).all()
+
+
+# ----------------------------------------------------------------------------- dynamic bounds
+def test_the_range_shown_is_the_range_that_validates_with_the_others():
+    """The issue: lens width showed 40-62 but failed above 53 with the default PD, on another field."""
+    from somana_core.geometry import field_ranges, get_family
+
+    ranges = field_ranges("eyewear_frame", {})
+    lo, hi = ranges["lens_width"]["min"], ranges["lens_width"]["max"]
+    declared = get_family("eyewear_frame").param["lens_width"].bounds
+    assert declared[0] <= lo < hi < declared[1]
+    make_spec("eyewear_frame", {"lens_width": lo})
+    make_spec("eyewear_frame", {"lens_width": hi})
+    step = get_family("eyewear_frame").param["lens_width"].step
+    with pytest.raises(InputError):
+        make_spec("eyewear_frame", {"lens_width": hi + step})
+
+
+@pytest.mark.parametrize("family", ["sensor_enclosure", "kit_enclosure", "eyewear_frame"])
+def test_every_shown_range_end_validates_for_every_number(family):
+    from somana_core.geometry import field_ranges, get_family
+
+    cls = get_family(family)
+    for name, allowed in field_ranges(family, {}).items():
+        if allowed and "min" in allowed:
+            for end in (allowed["min"], allowed["max"]):
+                make_spec(family, {name: end})
+        elif allowed:
+            for choice in allowed["choices"]:
+                make_spec(family, {name: choice})
+    assert cls  # every default family validates at its own range ends
+
+
+def test_the_message_lands_on_the_field_the_person_changed():
+    with pytest.raises(InputError) as err:
+        make_spec("eyewear_frame", {"lens_width": 58}, changed="lens_width")
+    assert err.value.field == "lens_width"
+    assert "lens_width can be 40 to 53 mm" in err.value.message and "decentration" in err.value.message
+    with pytest.raises(InputError) as err:
+        make_spec("kit_enclosure", {"board": "esp32_devkitc_v4", "standoff_height": 5}, changed="board")
+    assert err.value.field == "board" and "standoff_height" in err.value.message
+
+
+def test_families_json_carries_the_dynamic_range_for_given_values():
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "somana", "families", "--json", "--family", "kit_enclosure",
+                             "--set", "board=esp32_devkitc_v4", "--set", "standoff_height=5"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    standoff = json.loads(result.stdout)["families"][0]["parameters"]["standoff_height"]
+    assert standoff["bounds"] == [3.0, 15.0] and standoff["range"] == {"min": 9.0, "max": 15.0}

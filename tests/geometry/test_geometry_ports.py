@@ -1,0 +1,80 @@
+"""Boxes whose ports can be used: for every board, a body the shape of its standard cable plug's
+moulded head comes in from outside, through the wall cut-out, up to the socket's mouth without
+touching the base or the lid, whatever the lid type; standoffs clear what hangs under the board."""
+
+from __future__ import annotations
+
+import pytest
+
+from somana_core.catalogue import board_ids
+from somana_core.errors import InputError
+from somana_core.geometry import build, make_spec
+from somana_core.geometry.kernel import apply_matrix, box, common_volume_mm3, distance_mm
+from somana_core.geometry.kit_enclosure import UNDERSIDE_CLEARANCE_MM, Board
+
+PLUG_REACH_MM = 40.0  # how far out the plug-shaped body reaches: well past any wall
+
+
+def valid_values(board: str, lid_fit: str) -> dict:
+    b = Board(board)
+    _, half_h = b.plug_half_sizes(1.0)  # the default usb_margin
+    lowest = max(b.underside + UNDERSIDE_CLEARANCE_MM, half_h - b.usb_z + 1.0)
+    return {"board": board, "lid_fit": lid_fit, "standoff_height": max(3.0, round(lowest * 2 + 0.5) / 2)}
+
+
+def plug_body(product, board: Board):
+    """The plug's head (exact overmould size, no margin) from the socket's mouth outward, in the
+    assembled frame: the base's print pose is its assembled pose."""
+    spec = product.spec
+    d = spec.dims()
+    side, centre = board.usb_box(spec.clearance)
+    zc = d.floor + spec.standoff_height + board.thickness + board.usb_z
+    mouth = board.socket_mouth()
+    w, h = board.plug_width / 2, board.plug_height / 2
+    if side == "x0":
+        return box(mouth - PLUG_REACH_MM, centre - w, zc - h, mouth, centre + w, zc + h)
+    if side == "x1":
+        return box(mouth, centre - w, zc - h, mouth + PLUG_REACH_MM, centre + w, zc + h)
+    if side == "y0":
+        return box(centre - w, mouth - PLUG_REACH_MM, zc - h, centre + w, mouth, zc + h)
+    return box(centre - w, mouth, zc - h, centre + w, mouth + PLUG_REACH_MM, zc + h)
+
+
+CASES = [(b, fit) for b in board_ids() for fit in ("snap", "screw")]
+
+
+@pytest.mark.parametrize("board, lid_fit", CASES)
+def test_a_cable_plug_reaches_the_socket_without_touching_the_box(board, lid_fit):
+    try:
+        spec = make_spec("kit_enclosure", valid_values(board, lid_fit))
+    except InputError as err:  # a screw post would block this board's cut-out: refused, named
+        assert lid_fit == "screw" and err.field == "lid_fit"
+        return
+    product = build(spec)
+    b = Board(board)
+    plug = plug_body(product, b)
+    base = product.parts["base"]
+    lid = apply_matrix(product.parts["lid"], product.placement("lid"))  # on the base, as assembled
+    assert common_volume_mm3(base, plug) < 1e-6
+    assert common_volume_mm3(lid, plug) < 1e-6
+    assert distance_mm(base, plug) > 0.1  # the margin all round, not a touch
+
+
+def test_the_plug_check_fails_for_a_socket_sized_hole():
+    """The test above can fail: with the cut-out only as big as the micro-B socket, the plug hits the wall."""
+    spec = make_spec("kit_enclosure", valid_values("raspberry_pi_pico", "snap"))
+    product = build(spec)
+    b = Board("raspberry_pi_pico")
+    b.plug_width, b.plug_height = b.plug_width + 6, b.plug_height  # a plug wider than the cut-out
+    assert common_volume_mm3(product.parts["base"], plug_body(product, b)) > 1.0
+
+
+@pytest.mark.parametrize("board", board_ids())
+def test_standoffs_clear_what_hangs_under_the_board(board):
+    b = Board(board)
+    too_low = b.underside + UNDERSIDE_CLEARANCE_MM - 0.5
+    if too_low >= 3.0:  # the range's minimum; lower is refused by the range itself
+        with pytest.raises(InputError) as err:
+            make_spec("kit_enclosure", {"board": board, "standoff_height": too_low})
+        assert err.value.field == "standoff_height" and "below the board" in err.value.message
+    make_spec("kit_enclosure", valid_values(board, "snap"))
