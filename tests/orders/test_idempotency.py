@@ -88,3 +88,11 @@ def test_one_shared_store_per_database(somana_home, tmp_path):
     assert shared_store() is shared_store()
     other = shared_store(f"sqlite:///{tmp_path / 'other.sqlite'}")
     assert other is not shared_store() and other is shared_store(other.url)
+
+
+def test_the_shared_store_serves_many_threads_at_once(somana_home):
+    """Sessions of one server place orders from their own threads through the one store."""
+    store = shared_store()
+    with ThreadPoolExecutor(8) as pool:
+        numbers = list(pool.map(lambda i: _place(store, f"thread-key-{i:04d}", customer=f"c{i}").number, range(24)))
+    assert len(set(numbers)) == 24 and len(store.list()) == 24

@@ -124,3 +124,17 @@ def test_cli_quote_slice_uses_the_slicers_time(somana_home):
     assert done.returncode == 0, done.stderr
     q = json.loads(done.stdout)
     assert q["print_time_source"] == "slicer" and q["print_time_s"] > 0
+
+
+def test_cli_order_place_with_one_key_twice_gives_one_order(somana_home):
+    """A retry after a lost reply (the first process may have died after its commit) finds the order."""
+    args = ("order", "place", "kit_enclosure", "--customer", "Ada", "--no-slice", "--idempotency-key",
+            "retry-after-restart-1", "--json")
+    first = _somana(*args, home=somana_home)
+    assert first.returncode == 0, first.stderr
+    again = _somana(*args, home=somana_home)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["number"] == json.loads(first.stdout)["number"]
+    assert "build" not in json.loads(again.stdout)["timings_s"]  # found by its key, nothing built again
+    listed = json.loads(_somana("order", "list", "--json", home=somana_home).stdout)
+    assert len(listed) == 1
