@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "print": ("somana.cli.print_job", "stream a G-code file to a printer, with progress"),
     "users": ("somana.cli.users", "staff logins for /machines"),
     "publish": ("somana.cli.publish", "write the static investor demo pages"),
+    "lab": ("somana.cli.lab", "JupyterLab on the founders' notebooks, charts drawn offline"),
     "station": ("somana.cli.station", "own printers and run their jobs over the MQTT bus"),
     "printers": ("somana.cli.printers", "every printer of every station on the bus"),
     "estop": ("somana.cli.estop", "emergency stop through the bus (PRINTER or --all)"),
