@@ -131,9 +131,10 @@ class Configurator(pn.viewable.Viewer):
 
     def __init__(self, pool: workers.Workers | None = None, build_timeout_s: float = BUILD_TIMEOUT_S, **params):
         geometry = _geometry()
-        families = list(geometry.FAMILIES)
+        offered = {**geometry.FAMILIES, **geometry.FITTED}  # FITTED: made from the customer's own board
+        families = list(offered)
         self.param.family.objects = families
-        self.family_titles = {(cls.title or name): name for name, cls in geometry.FAMILIES.items()}
+        self.family_titles = {(cls.title or name): name for name, cls in offered.items()}
         materials = _materials()
         self.param.material.objects = materials
         params.setdefault("family", families[0])
@@ -161,6 +162,10 @@ class Configurator(pn.viewable.Viewer):
         self._controls = SpecControls(self.family)
         self._controls.param.watch(lambda e: self._schedule(), "values")
         self._controls_area.objects = [self._controls]
+        if self.family in _geometry().FITTED:  # the board upload fills the form's board and openings
+            from dashboards.components.board_intake import BoardIntake
+
+            self._controls_area.objects = [BoardIntake(self._controls.widgets), self._controls]
         self._fit_next = True
         self._schedule()
 

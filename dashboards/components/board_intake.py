@@ -32,6 +32,8 @@ class BoardIntake(pn.viewable.Viewer):
     def __init__(self, form_widgets: dict, **params):
         super().__init__(**params)
         self._form = form_widgets  # SpecControls.widgets of the board family: name -> widget
+        for name in ("board_file", "openings"):  # set from here, not typed (their error lines stay)
+            self._form[name].visible = False
         self.board_file = str(self._form["board_file"].value or "")
         self.upload = pn.widgets.FileInput(accept=".kicad_pcb", multiple=False, sizing_mode="stretch_width",
                                            css_classes=["board-upload"], label="KiCad board (.kicad_pcb)")

@@ -33,6 +33,8 @@ OUTLINE_CHORD_MM = 0.02
 INTERFERENCE_MM3 = 1e-3
 # Components closer to the wall than clearance + this (mm) are checked against the solid.
 NEAR_WALL_MM = 1.0
+# How a part's height was found, for messages (data/connectors.csv's catch-all row is an assumption).
+_SOURCE = {"table": "the parts table", "3D model": "its 3D model", "assumed": "assumption (unknown part, no 3D model)"}
 # In the 3D preview the lid floats this far above the base, so the board inside can be seen.
 PREVIEW_LID_LIFT_MM = 25.0
 
@@ -247,7 +249,7 @@ def check_fit(v, lay: Layout) -> None:
         need = low.height_mm + v.headroom
         if v.standoff_height < need:
             raise InputError("standoff_height", f"standoff_height={v.standoff_height:g} mm leaves no room under the "
-                                                f"board for {low.reference} ({low.height_mm:g} mm tall, bottom "
+                                                f"board for {low.reference} ({low.height_mm:g} mm tall by {_SOURCE[low.height_source]}, bottom "
                                                 f"side): use at least {need:g} mm")
     from somana_core.intake.kicad import distance_to_polygon, point_in_polygon
 
@@ -461,7 +463,7 @@ def check_interference(v, lay: Layout, base) -> None:
         envelope = tk.prism(tk.face(tk.polygon_wire(hull)), z0, h)
         volume = tk.common_volume_mm3(envelope, base)
         if volume > INTERFERENCE_MM3:
-            raise InputError("clearance", f"{part.reference} ({part.footprint}, {part.height_mm:g} mm tall) meets "
+            raise InputError("clearance", f"{part.reference} ({part.footprint}, {part.height_mm:g} mm tall by {_SOURCE[part.height_source]}) meets "
                                           f"the enclosure ({volume:.2f} mm3 overlap): open it, or use more "
                                           f"clearance or standoff height")
     for cut in lay.cutouts:

@@ -100,7 +100,7 @@ def test_lid_height_comes_from_the_tallest_part(products):
 
 
 def test_bottom_side_part_taller_than_the_standoffs_is_refused():
-    with pytest.raises(InputError, match=r"no room under the board for U2 \(16.24 mm tall") as err:
+    with pytest.raises(InputError, match=r"no room under the board for U2 \(16.24 mm tall by its 3D model") as err:
         make_spec("board_enclosure", {"board_file": str(BOARDS / "kicad9_half_round.kicad_pcb")})
     assert err.value.field == "standoff_height"
 
