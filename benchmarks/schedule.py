@@ -58,11 +58,12 @@ def _week(days: float, printers: int, rate: float | None, seed: int, solve_s: fl
     from somana_core.scheduling.simulate import simulate
 
     out = {}
-    for policy in ("cp-sat", "fifo"):
+    for name, policy, share in (("cp-sat", "cp-sat", False), ("cp-sat-shared-plates", "cp-sat", True),
+                                ("fifo", "fifo", False)):
         started = time.perf_counter()
-        out[policy] = simulate(days=days, printers=printers, rate_per_day=rate, policy=policy, seed=seed,
-                               solve_s=solve_s)
-        out[policy]["wall_s"] = round(time.perf_counter() - started, 1)
+        out[name] = simulate(days=days, printers=printers, rate_per_day=rate, policy=policy, seed=seed,
+                             solve_s=solve_s, share_plates=share)
+        out[name]["wall_s"] = round(time.perf_counter() - started, 1)
     c, f = out["cp-sat"], out["fifo"]
 
     def reduction(key):

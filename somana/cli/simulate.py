@@ -1,7 +1,7 @@
 """`somana simulate`: a simulated factory week under one scheduling policy (virtual time).
 
     somana simulate --days 7 --printers N [--orders FILE | --rate R] [--policy cp-sat|fifo] [--seed S]
-                    [--solve-seconds S] --json
+                    [--solve-seconds S] [--share-plates] --json
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ def configure(parser) -> None:
     parser.add_argument("--policy", default="cp-sat", help="cp-sat (default) or fifo")
     parser.add_argument("--seed", default="0", help="random seed (default 0)")
     parser.add_argument("--solve-seconds", default="1", help="solver time per re-plan, s (0-60, default 1)")
+    parser.add_argument("--share-plates", action="store_true",
+                        help="cp-sat: put small parts of several orders on one plate when no promise slips")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
@@ -51,7 +53,7 @@ def run(args) -> int:
     policy = policy_arg(args.policy, ("cp-sat", "fifo"))
     orders = read_orders(args.orders) if args.orders else None
     result = simulate(days=days, printers=printers, rate_per_day=rate, orders=orders, policy=policy, seed=seed,
-                      solve_s=solve_s)
+                      solve_s=solve_s, share_plates=args.share_plates)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0

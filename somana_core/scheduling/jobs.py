@@ -70,7 +70,15 @@ def _shelf_fits(sizes: list[tuple[float, float]], bed: tuple[float, float]) -> b
 
 
 def pack(part_sets: list[PartSet], changeovers: Changeovers) -> tuple[list[Job], PackingReport]:
+    jobs, _members, report = pack_members(part_sets, changeovers)
+    return jobs, report
+
+
+def pack_members(part_sets: list[PartSet], changeovers: Changeovers
+                 ) -> tuple[list[Job], dict[str, list[PartSet]], PackingReport]:
+    """Like `pack`, and which part sets each plate holds (job id -> part sets)."""
     report = PackingReport(part_sets=len(part_sets))
+    members: dict[str, list[PartSet]] = {}
     groups: dict[tuple, list[PartSet]] = {}
     jobs: list[Job] = []
     for ps in part_sets:
@@ -79,11 +87,12 @@ def pack(part_sets: list[PartSet], changeovers: Changeovers) -> tuple[list[Job],
             groups.setdefault((ps.material, ps.colour, ps.nozzle_mm, ps.machine, ps.bed_mm), []).append(ps)
         else:
             jobs.append(_job([ps]))
+            members[jobs[-1].id] = [ps]
     max_min = changeovers.shared_plate_max_h * 60
     window = changeovers.shared_plate_due_window_h * 60
-    for (_m, _c, _n, _machine, bed), members in groups.items():
+    for (_m, _c, _n, _machine, bed), group in groups.items():
         plates: list[list[PartSet]] = []
-        for ps in sorted(members, key=lambda p: (p.due_min, p.id)):
+        for ps in sorted(group, key=lambda p: (p.due_min, p.id)):
             for plate in plates:
                 if (sum(p.print_min for p in plate) + ps.print_min <= max_min
                         and ps.due_min - min(p.due_min for p in plate) <= window
@@ -95,12 +104,13 @@ def pack(part_sets: list[PartSet], changeovers: Changeovers) -> tuple[list[Job],
                 plates.append([ps])
         for plate in plates:
             jobs.append(_job(plate))
+            members[jobs[-1].id] = plate
             if len(plate) > 1:
                 report.shared_plates += 1
     report.plates = len(jobs)
     report.plates_saved = report.part_sets - report.plates
     report.minutes_saved = report.plates_saved * (changeovers.plate_clear_min + changeovers.heat_up_min)
-    return jobs, report
+    return jobs, members, report
 
 
 def _job(plate: list[PartSet]) -> Job:

@@ -14,7 +14,9 @@ Policies, each with its own promise to the customer:
 - fifo: what farm managers do: first come, first served on the first compatible printer, and the
   promise is today's quote rule (queued print hours / fleet capacity + handling days).
 Tardiness is reported against each policy's own promise and against the standard lead time (the
-quote's rule with an empty queue), which is the same for both.
+quote's rule with an empty queue), which is the same for both. With `share_plates` (cp-sat only), a new
+order's small part sets join a waiting plate of the same spool and nozzle when no promise already made
+would slip (`_share_plates`); plates saved are counted.
 """
 
 from __future__ import annotations
@@ -23,13 +25,12 @@ import json
 import math
 import random
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from pathlib import Path
 
 from somana_core.catalogue import machines as machines_table
 from somana_core.data import data_path, read_table, state_dir
 from somana_core.errors import InputError
-from somana_core.scheduling.jobs import PLATE_GAP_MM, PartSet, pack
+from somana_core.scheduling.jobs import PLATE_GAP_MM, PartSet, pack_members
 from somana_core.scheduling.model import Calendar, fleet, load_changeovers, load_printers
 from somana_core.scheduling.plan import Planner
 from somana_core.scheduling.synthetic import MONDAY_7AM
@@ -178,7 +179,7 @@ def _quote_rates(family: str, machine: str, material: str) -> dict:
 
 
 def simulate(days: float = 7, printers: int = 6, rate_per_day: float | None = None, orders: list[SimOrder] | None = None,
-             policy: str = "cp-sat", seed: int = 0, solve_s: float = 1.0) -> dict:
+             policy: str = "cp-sat", seed: int = 0, solve_s: float = 1.0, share_plates: bool = False) -> dict:
     if policy not in ("cp-sat", "fifo"):
         raise InputError("--policy", f"--policy {policy!r} is not one of cp-sat, fifo")
     rng = random.Random(seed + 1)
@@ -191,6 +192,8 @@ def simulate(days: float = 7, printers: int = 6, rate_per_day: float | None = No
     week_end = int(days * 24 * 60)
     by_order: dict[str, dict] = {}
     job_order: dict[str, SimOrder] = {}
+    job_sets: dict[str, list[PartSet]] = {}  # the part sets on each plate not yet printed
+    plates_saved = 0
     running: dict[str, tuple[str, int, bool]] = {}  # job -> (printer, end, fails)
     executed: list[dict] = []
     replans = []
@@ -238,7 +241,7 @@ def simulate(days: float = 7, printers: int = 6, rate_per_day: float | None = No
             standard_days = max(1, math.ceil(own / capacity_per_day + handling - 1e-9))
             sets = [PartSet(f"{order.number}/{k + 1}", order.number, order.print_min, order.material, order.colour,
                             nozzle, 0, order.size_mm, None, bed, order.arrival_min) for k in range(order.qty)]
-            jobs, _packing = pack(sets, changeovers)
+            jobs, _members, _packing = pack_members(sets, changeovers)
             if policy == "cp-sat":
                 promised = planner.promise_date(jobs, handling_days=handling)
                 promised_min = calendar.minute(promised) if promised is not None else order.arrival_min + 30 * 1440
@@ -248,12 +251,17 @@ def simulate(days: float = 7, printers: int = 6, rate_per_day: float | None = No
                 promised_min = _end_of_day(calendar, order.arrival_min + days_ * 1440)
             standard_min = _end_of_day(calendar, order.arrival_min + standard_days * 1440)
             print_due = promised_min - int(handling * 1440)
-            jobs = [replace(j, due_min=print_due, release_min=order.arrival_min) for j in jobs]
+            sets = [replace(ps, due_min=print_due) for ps in sets]
+            jobs, members, _packing = pack_members(sets, changeovers)
+            job_sets.update(members)
+            if policy == "cp-sat" and share_plates:
+                jobs, saved = _share_plates(planner, job_sets, jobs, running, changeovers)
+                plates_saved += saved
             by_order[order.number] = {"arrival_min": order.arrival_min, "promised_min": promised_min,
                                       "standard_min": standard_min, "handling_min": int(handling * 1440),
                                       "family": order.family}
             for j in jobs:
-                job_order[j.id] = order
+                job_order.setdefault(j.id, order)
             plan = planner.event("order_confirmed", at=order.arrival_min, jobs=jobs)
             replans.append(plan.solve_s)
             continue
@@ -279,7 +287,45 @@ def simulate(days: float = 7, printers: int = 6, rate_per_day: float | None = No
         if started_any:
             plan = planner.replan(keep_sequences=True)
             replans.append(plan.solve_s)
-    return _report(days, printers, policy, seed, orders, by_order, executed, week_end, replans, solve_s)
+    report = _report(days, printers, policy, seed, orders, by_order, executed, week_end, replans, solve_s)
+    report["share_plates"] = share_plates
+    report["shared_plates_saved"] = plates_saved
+    return report
+
+
+def _share_plates(planner: Planner, job_sets: dict, new_jobs: list, running: dict, changeovers) -> tuple[list, int]:
+    """Put the new order's small part sets on a waiting plate of the same material, colour, nozzle and bed
+    when the packing rules allow it (somana_core.scheduling.jobs) AND, in the current plan, that plate and
+    every plate after it on its printer, pushed by the added print, still end by their due dates. Returns the jobs to add and the
+    plates saved."""
+    planned = {a.job_id: a for a in planner.schedule.assignments} if planner.schedule else {}
+    add, saved = [], 0
+    for new in new_jobs:
+        merged = False
+        waiting = sorted((j for j in planner.jobs.values()
+                          if j.fixed_printer is None and j.id not in running and j.id in job_sets
+                          and j.id in planned and j.group == new.group
+                          and job_sets[j.id][0].bed_mm == job_sets[new.id][0].bed_mm),
+                         key=lambda j: planned[j.id].start)
+        for old in waiting:
+            here = planned[old.id]
+            after = [a for a in planned.values() if a.printer == here.printer and a.start >= here.start]
+            if any(a.end + new.print_min > a.due_min for a in after):
+                continue  # the longer plate would push a promise already made past its date
+            packed, members, _report = pack_members(job_sets[old.id] + job_sets[new.id], changeovers)
+            if len(packed) != 1:
+                continue
+            del planner.jobs[old.id]
+            job_sets.pop(old.id)
+            job_sets.pop(new.id)
+            job_sets.update(members)
+            add.append(packed[0])
+            saved += 1
+            merged = True
+            break
+        if not merged:
+            add.append(new)
+    return add, saved
 
 
 def _end_of_day(calendar: Calendar, minute: int) -> int:

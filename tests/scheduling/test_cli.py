@@ -58,3 +58,19 @@ def test_simulate_replays_an_orders_file_under_both_policies(tmp_path, capsys, s
         assert r["orders"] == 12 and r["orders_done"] == 12
         assert 0 < r["utilisation"] <= 1 and r["prints"] >= 12
     assert results["cp-sat"]["changeover_h"] <= results["fifo"]["changeover_h"]
+
+
+def test_shared_plates_in_the_simulation_save_plates_and_keep_promises(tmp_path, capsys, somana_home):
+    # eight small eyewear-sized plates of one spool, arriving an hour apart, due days later
+    rows = ["family,arrival_h,print_h,colour"] + [f"eyewear_frame,{k},1.2,black" for k in range(8)]
+    orders = tmp_path / "orders.csv"
+    orders.write_text("\n".join(rows) + "\n")
+    from somana_core.scheduling.simulate import SimOrder, read_orders, simulate
+
+    small = [SimOrder(o.number, o.family, o.arrival_min, o.print_min, size_mm=(143.0, 89.0, 9.0))
+             for o in read_orders(orders)]
+    alone = simulate(days=2, printers=1, orders=small, policy="cp-sat", seed=1, solve_s=0.2)
+    shared = simulate(days=2, printers=1, orders=small, policy="cp-sat", seed=1, solve_s=0.2, share_plates=True)
+    assert alone["shared_plates_saved"] == 0 and shared["shared_plates_saved"] >= 1
+    assert shared["orders_done"] == alone["orders_done"] == 8
+    assert shared["on_promise_share"] >= alone["on_promise_share"] - 1e-9 or shared["on_promise_share"] == 1.0

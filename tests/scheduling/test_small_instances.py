@@ -8,7 +8,7 @@ from somana_core.scheduling import Planner, check, figures, solve
 from somana_core.scheduling.dispatch import fifo, greedy
 from somana_core.scheduling.model import Shift
 
-from .conftest import CHANGEOVERS, MONDAY_7AM, WEEKDAY_SHIFTS, job, make, printer
+from .conftest import CHANGEOVERS, MONDAY_7AM, job, make, printer
 
 SWAP = CHANGEOVERS.spool_swap_min + CHANGEOVERS.colour_purge_min  # a colour change, same material
 
