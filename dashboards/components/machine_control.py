@@ -31,7 +31,6 @@ CONFIRM_S = 6.0  # a second click within this confirms a cancel
 NOTICE_S = 120.0  # a job-ended notice stays this long (or until closed)
 ORDER_REFRESH_S = 3.0
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
-PRINTABLE_ORDER_STATES = ("confirmed", "sliced", "queued", "failed", "interrupted")
 STATE_COLORS = {"disconnected": "#8a9ba3", "connecting": "#c7a02f", "operational": "#2f8a4f",
                 "printing": "#0f6e6e", "paused": "#c7772f", "cancelling": "#c7772f", "error": "#a3271b",
                 "halted": "#a3271b", "offline": "#5d6b73"}
@@ -541,9 +540,10 @@ class PrinterDetail(pn.viewable.Viewer):
             self._refresh_orders()
 
     def _refresh_orders(self) -> None:
+        from somana_core.fulfilment import printable_orders
+
         try:
-            orders = sorted((o for o in self.order_store.list() if o.state in PRINTABLE_ORDER_STATES),
-                            key=lambda o: o.created_at)
+            orders = printable_orders(self.order_store)
         except Exception as exc:  # noqa: BLE001 - a database hiccup must not stop the machine page
             self._say(f"order list: {exc}")
             return
