@@ -245,6 +245,18 @@ def read_board(path, *, require_holes: bool = True) -> Board:
 
 
 def read_board_bytes(data: bytes, name: str = "board", folder: str = "", *, require_holes: bool = True) -> Board:
+    """`read_board` on a file's bytes (an upload). Raises InputError("board", ...) only."""
+    try:
+        return _read_board_bytes(data, name, folder, require_holes)
+    except InputError:
+        raise
+    except (ValueError, TypeError, IndexError, AttributeError, KeyError, ZeroDivisionError) as exc:
+        # a damaged or hand-edited file: a number that is not one, a list where a word should be
+        raise InputError("board", f"board {name}: damaged KiCad board file ({type(exc).__name__}: "
+                                  f"{str(exc)[:80]}); open and save it in KiCad") from None
+
+
+def _read_board_bytes(data: bytes, name: str, folder: str, require_holes: bool) -> Board:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

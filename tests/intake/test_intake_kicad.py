@@ -138,6 +138,8 @@ def test_a_minimal_hand_written_board_reads():
     (b"G04 a Gerber file*", "not a KiCad board file"),
     (b"\xff\xfe\x00", "not a KiCad board file"),
     (_minimal()[:-3], "not closed"),
+    (_minimal().replace(b"(thickness 1.6)", b"(thickness \x001.6)"), "damaged KiCad board file"),  # found by the fuzz
+    (_minimal().replace(b"(start 0 0)", b"(start (0) 0)"), "damaged KiCad board file"),
 ])
 def test_bad_files_are_refused_naming_what_is_missing(data, message):
     with pytest.raises(InputError, match=message) as err:
