@@ -265,6 +265,13 @@ def check_fit(v, lay: Layout) -> None:
                                                       f"bottom side: use a standoff_diameter below "
                                                       f"{2 * distance_to_polygon(np.array([[x, y]]), pts)[0]:.1f} mm "
                                                       f"or move the part")
+    for x, y, ref in lay.holes:  # a standoff may sink into the wall, not through it
+        to_edge = float(_inside_distance(np.array([[x, y]]), lay.outline)[0])
+        if r > to_edge + v.clearance + v.wall / 2:
+            most = 2 * (to_edge + v.clearance + v.wall / 2)
+            raise InputError("standoff_diameter", f"standoff_diameter={v.standoff_diameter:g} mm: the standoff under "
+                                                  f"{ref} ({to_edge:.1f} mm from the board edge) would stick out of "
+                                                  f"the wall; use at most {most:.1f} mm or more clearance")
     for i, (x1, y1, r1) in enumerate(lay.holes):
         for x2, y2, r2 in lay.holes[i + 1:]:
             if math.hypot(x1 - x2, y1 - y2) < v.standoff_diameter:
@@ -414,7 +421,6 @@ def build_base(v):
         if gap < min_gap:
             from somana_core.intake.kicad import distance_to_polygon
 
-            d = lay.outline - (x, y)
             # direction to the nearest point of the outline
             a, b = lay.outline, np.roll(lay.outline, -1, axis=0)
             ab = b - a
@@ -427,7 +433,6 @@ def build_base(v):
             width = enc.RIB_WIDTH_RATIO * v.standoff_diameter
             rib = _rect(np.array([x, y]), direction, start, reach, width / 2)
             adds.append(tk.prism(tk.face(tk.polygon_wire(rib)), v.wall / 2, top - v.wall / 2))
-            del d
     solid = tk.one_solid(tk.boolean("fuse", shell, adds).clean(), "base") if adds else tk.one_solid(shell, "base")
     check_interference(v, lay, solid)
     return solid

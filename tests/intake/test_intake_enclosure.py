@@ -188,3 +188,12 @@ def test_the_solid_check_refuses_a_rib_in_a_plugs_path(tmp_path):
     spec = make_spec("board_enclosure", {"board_file": str(board), "openings": "J2", "standoff_diameter": "9"})
     with pytest.raises(InputError, match="cable plug of J2 cannot reach its socket: it meets the enclosure"):
         build(spec)
+
+
+def test_a_standoff_that_would_stick_out_of_the_wall_is_refused(tmp_path):
+    text = (BOARDS / "kicad8_l_shape.kicad_pcb").read_text()
+    board = tmp_path / "edge_hole.kicad_pcb"
+    board.write_text(text.replace("(at 5 65)", "(at 1.5 65)"))  # 1.5 mm from the left edge
+    with pytest.raises(InputError, match="standoff under H1 .* would stick out of the wall; use at most 7.0 mm"):
+        make_spec("board_enclosure", {"board_file": str(board), "standoff_diameter": "8"})
+    make_spec("board_enclosure", {"board_file": str(board), "standoff_diameter": "7"})
