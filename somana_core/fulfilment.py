@@ -143,15 +143,11 @@ def check_material(material) -> str:
 
 
 def needs_approval(quote: dict) -> bool:
-    """Whether a quote's price waits for a founder: its `status` says so, or (a quote without a
-    status) its unit price lies outside the family's price band."""
-    if "status" in quote:
-        return quote["status"] == "needs_approval"
-    band, price = quote.get("price_band_usd"), quote.get("unit_price")
-    if not band or price is None:
-        return False
-    low, high = band
-    return not low <= float(price) <= high
+    """Whether a quote's price waits for a founder (the quote engine sets `status`: a price outside
+    the family's band is not issued)."""
+    from somana_core.quote import NEEDS_APPROVAL
+
+    return quote.get("status") == NEEDS_APPROVAL
 
 
 # ------------------------------------------------------------------------- placing an order

@@ -100,12 +100,11 @@ def test_placing_twice_with_one_key_gives_one_order_and_the_page_can_find_it_aga
 
 
 def test_a_price_outside_the_band_waits_for_a_founder(store):
-    from somana_core.fulfilment import approve_order, printable_orders
+    from somana_core.fulfilment import approve_order, printable_orders, store_order
 
-    quote = {"unit_price": 999.0, "price_band_usd": [50.0, 120.0]}
-    assert needs_approval(quote) and not needs_approval({**quote, "unit_price": 80.0})
-    assert needs_approval({"status": "needs_approval"}) and not needs_approval({"status": "issued", **quote})
-    order = store.place("Ada", "kit_enclosure", {}, quote, state=OrderState.NEEDS_APPROVAL)
+    quote = {"unit_price": 999.0, "qty": 1, "material": "PLA", "status": "needs_approval"}
+    assert needs_approval(quote) and not needs_approval({**quote, "status": "issued"})
+    order = store_order(store, "kit_enclosure", {}, "Ada", quote)
     assert order.state == "needs_approval" and order not in printable_orders(store)
     approved = approve_order(store, order.number, note="launch customer")
     assert approved.state == "confirmed" and approved.history[-1].note == "launch customer"
