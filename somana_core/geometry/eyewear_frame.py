@@ -1,11 +1,27 @@
 """3D-printed eyewear: a frame front and two temples from a face's measurements. Parts: front,
 left_temple, right_temple.
 
-The front is one extrusion of a 2D profile (rims around the lens openings, bridge, end pieces),
-with no 3D fillet: a filleted front gave a valid solid whose STL had open edges (see NOTES.md).
-The hinge is a clevis: two cheeks on each end piece and the temple's end between them, with a
-pin hole through all three; the front prints lying on its face (cheeks upright, slot open to the
-top), the temples print on their outer side (text up), so nothing needs support.
+How the lenses go in: the lab edges each lens to the boxed size A x B (lens_width x lens_height) with
+a V bevel. The rim holds it in a groove GROOVE_WIDTH_MM high running round the inside of the rim at
+mid-thickness, `groove_depth` deep: the sight opening in front of and behind the groove is the lens
+outline grown inward by groove_depth, and the groove's bottom is the lens outline plus LENS_PLAY_MM.
+To fit a lens, warm the rim (hair dryer, about 60 C for PETG/PLA) so it gives, push the lens in
+from the back, bevel first, starting at the nasal side, and let it cool: the lips in front of and
+behind the groove keep it. The blank the lab needs (effective diameter + twice the decentration +
+EDGING_ALLOWANCE_MM) is checked against the stock blanks in data/lens_blanks.csv.
+
+The front is one extrusion of a 2D profile (rims round the sight openings, bridge, end pieces) with
+the two grooves cut from it, no 3D fillet: a filleted front gave a valid solid whose STL had open
+edges (see NOTES.md). The hinge is a clevis: two cheeks on each end piece and the temple's tongue
+between them, with a pin hole through all three. The tongue's end is square on its outer side and
+round on its inner side: folding, the round side turns clear of the front; opening, the square
+corner meets the back of the front at `open_angle` (90-95 degrees), the stop. A head wider than the
+frame flexes the temples a few degrees past it, so they grip. Temples leave the hinge tilted down by
+the pantoscopic tilt, so that worn with level temples the front leans its lower rims toward the
+cheeks. Length of side (ISO 8624) is measured along the temple from the hinge axis to its tip and
+equals temple_length. The frame marking (A, DBL and length of side, e.g. `50□18-140`) is engraved
+inside the right temple. The front prints lying on its face (cheeks upright), the temples on their
+outer side (lettering up), so nothing needs support.
 
 Frames (mm): the front is built with its face on z=0 (x across, y up, z toward the wearer);
 a temple with its outer side on z=0, x along the temple from the hinge pin, y up.
@@ -22,7 +38,13 @@ from somana_core.geometry.fonts import FONT_NAME, describe_characters, text_widt
 from somana_core.geometry.spec import (FamilySpec, angle, choice, length, machine_ids, number, text)
 
 # Design rules (mm unless said), not customer choices:
-MAX_DECENTRATION_MM = 5.0   # per lens: what a stock lens blank (65-70 mm) allows around a 50 mm lens
+MAX_DECENTRATION_MM = 5.0   # per lens: beyond this the optical centre sits in the lens's edge zone
+EDGING_ALLOWANCE_MM = 2.0   # minimum blank size = effective diameter + 2 x decentration + this
+LENS_PLAY_MM = 0.1          # the groove's bottom is the lens outline grown by this much
+GROOVE_WIDTH_MM = 1.2       # height of the groove (across the front's thickness), for a lens's V bevel
+MIN_NOSE_GAP_MM = 6.0       # between the two rims across the nose, at its narrowest
+TONGUE_EXTRA_MM = 0.5       # the temple's tongue reaches this much further forward than its pin ring
+FRAME_MARK = "{a:g}\u25a1{dbl:g}-{side:g}"  # ISO 8624 marking: A, a square, DBL, length of side
 CHEEK_NOZZLE_WIDTHS = 4     # hinge cheek thickness = 4 nozzle widths
 HINGE_GAP_MM = 0.3          # play between the temple's end and the cheeks
 PIN_PLAY_MM = 0.15          # the temple's pin hole is this much wider than the pin (it turns)
@@ -50,12 +72,17 @@ class EyewearFrame(FamilySpec):
                         "Lens outline: round (ellipse), rectangle, cat-eye or a superellipse", "Lens shape")
     shape_exponent = number(3.0, (2.0, 8.0), 0.1, "Superellipse exponent (2 = ellipse, larger = squarer)",
                             "Superellipse exponent")
-    bridge_width = length(18.0, (14.0, 24.0), 0.5, "Distance between the lenses at the bridge", "Bridge width")
+    groove_depth = length(0.8, (0.5, 1.2), 0.1, "How far the lens's edge sits in the rim's groove (the lens is "
+                          "edged to lens_width x lens_height)", "Groove depth")
+    bridge_width = length(18.0, (14.0, 24.0), 0.5, "Distance between the lenses at the bridge (DBL)", "Bridge width")
     pupillary_distance = length(63.0, (50.0, 76.0), 0.5, "Wearer's pupillary distance (PD)", "Pupillary distance")
     frame_width = length(140.0, (115.0, 160.0), 0.5, "Overall width of the front, hinge to hinge", "Frame width")
     rim_width = length(4.0, (2.0, 8.0), 0.5, "Material around each lens", "Rim width")
     frame_thickness = length(4.0, (3.0, 7.0), 0.5, "Front thickness (front to back)", "Frame thickness")
-    temple_length = length(140.0, (115.0, 155.0), 1.0, "Temple length from hinge pin to tip", "Temple length")
+    temple_length = length(140.0, (115.0, 155.0), 1.0, "Length of side (ISO 8624): along the temple from the "
+                           "hinge axis to its tip", "Temple length")
+    pantoscopic_tilt = angle(9.0, (0.0, 15.0), 0.5, "Pantoscopic tilt: how far the front leans its lower rims "
+                             "toward the face when the temples are level", "Pantoscopic tilt")
     earpiece_length = length(30.0, (15.0, 45.0), 1.0, "Length of the bent part behind the ear", "Earpiece length")
     temple_drop = angle(20.0, (0.0, 35.0), 1.0, "How far the earpiece bends down", "Earpiece bend")
     temple_height = length(6.0, (4.0, 9.0), 0.5, "Temple height", "Temple height")
@@ -64,6 +91,8 @@ class EyewearFrame(FamilySpec):
                          "Hinge style")
     hinge_pin = length(1.6, (1.0, 2.5), 0.1, "Hinge pin diameter (e.g. a 1.6 mm steel pin or filament)",
                        "Hinge pin")
+    open_angle = angle(92.0, (90.0, 95.0), 0.5, "Angle between front and temple where the hinge stops opening",
+                       "Open stop")
     text = text("", 20, f"Text inside a temple, in {FONT_NAME} (empty = none)", "Temple text")
     text_side = choice("left", ["left", "right", "both"], "Which temple carries the text", "Text temple")
     text_size = length(3.5, (2.0, 6.0), 0.5, "Font size (em height) of the temple text", "Text size")
@@ -72,19 +101,20 @@ class EyewearFrame(FamilySpec):
 
     text_limits = {"text": 20}
     groups = {
-        "Lenses": ["lens_width", "lens_height", "lens_shape", "shape_exponent"],
-        "Fit": ["pupillary_distance", "bridge_width", "frame_width"],
+        "Lenses": ["lens_width", "lens_height", "lens_shape", "shape_exponent", "groove_depth"],
+        "Fit": ["pupillary_distance", "bridge_width", "frame_width", "pantoscopic_tilt"],
         "Frame": ["rim_width", "frame_thickness"],
         "Temples": ["temple_length", "earpiece_length", "temple_drop", "temple_height", "temple_thickness"],
-        "Hinge": ["hinge_style", "hinge_pin"],
+        "Hinge": ["hinge_style", "hinge_pin", "open_angle"],
         "Text": ["text", "text_side", "text_size", "text_depth"],
         "Production": ["machine"],
     }
-    _hinge = ["temple_height", "temple_thickness", "hinge_style", "hinge_pin", "machine"]
-    _temple = ["temple_length", "earpiece_length", "temple_drop", "text", "text_side", "text_size", "text_depth"]
+    _hinge = ["temple_height", "temple_thickness", "hinge_style", "hinge_pin", "open_angle", "machine"]
+    _temple = ["temple_length", "earpiece_length", "temple_drop", "pantoscopic_tilt", "text", "text_side",
+               "text_size", "text_depth", "lens_width", "bridge_width"]  # A and DBL: the frame marking
     part_inputs = {
-        "front": ["lens_width", "lens_height", "lens_shape", "shape_exponent", "bridge_width", "frame_width",
-                  "rim_width", "frame_thickness"] + _hinge,
+        "front": ["lens_width", "lens_height", "lens_shape", "shape_exponent", "groove_depth", "bridge_width",
+                  "frame_width", "rim_width", "frame_thickness"] + _hinge,
         "left_temple": _hinge + _temple,
         "right_temple": _hinge + _temple,
     }
@@ -115,6 +145,23 @@ class EyewearFrame(FamilySpec):
         if self.rim_width < min_wall:
             raise InputError("rim_width", f"rim_width={self.rim_width:g} mm is below the minimum {min_wall:g} mm "
                                           f"(two nozzle widths)")
+        nose_gap = self.bridge_width - 2 * self.rim_width
+        if nose_gap < MIN_NOSE_GAP_MM:
+            raise InputError("rim_width", f"rim_width={self.rim_width:g} mm leaves {nose_gap:g} mm between the rims "
+                                          f"across the nose (bridge_width {self.bridge_width:g} mm); the nose needs "
+                                          f"{MIN_NOSE_GAP_MM:g} mm: use rim_width at most "
+                                          f"{(self.bridge_width - MIN_NOSE_GAP_MM) / 2:g} mm or a wider bridge")
+        if self.rim_width - LENS_PLAY_MM < min_wall + self.groove_depth / 2:
+            raise InputError("groove_depth", f"groove_depth={self.groove_depth:g} mm: the rim ({self.rim_width:g} mm) "
+                                             f"is too narrow around the lens's groove")
+        blank = min_blank_mm(self)
+        stock = lens_blanks_mm()
+        if stock and blank > stock[-1]:
+            raise InputError("lens_width", f"lens_width={self.lens_width:g} mm: the lenses need a {blank:.1f} mm blank "
+                                           f"(effective diameter {effective_diameter_mm(self):.1f} mm + 2 x "
+                                           f"{abs(dec):.1f} mm decentration + {EDGING_ALLOWANCE_MM:g} mm edging); the "
+                                           f"largest stock blank is {stock[-1]:g} mm (data/lens_blanks.csv): choose "
+                                           f"smaller lenses or a bridge that centres them on the pupils")
         needed = 2 * self.lens_width + self.bridge_width + 2 * self.rim_width + 2 * self.temple_thickness
         if needed > self.frame_width:
             most = (self.frame_width - self.bridge_width - 2 * self.rim_width - 2 * self.temple_thickness) / 2
@@ -131,24 +178,30 @@ class EyewearFrame(FamilySpec):
             raise InputError("temple_thickness", f"temple_thickness={self.temple_thickness:g} mm is too thin around "
                                                  f"a {self.hinge_pin:g} mm hinge pin; use at least "
                                                  f"{self.hinge_pin + PIN_PLAY_MM + 2 * min_wall:.1f} mm")
-        straight = self.temple_length - self.earpiece_length
-        if straight < 3 * h.tongue_length:
+        arm = arm_length_mm(self, h)
+        if arm < 3 * h.tongue_length:
             raise InputError("earpiece_length", f"earpiece_length={self.earpiece_length:g} mm leaves too short a "
                                                 f"straight temple; use at most "
-                                                f"{self.temple_length - 3 * h.tongue_length:.0f} mm")
+                                                f"{self.earpiece_length - (3 * h.tongue_length - arm):.0f} mm")
         if self.text.strip():
             bad = unsupported_characters(self.text)
             if bad:
                 raise InputError("text", f"text: {describe_characters(bad)} cannot be engraved with the "
                                          f"{FONT_NAME} font; use letters from Latin, Greek or Cyrillic scripts")
+        for side in ("left", "right"):
+            lettering = temple_lettering(self, side)
+            if not lettering:
+                continue
             room = text_room(self, h)
-            width = text_width_mm(self.text, self.text_size)
+            width = text_width_mm(lettering, self.text_size)
             margin = 2 * TEXT_MARGIN_RATIO * self.text_size
             if width + margin > room:
                 best = self.text_size * room / (width + margin)
-                raise InputError("text", f"text {self.text!r} is {width:.0f} mm long at text_size={self.text_size:g}"
-                                         f" mm; the temple holds {room - margin:.0f} mm: shorten it or use "
-                                         f"text_size at most {max(best - 0.05, 0):.1f} mm")
+                with_mark = " with the frame marking" if side == "right" else ""
+                raise InputError("text", f"text {self.text!r}{with_mark} is {width:.0f} mm long at "
+                                         f"text_size={self.text_size:g} mm; the {side} temple holds "
+                                         f"{room - margin:.0f} mm: shorten it or use text_size at most "
+                                         f"{max(best - 0.05, 0):.1f} mm")
             if self.text_size * TEXT_HEIGHT_EM + margin > self.temple_height:
                 most = self.temple_height / (TEXT_HEIGHT_EM + 2 * TEXT_MARGIN_RATIO)
                 raise InputError("text_size", f"text_size={self.text_size:g} mm is taller than the "
@@ -174,10 +227,13 @@ class Hinge:
         self.t = v.temple_thickness
         self.h = v.temple_height
         self.stack = v.temple_height + 2 * self.gap + 2 * self.cheek
-        # the temple's end reaches `ring` in front of the pin; the pin sits far enough behind the
-        # front that this end's corner clears the front when the temple folds
-        self.tongue_front = self.ring
-        self.pin_back = math.hypot(self.t / 2, self.tongue_front) + self.gap
+        # the tongue reaches `tongue_front` in front of the pin, square on its outer side: opening past
+        # 90 degrees that corner swings toward the front and meets it at `open_angle` (the stop);
+        # its inner side is round about the pin (radius `fold_radius`), clear of the front when folding
+        self.tongue_front = self.ring + TONGUE_EXTRA_MM
+        past = math.radians(v.open_angle - 90.0)
+        self.pin_back = self.t / 2 * math.sin(past) + self.tongue_front * math.cos(past)
+        self.fold_radius = self.pin_back - self.gap
         self.cheek_depth = self.pin_back + self.ring
         self.tongue_length = self.tongue_front + self.ring + self.gap  # from the tongue's tip to the arm
 
@@ -186,24 +242,86 @@ def hinge(v) -> Hinge:
     return Hinge(v)
 
 
+def tongue_end_x(h: Hinge) -> float:
+    """Where the temple's straight tongue ends and its arm begins (x from the pin, mm): past the cheeks."""
+    return h.ring + h.gap
+
+
+def arm_length_mm(v, h: Hinge) -> float:
+    """The arm from the tongue to the ear bend, along the temple (mm)."""
+    return v.temple_length - v.earpiece_length - tongue_end_x(h)
+
+
 def text_room(v, h: Hinge) -> float:
-    """Length (mm) of the straight temple between the hinge and the ear bend, for text."""
-    return v.temple_length - v.earpiece_length - h.cheek_depth - h.h
+    """Length (mm) of the temple's arm, between the hinge and the ear bend, for lettering."""
+    return arm_length_mm(v, h) - h.h
+
+
+def frame_marking(v) -> str:
+    """ISO 8624 marking: lens width A, a square, distance between lenses, length of side (`50□18-140`)."""
+    return FRAME_MARK.format(a=v.lens_width, dbl=v.bridge_width, side=v.temple_length)
+
+
+def temple_lettering(v, side: str) -> str:
+    """What is engraved inside one temple: the customer's text where asked, the frame marking on the right."""
+    parts = []
+    if v.text.strip() and v.text_side in (side, "both"):
+        parts.append(v.text.strip())
+    if side == "right":
+        parts.append(frame_marking(v))
+    return "   ".join(parts)
 
 
 def temple_centreline(v, h: Hinge, mirrored: bool) -> list[tuple[float, float]]:
-    drop = math.radians(v.temple_drop)
-    straight = v.temple_length - v.earpiece_length
-    sy = 1.0 if mirrored else -1.0  # a right temple is built upside down (see placement)
+    """Tongue (straight, between the cheeks), arm (tilted down by the pantoscopic tilt), earpiece (bent
+    down by temple_drop); the developed length from the pin (x=0) to the tip's end, with the round cap
+    of half the temple height, is exactly temple_length (ISO 8624 length of side)."""
+    sy = 1.0 if mirrored else -1.0  # a right temple is built upside down (see placement); sy is "down"
+    tilt, drop = math.radians(v.pantoscopic_tilt), math.radians(v.temple_drop)
     start = -h.tongue_front + h.h / 2
-    return [(start, 0.0), (straight, 0.0),
-            (straight + v.earpiece_length * math.cos(drop), sy * v.earpiece_length * math.sin(drop))]
+    x1 = tongue_end_x(h)
+    arm = arm_length_mm(v, h)
+    x2, y2 = x1 + arm * math.cos(tilt), sy * arm * math.sin(tilt)
+    ear = v.earpiece_length - h.h / 2
+    bend = tilt + drop
+    return [(start, 0.0), (x1, 0.0), (x2, y2), (x2 + ear * math.cos(bend), y2 + sy * ear * math.sin(bend))]
 
 
 def temple_outline_extent(v, h: Hinge):
     pts = np.array(temple_centreline(v, h, False))
     r = h.h / 2
     return pts.min(axis=0) - r, pts.max(axis=0) + r
+
+
+def lens_outline(v) -> np.ndarray:
+    """Points (n,2) on one lens's outline about its box centre (for blank sizes; any shape)."""
+    a, b = v.lens_width / 2, v.lens_height / 2
+    if v.lens_shape == "round":
+        ts = np.linspace(0, 2 * np.pi, 360, endpoint=False)
+        return np.stack([a * np.cos(ts), b * np.sin(ts)], axis=1)
+    if v.lens_shape == "rectangle":
+        r = RECTANGLE_CORNER_RATIO * min(a, b)
+        ts = np.linspace(0, 2 * np.pi, 360, endpoint=False)
+        cx, cy = (a - r) * np.sign(np.cos(ts)), (b - r) * np.sign(np.sin(ts))
+        return np.stack([cx + r * np.cos(ts), cy + r * np.sin(ts)], axis=1)
+    return lens_outline_points(v, 0.0, 1.0)
+
+
+def effective_diameter_mm(v) -> float:
+    """ED: twice the largest distance from the lens's box centre to its edge, mm."""
+    return 2 * float(np.hypot(*lens_outline(v).T).max())
+
+
+def min_blank_mm(v) -> float:
+    """The smallest uncut blank that yields the lens: ED + 2 x decentration + edging allowance, mm."""
+    dec = (v.lens_width + v.bridge_width - v.pupillary_distance) / 2
+    return effective_diameter_mm(v) + 2 * abs(dec) + EDGING_ALLOWANCE_MM
+
+
+def lens_blanks_mm() -> list[float]:
+    from somana_core.catalogue import lens_blank_diameters_mm
+
+    return lens_blank_diameters_mm()
 
 
 def lens_centre_x(v) -> float:
@@ -252,6 +370,7 @@ def build_front(v):
     cx = lens_centre_x(v)
     lenses = [lens_wire(v, sx * cx, sx) for sx in (-1, 1)]
     rims = [tk.face(tk.offset_wire(w, v.rim_width)) for w in lenses]
+    sights = [tk.offset_wire(w, -v.groove_depth) for w in lenses]  # the lips in front of and behind the lens
     yh = hinge_y(v, h)
     bridge_h = BRIDGE_HEIGHT_RIMS * v.rim_width
     top = v.lens_height / 2 + v.rim_width
@@ -262,8 +381,12 @@ def build_front(v):
     profile = tk.faces_fuse(pieces)
     # no clean() after cutting the lenses: unifying the lens's spline edges gave a face whose
     # integrated area was 8% off its own mesh (and a mesh with open edges at some exponents)
-    profile = tk.single_face(tk.faces_cut(profile, [tk.face(w) for w in lenses]), "front profile")
+    profile = tk.single_face(tk.faces_cut(profile, [tk.face(w) for w in sights]), "front profile")
     front = tk.extrude(profile, v.frame_thickness)
+    # the grooves the lenses sit in: the lens outline plus play, GROOVE_WIDTH_MM high, mid-thickness
+    z_groove = (v.frame_thickness - GROOVE_WIDTH_MM) / 2
+    grooves = [tk.prism(tk.face(tk.offset_wire(w, LENS_PLAY_MM)), z_groove, GROOVE_WIDTH_MM) for w in lenses]
+    front = tk.one_solid(tk.boolean("cut", front, grooves), "front")
     glued = [front]
     z0 = v.frame_thickness
     for sx in (-1, 1):  # clevis cheeks on the back of each end piece
@@ -285,14 +408,21 @@ def build_temple(v, side: str):
     h = hinge(v)
     mirrored = side == "right"
     outline = tk.face(tk.band_wire(temple_centreline(v, h, mirrored), h.h / 2))
-    has_text = v.text.strip() and v.text_side in (side, "both")
-    text_x = (h.cheek_depth + h.h / 2 + v.temple_length - v.earpiece_length) / 2
-    pieces = tk.lettered_plate(outline, h.t, v.text if has_text else "", v.text_size, v.text_depth, "engraved",
-                               centre=(text_x, 0.0), rotate_deg=180.0 if mirrored else 0.0)
+    lettering = temple_lettering(v, side)
+    (_, _), (x1, y1), (x2, y2), _ = temple_centreline(v, h, mirrored)
+    tilt_deg = math.degrees(math.atan2(y2 - y1, x2 - x1))
+    pieces = tk.lettered_plate(outline, h.t, lettering, v.text_size, v.text_depth, "engraved",
+                               centre=((x1 + x2) / 2, (y1 + y2) / 2),
+                               rotate_deg=tilt_deg + (180.0 if mirrored else 0.0))
     if v.hinge_style == "pin":  # the pin hole runs below the lettering layer: cut it from the plain piece
         hole = tk.cylinder_along((0, -h.h, h.t / 2), (0, 1, 0), 2 * h.h, h.pin + PIN_PLAY_MM)
         pieces[0] = pieces[0].cut(hole).clean()
-    return tk.glue(pieces, side + "_temple")
+    temple = tk.glue(pieces, side + "_temple")
+    # the tongue's inner half (z above t/2) rounded about the pin: it turns clear of the front when folding
+    reach = h.tongue_front + 1.0
+    cutter = tk.boolean("cut", tk.box(-reach, -h.h, h.t / 2, 0.0, h.h, h.t + 1.0),
+                        [tk.cylinder_along((0, -h.h - 1, h.t / 2), (0, 1, 0), 2 * h.h + 2, 2 * h.fold_radius)])
+    return tk.one_solid(tk.boolean("cut", temple, [cutter]).clean(), side + "_temple")
 
 
 class EyewearFrameBuilder:

@@ -36,12 +36,14 @@ CORNERS = {
         {"lens_width": "40", "lens_height": "25", "bridge_width": "14", "pupillary_distance": "50",
          "frame_width": "115", "rim_width": "2", "frame_thickness": "3", "temple_length": "115",
          "earpiece_length": "15", "temple_drop": "0", "temple_height": "4", "temple_thickness": "3",
-         "hinge_pin": "1", "lens_shape": "superellipse", "shape_exponent": "2"},
-        {"lens_width": "62", "lens_height": "50", "bridge_width": "14", "pupillary_distance": "76",
+         "hinge_pin": "1", "lens_shape": "superellipse", "shape_exponent": "2", "text_size": "2",
+         "groove_depth": "0.5", "pantoscopic_tilt": "0", "open_angle": "90"},
+        {"lens_width": "62", "lens_height": "44", "bridge_width": "14", "pupillary_distance": "76",
          "frame_width": "160", "rim_width": "4", "frame_thickness": "7", "temple_length": "155",
          "earpiece_length": "45", "temple_drop": "35", "temple_height": "9", "temple_thickness": "6",
          "hinge_pin": "2.5", "lens_shape": "superellipse", "shape_exponent": "8", "text": "Ada",
-         "text_side": "both", "text_size": "5", "text_depth": "1"},
+         "text_side": "both", "text_size": "5", "text_depth": "1", "groove_depth": "1.2",
+         "pantoscopic_tilt": "15", "open_angle": "95"},
     ],
 }
 
