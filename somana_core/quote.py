@@ -163,9 +163,10 @@ def default_machine() -> str:
 
 
 def price_band(family: str) -> tuple[float, float] | None:
-    """The family's price band (USD per unit) from data/portfolio.csv (a `priced_as` family's band)."""
-    a = founder_assumptions()
-    return a.price_bands.get(a.priced_as(family))
+    """The family's price band (USD per unit) from data/portfolio.csv (a fitted family's product line's band)."""
+    from somana_core.geometry import product_line
+
+    return founder_assumptions().price_bands.get(product_line(family))
 
 
 def material_price_usd_per_kg(material: str) -> float:
@@ -184,8 +185,7 @@ _RATES = ("machine_power_w", "electricity_usd_per_kwh", "maintenance_usd_per_h",
 
 def rates(family: str, machine: str, material: str) -> dict[str, float]:
     """Every rate the quote uses for this family, machine and material (scoped rows win)."""
-    scopes = dict.fromkeys((family, founder_assumptions().priced_as(family), machine, material))
-    return {name: assumption(name, *scopes) for name in _RATES}
+    return {name: assumption(name, family, machine, material) for name in _RATES}
 
 
 def factory_inputs() -> dict[str, float]:
@@ -253,9 +253,9 @@ def quote_metrics(
 
     family = product_line(family)  # a board-fitted enclosure is priced as the line it belongs to
     a = assumptions or founder_assumptions()
-    if not a.quotable(family):
+    if family not in a.price_bands:
         raise InputError("family", f"family={family!r} is not in data/portfolio.csv; allowed: "
-                                   f"{', '.join([*a.families, *a.priced_as_family])}")
+                                   f"{', '.join(a.families)}")
     a.material_price_usd_per_kg(material)  # InputError naming the materials when unknown
     machine = machine or default_machine()
     source = "slicer" if print_time_s is not None else "estimate"
@@ -279,15 +279,14 @@ def quote_metrics(
     breaks = []
     for q in sorted({int(b) for b in a.rate_list("quantity_break")} | {qty}):
         breaks.append((q, price if q == qty else policy_price(a, family, unit_cost(lines_for(q))).unit_price_usd))
-    scopes = dict.fromkeys((family, a.priced_as(family), machine, material))
     rates = {"printers_in_fleet": a.value("printer_count"),
-             **{k: a.rate(k, *scopes) for k in ("printing_hours_per_day", "handling_days")}}
+             **{k: a.rate(k, family, machine, material) for k in ("printing_hours_per_day", "handling_days")}}
     days, lead = _lead_time(float(print_time_s) * qty, _queue_seconds(queue), rates)
     notes, status = [], ISSUED
     if not pricing.in_band:
         low, high = pricing.band_usd
         side = "below" if price < low else "above"
-        notes.append(f"price {price:.2f} USD is {side} the {a.priced_as(family)} band {low:.2f}-{high:.2f} USD: "
+        notes.append(f"price {price:.2f} USD is {side} the {family} band {low:.2f}-{high:.2f} USD: "
                      "a founder approves it before it is issued")
         status = NEEDS_APPROVAL
     return Quote(

@@ -117,7 +117,6 @@ class FounderAssumptions:
     display_names: Mapping[str, str]  # family -> the portfolio's name
     pricing: Mapping[str, PricingPolicy]
     material_prices: Mapping[str, float] = field(default_factory=dict)  # material -> USD/kg
-    priced_as_family: Mapping[str, str] = field(default_factory=dict)  # product family -> portfolio family
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -135,12 +134,8 @@ class FounderAssumptions:
         for r in typical.itertuples():
             units[str(r.family)] = TypicalUnit(str(r.family), float(r.print_hours), float(r.filament_g),
                                                str(r.material), str(r.machine), int(r.units_per_order))
-        policies, aliases = {}, {}
+        policies = {}
         for r in pricing.itertuples():
-            alias = getattr(r, "priced_as", None)
-            if isinstance(alias, str) and alias.strip():  # a product family sold as a portfolio family
-                aliases[str(r.family)] = alias.strip()
-                continue
             position = None if pd.isna(r.band_position) else float(r.band_position)
             policies[str(r.family)] = PricingPolicy(str(r.family), str(r.method).strip(),
                                                     float(r.target_operating_margin), position, str(r.source))
@@ -149,7 +144,6 @@ class FounderAssumptions:
             rates=tuple((str(r.name), str(r.scope), float(r.value)) for r in rates.itertuples()),
             price_bands=_frozen(bands), display_names=_frozen(names), pricing=_frozen(policies),
             material_prices=_frozen({str(r.material): float(r.price_usd_per_kg) for r in materials.itertuples()}),
-            priced_as_family=_frozen(aliases),
         )
         made.check(families)
         return made
@@ -183,10 +177,6 @@ class FounderAssumptions:
                                                    or not 0 <= policy.band_position <= 1):
                 raise InputError(f"pricing_policy[{family}].band_position",
                                  f"band_position={policy.band_position} must be in [0, 1] for a market_band price")
-        for family, alias in self.priced_as_family.items():
-            if alias not in self.price_bands:
-                raise InputError(f"pricing_policy[{family}].priced_as", f"priced_as={alias!r} is not a family of "
-                                                                        f"data/{PORTFOLIO_TABLE}")
         if self.productive_hours_per_person_per_month <= 0:
             raise InputError("productive_hours_per_person_per_month", "productive hours per person must be > 0")
 
@@ -209,13 +199,6 @@ class FounderAssumptions:
     def families(self) -> list[str]:
         """The portfolio's families (data/portfolio.csv), in its order."""
         return list(self.price_bands)
-
-    def priced_as(self, family: str) -> str:
-        """The portfolio family whose band and policy price a product family (itself, or its `priced_as`)."""
-        return self.priced_as_family.get(family, family)
-
-    def quotable(self, family: str) -> bool:
-        return self.priced_as(family) in self.price_bands
 
     @property
     def fixed_costs(self) -> MonthlyFixedCosts:

