@@ -214,7 +214,7 @@ class Configurator(pn.viewable.Viewer):
             quote = quoted["quote"]
             if not self.tickets.is_current(ticket):
                 return
-            await self._apply(ticket, lambda: self._show_quote(spec, quote, qty, material))
+            await self._apply(ticket, lambda: self._show_quote(ticket, spec, quote, qty, material))
             if shown_key == self._shown_key:  # quantity or material only: the part on screen is this one
                 await self._apply(ticket, lambda: self._show_part(ticket, None, shown_key))
                 return
@@ -255,11 +255,11 @@ class Configurator(pn.viewable.Viewer):
         else:
             guarded()
 
-    def _show_quote(self, spec, quote, qty: int, material: str):
+    def _show_quote(self, ticket: int, spec, quote, qty: int, material: str):
         self._controls.show_error(None, None)
         self.spec, self.quote = spec, quote
         self.valid = True
-        self.quote_html = _quote_table(quote, qty, material)
+        self.quote_html = _quote_table(quote, qty, material, revision=ticket)
 
     def _show_part(self, ticket: int, payload: dict | None, shown_key):
         if not self.tickets.accept(ticket):
@@ -383,7 +383,8 @@ def _money(value: float) -> str:
     return f"{value:,.2f}"
 
 
-def _quote_table(quote, qty: int, material: str) -> str:
+def _quote_table(quote, qty: int, material: str, revision: int = 0) -> str:
+    """The itemised quote; `data-revision` names the change it answers, as the 3D view's does."""
     data = quote.customer_view()  # customers see prices, never the cost lines or internal notes
     if data["unit_price"] is None:  # outside the family's band: a founder approves the price first
         return (f"<div class='somana-quote-body'><p class='flags' data-unit-price data-awaiting-approval>"
@@ -395,7 +396,7 @@ def _quote_table(quote, qty: int, material: str) -> str:
     flags = "".join(f"<li>{flag}</li>" for flag in data.get("flags", []))
     currency = "USD"
     breaks = ", ".join(f"{b['qty']}: {_money(b['unit_price'])}" for b in data.get("breaks", []))
-    return (f"<div class='somana-quote-body'><table>"
+    return (f"<div class='somana-quote-body' data-revision='{revision}'><table>"
             f"<tr><th>per unit, {material}</th><th class='num'>{currency}</th></tr>{rows}"
             f"<tr class='total'><td>unit price</td><td class='num' data-unit-price>{_money(data['unit_price'])}</td></tr>"
             f"<tr class='total'><td>total for {qty}</td><td class='num' data-total>{_money(data['total_price'])}</td></tr>"
