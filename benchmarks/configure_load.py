@@ -27,7 +27,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 FAMILY = "sensor_enclosure"
@@ -81,6 +80,21 @@ _GAPS = """() => {
 }"""
 
 
+def _benchmark_module(name: str):
+    """A sibling benchmark module by file (benchmarks/dashboards.py shares its name with the package)."""
+    import importlib.util
+
+    here = Path(__file__).resolve().parent
+    sys.path.insert(0, str(here))  # it imports its own siblings (configure.py)
+    try:
+        spec = importlib.util.spec_from_file_location(f"benchmark_{name}", here / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(here))
+
+
 def _percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -129,9 +143,35 @@ async def _open_configure(browser, url: str):
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     await page.goto(url + "/configure", wait_until="commit")
-    await page.wait_for_function(_READY, timeout=TIMEOUT_MS, polling=200)
+    try:
+        await page.wait_for_function(_READY, timeout=TIMEOUT_MS, polling=200)
+    except Exception as exc:
+        state = await page.evaluate("() => { %s const q = window.__somanaFind('.somana-quote-body');"
+                                    " const v = window.__somanaFind('.somana-viewer');"
+                                    " return [document.title, q && q.outerHTML.slice(0, 120), v && v.outerHTML.slice(0, 120)] }"
+                                    % _FIND)
+        raise RuntimeError(f"/configure did not show its quote and 3D view: {state} {errors}") from exc
     await page.evaluate(_RECORD)
     return context, page, errors
+
+
+async def _probe_web_process(url: str, stop: asyncio.Event, interval_s: float = 0.5) -> dict:
+    """GET a small page of the web process every `interval_s` while sessions work: how long the server's
+    event loop (which also serves /machines and the e-stop path) takes to answer."""
+    import urllib.request
+
+    def get() -> float:
+        started = time.perf_counter()
+        with urllib.request.urlopen(url, timeout=60) as response:
+            response.read()
+        return time.perf_counter() - started
+
+    times = []
+    while not stop.is_set():
+        times.append(await asyncio.to_thread(get))
+        await asyncio.sleep(interval_s)
+    return {"requests": len(times), "median_s": round(statistics.median(times), 3) if times else None,
+            "max_s": round(max(times), 3) if times else None}
 
 
 async def _session(page, duration_s: float, rng: random.Random, bounds: tuple[float, float], step: float) -> list:
@@ -201,8 +241,12 @@ async def load_level(browser, served, sessions: int, duration_s: float, settle_s
     await mpage.evaluate(_GAPS)
     memory_before = _process_tree_rss_mb(served.process.pid)
     rngs = [random.Random(seed * 1000 + i) for i in range(sessions)]
+    stop_probe = asyncio.Event()
+    probe = asyncio.ensure_future(_probe_web_process(served.url + "/login", stop_probe))
     sent = await asyncio.gather(*(_session(page, duration_s, rng, bounds, step)
                                   for (_, page, _), rng in zip(opened, rngs)))
+    stop_probe.set()
+    web_probe = await probe
     memory_during = _process_tree_rss_mb(served.process.pid)
     arrived = await asyncio.gather(*(_settled(page, len(values), settle_s)
                                      for (_, page, _), values in zip(opened, sent)))
@@ -232,7 +276,9 @@ async def load_level(browser, served, sessions: int, duration_s: float, settle_s
         "superseded_changes": superseded,
         "sessions_whose_last_change_never_arrived": arrived.count(False),
         "server_memory_mb": {"at_start": memory_before, "at_end_of_changes": memory_during},
-        "machines_status": {"max_gap_s": round(gaps["max_ms"] / 1000, 2), "updates": gaps["updates"]},
+        "machines_status": {"max_gap_s": round(gaps["max_ms"] / 1000, 2), "updates": gaps["updates"],
+                            "note": "Bokeh document changes a logged-in /machines page received (only on changes)"},
+        "web_process_http_probe": web_probe,
         "page_errors": errors[:5],
     }
 
@@ -266,9 +312,8 @@ def builds_per_minute(worker_count: int, builds: int, seed: int) -> dict:
 async def run_levels(levels: list[int], duration_s: float, settle_s: float, seed: int) -> list[dict]:
     from playwright.async_api import async_playwright
 
-    from dashboards import CHROMIUM, Served  # benchmarks/dashboards.py
-
-    served = Served()
+    bench = _benchmark_module("dashboards")  # benchmarks/dashboards.py: its server helper (own SOMANA_HOME)
+    CHROMIUM, served = bench.CHROMIUM, bench.Served()
     try:
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
