@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 FAMILY = "sensor_enclosure"
 CONTROL = "pcb_width"
 TIMEOUT_MS = 180_000
+CHROMIUM = "/usr/bin/chromium"
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--use-gl=angle",
                 "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
 
@@ -78,21 +79,6 @@ _GAPS = """() => {
   doc.on_change(() => { const now = performance.now(); g.max_ms = Math.max(g.max_ms, now - g.last);
                         g.last = now; g.updates += 1 })
 }"""
-
-
-def _benchmark_module(name: str):
-    """A sibling benchmark module by file (benchmarks/dashboards.py shares its name with the package)."""
-    import importlib.util
-
-    here = Path(__file__).resolve().parent
-    sys.path.insert(0, str(here))  # it imports its own siblings (configure.py)
-    try:
-        spec = importlib.util.spec_from_file_location(f"benchmark_{name}", here / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(here))
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -309,11 +295,58 @@ def builds_per_minute(worker_count: int, builds: int, seed: int) -> dict:
             "builds_per_minute": round(builds / elapsed * 60, 1)}
 
 
-async def run_levels(levels: list[int], duration_s: float, settle_s: float, seed: int) -> list[dict]:
+class Server:
+    """Our own `somana serve` (temporary SOMANA_HOME, a throwaway staff login "bench"), like
+    benchmarks/dashboards.py's, but given `start_timeout_s` to start: on the loaded shared machine the
+    two workers' warm-up (CadQuery import, every family's default built) alone took 106 s."""
+
+    def __init__(self, start_timeout_s: float):
+        import secrets
+        import socket
+        import subprocess
+        import tempfile
+        import urllib.request
+
+        self.home = Path(tempfile.mkdtemp(prefix="somana-load-"))
+        self.password = secrets.token_urlsafe(16)
+        env = dict(os.environ, SOMANA_HOME=str(self.home))
+        subprocess.run([sys.executable, "-m", "somana", "users", "add", "bench", "--password-stdin"],
+                       input=self.password, text=True, env=env, check=True, capture_output=True)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.url = f"http://localhost:{port}"
+        self.log = open(self.home / "serve.log", "w")
+        self.process = subprocess.Popen([sys.executable, "-m", "somana", "serve", "--port", str(port)], env=env,
+                                        stdout=self.log, stderr=subprocess.STDOUT,
+                                        cwd=Path(__file__).resolve().parents[1])
+        deadline = time.monotonic() + start_timeout_s
+        while True:
+            try:
+                urllib.request.urlopen(self.url + "/login", timeout=5)
+                return
+            except Exception:  # noqa: BLE001 - still starting
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise RuntimeError("somana serve did not start:\n" + (self.home / "serve.log").read_text())
+                time.sleep(0.5)
+
+    def stop(self):
+        import subprocess
+
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+async def run_levels(levels: list[int], duration_s: float, settle_s: float, seed: int,
+                     start_timeout_s: float = 600.0) -> list[dict]:
     from playwright.async_api import async_playwright
 
-    bench = _benchmark_module("dashboards")  # benchmarks/dashboards.py: its server helper (own SOMANA_HOME)
-    CHROMIUM, served = bench.CHROMIUM, bench.Served()
+    served = Server(start_timeout_s)
     try:
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)

@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "printers": ("somana.cli.printers", "every printer of every station on the bus"),
     "estop": ("somana.cli.estop", "emergency stop through the bus (PRINTER or --all)"),
     "plan": ("somana.cli.plan", "the current schedule of every printer"),
+    "worker": ("somana.cli.worker", "a Dask worker for `somana serve --workers tcp://HOST:8786` (CAD and slicing)"),
     "simulate": ("somana.cli.simulate", "a simulated factory week under a scheduling policy"),
 }
 
