@@ -4,7 +4,7 @@ Stages (somana_core.fulfilment.place_order): validate, build, export, quote, sli
 clears the part cache and changes one dimension a little, so every part is really built. Median of 5 runs per family; target: total <= 4 s per family on a 2-core machine. Also
 the quote alone from already-built geometry (target < 20 ms). Prints one JSON document.
 
-    .venv/bin/python benchmarks/pipeline.py [--runs 5] [--out benchmarks/results/pipeline.json]
+    .venv/bin/python benchmarks/pipeline.py [--runs 5] [--out benchmarks/results/pipeline.json] [--pool 2]
 
 `somana publish` shows the figures from benchmarks/results/pipeline.json on the investor pages.
 """
@@ -38,11 +38,37 @@ def _varied(spec_cls, run: int) -> dict:
     return {}
 
 
+def pooled_slicing(families: dict, runs: int, worker_count: int, one_at_a_time_s: float) -> dict:
+    """Every family's `runs` variants built, exported and sliced as worker jobs, all submitted at once:
+    the batch work a shop does for a day's orders, spread over the worker processes."""
+    from somana_core import workers
+
+    pool = workers.start_local(worker_count)
+    try:
+        pool.warm()
+        started = time.perf_counter()
+        futures = [pool.submit("slice", family=family, values=_varied(spec_cls, run + 100))
+                   for family, spec_cls in families.items() for run in range(runs)]
+        results = [f.result() for f in futures]
+        elapsed = time.perf_counter() - started
+    finally:
+        pool.close()
+    assert all(r["gcode"] for r in results)
+    return {"workers": worker_count, "jobs": len(results), "wall_s": round(elapsed, 2),
+            "one_at_a_time_s": round(one_at_a_time_s, 2),
+            "speedup": round(one_at_a_time_s / elapsed, 2) if elapsed else None}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--out", default=None, help="also write the JSON to this file")
+    parser.add_argument("--pool", type=int, default=0, metavar="N",
+                        help="also build and slice every family's runs at once on N worker processes "
+                             "(somana_core.workers) and report the wall time against one at a time")
     args = parser.parse_args()
+    if args.pool < 0:
+        parser.exit(2, f"--pool {args.pool} must be 0 (skip) or more worker processes\n")
 
     home = tempfile.mkdtemp(prefix="somana-bench-")
     os.environ["SOMANA_HOME"] = home
@@ -86,6 +112,10 @@ def main() -> int:
                 "quote_within_target": statistics.median(quote_ms) < TARGET_QUOTE_MS,
                 "validate_cached_build_quote_ms": round(statistics.median(spec_ms), 2),
             }
+    if args.pool:
+        report["pool"] = pooled_slicing(FAMILIES, args.runs, args.pool,
+                                        sum(f["median_s"]["build"] + f["median_s"]["export"] + f["median_s"]["slice"]
+                                            for f in report["families"].values()) * args.runs)
     text = json.dumps(report, indent=2)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
