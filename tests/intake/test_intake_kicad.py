@@ -218,3 +218,27 @@ def test_fuzzed_files_are_read_or_refused_never_crash():
         except InputError as exc:
             assert exc.field == "board" and exc.message
     run()
+
+
+def test_bottom_side_pads_land_where_kicads_own_tracks_end():
+    """The video demo's 103 bottom-side footprints (many rotated): every SMD pad, placed by the
+    reader's footprint transform, has a copper track ending inside it, as routed in KiCad."""
+    from somana_core.intake.kicad import _find, _find_all, _layer, _placer, _xy
+    from somana_core.intake.sexpr import parse
+
+    root = parse((DEMOS / "video" / "video.kicad_pcb").read_text())
+    ends = np.array([_xy(_find(seg, key)) for seg in _find_all(root, "segment") for key in ("start", "end")])
+    placed = missed = 0
+    for fp in _find_all(root, "footprint"):
+        if not _layer(fp).startswith("B."):
+            continue
+        at = _find(fp, "at")
+        place = _placer(*_xy(at), float(at[3]) if len(at) > 3 else 0.0)
+        for pad in _find_all(fp, "pad"):
+            if pad[2] != "smd":
+                continue
+            x, y = place(_xy(_find(pad, "at")))
+            size = _find(pad, "size")
+            placed += 1
+            missed += np.hypot(*(ends - (x, y)).T).min() >= min(float(size[1]), float(size[2])) / 2
+    assert placed > 200 and missed == 0
