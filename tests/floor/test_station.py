@@ -151,3 +151,28 @@ def test_stopping_makes_the_printer_safe_and_the_job_restarts_from_its_last_line
         assert executed[-len(tail):] == tail
     finally:
         second.stop()
+
+
+def test_a_printer_that_resets_mid_job_offers_a_restart_from_its_last_line(broker, fleet, somana_home):
+    from device_io.simulator import FaultPlan
+
+    sim = VirtualPrinter(FaultPlan.parse(["reset@300"]), time_scale=0.02)
+    station = Station("resetting", [PrinterSpec("p1", sim.start())], broker.url, publish_interval_s=0.05).start()
+    try:
+        wait_until(lambda: fleet.printers().get("resetting/p1", {}).get("shown_state") == "operational", 15)
+        assert fleet.wait_reply(fleet.command("resetting/p1", "start", gcode=job_text(1000), name="reset.gcode"),
+                                10)["ok"]
+        interrupted = wait_until(lambda: fleet.printers()["resetting/p1"]["interrupted"], 30,
+                                 message="the job interrupted by the reset")
+        assert 0 < interrupted["last_acked_line"] < 310 and interrupted["outcome"] == "failed"
+        if fleet.printers()["resetting/p1"]["shown_state"] != "operational":
+            assert fleet.wait_reply(fleet.command("resetting/p1", "connect"), 20)["ok"]
+        sim.clear_log()
+        assert fleet.wait_reply(fleet.command("resetting/p1", "restart"), 15)["ok"]
+        wait_until(lambda: (fleet.printers()["resetting/p1"]["history"] or [{}])[0].get("outcome") == "done", 60)
+        lines = job_text(1000).splitlines()
+        tail = [c for c in lines[interrupted["last_acked_line"]:] if c and not c.startswith(";")]
+        assert sim.executed_commands()[-len(tail):] == tail
+    finally:
+        station.stop()
+        sim.stop()
