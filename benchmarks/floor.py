@@ -133,20 +133,24 @@ OBSERVE = """([find, id]) => { const row = (new Function('return ' + find))()(id
     .observe(root, {subtree: true, childList: true, characterData: true, attributes: true}); return true }"""
 
 
-def ensure_printing(fleet: Fleet, sim: VirtualPrinter) -> None:
-    for attempt in range(4):  # a loaded machine can miss the 10 s handshake: try again
-        if fleet.printers().get(KEY, {}).get("shown_state") not in ("halted", "error", "disconnected"):
-            break
-        reply = fleet.wait_reply(fleet.command(KEY, "connect"), 60)
-        if reply and reply.get("ok"):
-            wait(lambda: fleet.printers()[KEY]["shown_state"] == "operational", 30, "operational")
-            break
-        print(f"reconnect attempt {attempt + 1} failed: {reply}", file=sys.stderr)
-    if fleet.printers()[KEY]["shown_state"] == "operational":
-        reply = fleet.wait_reply(fleet.command(KEY, "start", gcode=JOB, name="bench.gcode"), 60)
-        if not reply or not reply.get("ok"):
-            raise RuntimeError(f"job start failed: {reply}")
-    wait(lambda: fleet.printers()[KEY]["shown_state"] == "printing", 30, "printing")
+def ensure_printing(fleet: Fleet, sim: VirtualPrinter, attempts: int = 5) -> None:
+    """Reconnect a halted printer and start the job again; a loaded machine can miss the 10 s
+    handshake or drop the fresh connection, so the whole sequence is retried."""
+    last = None
+    for _ in range(attempts):
+        try:
+            state = fleet.printers().get(KEY, {}).get("shown_state")
+            if state == "printing":
+                return
+            if state in ("halted", "error", "disconnected"):
+                last = fleet.wait_reply(fleet.command(KEY, "connect"), 60)
+                wait(lambda: fleet.printers()[KEY]["shown_state"] == "operational", 30, "operational")
+            last = fleet.wait_reply(fleet.command(KEY, "start", gcode=JOB, name="bench.gcode"), 60)
+            wait(lambda: fleet.printers()[KEY]["shown_state"] == "printing", 30, "printing")
+            return
+        except RuntimeError as exc:
+            print(f"ensure_printing: {exc}; last reply {last}", file=sys.stderr)
+    raise RuntimeError(f"the printer did not print again after {attempts} attempts: {last}")
 
 
 def m112_after(sim: VirtualPrinter, before, t0: float, timeout_s: float = 10.0) -> float:
