@@ -1,8 +1,9 @@
 """The product portfolio: price, gross-margin and implied COGS bands per family, and contribution at a mix.
 
 Reads `data/portfolio.csv` (family ids `sensor_enclosure`, `kit_enclosure`, `eyewear_frame`, which
-other code joins on). Gross margin is treated as the contribution margin: a batch-of-one factory's
-COGS is material, machine time and direct labour, all variable with volume.
+other code joins on). These are the RESEARCH's bands (what comparable products sell for and earn), a
+reference for the founders; the factory's own costs, prices and margins come from
+`economics.costing` over `founder_assumptions()` (the quote's, /portfolio's and the site's figures).
 """
 
 from __future__ import annotations
