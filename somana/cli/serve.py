@@ -148,7 +148,9 @@ def run(args) -> int:
     os.environ["BOKEH_SIGN_SESSIONS"] = "yes"
     os.environ["SOMANA_PRINTERS"] = json.dumps(options["printers"])
     if options["db"]:
-        os.environ["SOMANA_DB_URL"] = options["db"]
+        from somana_core.orders import DB_URL_ENV
+
+        os.environ[DB_URL_ENV] = options["db"]  # read by orders.default_url() in the apps and the station
 
     import panel as pn
 
