@@ -91,6 +91,9 @@ def check_pipeline_results(path: Path) -> Path:
 
 def run(args) -> int:
     outdir = check_outdir(args.outdir)
+    if args.pipeline_results is not None and not args.pipeline_results.strip():
+        raise InputError("--pipeline-results", "--pipeline-results is empty: name the JSON file "
+                                               "benchmarks/pipeline.py wrote, or leave the option out")
     results = Path(args.pipeline_results) if args.pipeline_results else DEFAULT_PIPELINE_RESULTS
     if args.pipeline_results:
         check_pipeline_results(results)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from pathlib import Path
 
 GOOD_RESULTS = {"runs": 1, "families": {"sensor_enclosure": {"median_s": {"build": 0.2, "total": 1.5}}}}
 
@@ -40,13 +41,13 @@ def _bad_results(tmp_path):
         paths.append(path)
     folder = tmp_path / "a-folder.json"
     folder.mkdir()
-    return paths + [folder, tmp_path / "missing.json"]
+    return paths + [folder, tmp_path / "missing.json", Path("")]
 
 
 def test_bad_results_files_are_refused_before_anything_is_written(tmp_path):
     out = tmp_path / "site"
     for results in _bad_results(tmp_path):
-        done = _publish(str(out), "--pipeline-results", str(results))
+        done = _publish(str(out), "--pipeline-results", "" if results == Path("") else str(results))
         assert done.returncode == 2, (results.name, done.stderr)
         assert done.stderr.count("\n") == 1 and "--pipeline-results" in done.stderr, done.stderr
         assert "Traceback" not in done.stderr
