@@ -226,7 +226,11 @@ def retime(instance: Instance, sequences: dict[str, list[str]], method: str = "r
             nxt = seq.pop(0)
             job = jobs[nxt]
             printer = printers[pid]
-            spot = board.earliest(printer, job) if printer.fits(job) else None
+            if job.pinned_printer not in (None, pid) or not printer.fits(job):
+                if nxt == jid:
+                    break  # pinned elsewhere since: dispatched with the new plates below
+                continue
+            spot = board.earliest(printer, job)
             if spot is None:
                 board.unplaced.append(nxt)
             else:

@@ -35,15 +35,17 @@ SMALL_FOR_GREEDY_ONLY = 1  # one plate: dispatch is already optimal for it
 
 
 def solve(instance: Instance, policy: str = "cp-sat", time_limit_s: float = 5.0, workers: int = 2,
-          seed: int = 0, with_bound: bool = True) -> Schedule:
-    """The plan under `policy`. CP-SAT falls back to the greedy plan when it has no time or finds nothing."""
+          seed: int = 0, with_bound: bool = True, start_from: Schedule | None = None) -> Schedule:
+    """The plan under `policy`. CP-SAT falls back to the greedy plan when it has no time or finds nothing.
+    `start_from`: a feasible plan to improve instead of a fresh greedy one (a re-plan starts from the
+    previous plan, re-timed with the new plates added: cheaper, and the floor's plan does not churn)."""
     if policy not in POLICIES:
         raise InputError("policy", f"policy={policy!r} is not one of {', '.join(POLICIES)}")
     started = time.perf_counter()
     if policy == "fifo":
         plan = fifo(instance)
     else:
-        plan = best_greedy(instance)
+        plan = start_from if start_from is not None and policy == "cp-sat" else best_greedy(instance)
         remaining = time_limit_s - (time.perf_counter() - started)
         if policy == "cp-sat" and remaining > 0.05 and len(plan.assignments) > SMALL_FOR_GREEDY_ONLY:
             greedy_objective = figures(instance, plan)["objective"]
@@ -107,9 +109,13 @@ class Planner:
             hint = {a.job_id: a.start for a in self.schedule.assignments}
             plan = retime(instance, seqs, order_hint=hint)
         else:
+            start_from = None
+            if self.schedule is not None and (policy or self.policy) == "cp-sat":
+                seqs = {pid: [a.job_id for a in rows if not a.fixed] for pid, rows in self.schedule.by_printer().items()}
+                start_from = retime(instance, seqs, order_hint={a.job_id: a.start for a in self.schedule.assignments})
             plan = solve(instance, policy or self.policy,
                          self.time_limit_s if time_limit_s is None else time_limit_s,
-                         workers=self.workers, seed=self.seed, with_bound=with_bound)
+                         workers=self.workers, seed=self.seed, with_bound=with_bound, start_from=start_from)
         plan.solve_s = time.perf_counter() - started
         self.schedule = plan
         return plan
