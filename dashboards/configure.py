@@ -165,7 +165,8 @@ class Configurator(pn.viewable.Viewer):
         if self.family in _geometry().FITTED:  # the board upload fills the form's board and openings
             from dashboards.components.board_intake import BoardIntake
 
-            self._controls_area.objects = [BoardIntake(self._controls.widgets), self._controls]
+            self.board_intake = BoardIntake(self._controls.widgets)
+            self._controls_area.objects = [self.board_intake, self._controls]
         self._fit_next = True
         self._schedule()
 
