@@ -43,6 +43,10 @@ class LiddedBox(FamilySpec):
     def check_family(self, d: "BoxDims") -> None:
         """Rules of the family's own features (vents, cable hole, connector); raise InputError."""
 
+    def lid_windows(self) -> list[tuple[float, float, float, float]]:
+        """Openings the lid needs over the board (x, y, width, height in the box frame, mm)."""
+        return []
+
     # -- the rules every lidded box shares ---------------------------------------------------
     def cross_check(self) -> None:
         """Walls the printer can make (and a snap groove can be cut into), standoffs clear of the walls,
@@ -80,6 +84,7 @@ TEXT_MARGIN_RATIO = 0.25     # free border around lid text, as a fraction of the
 POST_INSET_RATIO = 0.35      # screw post centre from both walls, x post diameter (overlaps the walls)
 RIB_WIDTH_RATIO = 0.8       # rib joining a standoff to a near wall, x standoff diameter
 TEXT_HEIGHT_EM = 1.17        # DejaVu Sans ascender + descender, em (tall letters and descenders fit)
+WINDOW_MARGIN_MM = 0.5      # solid lid kept between a window over the board and the text
 BRIDGE_PITCH_MM = 20.0       # ribs under an upright lid's plate at most this far apart (printability.MAX_BRIDGE_MM)
 RIB_NOZZLE_WIDTHS = 2        # a bridge rib is two nozzle widths thick
 
@@ -152,6 +157,21 @@ def lid_text_room(d: BoxDims, lid_fit: str, post_diameter: float) -> tuple[float
     return length, d.outer_y - 2 * d.wall
 
 
+def lid_text_area(d: BoxDims, lid_fit: str, post_diameter: float, windows=()) -> tuple[float, float, float]:
+    """(centre y, length, height) in mm of the lid's top that text may use: the whole top, or with
+    windows over the board (display, buttons) the wider strip beside them."""
+    room_x, room_y = lid_text_room(d, lid_fit, post_diameter)
+    if not windows:
+        return 0.0, room_x, room_y
+    half = room_y / 2
+    lo = min(y - h / 2 for _, y, _, h in windows) - WINDOW_MARGIN_MM
+    hi = max(y + h / 2 for _, y, _, h in windows) + WINDOW_MARGIN_MM
+    below, above = lo + half, half - hi
+    if above >= below:
+        return (hi + half) / 2, room_x, max(above, 0.0)
+    return (lo - half) / 2, room_x, max(below, 0.0)
+
+
 def lip_wall_mm(nozzle_mm: float) -> float:
     return LIP_NOZZLE_WIDTHS * nozzle_mm
 
@@ -205,7 +225,7 @@ def check_lid_text(spec, d: BoxDims) -> None:
     if bad:
         raise InputError("text", f"text: {describe_characters(bad)} cannot be engraved with the {FONT_NAME} "
                                  f"font; use letters from Latin, Greek or Cyrillic scripts")
-    room_x, room_y = lid_text_room(d, spec.lid_fit, spec.standoff_diameter)
+    _, room_x, room_y = lid_text_area(d, spec.lid_fit, spec.standoff_diameter, spec.lid_windows())
     margin = 2 * TEXT_MARGIN_RATIO * spec.text_size
     width = text_width_mm(value, spec.text_size)
     if width + margin > room_x:
@@ -214,7 +234,8 @@ def check_lid_text(spec, d: BoxDims) -> None:
                                  f"the lid holds {room_x - margin:.0f} mm: shorten it or use text_size at most "
                                  f"{max(best - 0.05, 0):.1f} mm")
     if spec.text_size * TEXT_HEIGHT_EM + margin > room_y:
-        raise InputError("text_size", f"text_size={spec.text_size:g} mm is taller than the lid allows "
+        where = " beside the windows over the board" if spec.lid_windows() else ""
+        raise InputError("text_size", f"text_size={spec.text_size:g} mm is taller than the lid allows{where} "
                                       f"({(room_y / (TEXT_HEIGHT_EM + 2 * TEXT_MARGIN_RATIO)):.1f} mm)")
     if spec.text_style == "engraved":
         keep = spec.min_wall_mm()
@@ -292,15 +313,16 @@ def standoff_ribs(d: BoxDims, points, diameter: float, hole: float, z0: float, z
     return ribs
 
 
-def build_box_lid(d: BoxDims, v, nozzle_mm: float):
+def build_box_lid(d: BoxDims, v, nozzle_mm: float, windows=()):
     """The lid of a `LiddedBox` family from its part inputs `v` (the lid reads the same fields in every family)."""
     return build_lid(d, lid_fit=v.lid_fit, lid_thickness=v.lid_thickness, lid_clearance=v.lid_clearance,
                      lid_hole=v.lid_hole, standoff_diameter=v.standoff_diameter, text=v.text,
-                     text_style=v.text_style, text_size=v.text_size, text_depth=v.text_depth, nozzle_mm=nozzle_mm)
+                     text_style=v.text_style, text_size=v.text_size, text_depth=v.text_depth, nozzle_mm=nozzle_mm,
+                     windows=tuple(windows))
 
 
 def build_lid(d: BoxDims, *, lid_fit, lid_thickness, lid_clearance, lid_hole, standoff_diameter,
-              text, text_style, text_size, text_depth, nozzle_mm):
+              text, text_style, text_size, text_depth, nozzle_mm, windows=()):
     """Lid in its assembled frame: plate z in [0, lid_thickness], lip below z=0 inside the cavity.
 
     Built from pieces that only touch, glued (no 3D boolean ever cuts glyphs): the plate with a
@@ -312,19 +334,31 @@ def build_lid(d: BoxDims, *, lid_fit, lid_thickness, lid_clearance, lid_hole, st
     xo = d.cavity_x_offset
     holes = [(x, y, lid_hole) for x, y in d.post_points] if lid_fit == "screw" else []
     outline = tk.rounded_rect_face(d.outer_x, d.outer_y, d.r_out, x0=xo, holes=holes)
+    if windows:  # openings over the board's display and buttons
+        outline = tk.face(outline.outerWire(), list(outline.innerWires()) +
+                          [tk.rounded_rect_wire(w, h, 0.0, x0=x, y0=y) for x, y, w, h in windows])
     lip = _lip(d, lid_fit, lid_clearance, standoff_diameter, nozzle_mm, ribbed=lid_prints_upright(text, text_style))
+    if windows and lid_prints_upright(text, text_style):  # no rib under a window
+        lip = [p for p in lip if not any(_rect_meets_window(p, w) for w in windows)]
     if not text.strip():
         return tk.glue([tk.prism(outline, 0.0, lid_thickness)] + lip, "lid")
+    cy, _, _ = lid_text_area(d, lid_fit, standoff_diameter, windows)
     margin = TEXT_MARGIN_RATIO * text_size
     window, tile = tk.lettered_tile(text, text_size, text_depth, lid_thickness, text_style, margin)
-    window = tk.translate(window, xo, 0)
+    window = tk.translate(window, xo, cy)
     if any(_rect_meets_circle(window, x, y, dia / 2) for x, y, dia in holes):
         # a screw hole would cut the tile: letter the whole plate instead (slower, same solid)
-        pieces = tk.lettered_plate(outline, lid_thickness, text, text_size, text_depth, text_style, centre=(xo, 0.0))
+        pieces = tk.lettered_plate(outline, lid_thickness, text, text_size, text_depth, text_style, centre=(xo, cy))
         return tk.glue(pieces + lip, "lid")
     plate_face = tk.face(outline.outerWire(), list(outline.innerWires()) + [window.outerWire()])
     body = tk.glue([tk.prism(plate_face, 0.0, lid_thickness)] + lip, "lid")
-    return tk.glue_full(body, tk.translate(tile, xo, 0), "lid")
+    return tk.glue_full(body, tk.translate(tile, xo, cy), "lid")
+
+
+def _rect_meets_window(piece, window) -> bool:
+    bb = piece.BoundingBox()
+    x, y, w, h = window
+    return bb.xmin < x + w / 2 and x - w / 2 < bb.xmax and bb.ymin < y + h / 2 and y - h / 2 < bb.ymax
 
 
 def lid_prints_upright(text: str, text_style: str) -> bool:

@@ -61,6 +61,9 @@ class Board:
         self.plug_width, self.plug_height = float(row["plug_width_mm"]), float(row["plug_height_mm"])
         self.underside = float(row["underside_mm"])
         self.pad_inset_y = float(row["pad_inset_y_mm"])
+        raw = row.get("windows")
+        raw = raw if isinstance(raw, str) else ""
+        self.windows_board = [tuple(float(c) for c in w.split(":")) for w in raw.split(";") if w.strip()]
         # footprint in board coordinates: the board plus the connector sticking out of one edge
         x0, y0, x1, y1 = 0.0, 0.0, self.length, self.width
         if self.usb_side == "x0":
@@ -92,6 +95,11 @@ class Board:
     @property
     def pilot_hole(self) -> float:
         return PILOT_RATIO * self.hole_diameter
+
+    @property
+    def windows(self) -> list[tuple[float, float, float, float]]:
+        """Openings the lid needs over this board (display, buttons): (x, y, w, h), bay coordinates."""
+        return [(*self.to_bay(x, y), w, h) for x, y, w, h in self.windows_board]
 
     def plug_half_sizes(self, margin: float) -> tuple[float, float]:
         """Half width and half height (mm) of the wall cut-out: the cable plug's moulded head (or the
@@ -155,6 +163,9 @@ class KitEnclosure(enc.LiddedBox):
     def standoff_holes(self):
         board = Board(self.board)
         return board.holes, board.pilot_hole
+
+    def lid_windows(self):
+        return Board(self.board).windows
 
     def check_family(self, d: enc.BoxDims) -> None:
         board = Board(self.board)
@@ -263,7 +274,7 @@ def _build_part(part: str, v):
                               mount_tabs=v.mount_tabs, extra_add=adds, extra_cut=[cut], nozzle_mm=nozzle,
                               pad_points=pads, pad_size=v.standoff_diameter)
     if part == "lid":
-        return enc.build_box_lid(d, v, nozzle)
+        return enc.build_box_lid(d, v, nozzle, windows=board.windows)
     raise KeyError(part)
 
 

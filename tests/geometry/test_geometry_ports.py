@@ -78,3 +78,17 @@ def test_standoffs_clear_what_hangs_under_the_board(board):
             make_spec("kit_enclosure", {"board": board, "standoff_height": too_low})
         assert err.value.field == "standoff_height" and "below the board" in err.value.message
     make_spec("kit_enclosure", valid_values(board, "snap"))
+
+
+def test_the_microbit_lid_opens_over_its_led_matrix_and_buttons():
+    product = build(make_spec("kit_enclosure", {"board": "bbc_microbit_v2", "text": "Class 4B"}))
+    lid_assembled = apply_matrix(product.parts["lid"], product.placement("lid"))
+    spec = product.spec
+    z = spec.dims().base_h + spec.lid_thickness / 2  # mid-plate, assembled
+    windows = Board("bbc_microbit_v2").windows
+    assert len(windows) == 3
+    from somana_core.geometry.kernel import vector
+    for x, y, w, h in windows:  # open at the centre and near every corner of each window
+        for dx, dy in ((0, 0), (w / 2 - 0.3, h / 2 - 0.3), (-w / 2 + 0.3, -h / 2 + 0.3)):
+            assert not lid_assembled.isInside(vector(x + dx, y + dy, z))
+        assert lid_assembled.isInside(vector(x + w / 2 + 0.4, y, z)) or x + w / 2 + 0.4 > spec.dims().outer_x / 2 - 0.1
