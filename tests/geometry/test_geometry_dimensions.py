@@ -192,17 +192,17 @@ def frame(request, defaults):
     return defaults["eyewear_frame"] if not values else build(make_spec("eyewear_frame", values))
 
 
-def test_lens_openings_are_the_lens_size(frame, tmp_path, checks):
+def test_sight_openings_are_the_lens_size_less_the_groove_depth(frame, tmp_path, checks):
     v = frame.spec
     front = frame.parts["front"]
-    face = front.faces("<Z")  # the front lies on its face: the lens openings are its holes
+    face = front.faces("<Z")  # the front lies on its face: the sight openings are its holes
     holes = face.innerWires()
     assert len(holes) == 2
     centres = []
-    for wire in holes:
+    for wire in holes:  # the lens (A x B) sits groove_depth behind the lip all round
         lo, hi = bounding_box(wire)  # exact box of the curves (OCC's default box is padded)
-        assert hi[0] - lo[0] == pytest.approx(v.lens_width, abs=0.1)
-        assert hi[1] - lo[1] == pytest.approx(v.lens_height, abs=0.1)
+        assert hi[0] - lo[0] == pytest.approx(v.lens_width - 2 * v.groove_depth, abs=0.1)
+        assert hi[1] - lo[1] == pytest.approx(v.lens_height - 2 * v.groove_depth, abs=0.1)
         centres.append(((lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2))
     assert abs(centres[0][0] - centres[1][0]) == pytest.approx(v.lens_width + v.bridge_width, abs=0.1)
     assert centres[0][1] == pytest.approx(centres[1][1], abs=0.1)
@@ -248,8 +248,11 @@ def test_temples_hinge_on_the_front_and_reach_back(defaults):
         assert sign * temple[:, 0].mean() > 0, f"{side} on the wrong side"
         assert temple[:, 1].min() > front[:, 1].min(), "temple starts behind the front face"
         reach = temple[:, 1].max() - temple[:, 1].min()
-        assert reach == pytest.approx(v.temple_length - v.earpiece_length * (1 - np.cos(np.radians(v.temple_drop)))
-                                      + v.temple_height / 2 + 1.2 + v.hinge_pin / 2, abs=1.0)
+        from somana_core.geometry import eyewear_frame as ew
+
+        h = ew.hinge(v)
+        (x0, _), (x1, _), (x2, _), (x3, _) = ew.temple_centreline(v, h, mirrored=False)
+        assert reach == pytest.approx(x3 - x0 + v.temple_height, abs=1.0)
         assert sign * temple[:, 0].max() <= v.frame_width / 2 + 1e-3
     f_shape = assembled(product, "front")
     for side in ("left_temple", "right_temple"):
