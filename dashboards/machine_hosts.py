@@ -7,14 +7,16 @@ The e-stop fast paths, all sent at once by every /machines e-stop button (the pr
 acts on the first to arrive): (1) MQTT over a WebSocket straight from the browser to the broker
 (`estop_websocket()`): it never touches this process, whatever the customers make it do; (2) a POST
 to `/machines/estop`, a plain Tornado handler that publishes on the server's event loop without
-queueing behind Bokeh's callback threads or the session's document lock; (3) the button's Bokeh
-callback.
+queueing behind Bokeh's callback threads or the session's document lock. Both carry the press's id,
+so the station acts once (a late copy must not halt a printer reconnected meanwhile); there is no
+Bokeh callback path, which could arrive seconds late behind other sessions' work.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from urllib.parse import urlparse
 
@@ -24,6 +26,7 @@ from somana_core.floor import bus as floor_bus
 from somana_core.floor.fleet import Fleet
 
 ESTOP_PATH = "/machines/estop"
+PRESS_ID = re.compile(r"web-[a-z0-9]{4,32}")  # one e-stop press, as the page names it on every path
 
 _lock = threading.Lock()
 _fleet: Fleet | None = None
@@ -68,16 +71,17 @@ class EstopHandler(RequestHandler):
             self.finish({"error": "staff login required"})
             return
         try:
-            target = str(json.loads(self.request.body or b"{}").get("printer", ""))
+            body = json.loads(self.request.body or b"{}")
+            target, press = str(body.get("printer", "")), str(body.get("id", ""))
         except (ValueError, AttributeError):
-            target = ""
+            target, press = "", ""
         station, _, printer = target.rpartition("/")
         if target != "*" and not (floor_bus.NAME_PATTERN.fullmatch(printer or "")
                                   and (not station or floor_bus.NAME_PATTERN.fullmatch(station))):
             self.set_status(400)
             self.finish({"error": f"printer={target[:60]!r} is not a printer name, STATION/PRINTER or *"})
             return
-        command_id = fleet().estop(target)
+        command_id = fleet().estop(target, press_id=press if PRESS_ID.fullmatch(press) else None)
         self.set_status(202)
         self.finish({"sent": command_id, "printer": target})
 

@@ -63,18 +63,20 @@ table.history th, table.history td, table.queue th, table.queue td { text-align:
 .chart-empty { padding: 2.5rem 1rem; text-align: center; color: #5d6b73; background: #f3f5f4; border-radius: 6px; }
 """
 
-# Every path at once; the station acts on the first. (1) MQTT 3.1.1 over a WebSocket to the broker:
+# Both paths at once, with one id for the press; the station acts on the first to arrive.
+# (1) MQTT 3.1.1 over a WebSocket to the broker:
 # CONNECT (user/password, clean session) then PUBLISH QoS 0 to somana/estop then DISCONNECT; a client
 # may send before the CONNACK (MQTT 3.1.1, 3.1.4). (2) POST to the server's e-stop handler.
 ESTOP_JS = """
 const ws = ws_port ? {port: ws_port, user: ws_user, password: ws_password} : null;
+const press = 'web-' + Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
 if (ws) {
   try {
     const enc = new TextEncoder();
     const str = (s) => { const b = enc.encode(s); return [b.length >> 8, b.length & 255, ...b]; };
     const len = (n) => { const out = []; do { let d = n % 128; n = Math.floor(n / 128); if (n > 0) d |= 128;
                          out.push(d); } while (n > 0); return out; };
-    const body = JSON.stringify({printer: printer, id: 'web-' + Date.now().toString(36), sent_at: Date.now() / 1000});
+    const body = JSON.stringify({printer: printer, id: press, sent_at: Date.now() / 1000});
     const head = [...str('MQTT'), 4, 0xC2, 0, 0];
     const load = [...str('somana-estop-' + Math.random().toString(36).slice(2, 10)), ...str(ws.user), ...str(ws.password)];
     const publish = [...str('somana/estop'), ...enc.encode(body)];
@@ -90,7 +92,7 @@ if (ws) {
 }
 const path = window.location.pathname.replace(/\\/+$/, '') + '/estop';
 fetch(path, {method: 'POST', credentials: 'same-origin', headers: {'Content-Type': 'application/json'},
-             body: JSON.stringify({printer: printer})}).catch(() => {});
+             body: JSON.stringify({printer: printer, id: press})}).catch(() => {});
 """
 
 
@@ -193,7 +195,6 @@ class PrinterRow(pn.viewable.Viewer):
         self.details_button = pn.widgets.Button(label="Details", width=80, css_classes=["row-details", f"details-{cid}"])
         self.pause_button.on_click(lambda e: self._pause_or_resume())
         self.cancel_button.on_click(lambda e: self._cancel())
-        self.estop.on_click(lambda e: self.fleet.estop(self.key))  # the Python path too: whichever comes first
         self.details_button.on_click(lambda e: on_details(self.key))
         self._confirm_until = 0.0
         self._shown = None
@@ -268,7 +269,6 @@ class PrinterDetail(pn.viewable.Viewer):
         self.disconnect_button.on_click(lambda e: self.send("disconnect"))
         self.estop = estop_button(self.key, f"EMERGENCY STOP {self.key}", height=44,
                                   css_classes=["emergency-stop", f"detail-estop-{cid}"], sizing_mode="stretch_width")
-        self.estop.on_click(lambda e: self.fleet.estop(self.key))
 
         # interrupted job
         self.interrupted = pn.pane.HTML(stylesheets=[CSS], sizing_mode="stretch_width", visible=False)
@@ -592,7 +592,6 @@ class MachineControl(pn.viewable.Viewer):
         self.notice = pn.pane.Alert("", alert_type="info", visible=False, sizing_mode="stretch_width",
                                     css_classes=["job-notice"], margin=(0, 10))
         self.stop_all = estop_button("*", "STOP ALL PRINTERS", height=44, width=240, css_classes=["stop-all"])
-        self.stop_all.on_click(lambda e: self.fleet.estop("*"))
         self.list = pn.Column(sizing_mode="stretch_width", css_classes=["fleet-list"])
         self.drawer = pn.Column(sizing_mode="fixed", visible=False, css_classes=["printer-detail"],
                                 styles={"position": "fixed", "top": "0", "right": "0", "height": "100vh",

@@ -174,10 +174,11 @@ class Fleet:
             time.sleep(0.01)
         return None
 
-    def estop(self, printer: str = "*", wait_s: float = 0.0) -> str:
+    def estop(self, printer: str = "*", wait_s: float = 0.0, press_id: str | None = None) -> str:
         """Emergency stop on the fast path: one message every station acts on at once. With
-        `wait_s`, wait (at most that long) until the broker has it (before a short-lived client closes)."""
-        message = {"printer": printer, "id": floor_bus.new_command("estop")["id"], "sent_at": time.time()}
+        `wait_s`, wait (at most that long) until the broker has it (before a short-lived client closes).
+        `press_id`: the id of the press, shared by its copies sent on other paths (stations act once)."""
+        message = {"printer": printer, "id": press_id or floor_bus.new_command("estop")["id"], "sent_at": time.time()}
         info = self._bus.publish(floor_bus.ESTOP_TOPIC, message)
         if wait_s > 0:
             info.wait_for_publish(wait_s)

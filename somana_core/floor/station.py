@@ -126,6 +126,10 @@ class Station:
         self._wake = threading.Event()  # a host reported a change: publish now, not at the next tick
         self._threads: list[threading.Thread] = []
         self._stopped = False
+        # One press of an e-stop reaches us by several paths (the browser's WebSocket, the web
+        # server, the bus) with one id: act once, so a late copy cannot halt a printer that was
+        # reconnected meanwhile.
+        self._estops_seen: deque = deque(maxlen=256)
 
     # =========================================================================================
     # life cycle
@@ -265,6 +269,11 @@ class Station:
         if not payload or retained:
             return
         target = str(payload.get("printer", ""))
+        press = payload.get("id")
+        if press:
+            if press in self._estops_seen:
+                return
+            self._estops_seen.append(press)
         for slot in self.slots.values():
             if target in ("*", slot.spec.name, f"{self.name}/{slot.spec.name}"):
                 self.emergency_stop(slot, source=str(payload.get("id", "")))

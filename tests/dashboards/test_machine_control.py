@@ -42,6 +42,14 @@ def floor(broker, somana_home):
         sim.stop()
 
 
+def estop_target(button) -> str:
+    """The printer an e-stop button's browser-side callback stops."""
+    from panel.links import Callback
+
+    (link,) = [link for link in Callback.registry.get(button, []) if "printer" in link.args]
+    return link.args["printer"]
+
+
 def until(condition, refresh, timeout=20.0):
     def check():
         refresh()
@@ -143,7 +151,8 @@ def test_emergency_stop_shows_halted_with_targets_cleared_and_job_stopped(floor)
     long_job = "\n".join(["G28"] + [f"G1 X{5 + i % 30} F600" for i in range(3000)]) + "\n"
     fleet.wait_reply(fleet.command(KEY, "start", gcode=long_job, name="long.gcode"), 10)
     until(lambda: ">printing<" in control.rows[KEY].info.object, control.refresh)
-    control.rows[KEY].estop.clicks += 1
+    assert estop_target(control.rows[KEY].estop) == KEY  # the click itself runs in the browser (tests/ui)
+    fleet.estop(KEY, press_id="web-rowclick1")
     wait_until(lambda: sims[0].emergency_received_at is not None, 2)
     until(lambda: ">halted<" in control.rows[KEY].info.object, control.refresh)
     row = control.rows[KEY].info.object
@@ -155,7 +164,8 @@ def test_emergency_stop_shows_halted_with_targets_cleared_and_job_stopped(floor)
 def test_stop_all_halts_every_printer(floor):
     fleet, sims, _ = floor
     control = MachineControl(fleet)
-    control.stop_all.clicks += 1
+    assert estop_target(control.stop_all) == "*"
+    fleet.estop("*", press_id="web-stopall1")
     wait_until(lambda: all(sim.emergency_received_at is not None for sim in sims), 3)
     until(lambda: "2 halted" in control.summary.object, control.refresh)
 
@@ -167,6 +177,7 @@ def test_interrupted_job_offers_restart_from_its_line(floor):
     wait_until(lambda: ((fleet.printers()[KEY].get("job") or {}).get("lines_acked") or 0) > 50, 20)
     fleet.estop(KEY)
     detail = PrinterDetail(fleet, key=KEY)
+    assert estop_target(detail.estop) == KEY
     until(lambda: detail.restart_button.visible and "Restart from line" in detail.restart_button.label, detail.refresh)
     line = fleet.printers()[KEY]["interrupted"]["restart_from_line"]
     assert detail.restart_button.label == f"Restart from line {line}" and detail.restart_button.disabled  # halted

@@ -176,3 +176,19 @@ def test_a_printer_that_resets_mid_job_offers_a_restart_from_its_last_line(broke
     finally:
         station.stop()
         sim.stop()
+
+
+def test_copies_of_one_estop_press_act_once(fleet, station, sim):
+    """A press reaches the station by several paths with one id: a late copy must not halt the
+    printer again after it was reconnected."""
+    operational(fleet, station)
+    fleet.estop("p1", press_id="web-once1")
+    wait_until(lambda: fleet.printers()[key(station)]["shown_state"] == "halted", 5)
+    assert send(fleet, station, "connect")["ok"]
+    wait_until(lambda: fleet.printers()[key(station)]["shown_state"] == "operational", 10)
+    first = sim.emergency_received_at
+    fleet.estop("p1", press_id="web-once1", wait_s=2)  # the late copy
+    fleet.estop("p1", press_id="web-other", wait_s=2)  # a new press still stops it
+    wait_until(lambda: fleet.printers()[key(station)]["shown_state"] == "halted", 5)
+    events = [e for e in fleet.log(key(station)) if "M112" in e[2]]
+    assert sim.emergency_received_at != first and len(events) == 2
