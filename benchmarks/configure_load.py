@@ -214,11 +214,11 @@ async def load_level(browser, served, sessions: int, duration_s: float, settle_s
 
     machines = await browser.new_context(viewport={"width": 1200, "height": 800})
     mpage = await machines.new_page()
-    await mpage.goto(served.url + "/login")
+    await mpage.goto(served.url + "/login?next=/machines")
     await mpage.fill("#username", "bench")
     await mpage.fill("#password", served.password)
     await mpage.click("#login-submit")
-    await mpage.locator(".stop-all").first.wait_for(timeout=TIMEOUT_MS)
+    await mpage.wait_for_url("**/machines*", timeout=TIMEOUT_MS)
     await mpage.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0", timeout=TIMEOUT_MS)
 
     opened_at = time.perf_counter()

@@ -47,7 +47,7 @@ def pooled_slicing(families: dict, runs: int, worker_count: int, one_at_a_time_s
     try:
         pool.warm()
         started = time.perf_counter()
-        futures = [pool.submit("slice", family=family, values=_varied(spec_cls, run + 100))
+        futures = [pool.submit("slice", family=family, values=_varied(spec_cls, runs + run + 1))
                    for family, spec_cls in families.items() for run in range(runs)]
         results = [f.result() for f in futures]
         elapsed = time.perf_counter() - started
