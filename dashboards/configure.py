@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import threading
 
 import panel as pn
 import param
@@ -25,6 +24,8 @@ from somana_core.errors import InputError
 PREVIEW_DEFLECTION_MM = preview.PREVIEW_DEFLECTION_MM
 BUILD_TIMEOUT_S = workers.DEFAULT_TIMEOUT_S
 STALE_NOTE = "Last part that could be built: this change is not shown"
+RESEND_AFTER_S = 1.0   # see Configurator._until_drawn
+RESEND_ATTEMPTS = 5
 
 CSS = """
 :host(.somana-error) { color: #b3261e; font-size: 12px; margin: 0 10px 6px 10px; }
@@ -151,7 +152,6 @@ class Configurator(pn.viewable.Viewer):
         self._controls: SpecControls | None = None
         self._fit_next = True
         self._shown_key = None    # (family, values) of the part in the 3D view
-        self._apply_lock = threading.Lock()
         if _served():
             pn.state.on_session_destroyed(lambda context: self.builds.supersede())  # a closed tab builds nothing
         self._build_controls()
@@ -234,27 +234,27 @@ class Configurator(pn.viewable.Viewer):
             await self._fail(ticket, f"this part could not be built: {exc}")
             return
         await self._apply(ticket, lambda: self._show_part(ticket, payload, shown_key))
+        if _served():
+            await self._until_drawn(ticket, payload)
 
     async def _apply(self, ticket: int, update) -> None:
-        """Run `update` (it sets parameters of this view) if `ticket` is still the newest request.
+        """Run `update` (it sets parameters of this view) only if `ticket` is still the newest request."""
+        if self.tickets.is_current(ticket):
+            update()
 
-        Served, the update runs on a thread so that Panel hands it to Bokeh as a next-tick callback
-        under the document lock, and Bokeh sends it with its own write lock. Set directly from this
-        coroutine on the event loop, Panel 1.9.4 writes to the websocket itself (panel.io.document's
-        `unlocked`); when that collides with a write of Bokeh's (an acknowledgement of the browser's
-        last message, a callback's patch) the patch is queued in a retry task, and a second retry task
-        started while the first awaits its write finds the queue unlocked and returns without sending:
-        the browser missed that mesh until some later update flushed it (about 1 mesh in 40). The
-        lock keeps a session's updates in the order of their tickets."""
-        def guarded():
-            with self._apply_lock:
-                if self.tickets.is_current(ticket):
-                    update()
-
-        if _served():
-            await asyncio.to_thread(guarded)
-        else:
-            guarded()
+    async def _until_drawn(self, ticket: int, payload: dict) -> None:
+        """The one workaround, for a lost update in Panel 1.9.4 (its own writes to the websocket,
+        panel.io.document.unlocked): now and then a patch is left in Panel's retry queue and reaches
+        the browser only with the next update, so a page kept "updating…" and the previous part (the
+        first view of a page opening under load: 1 in 10 here). The browser reports each mesh it draws
+        (`drawn_revision`); until it reports this one, the mesh is sent again every RESEND_AFTER_S,
+        which also flushes the stuck patch. tests/ui/test_configure.py opens pages and changes values
+        under load and needs every last view to arrive."""
+        for _ in range(RESEND_ATTEMPTS):
+            await asyncio.sleep(RESEND_AFTER_S)
+            if self.tickets.shown != ticket or self.viewer.drawn_revision == ticket:
+                return
+            self.viewer.param.update(payload=dict(payload, resent=True), busy=False)  # a new dict, or nothing is sent
 
     def _show_quote(self, ticket: int, spec, quote, qty: int, material: str):
         self._controls.show_error(None, None)

@@ -136,6 +136,7 @@ export function createViewer(el) {
     draw()  // draw now, so the revision below is true when it is read
     root.dataset.revision = String(payload.revision ?? "")
     root.dataset.triangles = String(index.length / 3)
+    if (payload.bbox_mm) root.dataset.bbox = payload.bbox_mm.join(",")  // mm: xmin,ymin,zmin,xmax,ymax,zmax
     return payload.revision
   }
 

@@ -96,3 +96,36 @@ def test_placing_an_order_puts_it_in_the_store(served, watched_page, monkeypatch
     assert order.customer == "Grace Hopper" and order.family == FAMILY and order.state == "confirmed"
     assert sorted(f.kind for f in order.files) == ["step", "stl"]
     watched_page.assert_clean()
+
+
+def _extents(page) -> list[float]:
+    """The drawn part's size along x, y, z (mm), from the viewer's data-bbox."""
+    box = [float(v) for v in page.locator(VIEW).get_attribute("data-bbox").split(",")]
+    return [box[i + 3] - box[i] for i in range(3)]
+
+
+def test_after_a_burst_of_changes_the_page_ends_on_the_last_ones_quote_and_mesh(served, watched_page):
+    """Latest wins: ten values typed faster than parts build; the quote and the 3D view both end on the
+    last change (the part is ten steps wider), with the busy indicator off and no message."""
+    page = open_configure(watched_page, served)
+    page.locator(".somana-viewer[data-bbox][data-busy='0']").wait_for(timeout=60_000)
+    before = _extents(page)
+    width = geometry.get_family(FAMILY).param["pcb_width"]
+    field = page.locator(".param-pcb_width input").first
+    for i in range(1, 11):
+        field.fill(f"{width.default + i * width.step:g}")
+        field.press("Enter")
+        page.wait_for_timeout(120)
+    # ends on the last change: the view ten steps wider, not busy, and the quote of the same revision
+    page.wait_for_function("""([before, grown]) => {
+      const find = (root, sel) => { const hit = root.querySelector(sel); if (hit) return hit;
+        for (const el of root.querySelectorAll('*')) if (el.shadowRoot) { const h = find(el.shadowRoot, sel); if (h) return h }
+        return null }
+      const view = find(document, '.somana-viewer'), quote = find(document, '.somana-quote-body')
+      if (!view || !quote || !view.dataset.bbox || view.dataset.busy !== '0') return false
+      const b = view.dataset.bbox.split(',').map(Number)
+      const wider = [0, 1, 2].some(i => Math.abs((b[i + 3] - b[i]) - before[i] - grown) < 0.05)
+      return wider && view.dataset.revision === quote.dataset.revision }""",
+                           arg=[before, 10 * width.step], timeout=60_000)
+    assert page.locator(".somana-status").inner_text().strip() == ""
+    watched_page.assert_clean()
