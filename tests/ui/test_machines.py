@@ -129,7 +129,7 @@ def test_twenty_printers_fit_a_1400_px_screen_and_a_tablet(served, nineteen_more
         watched = _watch(context.new_page())
         page = watched.page
         log_in(page, served)
-        text_becomes(page, "fleet-summary", "t.startsWith('20 printers') && t.includes('20 operational')", 60_000)
+        text_becomes(page, "fleet-summary", "t.startsWith('20 printers')", 60_000)  # in whatever state they are
         rows = """() => { const out = []; const walk = r => { r.querySelectorAll('*').forEach(e => {
             if (e.id && e.id.startsWith('row-')) out.push(e.getBoundingClientRect().height);
             if (e.shadowRoot) walk(e.shadowRoot); }); }; walk(document); return out; }"""
