@@ -271,8 +271,6 @@ async def load_level(browser, served, sessions: int, duration_s: float, settle_s
 
 def builds_per_minute(worker_count: int, builds: int, seed: int) -> dict:
     """`builds` distinct configurator builds (quote job, then the preview job on the same worker)."""
-    from distributed import as_completed, wait
-
     from somana_core import geometry, workers
 
     p = geometry.get_family(FAMILY).param[CONTROL]
@@ -285,10 +283,9 @@ def builds_per_minute(worker_count: int, builds: int, seed: int) -> dict:
         started = time.perf_counter()
         quotes = [pool.submit("quote", family=FAMILY, values=v) for v in values]
         previews = [pool.submit("preview", family=FAMILY, values=f.result()["values"], worker=f.result()["worker"])
-                    for f in as_completed(quotes)]
-        wait(previews)
+                    for f in quotes]
+        pool.client.gather(previews)  # raises if a build failed
         elapsed = time.perf_counter() - started
-        assert all(f.status == "finished" for f in previews)
     finally:
         pool.close()
     return {"workers": worker_count, "builds": builds, "elapsed_s": round(elapsed, 2),
