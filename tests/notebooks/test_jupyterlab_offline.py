@@ -38,13 +38,19 @@ def lab(tmp_path_factory):
     notebooks = folder / "notebooks"
     shutil.copytree(REPO / "notebooks", notebooks)  # running them must not dirty the repository
     home = folder / "home"
+    config = folder / "jupyter-config"
+    config.mkdir()
+    # The CAD viewer's server extension imports CadQuery at start (tens of seconds); these notebooks
+    # do not use it, so this test's lab leaves it out.
+    (config / "jupyter_server_config.json").write_text(
+        '{"ServerApp": {"jpserver_extensions": {"jupyter_cadquery": false}}}')
     port = _free_port()
     log_path = folder / "lab.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "somana", "lab", "--port", str(port), "--token", TOKEN, "--no-browser",
              "--notebook-dir", str(notebooks)],
-            env=dict(os.environ, SOMANA_HOME=str(home), JUPYTER_CONFIG_DIR=str(folder / "jupyter-config"),
+            env=dict(os.environ, SOMANA_HOME=str(home), JUPYTER_CONFIG_DIR=str(config),
                      JUPYTERLAB_SETTINGS_DIR=str(folder / "lab-settings"),
                      JUPYTERLAB_WORKSPACES_DIR=str(folder / "lab-workspaces")),
             stdout=log, stderr=subprocess.STDOUT, cwd=folder)
