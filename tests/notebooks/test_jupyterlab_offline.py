@@ -101,8 +101,13 @@ def test_notebook_charts_draw_in_jupyterlab_with_the_network_blocked(lab, name, 
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.route("**/*", route)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(f"{lab}/lab/tree/{name}?token={TOKEN}")
+        # a workspace of its own, reset: the lab would otherwise reopen the other notebook's tab too
+        workspace = name.replace(".ipynb", "")
+        page.goto(f"{lab}/lab/workspaces/{workspace}/tree/{name}?reset&token={TOKEN}")
         page.locator(".jp-Notebook").wait_for(timeout=240_000)
+        page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel", has_text=name).first.wait_for(
+            timeout=60_000)
+        assert page.locator(".jp-NotebookPanel:visible").count() == 1
         idle = page.get_by_text("Python 3 (ipykernel) | Idle")
         accept = page.locator(".jp-Dialog .jp-mod-accept")  # a fresh lab asks which kernel to start
         wait_until(lambda: accept.count() or idle.count(), timeout_s=240, interval_s=0.5,
