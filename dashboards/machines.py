@@ -20,11 +20,7 @@ def current_staff_user() -> str | None:
 
 
 def locked_page() -> pn.viewable.Viewable:
-    note = pn.pane.HTML(
-        '<div style="padding:2rem 1.4rem"><h2>Staff login required</h2>'
-        '<p>Machine control is for floor staff. <a id="login-link" href="/login?next=/machines">Sign in</a>.</p></div>',
-        sizing_mode="stretch_width", name="locked")
-    return theme.page(note, current="/machines")
+    return theme.locked_page("Machine control", "/machines")
 
 
 def create_app() -> pn.viewable.Viewable:

@@ -25,11 +25,7 @@ def current_staff_user() -> str | None:
 
 
 def locked_page() -> pn.viewable.Viewable:
-    note = pn.pane.HTML(
-        '<div style="padding:2rem 1.4rem"><h2>Staff login required</h2>'
-        '<p>The floor plan is for floor staff. <a id="login-link" href="/login?next=/plan">Sign in</a>.</p></div>',
-        sizing_mode="stretch_width", name="locked")
-    return theme.page(note, current="/plan")
+    return theme.locked_page("The floor plan", "/plan")
 
 
 def gantt(plan: dict) -> hv.Overlay:

@@ -43,3 +43,12 @@ def page(*objects, current: str = "", user: str | None = None, **kwargs) -> pn.C
     if PAGE_CSS not in pn.config.raw_css:
         pn.config.raw_css.append(PAGE_CSS)
     return pn.Column(header(current, user), *objects, sizing_mode="stretch_width", margin=0, **kwargs)
+
+
+def locked_page(purpose: str, path: str) -> pn.Column:
+    """What a staff page shows a guest: why it is locked and the way to the login (one for every staff page)."""
+    note = pn.pane.HTML(
+        '<div style="padding:2rem 1.4rem"><h2>Staff login required</h2>'
+        f'<p>{purpose} is for floor staff. <a id="login-link" href="/login?next={path}">Sign in</a>.</p></div>',
+        sizing_mode="stretch_width", name="locked")
+    return page(note, current=path)
