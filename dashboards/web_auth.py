@@ -9,7 +9,8 @@ What keeps the login honest:
   remove` or a logout (POST) moves the generation on, so every old cookie stops opening the page
   and its websocket at once (not after the cookie's day);
 - failed logins are throttled per account and per address with a growing delay, and locked out
-  (logged) after `LOCKOUT_FAILURES` failures in `LOCKOUT_WINDOW_S`;
+  (logged) after `LOCKOUT_FAILURES` failures in `LOCKOUT_WINDOW_S`, counted in the state store so a
+  restart does not clear a lockout;
 - forms carry Tornado's XSRF token and POSTs from another origin are refused;
 - `next` redirects only to same-site paths, checked after normalising backslashes and escapes;
 - the cookie never enters the page: the server is told to leave it (and the Cookie header) out of
@@ -21,8 +22,6 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-import threading
-import time
 from pathlib import Path
 from string import Template
 from urllib.parse import unquote, urlparse
@@ -32,7 +31,7 @@ from bokeh.server.auth_provider import AuthProvider
 from tornado.ioloop import IOLoop
 from tornado.web import HTTPError, RequestHandler, decode_signed_value
 
-from somana_core import auth
+from somana_core import auth, login_failures
 
 log = logging.getLogger("somana.login")
 
@@ -95,46 +94,35 @@ _safe_next = safe_next  # the name earlier tests used
 
 
 class LoginThrottle:
-    """Growing delays and a lockout for failed logins, per account and per address (process-wide)."""
+    """Growing delays and a lockout for failed logins, per account and per address.
 
-    def __init__(self, window_s: float = LOCKOUT_WINDOW_S, lockout_failures: int = LOCKOUT_FAILURES):
+    The failures are kept in the factory's state store (`somana_core.login_failures`: a table beside
+    the orders, the SQLite file by default), not in this process: restarting the server keeps a
+    lockout, and several web processes on one database share the count. Times are wall-clock
+    seconds since the epoch for the same reason. `url=None`: the default store, read at each call
+    (so a test's SOMANA_HOME applies)."""
+
+    def __init__(self, window_s: float = LOCKOUT_WINDOW_S, lockout_failures: int = LOCKOUT_FAILURES,
+                 url: str | None = None):
         self.window_s = window_s
         self.lockout_failures = lockout_failures
-        self._failures: dict[str, list[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> list[float]:
-        times = [t for t in self._failures.get(key, []) if now - t < self.window_s]
-        if times:
-            self._failures[key] = times
-        else:
-            self._failures.pop(key, None)
-        return times
+        self.url = url
 
     def locked(self, keys: list[str], now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            return any(len(self._recent(k, now)) >= self.lockout_failures for k in keys)
+        recent = login_failures.recent(keys, self.window_s, url=self.url, now=now)
+        return any(len(times) >= self.lockout_failures for times in recent.values())
 
     def record_failure(self, keys: list[str], now: float | None = None) -> float:
         """Count a failure; return the delay (s) the reply should wait, longer for repeat offenders."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            counts = []
-            for key in keys:
-                times = self._recent(key, now)
-                times.append(now)
-                self._failures[key] = times
-                counts.append(len(times))
-                if len(times) == self.lockout_failures:
-                    log.warning("login locked out for %s after %d failures in %.0f min",
-                                key, len(times), self.window_s / 60)
+        counts = login_failures.record(keys, self.window_s, url=self.url, now=now)
+        for key, count in zip(keys, counts):
+            if count == self.lockout_failures:
+                log.warning("login locked out for %s after %d failures in %.0f min",
+                            key, count, self.window_s / 60)
         return min(FAILED_LOGIN_BASE_DELAY_S * 2 ** (max(counts) - 1), FAILED_LOGIN_MAX_DELAY_S)
 
     def record_success(self, keys: list[str]) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+        login_failures.clear(keys, url=self.url)
 
 
 THROTTLE = LoginThrottle()
@@ -179,17 +167,19 @@ class LoginHandler(_FormHandler):
         name = self.get_argument("username", "").strip()[:64]
         password = self.get_argument("password", "")[: auth.MAX_PASSWORD_LENGTH + 1]
         keys = [f"account:{name.lower()}", f"address:{self.request.remote_ip}"]
-        if THROTTLE.locked(keys):
+        loop = IOLoop.current()
+        # the counts are in the database (a write is an fsync): off the event loop, like scrypt
+        if await loop.run_in_executor(None, THROTTLE.locked, keys):
             self._page("Too many failed sign-ins: this login is locked for 15 minutes. "
                        "Ask a supervisor if you need in sooner.", status=429)
             return
         # scrypt takes tens of milliseconds: keep it off the event loop
-        ok = await IOLoop.current().run_in_executor(None, auth.verify, name, password)
+        ok = await loop.run_in_executor(None, auth.verify, name, password)
         if not ok:
-            await asyncio.sleep(THROTTLE.record_failure(keys))
+            await asyncio.sleep(await loop.run_in_executor(None, THROTTLE.record_failure, keys))
             self._page("Unknown user or wrong password.", status=401)
             return
-        THROTTLE.record_success(keys)
+        await loop.run_in_executor(None, THROTTLE.record_success, keys)
         self.set_secure_cookie(COOKIE_NAME, auth.session_value(name), expires_days=COOKIE_DAYS,
                                httponly=True, samesite="Strict")
         self.redirect(safe_next(self.get_argument("next", None)))

@@ -136,7 +136,7 @@ def test_state_folder_is_created_owner_only(tmp_path, monkeypatch):
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
 
 
-def test_login_throttle_grows_the_delay_and_locks_out_after_the_limit():
+def test_login_throttle_grows_the_delay_and_locks_out_after_the_limit(somana_home):
     from dashboards.web_auth import FAILED_LOGIN_BASE_DELAY_S, FAILED_LOGIN_MAX_DELAY_S, LoginThrottle
 
     throttle = LoginThrottle(window_s=60.0, lockout_failures=5)
@@ -152,6 +152,42 @@ def test_login_throttle_grows_the_delay_and_locks_out_after_the_limit():
     throttle.record_failure(keys, now=200.0)
     throttle.record_success(keys)
     assert throttle.record_failure(keys, now=201.0) == FAILED_LOGIN_BASE_DELAY_S
+
+
+_LOCK_OUT_SCRIPT = """
+import sys, time
+from dashboards.web_auth import LoginThrottle
+throttle = LoginThrottle(window_s=600.0, lockout_failures=3)
+keys = ["account:floor", "address:192.0.2.7"]
+if sys.argv[1] == "fail":
+    for _ in range(3):
+        throttle.record_failure(keys)
+print("locked" if throttle.locked(keys) else "open")
+"""
+
+
+def test_a_lockout_outlives_a_restart_of_the_server_process(somana_home):
+    """The failures are counted in the state store, not in a process: a new process sees the lockout
+    the old one recorded (a restart clears nothing), and a correct login still clears it."""
+    import subprocess
+    import sys
+
+    from dashboards.web_auth import LoginThrottle
+    from somana_core import login_failures
+
+    def process(mode):
+        return subprocess.run([sys.executable, "-c", _LOCK_OUT_SCRIPT, mode], capture_output=True, text=True,
+                              check=True, timeout=120).stdout.strip()
+
+    assert process("check") == "open"
+    assert process("fail") == "locked"  # three failures in the first process
+    assert process("check") == "locked"  # a second process (the restarted server) still refuses
+    assert login_failures.count() == 6  # one row per failure and key, in the SQLite file
+    assert (somana_home / "orders.sqlite").exists()
+    throttle = LoginThrottle(window_s=600.0, lockout_failures=3)
+    assert throttle.locked(["account:other", "address:192.0.2.7"])  # the address is locked for any account
+    throttle.record_success(["account:floor", "address:192.0.2.7"])
+    assert process("check") == "open"
 
 
 @pytest.mark.parametrize("target, expected", [

@@ -132,3 +132,22 @@ def test_state_folder_and_order_store_are_private(served):
     assert stat.S_IMODE(served.home.stat().st_mode) == 0o700
     for name in ("users.json", "server_secrets.json"):
         assert stat.S_IMODE((served.home / name).stat().st_mode) == 0o600
+
+
+def test_the_running_server_refuses_an_account_locked_in_its_state_store(served, second_user, monkeypatch):
+    """The lockout is read from the state store on each attempt, not from the server's memory: failures
+    recorded by another process (as a server before a restart would have) lock the account, the right
+    password included, and clearing them opens it again."""
+    from dashboards.web_auth import LOCKOUT_FAILURES, LOCKOUT_WINDOW_S
+    from somana_core import login_failures
+
+    monkeypatch.setenv("SOMANA_HOME", str(served.home))
+    key = [f"account:{second_user}"]  # the account only: the address (127.0.0.1) is every test's
+    for _ in range(LOCKOUT_FAILURES):
+        login_failures.record(key, LOCKOUT_WINDOW_S)
+    try:
+        locked = HttpClient(served.url).login(second_user, SECOND_PASSWORD)
+        assert locked.status == 429 and "locked" in locked.body
+    finally:
+        login_failures.clear(key)
+    assert HttpClient(served.url).login(second_user, SECOND_PASSWORD).status == 302
