@@ -141,10 +141,10 @@ class Monitor:
             listeners, fresh = list(self._listeners), self._new_listeners
             self._new_listeners = []
             temperature_callbacks = list(self._temperature_callbacks)
-        _isolated(self.name, self._apply_params, publication.param_values)
+        isolated(self.name, self._apply_params, publication.param_values)
         for sample in publication.temperature_samples:
             for callback in temperature_callbacks:
-                _isolated(self.name, callback, *sample)
+                isolated(self.name, callback, *sample)
         snapshot = publication.snapshot
         if snapshot.same_view(self._last):
             snapshot, targets = self._last, [listener for listener in listeners if listener in fresh]
@@ -153,11 +153,11 @@ class Monitor:
             snapshot = dataclasses.replace(snapshot, sequence=self._sequence)
             self._last, targets = snapshot, listeners
         for listener in targets:
-            _isolated(self.name, listener, snapshot)
+            isolated(self.name, listener, snapshot)
         return publication.keep_running
 
 
-def _isolated(name: str, callback: Callable, *args) -> None:
+def isolated(name: str, callback: Callable, *args) -> None:
     try:
         callback(*args)
     except Exception:  # noqa: BLE001 - one view's bug must not stop the job or the other views

@@ -223,13 +223,18 @@ class Station:
     # =========================================================================================
 
     def emergency_stop(self, slot: _Slot, source: str = "") -> float | None:
-        """M112 at once (no queue, any thread), then the job is recorded interrupted."""
+        """M112 at once (no queue, any thread), then the job is recorded interrupted.
+
+        `halted` is set BEFORE the host call: the host fails the job inside that call and the
+        publisher (or a listener) may record the job's end before the call returns; it must read
+        "emergency stop", not "failed"."""
         host = slot.host
+        was_halted, slot.halted = slot.halted, True
         try:
             latency = host.emergency_stop()
         except HostError:
+            slot.halted = was_halted
             return None  # not connected: nothing to stop
-        slot.halted = True
         self._event(slot, {"kind": "estop", "source": source, "latency_s": latency})
         return latency
 

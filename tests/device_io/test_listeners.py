@@ -67,6 +67,31 @@ def test_a_failing_listener_is_logged_and_the_job_goes_on(make_printer, make_hos
     assert "a view's bug" in caplog.text
 
 
+def test_a_failing_param_watcher_does_not_stop_the_other_watchers_of_the_same_update(make_printer, make_host, caplog):
+    """param's own dispatch stops at the first watcher that raises: each watcher is isolated."""
+    printer = make_printer()
+    host = make_host(printer)
+    heard: list[tuple[str, int]] = []
+    keywords: list[int] = []
+
+    def broken(*events):
+        raise RuntimeError("a watcher's bug")
+
+    # the broken watcher runs first (lower precedence), on the same params as the good ones
+    host.param.watch(broken, ["job_lines_acked", "last_acked_line"], precedence=0)
+    host.param.watch(lambda *events: heard.extend((e.name, e.new) for e in events),
+                     ["job_lines_acked", "last_acked_line"], precedence=5)
+    host.param.watch_values(lambda **values: keywords.append(values["job_lines_acked"]), ["job_lines_acked"])
+    program = moves_program(300)
+    host.start_job(program)
+    assert host.wait_for_job(timeout=30).status == JobStatus.DONE
+    wait_until(lambda: ("job_lines_acked", 300) in heard and 300 in keywords,
+               message="the other watchers heard the last update")
+    assert ("last_acked_line", program.file_lines[-1]) in heard
+    assert keywords == sorted(keywords)
+    assert "a watcher's bug" in caplog.text
+
+
 def test_an_exception_while_handling_received_lines_is_not_a_lost_connection(make_printer):
     printer = make_printer()
     received, closed = [], []

@@ -192,3 +192,34 @@ def test_copies_of_one_estop_press_act_once(fleet, station, sim):
     wait_until(lambda: fleet.printers()[key(station)]["shown_state"] == "halted", 5)
     events = [e for e in fleet.log(key(station)) if "M112" in e[2]]
     assert sim.emergency_received_at != first and len(events) == 2
+
+
+def test_a_job_ended_by_an_estop_is_recorded_as_one_at_the_moment_the_host_reports_it(fleet, station, sim):
+    """The host fails the job inside its emergency_stop call, so the job's end can be recorded
+    before that call returns. Driven deterministically: a listener records the job's end as soon
+    as the host reports the stop, and the station's call is held until it has."""
+    operational(fleet, station)
+    send(fleet, station, "start", gcode=job_text(4000), name="long.gcode")
+    wait_until(lambda: fleet.printers()[key(station)]["shown_state"] == "printing", 10)
+    slot = station.slots["p1"]
+    host = slot.host
+    seen: list[dict] = []
+
+    def on_snapshot(snapshot):
+        if snapshot.state == "error" and not seen:
+            station._check_job(slot)  # what the publisher thread does when it wins the race
+            seen.append(dict(slot.history[0]))
+
+    host.add_listener(on_snapshot)
+    stop = host.emergency_stop
+
+    def held_emergency_stop():
+        latency = stop()
+        wait_until(lambda: seen, 5, message="the listener recorded the job's end")
+        return latency
+
+    host.emergency_stop = held_emergency_stop
+    station.emergency_stop(slot, source="test")
+    assert seen[0]["outcome"] == "interrupted" and seen[0]["reason"] == "emergency stop", seen[0]
+    wait_until(lambda: fleet.printers()[key(station)]["shown_state"] == "halted", 5)
+    assert fleet.printers()[key(station)]["interrupted"]["reason"] == "emergency stop"
