@@ -1,0 +1,34 @@
+"""data/boards.csv: every row says where its figures come from and which stay estimates; the
+ESP32-DevKitC V4 outline matches Espressif's dimensions drawing (PCB + module overhang)."""
+
+from __future__ import annotations
+
+import pytest
+
+from somana_core.catalogue import board_ids, board_row
+
+# ESP32-DevKitC V4 dimensions drawing (esp32_devkitc_v4_dimensions.dxf): PCB 1.9 x 1.1 in, the
+# WROOM-32 module overhangs the antenna end by 6.04 mm; the micro-USB receptacle overhangs 1.0 mm.
+DEVKITC_PCB_MM = (48.26, 27.94)
+DEVKITC_MODULE_OVERHANG_MM = 6.04
+DEVKITC_USB_OVERHANG_MM = 1.0
+
+
+@pytest.mark.parametrize("board", board_ids())
+def test_every_board_row_names_its_source_and_kind(board):
+    row = board_row(board)
+    assert row["kind"] in ("drawing", "estimate")
+    assert len(str(row["source"])) > 40 and len(str(row["plug_source"])) > 40
+    if row["kind"] == "estimate":  # an estimate row says what to verify
+        assert "verify" in row["source"]
+
+
+def test_devkitc_outline_is_the_drawings_pcb_plus_module_overhang():
+    row = board_row("esp32_devkitc_v4")
+    assert row["kind"] == "drawing" and "esp32_devkitc_v4_dimensions" in row["source"]
+    assert float(row["length_mm"]) == pytest.approx(DEVKITC_PCB_MM[0] + DEVKITC_MODULE_OVERHANG_MM, abs=0.05)
+    assert float(row["width_mm"]) == pytest.approx(DEVKITC_PCB_MM[1])
+    assert float(row["usb_centre_mm"]) == pytest.approx(DEVKITC_PCB_MM[1] / 2)  # centred on the short edge
+    assert float(row["usb_overhang_mm"]) == pytest.approx(DEVKITC_USB_OVERHANG_MM)
+    # with its connector the board is 55.3 mm: the 55-57 mm of published models
+    assert 55.0 <= float(row["length_mm"]) + float(row["usb_overhang_mm"]) <= 57.0
