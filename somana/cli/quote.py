@@ -1,6 +1,7 @@
 """`somana quote FAMILY [--set name=value ...] [--qty N] [--material M] [--slice] [--json]`: an
 itemised quote for the founders (costs, margins, the pricing policy; a customer sees `Quote.customer_view()`).
-The lead time counts the printers' queue in the order store (`--db`)."""
+The promised date comes from the farm's plan (capable-to-promise: the order inserted into the plan of
+every open order in the store, `--db`; somana_core.scheduling.promise), and so does the lead time."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ def configure(parser) -> None:
     parser.add_argument("--material", default="PLA", help="material id from data/materials.csv (default PLA)")
     parser.add_argument("--slice", action="store_true",
                         help="slice the part and quote the slicer's print time (slower, exact)")
-    parser.add_argument("--db", default=None, help="order store URL for the queue (default: the SQLite file)")
+    parser.add_argument("--db", default=None, help="order store URL for the plan (default: the SQLite file)")
+    parser.add_argument("--colour", default=None, help="spool colour the order is printed in (default: the house colour)")
     parser.add_argument("--json", action="store_true", help="print the quote as JSON")
 
 
@@ -50,6 +52,9 @@ def run(args) -> int:
     geometry_family, values = route_board(args.family, parse_assignments(args.assignments), args.board)
     spec = make_spec(geometry_family, values)
     material_row(args.material)
+    from somana_core.scheduling.promise import check_colour
+
+    colour = check_colour(args.colour, "--colour")
     if args.db is not None:
         check_url(args.db)
 
@@ -69,6 +74,11 @@ def run(args) -> int:
             q = quote_sliced(product, args.family, result, qty=qty, queue=store)
         else:
             q = quote_product(product, args.family, qty=qty, material=args.material, queue=store)
+        from somana_core.scheduling.promise import promise_for
+
+        promised = promise_for(q, store=store, colour=colour)
+        if promised is not None:
+            q = promised.apply(q)
     finally:
         if store is not None:
             store.close()
@@ -84,6 +94,12 @@ def run(args) -> int:
         print(f"  {line.name:<24} {line.amount_usd:9.2f}  = {line.formula}")
     hours, rest = divmod(int(q.print_time_s), 3600)
     print(f"  print time {hours}h {rest // 60:02d}m ({q.print_time_source}), lead time {q.lead_time_days} day(s)")
+    if q.promised_date:
+        lead = q.lead_time
+        print(f"  promised by {q.promised_date} (the plan has its plates done {lead['plan_end'][:16].replace('T', ' ')} "
+              f"UTC, + {lead['buffer_min']} min slip buffer, + {lead['handling_days']:g} handling day(s))")
+    else:
+        print("  no printer on the floor can take it: lead time from the queue rule")
     print("  quantity breaks: " + ", ".join(f"{n}: {p:.2f}" for n, p in q.breaks))
     for note in q.notes:
         print(f"  ! {note}")

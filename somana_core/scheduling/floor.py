@@ -94,7 +94,7 @@ def floor_planner(store, now: datetime | None = None, policy: str = "cp-sat", ti
     machines = _machines()
     pins, holds = floor["pins"], set(floor["holds"])
     part_sets, alone, fixed = [], [], []
-    for order in store.list():
+    for order in (store.list() if store is not None else []):  # no store: an empty floor
         if order.state not in PLANNED_STATES + PRINTING_STATES:
             continue
         handling = assumption("handling_days", order.family)
@@ -199,31 +199,9 @@ def gantt_rows(plan: dict, now: datetime | None = None) -> list[dict]:
 
 
 def promise_quote(quote, store, now: datetime | None = None, colour: str | None = None, time_limit_s: float = 1.0):
-    """The quote with the date the current plan can keep (capable-to-promise): the order's plates are
-    placed after everything already planned, so no promise already made moves. Its lead time becomes
-    the whole days to that date; `lead_time` says where the date came from."""
-    import math
+    """The quote with the date the plan can keep (capable-to-promise, `promise.promise_for`); the quote
+    unchanged when no printer can take it."""
+    from somana_core.scheduling.promise import promise_for
 
-    from somana_core.quote import assumption
-    from somana_core.scheduling.jobs import PartSet
-
-    now = (now or utc_now()).astimezone(timezone.utc)
-    planner, _packing = floor_planner(store, now=now, time_limit_s=time_limit_s)
-    planner.replan()
-    machines = _machines()
-    row = machines.get(quote.machine)
-    bed = (float(row["build_x_mm"]), float(row["build_y_mm"])) if row else (250.0, 210.0)
-    nozzle = float(row["nozzle_mm"]) if row else 0.4
-    sets = [PartSet(f"QUOTE/{k + 1}", "QUOTE", max(1, round(quote.print_time_s / 60)), quote.material,
-                    (colour or "black").lower(), nozzle, 0, None, None, bed, 0) for k in range(quote.qty)]
-    jobs, _ = pack(sets, planner.changeovers)
-    handling = assumption("handling_days", quote.family)
-    promised = planner.promise_date(jobs, handling_days=handling)
-    if promised is None:
-        return quote
-    days = max(1, math.ceil((promised - now).total_seconds() / 86400 - 1e-9))
-    lead = {"formula": "capable-to-promise: the order's plates placed after every planned plate "
-                       "(somana_core.scheduling), end of that day + handling_days",
-            "promised_date": promised.date().isoformat(), "handling_days": handling,
-            "queue_rule_days": quote.lead_time_days}
-    return replace(quote, promised_date=promised.date().isoformat(), lead_time_days=days, lead_time=lead)
+    promised = promise_for(quote, now=now, store=store, colour=colour, time_limit_s=time_limit_s)
+    return quote if promised is None else promised.apply(quote)

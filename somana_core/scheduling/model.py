@@ -41,6 +41,11 @@ class Changeovers:
     heat_up_cap_per_station: int
     shared_plate_max_h: float = 10.0
     shared_plate_due_window_h: float = 24.0
+    # the promise's buffer: this quantile of the slips seen so far (actual end - the end promised),
+    # and the buffer used until `promise_slip_min_samples` slips have been seen
+    promise_slip_quantile: float = 0.95
+    promise_buffer_default_min: int = 0
+    promise_slip_min_samples: int = 20
 
     def setup_min(self, material_from: str | None, colour_from: str | None, nozzle_from: float | None,
                   job: "Job") -> int:
@@ -80,6 +85,9 @@ def _changeovers(_key) -> Changeovers:
         heat_up_min=int(round(values["heat_up"])), heat_up_cap_per_station=int(values["heat_up_cap_per_station"]),
         shared_plate_max_h=values.get("shared_plate_max_h", 10.0),
         shared_plate_due_window_h=values.get("shared_plate_due_window_h", 24.0),
+        promise_slip_quantile=values.get("promise_slip_quantile", 0.95),
+        promise_buffer_default_min=int(round(values.get("promise_buffer_default", 0))),
+        promise_slip_min_samples=int(values.get("promise_slip_min_samples", 20)),
     )
 
 
@@ -185,6 +193,7 @@ class Printer:
     station: str
     available_min: int = 0  # when its plate may next be cleared (end of what it prints now)
     online: bool = True
+    bus: str = ""  # its name on the floor's bus, "STATION/PRINTER" (data/printers.csv), when it has one
 
     def fits(self, job: "Job") -> bool:
         if job.machine and job.machine != self.machine:
@@ -210,8 +219,12 @@ def _printers(_key, _machines_key) -> tuple[Printer, ...]:
             id=str(r.printer), label=str(r.label), machine=machine,
             build_mm=(float(m.build_x_mm), float(m.build_y_mm), float(m.build_z_mm)),
             nozzle_mm=float(r.nozzle_mm), material=str(r.material), colour=str(r.colour).lower(),
-            station=str(r.station)))
+            station=str(r.station), bus=_text(getattr(r, "bus", ""))))
     return tuple(out)
+
+
+def _text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value).strip()
 
 
 def load_printers() -> tuple[Printer, ...]:

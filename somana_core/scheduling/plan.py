@@ -90,6 +90,8 @@ class Planner:
         self.now = 0
         self.schedule: Schedule | None = None
         self.history: list[dict] = []
+        self.promised_end: dict[str, int] = {}  # order -> the plate end its promise was built on (minute)
+        self.slips_min: list[int] = []  # per order done: actual end - promised end (the promise's error)
 
     # -- the instance as it stands
 
@@ -157,6 +159,7 @@ class Planner:
                 p = self.printers[job.fixed_printer]
                 self.printers[p.id] = replace(p, available_min=now)
             del self.jobs[job.id]
+            self._record_slips(job.orders, now)
             keep = True
         elif kind == "job_failed":
             job = self._job(kw["job"])
@@ -200,6 +203,28 @@ class Planner:
 
     # -- capable-to-promise
 
+    def _record_slips(self, orders, now: int) -> None:
+        """An order whose last plate is done: how late (or early) it came against its promise's plan."""
+        waiting = {o for j in self.jobs.values() for o in j.orders}
+        for order in orders:
+            if order in self.promised_end and order not in waiting:
+                self.slips_min.append(now - self.promised_end.pop(order))
+
+    def record_promise(self, order: str, plan_end_min: int) -> None:
+        """Remember the plate end a promise was built on, to learn how far the floor slips from it."""
+        self.promised_end[order] = int(plan_end_min)
+
+    def promise_buffer_min(self) -> int:
+        """Minutes added to the plan's end before a date is promised: the `promise_slip_quantile` of the
+        slips seen (a print longer than its estimate, a failure and its reprint, a rush order placed
+        ahead), or the default from data/changeovers.csv until enough orders are done."""
+        co = self.changeovers
+        if len(self.slips_min) < co.promise_slip_min_samples:
+            return co.promise_buffer_default_min
+        ordered = sorted(self.slips_min[-500:])
+        k = min(len(ordered) - 1, max(0, math.ceil(co.promise_slip_quantile * len(ordered)) - 1))
+        return max(0, ordered[k])
+
     def promise(self, jobs: list[Job]) -> int | None:
         """The minute by which the new plates can be done, placed after everything already planned (no
         plate already promised moves). None when no printer can take one of them."""
@@ -228,12 +253,18 @@ class Planner:
             done = max(done, a.end)
         return done
 
-    def promise_date(self, jobs: list[Job], handling_days: float = 1.0) -> datetime | None:
-        """The delivery date the plan can keep: the plates' end plus the handling days, at day's end."""
+    def promise_date(self, jobs: list[Job], handling_days: float = 1.0, buffer_min: int | None = None
+                     ) -> datetime | None:
+        """The delivery date the plan can keep: the plates' end plus the buffer (default:
+        `promise_buffer_min()`) plus the handling days, at day's end."""
         end = self.promise(jobs)
         if end is None:
             return None
-        when = self.calendar.at(end) + timedelta(days=handling_days)
+        return self.date_for(end, handling_days, buffer_min)
+
+    def date_for(self, plan_end_min: int, handling_days: float, buffer_min: int | None = None) -> datetime:
+        buffer = self.promise_buffer_min() if buffer_min is None else buffer_min
+        when = self.calendar.at(plan_end_min + buffer) + timedelta(days=handling_days)
         return when.replace(hour=23, minute=59, second=0, microsecond=0)
 
     def figures(self) -> dict:

@@ -1,0 +1,319 @@
+"""The live plan: one Planner per process (the web server's), kept current by the floor's bus.
+
+The stations publish on MQTT (somana_core.floor.bus, read here, never written): a printer's retained
+`state` (a job with an order starts printing; the printer drops to disconnected/error/halted or comes
+back), its `event`s (`job-ended` with outcome done / failed / interrupted / cancelled; `spool-changed`
+with material and colour) and the station's `status` (online false: every printer on it is offline).
+Each message becomes a `Planner.event` and the plan is re-solved within `time_limit_s` on a worker
+thread (never on paho's network thread): events that arrive while a re-plan runs are applied together
+before the next one. New orders in the order store join the plan before every re-plan.
+
+Bus printers ("STATION/PRINTER") are matched to the plan's printers (data/printers.csv) by the `bus`
+column, else by the printer's id; a job on a printer the table does not know is booked on the printer
+the plan had chosen for that order.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import replace
+from datetime import datetime, timezone
+
+from somana_core.scheduling.model import utc_now
+
+OFFLINE_STATES = ("disconnected", "error", "halted")
+PRINTING_STATES = ("printing", "paused", "cancelling")
+MAX_TIMES = 200
+
+_LOCK = threading.Lock()
+_CURRENT: "LivePlan | None" = None
+
+
+def current() -> "LivePlan | None":
+    """The process's live plan, when one was started."""
+    return _CURRENT
+
+
+def start(broker_url: str | None = None, store_factory=None, time_limit_s: float = 1.5, **kw) -> "LivePlan":
+    """Start (once per process) the live plan; later calls return the running one."""
+    global _CURRENT
+    with _LOCK:
+        if _CURRENT is None:
+            _CURRENT = LivePlan(store_factory=store_factory, broker_url=broker_url, time_limit_s=time_limit_s,
+                                **kw).start()
+        return _CURRENT
+
+
+def stop() -> None:
+    global _CURRENT
+    with _LOCK:
+        if _CURRENT is not None:
+            _CURRENT.close()
+        _CURRENT = None
+
+
+class LivePlan:
+    """A Planner fed by the floor. `promise_for`, `snapshot` and `figures` read it under one lock."""
+
+    def __init__(self, store_factory=None, broker_url: str | None = None, time_limit_s: float = 1.5,
+                 clock=utc_now, printers_bus: dict[str, str] | None = None, first_time_limit_s: float = 3.0):
+        self.store_factory = store_factory or _default_store  # returns a store this plan never closes
+        self.broker_url = broker_url
+        self.time_limit_s = time_limit_s
+        self.first_time_limit_s = first_time_limit_s
+        self.clock = clock
+        self._printers_bus = printers_bus
+        self.lock = threading.RLock()
+        self.planner = None
+        self.packing = None
+        self.version = 0  # +1 per re-plan
+        self.replan_times: list[dict] = []  # per re-plan: events, seconds from the first event's arrival
+        self.applied: list[dict] = []  # the events applied, latest last
+        self._inbox: queue.Queue = queue.Queue()
+        self._stopping = threading.Event()
+        self._bus = None
+        self._thread: threading.Thread | None = None
+        self._printer_states: dict[str, str] = {}
+        self._station_offline: set[str] = set()
+
+    # -- life cycle
+
+    def start(self) -> "LivePlan":
+        self.rebuild()
+        self._thread = threading.Thread(target=self._worker, name="somana live plan", daemon=True)
+        self._thread.start()
+        if self.broker_url:
+            from somana_core.floor import bus as floor_bus
+
+            self._bus = floor_bus.Bus(self.broker_url, client_id=f"somana-plan-{id(self):x}")
+            root = floor_bus.ROOT
+            self._bus.subscribe(f"{root}/+/status", self._on_message)
+            self._bus.subscribe(f"{root}/+/+/state", self._on_message)
+            self._bus.subscribe(f"{root}/+/+/event", self._on_message)
+            self._bus.connect()
+        return self
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._inbox.put(None)
+        if self._bus is not None:
+            self._bus.close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def rebuild(self) -> None:
+        """A fresh plan from the order store and the floor's state file (start-up, pins and holds)."""
+        from somana_core.scheduling.floor import floor_planner
+
+        started = time.perf_counter()
+        planner, packing = floor_planner(self.store_factory(), now=self.clock(), time_limit_s=self.time_limit_s)
+        with self.lock:
+            if self.planner is not None:  # what the floor taught us about its slips survives a rebuild
+                planner.slips_min = self.planner.slips_min
+                planner.promised_end = {**self.planner.promised_end, **planner.promised_end}
+            planner.replan(time_limit_s=self.first_time_limit_s)
+            self.planner, self.packing = planner, packing
+            self.version += 1
+        self._timed("rebuild", started)
+
+    # -- the bus (paho's thread: only queue the message)
+
+    def _on_message(self, topic: str, payload: dict | None, retained: bool) -> None:
+        self._inbox.put((time.perf_counter(), topic, payload, retained))
+
+    def submit(self, kind: str, **kw) -> None:
+        """An event from this process (e.g. the /plan page): applied and re-planned like a bus one."""
+        self._inbox.put((time.perf_counter(), None, {"planner_event": kind, **kw}, False))
+
+    def _worker(self) -> None:
+        while not self._stopping.is_set():
+            item = self._inbox.get()
+            if item is None:
+                return
+            batch = [item]
+            while True:  # everything that arrived meanwhile goes into the same re-plan
+                try:
+                    more = self._inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    return
+                batch.append(more)
+            try:
+                self._apply(batch)
+            except Exception as exc:  # noqa: BLE001 - a bad message must not stop the live plan
+                print(f"somana live plan: {exc!r}", flush=True)
+
+    def _apply(self, batch: list) -> None:
+        first_arrival = min(b[0] for b in batch)
+        with self.lock:
+            planner = self.planner
+            now_min = max(planner.now, planner.calendar.minute(self.clock()))
+            events = []
+            for _arrived, topic, payload, retained in batch:
+                events += self._events_of(topic, payload, retained)
+            events += self._new_orders(now_min)
+            if not events:
+                return
+            for kind, kw in events:
+                try:
+                    planner.event(kind, at=now_min, replan=False, **kw)
+                except Exception as exc:  # noqa: BLE001 - e.g. a job the plan no longer has
+                    print(f"somana live plan: {kind} {kw}: {exc!r}", flush=True)
+                    continue
+                self.applied.append({"event": kind, **{k: v for k, v in kw.items() if k != "jobs"},
+                                     "at": planner.calendar.at(now_min).isoformat()})
+            del self.applied[:-MAX_TIMES]
+            started = time.perf_counter()
+            planner.replan(time_limit_s=self.time_limit_s)
+            self.version += 1
+        self.replan_times.append({"events": [k for k, _ in events], "solve_s": round(time.perf_counter() - started, 3),
+                                  "since_arrival_s": round(time.perf_counter() - first_arrival, 3)})
+        del self.replan_times[:-MAX_TIMES]
+
+    def _timed(self, what: str, started: float) -> None:
+        self.replan_times.append({"events": [what], "solve_s": round(time.perf_counter() - started, 3),
+                                  "since_arrival_s": round(time.perf_counter() - started, 3)})
+
+    # -- messages -> planner events
+
+    def bus_printers(self) -> dict[str, str]:
+        """Bus key or bus printer name -> the plan's printer id."""
+        if self._printers_bus is None:
+            from somana_core.scheduling.model import load_printers
+
+            self._printers_bus = {}
+            for p in load_printers():
+                self._printers_bus[p.id] = p.id
+                if p.bus:
+                    self._printers_bus[p.bus] = p.id
+        return self._printers_bus
+
+    def _printer_for(self, key: str) -> str | None:
+        table = self.bus_printers()
+        return table.get(key) or table.get(key.split("/", 1)[-1])
+
+    def _order_jobs(self, order: str) -> list:
+        return sorted((j for j in self.planner.jobs.values() if order in j.orders), key=lambda j: j.id)
+
+    def _planned_printer(self, job_id: str) -> str | None:
+        a = self.planner.schedule.get(job_id) if self.planner.schedule else None
+        return a.printer if a else None
+
+    def _events_of(self, topic, payload, retained) -> list[tuple[str, dict]]:
+        from somana_core.floor import bus as floor_bus
+
+        if topic is None:  # submitted in-process
+            kw = dict(payload)
+            return [(kw.pop("planner_event"), kw)]
+        if payload is None:
+            return []
+        station, printer_name, kind = floor_bus.split_topic(topic)
+        planner = self.planner
+        if kind == "status":
+            online = bool(payload.get("online"))
+            ids = [self._printer_for(f"{station}/{name}") for name in (payload.get("printers") or [])]
+            ids += [pid for key, pid in self.bus_printers().items() if key.startswith(f"{station}/")]
+            ids = sorted({pid for pid in ids if pid})
+            if not online and station not in self._station_offline:
+                self._station_offline.add(station)
+                return [("printer_offline", {"printer": pid}) for pid in ids if planner.printers[pid].online]
+            if online and station in self._station_offline:
+                self._station_offline.discard(station)
+                return [("printer_back", {"printer": pid}) for pid in ids if not planner.printers[pid].online]
+            return []
+        key = f"{station}/{printer_name}"
+        pid = self._printer_for(key)
+        if kind == "state":
+            state = str(payload.get("state") or "")
+            before = self._printer_states.get(key)
+            self._printer_states[key] = state
+            out = []
+            if pid and state in OFFLINE_STATES and before not in OFFLINE_STATES and planner.printers[pid].online:
+                out.append(("printer_offline", {"printer": pid}))
+            if pid and state not in OFFLINE_STATES and not planner.printers[pid].online \
+                    and station not in self._station_offline:
+                out.append(("printer_back", {"printer": pid}))
+            job = payload.get("job") or {}
+            order = job.get("order")
+            if state in PRINTING_STATES and order:
+                jobs = self._order_jobs(str(order))
+                if jobs and not any(j.fixed_printer for j in jobs):
+                    target = pid or self._planned_printer(jobs[0].id)
+                    if target:
+                        out.append(("job_started", {"job": jobs[0].id, "printer": target}))
+            return out
+        if kind == "event":
+            what = payload.get("kind")
+            if what == "job-ended" and payload.get("order"):
+                jobs = self._order_jobs(str(payload["order"]))
+                printing = [j for j in jobs if j.fixed_printer] or jobs[:1]
+                if not printing:
+                    return []
+                outcome = payload.get("outcome")
+                if outcome == "done":
+                    return [("job_done", {"job": printing[0].id})]
+                if outcome == "cancelled":
+                    return [("job_done", {"job": j.id}) for j in jobs]  # nothing of it is printed any more
+                return [("job_failed", {"job": printing[0].id})]
+            if what == "spool-changed" and pid and payload.get("material"):
+                return [("spool_changed", {"printer": pid, "material": str(payload["material"]),
+                                           "colour": str(payload.get("colour") or "")})]
+        return []
+
+    def _new_orders(self, now_min: int) -> list[tuple[str, dict]]:
+        """Orders confirmed in the store since the plan was built: one order_confirmed each."""
+        from somana_core.quote import assumption
+        from somana_core.scheduling.floor import PLANNED_STATES, _machines
+        from somana_core.scheduling.jobs import pack, part_sets_from_order
+
+        planner = self.planner
+        known = {o for j in planner.jobs.values() for o in j.orders}
+        store = self.store_factory()
+        out = []
+        for order in store.list():
+            if order.state not in PLANNED_STATES or order.number in known:
+                continue
+            sets = part_sets_from_order(order, store, planner.calendar, assumption("handling_days", order.family),
+                                        _machines(), now_min=now_min)
+            jobs, _report = pack(sets, planner.changeovers)
+            out.append(("order_confirmed", {"jobs": jobs, "order": order.number}))
+        return out
+
+    # -- reading
+
+    def promise_for(self, quote, now: datetime | None = None, colour: str | None = None):
+        from somana_core.quote import assumption
+        from somana_core.scheduling.promise import promise_with
+
+        now = (now or self.clock()).astimezone(timezone.utc)
+        with self.lock:
+            planner = self.planner
+            planner.now = max(planner.now, planner.calendar.minute(now))
+            return promise_with(planner, quote, now, colour, float(assumption("handling_days", quote.family)),
+                                "live plan")
+
+    def record_promise(self, order: str, plan_end: datetime) -> None:
+        with self.lock:
+            self.planner.record_promise(order, self.planner.calendar.minute(plan_end))
+
+    def snapshot(self) -> dict:
+        """The plan as plain data (plan_to_dict), plus the live plan's own figures."""
+        from somana_core.scheduling.floor import plan_to_dict
+
+        with self.lock:
+            data = plan_to_dict(self.planner, self.planner.schedule, self.packing)
+            data["live"] = {"version": self.version, "events": list(self.applied[-20:]),
+                            "replans": list(self.replan_times[-20:]), "buffer_min": self.planner.promise_buffer_min()}
+        return data
+
+
+def _default_store():
+    from somana_core.orders import shared_store
+
+    return shared_store()  # the process-wide one: never closed
+
+
+__all__ = ["LivePlan", "current", "start", "stop", "replace"]
