@@ -112,7 +112,7 @@ class PlanPage(param.Parameterized):
 
     def _work(self, action) -> str:
         note = action()
-        self.plan = self.compute()
+        self.plan = self.compute(changed=action in (self._pin, self._unpin, self._hold, self._release, self._replan))
         return note
 
     def _say(self, text: str | None, kind: str) -> None:
@@ -157,9 +157,17 @@ class PlanPage(param.Parameterized):
 
     # -- the plan
 
-    def compute(self) -> dict:
+    def compute(self, changed: bool = True) -> dict:
+        """The plan: the server's live one (fed by the floor's bus; rebuilt when a pin or hold changed
+        it), else one solved here from the order store."""
+        from somana_core.scheduling import live
         from somana_core.scheduling.floor import floor_planner, plan_to_dict
 
+        current = live.current()
+        if current is not None:
+            if changed:
+                current.rebuild()
+            return current.snapshot()
         planner, packing = floor_planner(self.store, time_limit_s=SOLVE_S)
         schedule = planner.replan(with_bound=True)
         return plan_to_dict(planner, schedule, packing)

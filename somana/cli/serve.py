@@ -169,6 +169,7 @@ def run(args) -> int:
     # /machines talks to printers only through the bus: a private Mosquitto and one station child
     # for --printer (or the given --broker); stopped at exit, the station making its printers safe.
     atexit.register(start_for_serve(options["printers"], getattr(args, "broker", None), options["db"]).stop)
+    _start_live_plan()
     # CAD and slicing run in worker processes (somana_core.workers), never in this one; their
     # warm-up (CadQuery import, each family's default built) happens before anyone is served.
     from somana_core import workers
@@ -209,6 +210,23 @@ def run(args) -> int:
         extra_patterns=web_routes(),  # the /machines e-stop fast path
     )
     return 0
+
+
+def _start_live_plan() -> None:
+    """The floor's plan lives in this process, fed by the stations' bus (somana_core.scheduling.live):
+    /plan draws it and /configure promises from it. Built in the background (a first solve takes seconds)."""
+    import threading
+
+    from somana_core.floor.bus import BROKER_ENV
+    from somana_core.scheduling import live
+
+    def build():
+        try:
+            live.start(broker_url=os.environ.get(BROKER_ENV))
+        except Exception as exc:  # noqa: BLE001 - no plan yet: /plan and the promise build their own
+            print(f"somana serve: live plan not started: {exc}", flush=True)
+
+    threading.Thread(target=build, name="somana live plan start", daemon=True).start()
 
 
 def _static_dirs() -> dict[str, str]:

@@ -15,6 +15,7 @@ the plan had chosen for that order.
 
 from __future__ import annotations
 
+import copy
 import queue
 import threading
 import time
@@ -55,18 +56,21 @@ def stop() -> None:
 
 
 class LivePlan:
-    """A Planner fed by the floor. `promise_for`, `snapshot` and `figures` read it under one lock."""
+    """A Planner fed by the floor. Readers (`promise_for`, `snapshot`) use the last solved copy."""
 
     def __init__(self, store_factory=None, broker_url: str | None = None, time_limit_s: float = 1.5,
-                 clock=utc_now, printers_bus: dict[str, str] | None = None, first_time_limit_s: float = 3.0):
+                 clock=utc_now, printers_bus: dict[str, str] | None = None, first_time_limit_s: float = 3.0,
+                 poll_s: float = 5.0):
         self.store_factory = store_factory or _default_store  # returns a store this plan never closes
         self.broker_url = broker_url
         self.time_limit_s = time_limit_s
         self.first_time_limit_s = first_time_limit_s
+        self.poll_s = poll_s  # how often the order store is read for new orders when the floor is quiet
         self.clock = clock
         self._printers_bus = printers_bus
         self.lock = threading.RLock()
         self.planner = None
+        self.view = None  # the plan as last solved, for readers (see _publish)
         self.packing = None
         self.version = 0  # +1 per re-plan
         self.replan_times: list[dict] = []  # per re-plan: events, seconds from the first event's arrival
@@ -77,6 +81,8 @@ class LivePlan:
         self._thread: threading.Thread | None = None
         self._printer_states: dict[str, str] = {}
         self._station_offline: set[str] = set()
+        self._seen: dict[str, set[str]] = {}  # station -> the plan's printers seen on it
+        self._finished: set[str] = set()  # orders the floor finished (the store may say so a moment later)
 
     # -- life cycle
 
@@ -115,7 +121,7 @@ class LivePlan:
                 planner.promised_end = {**self.planner.promised_end, **planner.promised_end}
             planner.replan(time_limit_s=self.first_time_limit_s)
             self.planner, self.packing = planner, packing
-            self.version += 1
+            self._publish()
         self._timed("rebuild", started)
 
     # -- the bus (paho's thread: only queue the message)
@@ -129,7 +135,10 @@ class LivePlan:
 
     def _worker(self) -> None:
         while not self._stopping.is_set():
-            item = self._inbox.get()
+            try:
+                item = self._inbox.get(timeout=self.poll_s)
+            except queue.Empty:  # nothing from the floor: look for orders confirmed meanwhile
+                item = (time.perf_counter(), None, None, False)
             if item is None:
                 return
             batch = [item]
@@ -152,26 +161,39 @@ class LivePlan:
             planner = self.planner
             now_min = max(planner.now, planner.calendar.minute(self.clock()))
             events = []
-            for _arrived, topic, payload, retained in batch:
-                events += self._events_of(topic, payload, retained)
-            events += self._new_orders(now_min)
+            for _arrived, topic, payload, retained in batch:  # each applied before the next is read
+                events += self._do(self._events_of(topic, payload, retained), now_min)
+            events += self._do(self._new_orders(now_min), now_min)
             if not events:
                 return
-            for kind, kw in events:
-                try:
-                    planner.event(kind, at=now_min, replan=False, **kw)
-                except Exception as exc:  # noqa: BLE001 - e.g. a job the plan no longer has
-                    print(f"somana live plan: {kind} {kw}: {exc!r}", flush=True)
-                    continue
-                self.applied.append({"event": kind, **{k: v for k, v in kw.items() if k != "jobs"},
-                                     "at": planner.calendar.at(now_min).isoformat()})
-            del self.applied[:-MAX_TIMES]
             started = time.perf_counter()
             planner.replan(time_limit_s=self.time_limit_s)
-            self.version += 1
+            self._publish()
         self.replan_times.append({"events": [k for k, _ in events], "solve_s": round(time.perf_counter() - started, 3),
                                   "since_arrival_s": round(time.perf_counter() - first_arrival, 3)})
         del self.replan_times[:-MAX_TIMES]
+
+    def _do(self, events: list[tuple[str, dict]], now_min: int) -> list[tuple[str, dict]]:
+        done = []
+        for kind, kw in events:
+            try:
+                self.planner.event(kind, at=now_min, replan=False, **kw)
+            except Exception as exc:  # noqa: BLE001 - e.g. a job the plan no longer has
+                print(f"somana live plan: {kind} {kw}: {exc!r}", flush=True)
+                continue
+            done.append((kind, kw))
+            self.applied.append({"event": kind, **{k: v for k, v in kw.items() if k != "jobs"},
+                                 "at": self.planner.calendar.at(now_min).isoformat()})
+        del self.applied[:-MAX_TIMES]
+        return done
+
+    def _publish(self) -> None:
+        """A copy of the planner for readers (a promise, the /plan page): they never wait for a re-plan."""
+        view = copy.copy(self.planner)
+        view.printers, view.jobs = dict(view.printers), dict(view.jobs)
+        view.slips_min, view.promised_end = list(view.slips_min), dict(view.promised_end)
+        self.view = view
+        self.version += 1
 
     def _timed(self, what: str, started: float) -> None:
         self.replan_times.append({"events": [what], "solve_s": round(time.perf_counter() - started, 3),
@@ -205,7 +227,9 @@ class LivePlan:
     def _events_of(self, topic, payload, retained) -> list[tuple[str, dict]]:
         from somana_core.floor import bus as floor_bus
 
-        if topic is None:  # submitted in-process
+        if topic is None:  # submitted in-process, or the quiet-floor poll (payload None)
+            if payload is None:
+                return []
             kw = dict(payload)
             return [(kw.pop("planner_event"), kw)]
         if payload is None:
@@ -216,6 +240,7 @@ class LivePlan:
             online = bool(payload.get("online"))
             ids = [self._printer_for(f"{station}/{name}") for name in (payload.get("printers") or [])]
             ids += [pid for key, pid in self.bus_printers().items() if key.startswith(f"{station}/")]
+            ids += list(self._seen.get(station, ()))  # a last will names no printers
             ids = sorted({pid for pid in ids if pid})
             if not online and station not in self._station_offline:
                 self._station_offline.add(station)
@@ -227,6 +252,8 @@ class LivePlan:
         key = f"{station}/{printer_name}"
         pid = self._printer_for(key)
         if kind == "state":
+            if pid:
+                self._seen.setdefault(station, set()).add(pid)
             state = str(payload.get("state") or "")
             before = self._printer_states.get(key)
             self._printer_states[key] = state
@@ -253,6 +280,8 @@ class LivePlan:
                 if not printing:
                     return []
                 outcome = payload.get("outcome")
+                if outcome in ("done", "cancelled"):
+                    self._finished.add(str(payload["order"]))
                 if outcome == "done":
                     return [("job_done", {"job": printing[0].id})]
                 if outcome == "cancelled":
@@ -274,12 +303,15 @@ class LivePlan:
         store = self.store_factory()
         out = []
         for order in store.list():
-            if order.state not in PLANNED_STATES or order.number in known:
+            if order.state not in PLANNED_STATES or order.number in known or order.number in self._finished:
                 continue
             sets = part_sets_from_order(order, store, planner.calendar, assumption("handling_days", order.family),
                                         _machines(), now_min=now_min)
             jobs, _report = pack(sets, planner.changeovers)
             out.append(("order_confirmed", {"jobs": jobs, "order": order.number}))
+            plan_end = ((order.quote or {}).get("internal") or {}).get("lead_time", {}).get("plan_end")
+            if plan_end:  # promised from a plan: its slip will teach the buffer
+                planner.record_promise(order.number, planner.calendar.minute(datetime.fromisoformat(plan_end)))
         return out
 
     # -- reading
@@ -289,11 +321,10 @@ class LivePlan:
         from somana_core.scheduling.promise import promise_with
 
         now = (now or self.clock()).astimezone(timezone.utc)
-        with self.lock:
-            planner = self.planner
-            planner.now = max(planner.now, planner.calendar.minute(now))
-            return promise_with(planner, quote, now, colour, float(assumption("handling_days", quote.family)),
-                                "live plan")
+        planner = copy.copy(self.view)
+        planner.now = max(planner.now, planner.calendar.minute(now))
+        return promise_with(planner, quote, now, colour, float(assumption("handling_days", quote.family)),
+                            "live plan")
 
     def record_promise(self, order: str, plan_end: datetime) -> None:
         with self.lock:
@@ -303,10 +334,10 @@ class LivePlan:
         """The plan as plain data (plan_to_dict), plus the live plan's own figures."""
         from somana_core.scheduling.floor import plan_to_dict
 
-        with self.lock:
-            data = plan_to_dict(self.planner, self.planner.schedule, self.packing)
-            data["live"] = {"version": self.version, "events": list(self.applied[-20:]),
-                            "replans": list(self.replan_times[-20:]), "buffer_min": self.planner.promise_buffer_min()}
+        view = self.view
+        data = plan_to_dict(view, view.schedule, self.packing)
+        data["live"] = {"version": self.version, "events": list(self.applied[-20:]),
+                        "replans": list(self.replan_times[-20:]), "buffer_min": view.promise_buffer_min()}
         return data
 
 
