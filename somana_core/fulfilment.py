@@ -7,6 +7,11 @@ functions, so an order goes through the same checks whoever places or prints it:
     place_order -> confirmed (or needs_approval: a price outside the family's band waits for a founder)
     approve_order: needs_approval -> confirmed
     start_order: [slice] -> sliced -> queued -> printing      (printing once the host accepted the job)
+
+An order whose parts need several build plates is printed as one job per plate (NUMBER/K): each
+plate is sliced, stored, queued, printed and finished on its own, and the order is `done` only when
+every plate is (the store derives the order's state from its plates). `printable_orders` lists
+jobs; `start_order`/`finish_order`/`gcode_for` take a job's name.
     finish_order: printing -> done | interrupted (stopped; the note has the last acknowledged line)
                                    | cancelled (by the operator)
     cancel_order: any state that is not final -> cancelled
@@ -47,7 +52,7 @@ from somana_core.orders import (
 __all__ = [
     "OrderState", "STATES", "TRANSITIONS", "IllegalTransition", "OrderLimits", "order_limits", "check_customer",
     "check_qty", "check_material", "check_note", "needs_approval", "place_order", "store_order", "find_order",
-    "approve_order",
+    "approve_order", "plates_total",
     "cancel_order", "printable_orders", "gcode_for", "start_order", "finish_order", "print_order", "STAGES",
 ]
 
@@ -212,40 +217,66 @@ def place_order(
 
     with tempfile.TemporaryDirectory(prefix="somana-order-", dir=work_dir) as folder:
         start = clock()
-        exported = []
+        exported: dict[str, list[Path]] = {}  # kind -> one file per plate, plate 1 first
         for kind in file_kinds:
-            path = Path(folder) / f"{family}.{kind}"
-            product.export(path)
-            exported.append(path)
+            exported[kind] = product.export_plates(Path(folder) / f"{family}.{kind}")
+        plates = len(next(iter(exported.values())))
         t["export"] = clock() - start
 
         start = clock()
         quote = quote_product(product, family, qty=qty, material=material, queue=store)
         t["quote"] = clock() - start
 
-        result = None
+        results = []  # one SliceResult per plate
         if slice_it:
             start = clock()
-            gcode = Path(folder) / f"{family}.gcode"
-            model = next((p for p in exported if p.suffix in (".stl", ".3mf")), None)
-            if model is None:  # only STEP stored: the slicer still needs a mesh
-                model = Path(folder) / "plate.stl"
-                product.export(model)
-            result = slice_file(model, gcode, material=material, machine=spec.values().get("machine"))
-            quote = quote_sliced(product, family, result, qty=qty, queue=store)
+            models = next((exported[k] for k in MODEL_KINDS if k in exported), None)
+            if models is None:  # only STEP stored: the slicer still needs a mesh of each plate
+                models = product.export_plates(Path(folder) / "plate.stl")
+            for k, model in enumerate(models, start=1):
+                gcode = Path(folder) / (f"{family}.gcode" if plates == 1 else f"{family}.plate{k}.gcode")
+                results.append(slice_file(model, gcode, material=material, machine=spec.values().get("machine")))
+            quote = quote_sliced(product, family, plates_total(results), qty=qty, queue=store)
             t["slice"] = clock() - start
 
         start = clock()
-        order = store_order(store, family, spec.values(), customer, quote.to_dict(),
-                            files={p.name: p for p in exported}, qty=qty, material=material, idempotency_key=key)
-        if result is not None and not any(f.kind == "gcode" for f in order.files):
-            meta = {k: v for k, v in result.to_dict().items() if k != "gcode_path"}
+        files = {p.name: p for paths in exported.values() for p in paths}
+        file_plates = {p.name: k for paths in exported.values() for k, p in enumerate(paths, start=1)} \
+            if plates > 1 else None
+        order = store_order(store, family, spec.values(), customer, quote.to_dict(), files=files, qty=qty,
+                            material=material, idempotency_key=key, plates=plates, file_plates=file_plates)
+        if results and not any(f.kind == "gcode" for f in order.files):
+            metas = [{k: v for k, v in r.to_dict().items() if k != "gcode_path"} for r in results]
             sliced = OrderState.SLICED if order.state == OrderState.CONFIRMED else None
-            order = store.attach_file(order.number, gcode.name, gcode, meta=meta, new_state=sliced,
-                                      note="sliced by PrusaSlicer")
+            if plates == 1:
+                order = store.attach_file(order.number, Path(results[0].gcode_path).name, results[0].gcode_path,
+                                          meta=metas[0], new_state=sliced, note="sliced by PrusaSlicer")
+            else:
+                order = store.attach_plate_files(
+                    order.number, [(k, Path(r.gcode_path).name, r.gcode_path, m)
+                                   for k, (r, m) in enumerate(zip(results, metas), start=1)],
+                    new_state=sliced, note="sliced by PrusaSlicer")
         t["store"] = clock() - start
     t["total"] = sum(t[s] for s in STAGES if s in t)
     return order
+
+
+def plates_total(results: list):
+    """One SliceResult standing for every plate of one unit: print time and filament summed (the
+    quote prices the whole product, whatever the number of plates it takes)."""
+    from somana_core.slicing import SliceResult
+
+    if len(results) == 1:
+        return results[0]
+    return SliceResult(
+        gcode_path=results[0].gcode_path,
+        print_time_s=sum(r.print_time_s for r in results),
+        filament_mm=sum(r.filament_mm for r in results),
+        filament_cm3=sum(r.filament_cm3 for r in results),
+        filament_g=round(sum(r.filament_g for r in results), 2),
+        machine=results[0].machine, material=results[0].material, slicer=results[0].slicer,
+        elapsed_s=sum(r.elapsed_s for r in results),
+    )
 
 
 def store_order(
@@ -259,6 +290,8 @@ def store_order(
     qty=1,
     material: str = "PLA",
     idempotency_key: str | None = None,
+    plates: int = 1,
+    file_plates: dict[str, int] | None = None,
 ) -> Order:
     """Check every field and store an order whose part and quote the caller has already made
     (the configurator has both on screen); `place_order` ends here too.
@@ -286,7 +319,7 @@ def store_order(
                                    "place the order once the quote has refreshed")
     state = OrderState.NEEDS_APPROVAL if needs_approval(quote) else OrderState.CONFIRMED
     return store.place(customer, family, values, quote, files=files, material=material, qty=qty,
-                       idempotency_key=key, state=state)
+                       idempotency_key=key, state=state, plates=plates, file_plates=file_plates)
 
 
 def approve_order(store: OrderStore, number: str, note: str | None = None, unit_price=None) -> Order:
@@ -313,9 +346,9 @@ def cancel_order(store: OrderStore, number: str, note: str | None = None) -> Ord
 # ------------------------------------------------------------------------- printing an order
 
 def printable_orders(store: OrderStore) -> list[Order]:
-    """Orders a floor worker can send to a printer, oldest first."""
-    orders = [o for o in store.list() if o.state in PRINTABLE_STATES]
-    return sorted(orders, key=lambda o: o.created_at)
+    """Print jobs a floor worker can send to a printer, oldest first: an order that fits one plate
+    is one job (its number); each plate of a multi-plate order is one (NUMBER/K, see orders.plate_job)."""
+    return store.jobs(PRINTABLE_STATES)
 
 
 def _latest(order: Order, kind: str):
@@ -324,22 +357,36 @@ def _latest(order: Order, kind: str):
 
 
 def gcode_for(store: OrderStore, number: str, workdir: str | Path, slice_fn: Callable | None = None) -> Path:
-    """The order's G-code as a file in `workdir`, slicing its model first if it has none
-    (the G-code is then stored with the order, which becomes `sliced`)."""
+    """The job's G-code as a file in `workdir`, slicing its model first if it has none (the G-code
+    is then stored with the order, which becomes `sliced`). `number` is an order that fits one
+    plate, or one plate NUMBER/K of a multi-plate order (the order number alone is refused there:
+    each plate is its own job)."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     order = store.get(number)
+    number = order.number
+    if order.plates:
+        raise InputError("order", f"order {number} needs {len(order.plates)} plates: print each as its own job "
+                                  f"({', '.join(order.jobs)})")
+    stem = number.replace("/", "-plate")  # SO-000123/2 -> SO-000123-plate2.gcode
     if _latest(order, "gcode") is not None:
-        return store.export_file(number, "gcode", workdir / f"{number}.gcode")
+        return store.export_file(number, "gcode", workdir / f"{stem}.gcode")
     model = next((_latest(order, kind) for kind in MODEL_KINDS if _latest(order, kind) is not None), None)
     if model is None:
         raise InputError("order", f"order {number} has neither G-code nor an STL/3MF model to slice")
     if slice_fn is None:
         from somana_core.slicing import slice_file as slice_fn
-    model_path = store.export_file(number, model.kind, workdir / f"{number}.{model.kind}")
-    out = workdir / f"{number}.gcode"
-    result = slice_fn(model_path, out, material=order.material)
+    model_path = store.export_file(number, model.kind, workdir / f"{stem}.{model.kind}")
+    out = workdir / f"{stem}.gcode"
+    machine = (order.parameters or {}).get("machine")
+    result = slice_fn(model_path, out, material=order.material, **({"machine": machine} if machine else {}))
     quote = dict(order.quote or {}, print_time_s=result.print_time_s)
+    if order.plate is not None:  # the quote is the whole order's: its plates' times summed, once all are sliced
+        whole = store.get(order.order_number)
+        times = [result.print_time_s if p.plate == order.plate else p.print_time_s for p in whole.plates]
+        quote = dict(whole.quote or {})
+        if all(t is not None for t in times):
+            quote.update(print_time_s=sum(times), print_time_source="slicer")
     store.attach_file(number, out.name, out, meta=result.to_dict(), quote=quote,
                       new_state="sliced" if order.state == "confirmed" else None, note="sliced for printing")
     return out

@@ -8,6 +8,15 @@ SQLAlchemy 2 over a SQLite file by default (`state_dir()/orders.sqlite`, WAL, on
 change, so a crash leaves each order wholly there or wholly absent) or any database URL
 (PostgreSQL for a factory with several stations). Files (STL/3MF/G-code) are stored once by their
 SHA-256 in a blob table, inside the same transaction as the order that refers to them.
+
+Plates: an order whose parts do not share one build plate is printed as several jobs, one per
+plate. Such an order has a row per plate (`order_plates`), each with its own state and history,
+and its files carry `meta["plate"]` (1-based). A plate is named `NUMBER/K` (`SO-000123/2`) wherever
+an order number is taken: `get`, `transition`, `attach_file`, `export_file` on `SO-000123/2` read or
+move that plate alone, and `get` returns the plate as a print job (an `Order` record whose number,
+state, history, files and print time are the plate's). The order's own state is then derived from
+its plates in the same transaction (done only when every plate is done; a cancelled plate cancels
+the order). An order that fits one plate has no plate rows and behaves as before.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ import json
 import os
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import StrEnum
 from numbers import Integral
@@ -85,6 +94,11 @@ NUMBER_PREFIX = "SO-"
 CUSTOMER_COLUMN_CHARS = 200      # the column's size; fulfilment's limit (data/order_limits.csv) is lower
 IDEMPOTENCY_KEY_CHARS = 64       # a UUID's 36 characters fit; printable ASCII only
 MAX_QTY_STORED = 2**31 - 1       # the INTEGER column's range
+MAX_PLATES = 99                  # plates of one order (a job name NUMBER/K)
+FINAL_STATES = ("done", "cancelled")
+# A multi-plate order's state, derived from its plates: the first of these that any plate is in
+# (after "cancelled", which any cancelled plate gives, and "done", which needs every plate done).
+ROLL_UP_ORDER = ("printing", "interrupted", "failed", "queued", "needs_approval", "confirmed", "sliced", "quoted")
 
 
 class IllegalTransition(InputError):
@@ -137,6 +151,7 @@ class _OrderRow(_Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     events: Mapped[list[_EventRow]] = relationship(order_by="_EventRow.id", cascade="all, delete-orphan")
     files: Mapped[list[_FileRow]] = relationship(order_by="_FileRow.id", cascade="all, delete-orphan")
+    plates: Mapped[list[_PlateRow]] = relationship(order_by="_PlateRow.plate", cascade="all, delete-orphan")
 
 
 class _EventRow(_Base):
@@ -146,6 +161,17 @@ class _EventRow(_Base):
     state: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    plate: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: the order's own event
+
+
+class _PlateRow(_Base):
+    """One build plate of an order that needs several: a print job of its own."""
+    __tablename__ = "order_plates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    plate: Mapped[int] = mapped_column(Integer)  # 1-based
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class _BlobRow(_Base):
@@ -188,6 +214,23 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Plate:
+    """One build plate of a multi-plate order, as the order record lists it."""
+    plate: int  # 1-based
+    number: str  # the plate's job name, NUMBER/K
+    state: str
+    history: tuple[Event, ...] = field(default_factory=tuple)
+    print_time_s: float | None = None  # one unit's plate, from its latest G-code (slicer)
+    filament_g: float | None = None
+    gcode: str | None = None  # the name of its latest G-code file
+
+    def to_dict(self) -> dict:
+        return {"plate": self.plate, "number": self.number, "state": self.state, "print_time_s": self.print_time_s,
+                "filament_g": self.filament_g, "gcode": self.gcode,
+                "history": [{"state": e.state, "at": e.at.isoformat(), "note": e.note} for e in self.history]}
+
+
+@dataclass(frozen=True)
 class Order:
     number: str
     customer: str
@@ -202,6 +245,18 @@ class Order:
     history: tuple[Event, ...] = field(default_factory=tuple)
     files: tuple[StoredFile, ...] = field(default_factory=tuple)
     idempotency_key: str | None = field(default=None, repr=False)  # not in to_dict: the client's own
+    plates: tuple[Plate, ...] = field(default_factory=tuple)  # empty: the order fits one plate
+    plate: int | None = None  # set when this record is one plate of an order, as a print job (NUMBER/K)
+
+    @property
+    def order_number(self) -> str:
+        """The order's own number (for a plate's job record, the order it belongs to)."""
+        return split_ref(self.number)[0]
+
+    @property
+    def jobs(self) -> tuple[str, ...]:
+        """The names of the print jobs that make this order: NUMBER/1..NUMBER/N, or NUMBER alone."""
+        return tuple(p.number for p in self.plates) or (self.number,)
 
     def state_at(self, state: str) -> datetime | None:
         """When the order last entered `state` (None if never)."""
@@ -230,10 +285,70 @@ class Order:
                 {"kind": f.kind, "name": f.name, "sha256": f.sha256, "size": f.size, "meta": f.meta}
                 for f in self.files
             ],
+            "plates": [p.to_dict() for p in self.plates],
+            **({"plate": self.plate, "order": self.order_number} if self.plate is not None else {}),
         }
 
 
+def plate_ref(number: str, plate: int) -> str:
+    """The job name of plate `plate` (1-based) of order `number`: SO-000123/2."""
+    return f"{number}/{int(plate)}"
+
+
+def split_ref(ref: str) -> tuple[str, int | None]:
+    """`SO-000123/2` -> ("SO-000123", 2); `SO-000123` -> ("SO-000123", None)."""
+    text = str(ref).strip().upper()
+    number, slash, plate = text.partition("/")
+    if not slash:
+        return text, None
+    if not plate.isdigit() or not 1 <= int(plate) <= MAX_PLATES:
+        raise InputError("number", f"{str(ref)[:40]!r}: a plate is NUMBER/K with K from 1 to {MAX_PLATES}")
+    return number, int(plate)
+
+
+def _latest_gcode(files) -> StoredFile | None:
+    found = [f for f in files if f.kind == "gcode"]
+    return found[-1] if found else None
+
+
+def _plates(row: _OrderRow, files: tuple[StoredFile, ...]) -> tuple[Plate, ...]:
+    plates = []
+    for p in row.plates:
+        gcode = _latest_gcode(f for f in files if f.meta.get("plate") == p.plate)
+        meta = gcode.meta if gcode else {}
+        plates.append(Plate(
+            plate=p.plate, number=plate_ref(row.number, p.plate), state=p.state,
+            history=tuple(Event(e.state, _as_utc(e.at), e.note) for e in row.events if e.plate == p.plate),
+            print_time_s=float(meta["print_time_s"]) if meta.get("print_time_s") is not None else None,
+            filament_g=float(meta["filament_g"]) if meta.get("filament_g") is not None else None,
+            gcode=gcode.name if gcode else None))
+    return tuple(plates)
+
+
+def plate_job(order: Order, plate: int) -> Order:
+    """Plate `plate` of a multi-plate order as a print job: an Order record named NUMBER/K with the
+    plate's state, history and files, and its own print time in the quote (the order's share when
+    the plate is not sliced yet)."""
+    found = next((p for p in order.plates if p.plate == plate), None)
+    if found is None:
+        have = f"plates 1-{len(order.plates)}" if order.plates else "one plate (no NUMBER/K jobs)"
+        raise InputError("number", f"order {order.number} has no plate {plate}: it has {have}")
+    quote = dict(order.quote or {})
+    if found.print_time_s is not None:
+        quote["print_time_s"], quote["print_time_source"] = found.print_time_s, "slicer"
+    elif quote.get("print_time_s") is not None:
+        quote["print_time_s"] = float(quote["print_time_s"]) / len(order.plates)
+    if found.filament_g is not None:
+        quote["filament_g"] = found.filament_g
+    return replace(order, number=found.number, state=found.state, history=found.history, quote=quote,
+                   files=tuple(f for f in order.files if f.meta.get("plate") == plate), plates=(), plate=plate)
+
+
 def _to_order(row: _OrderRow) -> Order:
+    files = tuple(
+        StoredFile(f.kind, f.name, f.sha256, f.size, dict(f.meta or {}), _as_utc(f.created_at))
+        for f in row.files
+    )
     return Order(
         number=row.number,
         customer=row.customer,
@@ -245,12 +360,10 @@ def _to_order(row: _OrderRow) -> Order:
         state=row.state,
         created_at=_as_utc(row.created_at),
         updated_at=_as_utc(row.updated_at),
-        history=tuple(Event(e.state, _as_utc(e.at), e.note) for e in row.events),
-        files=tuple(
-            StoredFile(f.kind, f.name, f.sha256, f.size, dict(f.meta or {}), _as_utc(f.created_at))
-            for f in row.files
-        ),
+        history=tuple(Event(e.state, _as_utc(e.at), e.note) for e in row.events if e.plate is None),
+        files=files,
         idempotency_key=row.idempotency_key,
+        plates=_plates(row, files),
     )
 
 
@@ -332,6 +445,9 @@ def _engine(url: str) -> Engine:
 def _add_missing_columns(engine: Engine) -> None:
     """Stores made before the idempotency key get its column and unique index (create_all adds
     tables, never columns)."""
+    if "plate" not in {c["name"] for c in inspect(engine).get_columns("order_events")}:
+        with engine.begin() as conn:  # stores made before multi-plate orders
+            conn.execute(text("ALTER TABLE order_events ADD COLUMN plate INTEGER"))
     columns = {c["name"] for c in inspect(engine).get_columns("orders")}
     if "idempotency_key" in columns:
         return
@@ -384,11 +500,15 @@ class OrderStore:
         confirm: bool = True,
         idempotency_key: str | None = None,
         state: str | None = None,
+        plates: int = 1,
+        file_plates: dict[str, int] | None = None,
     ) -> Order:
         """Store a new order in one transaction: `quoted`, then `state` (default `confirmed`;
         `confirm=False` leaves it quoted).
 
         `files` maps a file name (its suffix gives the kind) to a path or to the bytes themselves.
+        `plates` > 1: the parts need that many build plates; each becomes a print job (NUMBER/K) in
+        the order's state, and `file_plates` says which plate each file is (name -> 1-based plate).
         With `idempotency_key`, an order already placed with that key is returned as it is (and
         nothing is written); the key naming a different order's content is refused.
         The store checks only what its columns can hold; `fulfilment.place_order` checks the rest.
@@ -404,6 +524,12 @@ class OrderStore:
             if not isinstance(value, str) or not 0 < len(value) <= size:
                 raise InputError(name, f"{name}={str(value)[:40]!r} is not a name of 1-{size} characters")
         key = check_idempotency_key(idempotency_key)
+        if isinstance(plates, bool) or not isinstance(plates, Integral) or not 1 <= plates <= MAX_PLATES:
+            raise InputError("plates", f"plates={plates!r} is not a whole number from 1 to {MAX_PLATES}")
+        file_plates = dict(file_plates or {})
+        for name, plate in file_plates.items():
+            if plates < 2 or not isinstance(plate, Integral) or not 1 <= plate <= plates:
+                raise InputError("plates", f"file {name!r} is on plate {plate!r}: the order has {plates} plate(s)")
         target = state or ("confirmed" if confirm else "quoted")
         if target not in TRANSITIONS["quoted"] and target != "quoted":
             raise InputError("state", f"a new order cannot start {target}: "
@@ -415,6 +541,9 @@ class OrderStore:
             if existing is not None:
                 return _same_order(existing, customer, family, parameters, material, qty)
         blobs = [self._read_file(name, content) for name, content in (files or {}).items()]
+        for name, _kind, _data, meta in blobs:
+            if name in file_plates:
+                meta["plate"] = int(file_plates[name])
         now = _now()
         try:
             with Session(self.engine) as session, session.begin():
@@ -430,6 +559,11 @@ class OrderStore:
                 if target != "quoted":
                     row.state = target
                     row.events.append(_EventRow(state=target, at=now, note=None))
+                if plates > 1:
+                    for k in range(1, plates + 1):
+                        row.plates.append(_PlateRow(plate=k, state=target, updated_at=now))
+                        row.events.append(_EventRow(state=target, at=now, plate=k,
+                                                    note=f"plate {k} of {plates}"))
                 session.add(row)
                 session.flush()  # gives the id the number is made from
                 row.number = f"{NUMBER_PREFIX}{row.id:06d}"
@@ -456,18 +590,71 @@ class OrderStore:
         order's quote in the same transaction (a founder's approval issues its price)."""
         if new_state not in STATES:
             raise InputError("state", f"state={new_state!r} is not one of {', '.join(STATES)}")
+        number, plate = split_ref(number)
         now = _now()
         with Session(self.engine) as session, session.begin():
             row = self._row(session, number, lock=True)
+            if quote is not None:
+                row.quote = json.loads(json.dumps(quote, default=str))
+            if plate is not None or row.plates:
+                self._move_plates(row, plate, new_state, note, now)
+                session.flush()
+                order = _to_order(row)
+                return plate_job(order, plate) if plate is not None else order
             if new_state not in TRANSITIONS[row.state]:
                 raise IllegalTransition(number, row.state, new_state)
             row.state = new_state
             row.updated_at = now
-            if quote is not None:
-                row.quote = json.loads(json.dumps(quote, default=str))
             row.events.append(_EventRow(state=new_state, at=now, note=note))
             session.flush()
             return _to_order(row)
+
+    @staticmethod
+    def _move_plates(row: _OrderRow, plate: int | None, new_state: str, note: str | None, now) -> None:
+        """Move one plate (or, for the whole order, every plate that can make the move) and derive
+        the order's state from its plates. A cancelled plate cancels the order's other unfinished
+        plates: the order cannot be completed any more."""
+        if not row.plates:
+            raise InputError("number", f"order {row.number} has one plate: name it {row.number}, "
+                                       f"not {plate_ref(row.number, plate)}")
+        if plate is not None:
+            chosen = [p for p in row.plates if p.plate == plate]
+            if not chosen:
+                raise InputError("number", f"order {row.number} has no plate {plate}: it has plates 1-{len(row.plates)}")
+            if new_state not in TRANSITIONS[chosen[0].state]:
+                raise IllegalTransition(plate_ref(row.number, plate), chosen[0].state, new_state)
+        else:  # the whole order: every unfinished plate that may make the move
+            chosen = [p for p in row.plates if p.state not in FINAL_STATES and new_state in TRANSITIONS[p.state]]
+            if not chosen:
+                raise IllegalTransition(row.number, row.state, new_state)
+        for p in chosen:
+            p.state, p.updated_at = new_state, now
+            row.events.append(_EventRow(state=new_state, at=now, note=note, plate=p.plate))
+        if new_state == "cancelled":
+            for p in row.plates:
+                if p.state not in FINAL_STATES:
+                    p.state, p.updated_at = "cancelled", now
+                    row.events.append(_EventRow(state="cancelled", at=now, plate=p.plate,
+                                                note=f"the order was cancelled with plate {chosen[0].plate}"))
+        OrderStore._roll_up(row, note, chosen[0].plate if plate is not None else None, now)
+
+    @staticmethod
+    def _roll_up(row: _OrderRow, note: str | None, plate: int | None, now) -> None:
+        """The order's state from its plates (an event on the order when it changes)."""
+        states = [p.state for p in row.plates]
+        if "cancelled" in states:
+            derived = "cancelled"
+        elif all(s == "done" for s in states):
+            derived = "done"
+        else:
+            derived = next(s for s in ROLL_UP_ORDER if s in states)
+        row.updated_at = now
+        if derived != row.state:
+            row.state = derived
+            where = f"plate {plate} of {len(states)}" if plate is not None else f"{len(states)} plates"
+            done = sum(s == "done" for s in states)
+            row.events.append(_EventRow(state=derived, at=now, plate=None,
+                                        note=f"{note + ' ' if note else ''}({where}; {done} of {len(states)} done)"))
 
     def attach_file(
         self,
@@ -479,21 +666,57 @@ class OrderStore:
         quote: dict | None = None,
         note: str | None = None,
     ) -> Order:
-        """Store a file with an order; optionally, in the same transaction, replace its quote
-        (e.g. with the slicer's print time) and move it to `new_state` (e.g. `sliced`)."""
+        """Store a file with an order (or with one plate of it: `number` NUMBER/K); optionally, in the
+        same transaction, replace its quote (e.g. with the slicer's print time) and move it (or the
+        plate) to `new_state` (e.g. `sliced`)."""
+        number, plate = split_ref(number)
         name, kind, data, file_meta = self._read_file(name, content)
         file_meta.update(meta or {})
+        if plate is not None:
+            file_meta["plate"] = plate
         now = _now()
         with Session(self.engine) as session, session.begin():
             row = self._row(session, number, lock=True)
-            if new_state is not None and new_state not in TRANSITIONS[row.state]:
+            if plate is not None and not any(p.plate == plate for p in row.plates):
+                raise InputError("number", f"order {number} has no plate {plate}")
+            if new_state is not None and plate is None and not row.plates and new_state not in TRANSITIONS[row.state]:
                 raise IllegalTransition(number, row.state, new_state)
             self._add_file(session, row, name, kind, data, file_meta, now)
             if quote is not None:
                 row.quote = json.loads(json.dumps(quote, default=str))
-            if new_state is not None:
+            if new_state is not None and (plate is not None or row.plates):
+                self._move_plates(row, plate, new_state, note, now)
+            elif new_state is not None:
                 row.state = new_state
                 row.events.append(_EventRow(state=new_state, at=now, note=note))
+            row.updated_at = now
+            session.flush()
+            order = _to_order(row)
+            return plate_job(order, plate) if plate is not None else order
+
+    def attach_plate_files(self, number: str, files: list[tuple[int, str, str | Path | bytes, dict]],
+                           new_state: str | None = None, quote: dict | None = None,
+                           note: str | None = None) -> Order:
+        """Store one file per plate of a multi-plate order in ONE transaction (every plate's G-code
+        or none): `files` holds (plate, name, content, meta); each named plate moves to `new_state`."""
+        number, _ = split_ref(number)
+        read = []
+        for plate, name, content, meta in files:
+            name, kind, data, file_meta = self._read_file(name, content)
+            read.append((int(plate), name, kind, data, {**file_meta, **(meta or {}), "plate": int(plate)}))
+        now = _now()
+        with Session(self.engine) as session, session.begin():
+            row = self._row(session, number, lock=True)
+            have = {p.plate for p in row.plates}
+            for plate, name, kind, data, meta in read:
+                if plate not in have:
+                    raise InputError("number", f"order {number} has no plate {plate} (it has {len(have)} plates)")
+                self._add_file(session, row, name, kind, data, meta, now)
+            if quote is not None:
+                row.quote = json.loads(json.dumps(quote, default=str))
+            if new_state is not None:
+                for plate in sorted({r[0] for r in read}):
+                    self._move_plates(row, plate, new_state, note, now)
             row.updated_at = now
             session.flush()
             return _to_order(row)
@@ -501,8 +724,27 @@ class OrderStore:
     # -- reading
 
     def get(self, number: str) -> Order:
+        """The order, or with NUMBER/K that plate of it as a print job (see `plate_job`)."""
+        number, plate = split_ref(number)
         with Session(self._reader) as session:
-            return _to_order(self._row(session, number))
+            order = _to_order(self._row(session, number))
+        return plate_job(order, plate) if plate is not None else order
+
+    def jobs(self, states: tuple[str, ...] | None = None) -> list[Order]:
+        """Print jobs, oldest order first: an order that fits one plate is one job (its number), a
+        multi-plate order one job per plate (NUMBER/K); only those in `states` when given."""
+        with Session(self._reader) as session:
+            query = select(_OrderRow).order_by(_OrderRow.id)
+            if states is not None:
+                with_plates = select(_PlateRow.order_id).where(_PlateRow.state.in_(states))
+                query = query.where(_OrderRow.state.in_(states) | _OrderRow.id.in_(with_plates))
+            orders = [_to_order(row) for row in session.scalars(query)]
+        jobs = []
+        for order in orders:
+            for job in ([plate_job(order, p.plate) for p in order.plates] or [order]):
+                if states is None or job.state in states:
+                    jobs.append(job)
+        return jobs
 
     def list(self, state: str | None = None, limit: int | None = None) -> list[Order]:
         """Orders, newest first (only those in `state` when given)."""
@@ -517,13 +759,10 @@ class OrderStore:
             return [_to_order(row) for row in session.scalars(query)]
 
     def queue(self) -> list[Order]:
-        """What the printers have ahead of them: printing first, then queued, oldest first."""
-        with Session(self._reader) as session:
-            rows = session.scalars(
-                select(_OrderRow).where(_OrderRow.state.in_(QUEUE_STATES)).order_by(_OrderRow.id)
-            ).all()
-            orders = [_to_order(row) for row in rows]
-        return sorted(orders, key=lambda o: (o.state != "printing", o.state_at(o.state) or o.created_at))
+        """What the printers have ahead of them, one entry per print job (a plate of a multi-plate
+        order is one): printing first, then queued, oldest first."""
+        jobs = self.jobs(QUEUE_STATES)
+        return sorted(jobs, key=lambda o: (o.state != "printing", o.state_at(o.state) or o.created_at))
 
     def queued_print_time_s(self) -> float:
         """Total print time of everything queued or printing (for a new quote's lead time)."""
@@ -537,9 +776,12 @@ class OrderStore:
             return blob.data
 
     def export_file(self, number: str, kind: str, out_path: str | Path) -> Path:
-        """Write the order's latest file of `kind` (e.g. gcode) to `out_path`."""
+        """Write the order's (or plate NUMBER/K's) latest file of `kind` (e.g. gcode) to `out_path`."""
         order = self.get(number)
         matches = [f for f in order.files if f.kind == kind]
+        if order.plates and any("plate" in f.meta for f in matches):
+            raise InputError("number", f"order {order.number} has {len(order.plates)} plates, each with its own "
+                                       f"{kind} file: export one of {', '.join(order.jobs)}")
         if not matches:
             raise InputError("kind", f"order {number} has no {kind} file")
         out = Path(out_path)
@@ -556,7 +798,7 @@ class OrderStore:
 
     @staticmethod
     def _row(session: Session, number: str, lock: bool = False) -> _OrderRow:
-        query = select(_OrderRow).where(_OrderRow.number == str(number).strip().upper())
+        query = select(_OrderRow).where(_OrderRow.number == split_ref(number)[0])
         if lock:
             query = query.with_for_update()  # one station at a time moves an order (PostgreSQL)
         row = session.scalars(query).first()

@@ -4,9 +4,9 @@
                               [--idempotency-key KEY]
     somana order list [--state S] [--limit N]
     somana order show NUMBER
-    somana order set NUMBER STATE [--note TEXT]
+    somana order set NUMBER STATE [--note TEXT]              NUMBER/K: plate K of a multi-plate order
     somana order approve NUMBER [--note TEXT] [--price USD]   a price outside the band: a founder issues it
-    somana order export NUMBER --kind gcode --out FILE
+    somana order export NUMBER --kind gcode --out FILE      NUMBER/K: that plate's file
 
 Every argument is checked before the store is opened; names from the store are printed with their
 control characters escaped (a customer name cannot drive the terminal).
@@ -20,7 +20,7 @@ import re
 from somana.cli import bounded_int, terminal_safe
 
 MAX_LIST_LIMIT = 100_000
-NUMBER_PATTERN = re.compile(r"(?i)SO-\d{1,12}")
+NUMBER_PATTERN = re.compile(r"(?i)SO-\d{1,12}(/\d{1,2})?")  # an order, or one plate of it (SO-000123/2)
 
 
 def configure(parser) -> None:
@@ -80,11 +80,22 @@ def _summary(order) -> str:
                          f"{price_s:>12}  {order.customer}  {order.created_at:%Y-%m-%d %H:%M}")
 
 
+def _print_plates(order) -> None:
+    """A multi-plate order's print jobs, one line per plate."""
+    if order.plates:
+        print(f"  {len(order.plates)} plates, each printed as its own job:")
+    for p in order.plates:
+        time_s = "not sliced" if p.print_time_s is None else \
+            f"{int(p.print_time_s) // 3600}h {int(p.print_time_s) % 3600 // 60:02d}m, {p.filament_g} g"
+        print(terminal_safe(f"    {p.number:<14} {p.state:<9} {time_s}"))
+
+
 def _number(raw: str) -> str:
     from somana_core.errors import InputError
 
     if not NUMBER_PATTERN.fullmatch(raw or ""):
-        raise InputError("number", f"order number {terminal_safe(raw)[:40]!r} is not of the form SO-000123")
+        raise InputError("number", f"order number {terminal_safe(raw)[:40]!r} is not of the form SO-000123 "
+                                   "(or SO-000123/2 for plate 2 of a multi-plate order)")
     return raw.upper()
 
 
@@ -149,6 +160,7 @@ def run(args) -> int:
                     if order.state == fulfilment.OrderState.NEEDS_APPROVAL else ""
                 print(f"  lead time {order.quote.get('lead_time_days')} day(s); {len(order.files)} file(s) stored "
                       f"in {timings.get('total', 0.0):.1f} s{waiting}")
+                _print_plates(order)
         elif args.action == "list":
             orders = store.list(state=args.state, limit=args.limit)
             if args.json:
@@ -168,8 +180,10 @@ def run(args) -> int:
                                     f"cost {q.get('internal', {}).get('unit_cost')}, "
                                     f"print {q.get('print_time_s')} s ({q.get('print_time_source')}), "
                                     f"lead {q.get('lead_time_days')} day(s)"))
+                _print_plates(order)
                 for f in order.files:
-                    print(terminal_safe(f"  file {f.kind:<5} {f.name}  {f.size} bytes  sha256 {f.sha256[:16]}"))
+                    plate = f"  (plate {f.meta['plate']})" if "plate" in f.meta else ""
+                    print(terminal_safe(f"  file {f.kind:<5} {f.name}  {f.size} bytes  sha256 {f.sha256[:16]}{plate}"))
                 for e in order.history:
                     print(terminal_safe(f"  {e.at:%Y-%m-%d %H:%M:%S}  {e.state}" + (f"  ({e.note})" if e.note else "")))
         elif args.action in ("set", "approve"):
