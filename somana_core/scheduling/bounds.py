@@ -69,6 +69,210 @@ def idle_lower_bound(instance: Instance, busy_min: float) -> float:
     return idle
 
 
+# ---------------------------------------------------------------- the nights, with the jobs there are
+
+
+def _slots(instance: Instance, printer, until: int | None = None) -> tuple[list[float], list[float], float]:
+    """One printer's staffed window lengths and unstaffed gap lengths after its first window (a print
+    started in a window may run into the gap after it), clipped at `until`; and the dead time before its
+    first window (no print can start there). Minutes."""
+    avail = printer.available_min
+    windows, gaps = [], []
+    lead = 0.0
+    prev_end = None
+    for ws, we, _staff in instance.calendar.windows:
+        if we <= avail:
+            continue
+        ws_ = max(ws, avail)
+        if until is not None and ws_ >= until:
+            if prev_end is not None:
+                gaps.append(float(max(0, min(until, ws) - prev_end)))
+            prev_end = None
+            break
+        if prev_end is None:
+            lead = float(max(0, ws_ - avail))
+        else:
+            gaps.append(float(ws_ - prev_end))
+        windows.append(float(min(we, until) - ws_) if until is not None else float(we - ws_))
+        prev_end = we
+        if until is not None and we >= until:
+            prev_end = None
+            break
+    if prev_end is not None and until is not None:
+        gaps.append(float(max(0, until - prev_end)))
+    return windows, gaps, lead
+
+
+def _tokens(instance: Instance, jobs) -> list[float]:
+    """What the jobs can cover of unstaffed gaps, longest first: a print covers at most its length of one
+    gap; one longer than the shortest staffed window may reach a second gap with what is left after it."""
+    shortest = min((we - ws for ws, we, _ in instance.calendar.windows), default=0)
+    out = []
+    for job in jobs:
+        d = float(instance.duration(job))
+        while d > 0:
+            out.append(d)
+            if shortest <= 0:
+                break
+            d -= shortest
+    return sorted(out, reverse=True)
+
+
+def _pair_sum(lengths: list[float], tokens: list[float]) -> float:
+    """Most any assignment of distinct tokens to gaps can cover: sum of min(gap, token), both sorted."""
+    return sum(min(g, t) for g, t in zip(sorted(lengths, reverse=True), tokens))
+
+
+def capacity_until(instance: Instance, printers, tokens: list[float], t: int) -> float:
+    """Upper bound on the busy minutes (changeovers and prints) the fleet can give before minute `t`:
+    every staffed minute, plus the nights covered by distinct prints."""
+    staffed, gaps = 0.0, []
+    for p in printers:
+        w, g, _lead = _slots(instance, p, until=t)
+        staffed += sum(w)
+        gaps += g
+    return staffed + _pair_sum(gaps, tokens)
+
+
+def _capacity_curve(instance: Instance, printers, tokens: list[float], times) -> "np.ndarray":
+    """`capacity_until` at every minute of `times` (numpy, one pass)."""
+    import numpy as np
+
+    times = np.asarray(times, dtype=float)
+    last = float(times.max()) if len(times) else 0.0
+    win_s, win_e, gap_s, gap_e = [], [], [], []
+    for p in printers:
+        prev_end = None
+        for ws, we, _staff in instance.calendar.windows:
+            if we <= p.available_min:
+                continue
+            ws_ = max(ws, p.available_min)
+            if prev_end is not None:
+                gap_s.append(prev_end)
+                gap_e.append(ws_)
+            if ws_ >= last:
+                break
+            win_s.append(ws_)
+            win_e.append(we)
+            prev_end = we
+        else:
+            if prev_end is not None:
+                gap_s.append(prev_end)
+                gap_e.append(max(prev_end, last))
+    t = times[:, None]
+    staffed = np.clip(t - np.array(win_s, dtype=float)[None, :], 0.0,
+                      (np.array(win_e, dtype=float) - np.array(win_s, dtype=float))[None, :]).sum(axis=1)
+    if not gap_s or not tokens:
+        return staffed
+    lengths = np.clip(t - np.array(gap_s, dtype=float)[None, :], 0.0,
+                      (np.array(gap_e, dtype=float) - np.array(gap_s, dtype=float))[None, :])
+    lengths = -np.sort(-lengths, axis=1)
+    k = min(lengths.shape[1], len(tokens))
+    covered = np.minimum(lengths[:, :k], np.array(tokens[:k], dtype=float)[None, :]).sum(axis=1)
+    return staffed + covered
+
+
+def completion_lower_bounds(instance: Instance, jobs, printers) -> list[int]:
+    """k -> a minute before which fewer than k+1 plates can be done in any plan: the k+1 plates done
+    first need at least the k+1 smallest works (plate clear + heat-up + print), and the fleet has at
+    most `capacity_until` busy minutes before then."""
+    import numpy as np
+
+    co = instance.changeovers
+    works = np.cumsum(sorted(co.plate_clear_min + instance.duration(j) for j in jobs))
+    tokens = _tokens(instance, jobs)
+    lo_t = min(p.available_min for p in printers)
+    span = 24 * 60
+    while _capacity_curve(instance, printers, tokens, [lo_t + span])[0] < works[-1] \
+            and lo_t + span < instance.calendar.horizon_min:
+        span *= 2
+    times = np.arange(lo_t, lo_t + span + 1)
+    caps = _capacity_curve(instance, printers, tokens, times)
+    # capacity never falls with time: the first minute it reaches the k smallest works
+    k = np.searchsorted(caps, works - 1e-9, side="left")
+    return [int(times[min(i, len(times) - 1)]) for i in k]
+
+
+def tardiness_assignment_bound(instance: Instance, jobs, printers, earliest_end: dict[str, int]) -> float:
+    """Weighted tardiness no plan can beat: in any plan the plate done k-th finishes no earlier than the
+    k-th completion bound (and no plate before its own earliest end), so the plan's weighted tardiness is
+    at least that of the best assignment of plates to completion ranks (an assignment problem)."""
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    if not jobs:
+        return 0.0
+    ranks = np.array(completion_lower_bounds(instance, jobs, printers), dtype=float)
+    ee = np.array([earliest_end.get(j.id, 0) for j in jobs], dtype=float)
+    due = np.array([j.due_min for j in jobs], dtype=float)
+    weight = np.array([j.weight for j in jobs], dtype=float)
+    finish = np.maximum(ranks[None, :], ee[:, None])
+    cost = weight[:, None] * np.maximum(0.0, finish - due[:, None])
+    if not cost.any():
+        return 0.0
+    rows, cols = linear_sum_assignment(cost)
+    return float(cost[rows, cols].sum())
+
+
+def night_idle_bound(instance: Instance, jobs, printers, busy_min: float) -> float:
+    """Idle no plan can avoid: a printer working on after an unstaffed gap idles through the part of it
+    its one print there does not cover. With E extensions (a printer's span reaching past a gap into the
+    next window), at most the E longest prints cover gaps; the fleet's work must fit in the first windows,
+    E more windows and the gaps covered. Relaxed (extensions of any printer in any order, fractional),
+    and for each E bounded by Lagrangian duality, so every number here is below every plan's idle."""
+    import numpy as np
+
+    if not jobs or not printers:
+        return 0.0
+    tokens = _tokens(instance, jobs)
+    top = np.concatenate([[0.0], np.cumsum(tokens)])
+    horizon = min(instance.calendar.horizon_min, max(p.available_min for p in printers) + 60 * 24 * 60)
+    base, costs, caps = 0.0, [], []
+    for p in printers:
+        w, g, _lead = _slots(instance, p, until=horizon)
+        if not w:
+            continue
+        base += w[0]
+        costs += g[: len(w) - 1]
+        caps += w[1:]
+    costs_a, caps_a = np.array(costs, dtype=float), np.array(caps, dtype=float)
+    m = len(printers)
+    best = float("inf")
+    order_c = np.sort(costs_a)
+    for extensions in range(0, len(costs_a) + 1):
+        cover = top[min(extensions, len(tokens))]
+        need = busy_min - base - top[min(extensions + m, len(tokens))]
+        if need <= 0:
+            least = float(order_c[:extensions].sum())
+        else:
+            if extensions == 0 or np.sort(caps_a)[::-1][:extensions].sum() < need:
+                continue  # E extensions cannot hold the work
+            least = _lagrangian_least_cost(costs_a, caps_a, extensions, need)
+        best = min(best, max(0.0, least - cover))
+        if order_c[:extensions].sum() - top[min(extensions, len(tokens))] > best and need <= 0:
+            break  # more extensions only cost more (each gap is at least as long as what covers it)
+    return 0.0 if best == float("inf") else best
+
+
+def _lagrangian_least_cost(costs, caps, count: int, need: float) -> float:
+    """A lower bound on min sum(costs[S]) over sets S of `count` items with sum(caps[S]) >= need
+    (the LP relaxation's Lagrangian dual; any multiplier gives a valid bound, we search for a good one)."""
+    import numpy as np
+
+    def value(lam: float) -> float:
+        reduced = costs - lam * caps
+        return float(np.partition(reduced, count - 1)[:count].sum() + lam * need) if count else lam * need
+
+    lo, hi = 0.0, float(costs.max() / max(caps[caps > 0].min(), 1.0)) * 4 + 1.0
+    for _ in range(40):  # concave in lam: golden-section search
+        a, b = lo + (hi - lo) * 0.382, lo + (hi - lo) * 0.618
+        if value(a) < value(b):
+            lo = a
+        else:
+            hi = b
+    return max(value(0.0), value((lo + hi) / 2))
+
+
 def lower_bound(instance: Instance) -> dict:
     co = instance.changeovers
     cal = instance.calendar
@@ -101,7 +305,8 @@ def lower_bound(instance: Instance) -> dict:
             overflow = work - capacity
             if overflow > 0:
                 capacity_bound = max(capacity_bound, w_min * overflow / m)
-    tardiness = max(per_job, capacity_bound)
+    assignment = tardiness_assignment_bound(instance, jobs, online, earliest_end) if online else 0.0
+    tardiness = max(per_job, capacity_bound, assignment)
     loaded = {(p.material, p.colour) for p in online}
     colours = {p.colour for p in online}
     nozzles = {round(p.nozzle_mm, 3) for p in online}
@@ -110,12 +315,17 @@ def lower_bound(instance: Instance) -> dict:
     changeover += co.colour_purge_min * len({j.colour for j in jobs} - colours)
     changeover += co.nozzle_swap_min * len({round(j.nozzle_mm, 3) for j in jobs} - nozzles)
     busy = sum(instance.duration(j) for j in jobs) + changeover
-    idle = idle_lower_bound(instance, busy)
+    idle_segments = idle_lower_bound(instance, busy)
+    idle_nights = night_idle_bound(instance, jobs, online, busy)
+    idle = max(idle_segments, idle_nights)
     return {
         "weighted_tardiness_min": tardiness,
         "weighted_tardiness_per_job_min": per_job,
         "weighted_tardiness_capacity_min": capacity_bound,
+        "weighted_tardiness_assignment_min": assignment,
         "changeover_min": changeover,
         "idle_min": idle,
+        "idle_segments_min": idle_segments,
+        "idle_nights_min": idle_nights,
         "objective": TARDINESS_WEIGHT * tardiness + changeover + idle,
     }

@@ -157,6 +157,14 @@ class Calendar:
                 return begin
         return None
 
+    def unstaffed_wait(self, t: int) -> int:
+        """Minutes from `t` to the next staffed minute (0 inside a shift): how long a printer whose print
+        ends at `t` waits for someone to clear its plate."""
+        i = bisect.bisect_right(self._ends, t)
+        if i < len(self.windows):
+            return max(0, self.windows[i][0] - t)
+        return 0
+
     def staff_at(self, t: int) -> int:
         i = bisect.bisect_right(self._ends, t)
         if i < len(self.windows) and self.windows[i][0] <= t < self.windows[i][1]:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from somana_core.errors import InputError
 from somana_core.scheduling import cpsat
 from somana_core.scheduling.bounds import lower_bound
-from somana_core.scheduling.dispatch import Board, best_greedy, fifo, greedy, retime
+from somana_core.scheduling.dispatch import GREEDY_SETTINGS, Board, best_greedy, fifo, greedy, multi_start, retime
 from somana_core.scheduling.model import (
     Calendar,
     Changeovers,
@@ -32,6 +32,7 @@ from somana_core.scheduling.model import (
 
 POLICIES = ("cp-sat", "greedy", "fifo")
 SMALL_FOR_GREEDY_ONLY = 1  # one plate: dispatch is already optimal for it
+MULTI_START_SHARE = 0.5  # of a big plan's solver time, spent on dispatch restarts before CP-SAT neighbourhoods
 
 
 def solve(instance: Instance, policy: str = "cp-sat", time_limit_s: float = 5.0, workers: int = 2,
@@ -46,11 +47,16 @@ def solve(instance: Instance, policy: str = "cp-sat", time_limit_s: float = 5.0,
         plan = fifo(instance)
     else:
         # a re-plan (start_from given) has a time limit of about a second: one greedy pass, not three
-        plan = greedy(instance) if start_from is not None else best_greedy(instance)
+        plan = greedy(instance, *GREEDY_SETTINGS[0]) if start_from is not None else best_greedy(instance)
         if start_from is not None and policy == "cp-sat" and not start_from.unplaced \
                 and figures(instance, start_from)["objective"] < figures(instance, plan)["objective"]:
             plan = start_from  # measured: re-timing alone appends new plates late; keep whichever is better
         remaining = time_limit_s - (time.perf_counter() - started)
+        if policy == "cp-sat" and start_from is None and remaining > 1.0 \
+                and len(instance.plannable()) > cpsat.FULL_MODEL_MAX_JOBS:
+            # too big for one CP-SAT model: part of the time on dispatch restarts, the rest on neighbourhoods
+            plan = multi_start(instance, MULTI_START_SHARE * remaining, seed=seed, best=plan)
+            remaining = time_limit_s - (time.perf_counter() - started)
         if policy == "cp-sat" and remaining > 0.05 and len(plan.assignments) > SMALL_FOR_GREEDY_ONLY:
             greedy_objective = figures(instance, plan)["objective"]
             improved = cpsat.improve(instance, plan, remaining, workers=workers, seed=seed)

@@ -1,0 +1,55 @@
+"""The lower bounds: hand-checked on tiny farms, and below every plan CP-SAT proves optimal on random ones."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from somana_core.scheduling import figures, solve
+from somana_core.scheduling.bounds import completion_lower_bounds, lower_bound
+from somana_core.scheduling.dispatch import greedy
+
+from .conftest import CHANGEOVERS, job, make, printer
+
+WORK = CHANGEOVERS.plate_clear_min + CHANGEOVERS.heat_up_min  # per plate, besides the print
+
+
+def test_completion_ranks_and_the_assignment_bound_are_exact_on_one_printer():
+    inst = make([printer("p1")], [job(f"j{k}", print_min=60, due_min=0) for k in range(3)])
+    assert completion_lower_bounds(inst, list(inst.jobs), list(inst.printers)) == [71, 142, 213]
+    bound = lower_bound(inst)
+    plan = greedy(inst)
+    # the plates end at 71, 142 and 213 minutes, all due at 0: nothing does better
+    assert figures(inst, plan)["weighted_tardiness_min"] == 71 + 142 + 213
+    assert bound["weighted_tardiness_assignment_min"] == bound["weighted_tardiness_min"] == 71 + 142 + 213
+
+
+def test_a_third_long_print_costs_the_night_it_cannot_cover():
+    # three 10-hour prints from Monday 07:00: the second runs into the night, the third waits for Tuesday
+    inst = make([printer("p1")], [job(f"j{k}", print_min=600) for k in range(3)])
+    plan = greedy(inst)
+    idle = figures(inst, plan)["idle_min"]
+    bound = lower_bound(inst)
+    assert idle == 7 * 60 + 24 * 60 - (2 * (600 + WORK) + 7 * 60) + 0  # Tuesday 07:00 minus the second's end
+    assert 0 < bound["idle_nights_min"] <= idle
+    assert bound["idle_nights_min"] == 12 * 60 - (600 + CHANGEOVERS.heat_up_min)  # the night less one print
+
+
+@st.composite
+def tight_farms(draw):
+    printers = [printer(f"p{k}", station="AB"[k % 2]) for k in range(draw(st.integers(1, 2)))]
+    jobs = [job(f"j{k}", print_min=draw(st.integers(30, 11 * 60)), due_min=draw(st.integers(0, 2 * 24 * 60)),
+                weight=draw(st.integers(1, 2)), colour=draw(st.sampled_from(("black", "white"))))
+            for k in range(draw(st.integers(2, 6)))]
+    return make(printers, jobs)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tight_farms())
+def test_every_bound_is_below_the_plan_cp_sat_finds(inst):
+    bound = lower_bound(inst)
+    plan = solve(inst, "cp-sat", time_limit_s=1.0, with_bound=False)
+    f = figures(inst, plan)
+    assert bound["weighted_tardiness_min"] <= f["weighted_tardiness_min"] + 1e-6
+    assert bound["idle_min"] <= f["idle_min"] + 1e-6
+    assert bound["objective"] <= f["objective"] + 1e-6
