@@ -6,19 +6,27 @@ builds, quotes, tessellates and exports in other processes, the order store keep
 A change is validated here at once (no CadQuery in this process); then the session's quote job
 and, on the same worker, its preview job run while the page shows a busy indicator. Only a
 session's newest change counts (somana_core.workers.LatestWins cancels the older job).
+
+Placing an order is idempotent: the browser makes a new key for every press of "Place order"
+(disabling the button at once) and writes it into the page's address (`?order=KEY`) before the
+server hears of it; the store keeps one order per key. A page opened or reloaded with that address
+asks the store for the key's order and shows it instead of placing again: the address is also the
+link the customer keeps to see the order's state.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import io
+from datetime import date
 
 import panel as pn
 import param
 
 from dashboards.theme import page
 from dashboards.viewer import MeshViewer
-from somana_core import fulfilment, preview, workers
+from somana_core import fulfilment, labels, preview, workers
 from somana_core.errors import InputError
 
 PREVIEW_DEFLECTION_MM = preview.PREVIEW_DEFLECTION_MM
@@ -26,6 +34,8 @@ BUILD_TIMEOUT_S = workers.DEFAULT_TIMEOUT_S
 STALE_NOTE = "Last part that could be built: this change is not shown"
 RESEND_AFTER_S = 1.0   # see Configurator._until_drawn
 RESEND_ATTEMPTS = 5
+ORDER_QUERY = "order"  # /configure?order=KEY: the order placed with idempotency key KEY
+PHONE_MAX_PX = 820     # below this page width the three columns stack (3D view first)
 
 CSS = """
 :host(.somana-error) { color: #b3261e; font-size: 12px; margin: 0 10px 6px 10px; }
@@ -35,7 +45,25 @@ CSS = """
 .somana-quote .total td { font-weight: 700; border-top: 2px solid #1f2a30; }
 .somana-quote .flags { color: #8a5a00; }
 :host(.stale) { opacity: .55; }
+:host(.somana-range) { color: #5d6b73; font-size: 12px; margin: -4px 10px 4px 10px; }
+.somana-summary { border: 1px solid #b9d7c9; background: #f1f8f4; border-radius: 6px; padding: 8px 12px;
+                  font-size: 13px; }
+.somana-summary h4 { margin: 0 0 6px 0; font-size: 15px; }
+.somana-summary dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; margin: 0 0 6px 0; }
+.somana-summary dt { color: #5d6b73; }
+.somana-summary dd { margin: 0; overflow-wrap: anywhere; }
+.somana-summary a { overflow-wrap: anywhere; }
 """
+
+# The three columns side by side on a desktop (the 3D view and the quote stay in sight while the
+# controls scroll with the page), wrapped one under the other on a phone with the 3D view first.
+# Widths come from each column's flex basis (inline styles); the rules below only order and pin.
+LAYOUT_CSS = """
+@media (min-width: %(wide)dpx) { .cfg-view, .cfg-order { position: sticky; top: 0; } }
+@media (max-width: %(phone)dpx) { .cfg-view { order: -1; } }
+""" % {"phone": PHONE_MAX_PX, "wide": PHONE_MAX_PX + 1}
+
+VIEWER_PHONE_CSS = "@media (max-width: %(phone)dpx) { :host { height: 300px !important; } }" % {"phone": PHONE_MAX_PX}
 
 
 def _geometry():
@@ -46,12 +74,33 @@ def _geometry():
 # ---------------------------------------------------------------------------- controls from the spec
 
 def _label(name: str, p: param.Parameter) -> str:
-    """The spec's label (it carries the unit) and, for numbers, the allowed range."""
-    text = p.label or name.replace("_", " ")
-    bounds = getattr(p, "bounds", None)
-    if isinstance(p, param.Number) and not isinstance(p, param.Boolean) and bounds and None not in bounds:
-        text += f" · {bounds[0]:g}–{bounds[1]:g}"
-    return text
+    """The spec's label; it carries the unit (the range each field can take is shown beside it)."""
+    return p.label or labels.tidy(name).capitalize()
+
+
+def _option_label(name: str, value) -> str:
+    """A choice as a customer reads it: a catalogue id by its name from `data/`, else tidy words."""
+    if isinstance(value, str):
+        return labels.id_name(name, value) if name in ("board", "battery", "machine", "material") \
+            else labels.tidy(value).capitalize()
+    return str(value)
+
+
+def range_text(name: str, p: param.Parameter, allowed: dict | None) -> str:
+    """What a field can be given the others (somana_core.geometry.field_ranges), in the form's words."""
+    from somana_core.geometry.spec import unit_of
+
+    unit = unit_of(p)
+    unit = "" if unit in ("count", "-") else unit
+    if allowed is None:
+        return "no value works with the other settings as they are"
+    if "min" in allowed:
+        return f"can be {allowed['min']:g} to {allowed['max']:g}{' ' + unit if unit else ''}"
+    if isinstance(p, param.Boolean):
+        return ""  # a yes/no switch: its message says when one side does not fit
+    if len(allowed["choices"]) == len(getattr(p, "objects", []) or []):
+        return ""
+    return "fits: " + ", ".join(_option_label(name, c) for c in allowed["choices"])
 
 
 def widget_for(name: str, p: param.Parameter, value) -> pn.widgets.Widget:
@@ -65,7 +114,7 @@ def widget_for(name: str, p: param.Parameter, value) -> pn.widgets.Widget:
     if isinstance(p, param.Color):
         return pn.widgets.ColorPicker(value=value, **common)
     if isinstance(p, param.Selector):
-        return pn.widgets.Select(options=list(p.objects), value=value, **common)
+        return pn.widgets.Select(options={_option_label(name, v): v for v in p.objects}, value=value, **common)
     if isinstance(p, param.Integer):
         return pn.widgets.IntInput(value=value, step=int(getattr(p, "step", None) or 1), **common)
     if isinstance(p, param.Number):
@@ -73,10 +122,17 @@ def widget_for(name: str, p: param.Parameter, value) -> pn.widgets.Widget:
     return pn.widgets.TextInput(value="" if value is None else str(value), **common)
 
 
+def error_line(name: str) -> pn.pane.HTML:
+    """The message line under one input (hidden while the input is fine)."""
+    return pn.pane.HTML("", css_classes=["somana-error", f"error-{name}"], visible=False, margin=0,
+                        stylesheets=[CSS], sizing_mode="stretch_width")
+
+
 class SpecControls(pn.viewable.Viewer):
-    """The inputs for one family, grouped as the spec groups them, each with its error line."""
+    """The inputs for one family, grouped as the spec groups them, each with its range and error line."""
 
     values = param.Dict(default={}, doc="parameter name -> value as the person set it")
+    changed = param.String(default=None, allow_None=True, doc="the field the person changed last")
 
     def __init__(self, family: str, **params):
         super().__init__(**params)
@@ -87,33 +143,110 @@ class SpecControls(pn.viewable.Viewer):
         groups = default_spec.param_groups()
         self.widgets: dict[str, pn.widgets.Widget] = {}
         self.errors: dict[str, pn.pane.HTML] = {}
+        self.ranges: dict[str, pn.pane.HTML] = {}
         cards = []
         for group, names in groups.items():
             items = []
             for name in names:
                 p = default_spec.param[name]
                 widget = widget_for(name, p, getattr(default_spec, name))
-                error = pn.pane.HTML("", css_classes=["somana-error", f"error-{name}"], visible=False, margin=0,
-                                     stylesheets=[CSS], sizing_mode="stretch_width")
-                widget.param.watch(self._changed, "value")
-                self.widgets[name], self.errors[name] = widget, error
-                items.extend([widget, error])
+                error = error_line(name)
+                shown_range = pn.pane.HTML("", css_classes=["somana-range", f"range-{name}"], margin=0,
+                                           stylesheets=[CSS], sizing_mode="stretch_width", visible=False)
+                widget.param.watch(lambda event, name=name: self._changed(name), "value")
+                self.widgets[name], self.errors[name], self.ranges[name] = widget, error, shown_range
+                items.extend([widget, shown_range, error])
             cards.append(pn.Card(*items, title=group, collapsible=True, sizing_mode="stretch_width",
                                  margin=(4, 0)))
         self.values = {name: w.value for name, w in self.widgets.items()}
         self._layout = pn.Column(*cards, sizing_mode="stretch_width")
 
-    def _changed(self, event):
+    def _changed(self, name: str):
+        self.changed = name
         self.values = {name: w.value for name, w in self.widgets.items()}
 
     def show_error(self, field: str | None, message: str | None) -> None:
         for name, pane in self.errors.items():
             on = bool(message) and name == field
-            pane.object = message if on else ""
+            pane.object = html.escape(labels.human_message(self.family_cls, message)) if on else ""
             pane.visible = on
+
+    def show_ranges(self, ranges: dict) -> None:
+        """Beside each field, the values it can take with the others as they are now."""
+        for name, pane in self.ranges.items():
+            if name not in ranges:
+                continue
+            text = range_text(name, self.family_cls.param[name], ranges[name])
+            pane.object = html.escape(text)
+            pane.visible = bool(text)
 
     def __panel__(self):
         return self._layout
+
+
+# ---------------------------------------------------------------------------- the place-order button
+
+PLACE_BUTTON_ESM = """
+// A new idempotency key per press, made in the browser so that it outlives the server's reply.
+function newKey() {
+  const bytes = new Uint8Array(16)
+  crypto.getRandomValues(bytes)  // available over plain http too (randomUUID needs a secure context)
+  return "po-" + Array.from(bytes, b => b.toString(16).padStart(2, "0")).join("")
+}
+function setAddressKey(key) {
+  const url = new URL(window.location.href)
+  if (key) url.searchParams.set("%(query)s", key); else url.searchParams.delete("%(query)s")
+  window.history.replaceState(window.history.state, "", url)
+}
+export function render({ model, el }) {
+  const button = document.createElement("button")
+  button.type = "button"
+  button.className = "somana-place"
+  const show = () => {
+    button.disabled = model.placing
+    button.textContent = model.placing ? "Placing order…" : model.label
+    button.setAttribute("aria-busy", model.placing ? "true" : "false")
+    button.classList.toggle("is-placing", model.placing)
+  }
+  button.addEventListener("click", () => {
+    if (button.disabled) return
+    button.disabled = true  // at once: the second click of a double click meets a disabled button
+    const key = newKey()
+    setAddressKey(key)      // a reload now finds this placement's order, whatever the reply did
+    model.placing = true
+    model.link_key = key
+    model.key = key
+    show()
+  })
+  model.on("placing", show)
+  model.on("label", show)
+  model.on("link_key", () => setAddressKey(model.link_key))
+  show()
+  el.append(button)
+}
+""" % {"query": ORDER_QUERY}
+
+PLACE_BUTTON_CSS = """
+:host { display: block; }
+.somana-place { width: 100%; min-height: 40px; border: 0; border-radius: 4px; cursor: pointer;
+  background: #0072b5; color: #fff; font: 600 14px system-ui, sans-serif; padding: 8px 12px; }
+.somana-place:hover { background: #005f96; }
+.somana-place:disabled { background: #7a9fb8; cursor: progress; }
+"""
+
+
+class PlaceOrderButton(pn.custom.JSComponent):
+    """"Place order": the browser sends a fresh idempotency key (`key`) per press and keeps the
+    order's key in the page address (`link_key`, the server's answer: the placed order's key, or
+    empty when nothing was placed)."""
+
+    label = param.String(default="Place order")
+    placing = param.Boolean(default=False, doc="a placement is running: the button is disabled")
+    key = param.String(default="", doc="set by the browser: the idempotency key of the newest press")
+    link_key = param.String(default="", doc="the key in the page address (?order=KEY)")
+
+    _esm = PLACE_BUTTON_ESM
+    _stylesheets = [PLACE_BUTTON_CSS]
 
 
 # ---------------------------------------------------------------------------- the app
@@ -125,12 +258,14 @@ class Configurator(pn.viewable.Viewer):
     qty = param.Integer(default=1, bounds=(1, None), doc="how many to make")
     material = param.Selector(doc="print material")
     customer = param.String(default="", doc="who the order is for")
-    status = param.String(default="", doc="what the configurator is doing, or the last problem")
+    status = param.String(default="", doc="what the configurator is doing, or a problem no field owns")
     quote_html = param.String(default="")
-    order_number = param.String(default="", doc="the last order placed in this session")
+    order_number = param.String(default="", doc="the last order placed (or found again) in this session")
+    summary_html = param.String(default="", doc="the placed order's summary")
     valid = param.Boolean(default=True, doc="the current parameters make a part")
 
-    def __init__(self, pool: workers.Workers | None = None, build_timeout_s: float = BUILD_TIMEOUT_S, **params):
+    def __init__(self, pool: workers.Workers | None = None, build_timeout_s: float = BUILD_TIMEOUT_S,
+                 order_key: str | None = None, **params):
         geometry = _geometry()
         offered = {**geometry.FAMILIES, **geometry.FITTED}  # FITTED: made from the customer's own board
         families = list(offered)
@@ -145,16 +280,42 @@ class Configurator(pn.viewable.Viewer):
         self.builds = workers.LatestWins(self.pool, timeout_s=build_timeout_s)
         self.tickets = preview.PreviewTickets()
         self.queue_s = _queued_print_time_s()  # the lead time counts the print queue ahead of this order
-        self.viewer = MeshViewer(height=460, sizing_mode="stretch_width")
+        self.viewer = MeshViewer(height=460, sizing_mode="stretch_width", stylesheets=[VIEWER_PHONE_CSS])
         self.spec = None          # the last valid spec (validated here; built in a worker)
         self.quote = None         # its quote (with the current qty and material)
         self._controls_area = pn.Column(sizing_mode="stretch_width")
         self._controls: SpecControls | None = None
         self._fit_next = True
         self._shown_key = None    # (family, values) of the part in the 3D view
+        # the order fields' inputs and message lines (the spec's fields have theirs in SpecControls)
+        self.qty_input = pn.widgets.IntInput(label="Quantity", value=self.qty, step=1, sizing_mode="stretch_width",
+                                             css_classes=["order-qty"])
+        self.material_input = pn.widgets.Select(label="Material", value=self.material, sizing_mode="stretch_width",
+                                                options={labels.id_name("material", m): m for m in materials},
+                                                css_classes=["order-material"])
+        self.customer_input = pn.widgets.TextInput(label="Customer", value=self.customer, sizing_mode="stretch_width",
+                                                   placeholder="name or company", css_classes=["order-customer"])
+        self.order_errors = {name: error_line(name) for name in ("qty", "material", "customer", "place")}
+        self.qty_input.param.watch(lambda e: self._order_field("qty", e.new), "value")
+        self.material_input.param.watch(lambda e: self._order_field("material", e.new), "value")
+        self.customer_input.param.watch(lambda e: self._order_field("customer", e.new), "value")
+        self.order_fields_ok = {"qty": True, "material": True}
+        for name, widget in (("qty", self.qty_input), ("material", self.material_input),
+                             ("customer", self.customer_input)):  # set from code (a notebook): shown too
+            self.param.watch(lambda event, widget=widget: setattr(widget, "value", event.new), name)
+        self.place_button = PlaceOrderButton(sizing_mode="stretch_width", css_classes=["order-place"], margin=(5, 10),
+                                             link_key=order_key or "")
+        self.place_button.param.watch(self._place_pressed, "key")
+        self._placing_key: str | None = None  # the key of the placement running now
+        self._placed: tuple | None = None     # (key, what was ordered) of the order shown in the summary
         if _served():
             pn.state.on_session_destroyed(lambda context: self.builds.supersede())  # a closed tab builds nothing
         self._build_controls()
+        if order_key:
+            async def recalling():
+                await self.recall(order_key)
+
+            self._start(recalling)
 
     # -- reacting to the person
 
@@ -178,28 +339,61 @@ class Configurator(pn.viewable.Viewer):
     def _pricing_changed(self):
         self._schedule()  # the part is cached: only the quote changes (the view is kept, see refresh)
 
+    def _order_field(self, name: str, value) -> None:
+        """Quantity, material or customer as typed: checked by the core's order rules, the message
+        beside the field; a valid quantity or material re-quotes."""
+        check = {"qty": fulfilment.check_qty, "material": fulfilment.check_material,
+                 "customer": fulfilment.check_customer}[name]
+        try:
+            if name == "customer" and not str(value or "").strip():
+                checked = ""  # empty is fine until the order is placed
+            else:
+                checked = check(value)
+        except InputError as exc:
+            self._show_order_error(name, exc.message)
+            if name in self.order_fields_ok:
+                self.order_fields_ok[name] = False
+                self.valid = False
+            return
+        self._show_order_error(name, None)
+        if name in self.order_fields_ok:
+            was_ok, self.order_fields_ok[name] = self.order_fields_ok[name], True
+            if getattr(self, name) == checked and not was_ok:
+                self._schedule()  # back to a good value equal to the last good one: quote it again
+        setattr(self, name, checked)
+        self._update_place_label()
+
+    def _show_order_error(self, name: str, message: str | None) -> None:
+        pane = self.order_errors[name]
+        pane.object = html.escape(message) if message else ""
+        pane.visible = bool(message)
+
+    def _start(self, coroutine_function) -> None:
+        """Run an async step of this session: on the server's loop once the session is loaded (Panel
+        1.9.4 drops a JSComponent's changes made between the browser pulling the document and the
+        session counting as connected, panel.io.document `_drain_unconnected_events`, which lost the
+        first 3D view of 1 page in 10 under load); in a notebook on its loop; else to completion."""
+        if _served():
+            if pn.state.loaded:
+                pn.state.execute(coroutine_function)
+            else:
+                pn.state.onload(coroutine_function)
+            return
+        try:
+            asyncio.get_running_loop().create_task(coroutine_function())  # a notebook's loop
+        except RuntimeError:
+            asyncio.run(coroutine_function())  # a plain script or a test: run to completion
+
     def _schedule(self):
         ticket = self.tickets.take()
         self.viewer.busy = True
         self.status = "updating…"
+        self._update_place_label()
 
         async def job():
             await self.refresh(ticket)
 
-        if _served():
-            # On the server's event loop; the work itself runs in a worker process. Not before the
-            # session is loaded: Panel 1.9.4 drops a JSComponent's changes made after the browser has
-            # pulled the document but before the session counts as connected (panel.io.document
-            # `_drain_unconnected_events`), which lost the first 3D view of 1 page in 10 under load.
-            if pn.state.loaded:
-                pn.state.execute(job)
-            else:
-                pn.state.onload(job)
-            return
-        try:
-            asyncio.get_running_loop().create_task(job())  # a notebook's loop
-        except RuntimeError:
-            asyncio.run(job())  # a plain script or a test: run to completion
+        self._start(job)
 
     async def refresh(self, ticket: int):
         """Validate here, quote in a worker, then the preview on the same worker: the quote shows as
@@ -208,9 +402,12 @@ class Configurator(pn.viewable.Viewer):
         if not self.tickets.is_current(ticket):
             return
         values = dict(self._controls.values)
-        family, qty, material = self.family, self.qty, self.material
+        family, qty, material, changed = self.family, self.qty, self.material, self._controls.changed
+        if not all(self.order_fields_ok.values()):
+            await self._fail(ticket, "fix the quantity or material first")
+            return
         try:
-            spec = _geometry().make_spec(family, values)
+            spec = _geometry().make_spec(family, values, changed=changed)
         except InputError as exc:
             await self._fail(ticket, exc.message, field=exc.field)
             return
@@ -283,33 +480,120 @@ class Configurator(pn.viewable.Viewer):
     async def _fail(self, ticket: int, message: str, field: str | None = None):
         def update():
             self.tickets.reject(ticket)
-            self._controls.show_error(field, message if field else None)
+            on_a_field = field in self._controls.widgets
+            self._controls.show_error(field if on_a_field else None, message if on_a_field else None)
             self.valid = False
             self.viewer.param.update(busy=False, note=STALE_NOTE if self._shown_key else "")
-            self.status = f"Not updated: {message}"
+            # a field's problem is told beside that field; only the others here, under the view
+            self.status = "" if on_a_field or not all(self.order_fields_ok.values()) else f"Not updated: {message}"
 
         await self._apply(ticket, update)
 
-    # -- order and files
+    # -- placing the order
 
-    def place_order(self, event=None):
-        if not self.valid or self.spec is None or self.quote is None:
-            self.status = "Fix the highlighted value before placing the order."
-            return None
-        if self.tickets.busy:  # the shown quote is about to change: order what the person will see
-            self.status = "Still updating the part: place the order once the quote has refreshed."
-            return None
+    def _ordered_now(self) -> tuple:
+        """What a press of "Place order" would order now (to tell a repeat from a new order)."""
+        return (self.family, tuple(sorted(self._controls.values.items())), self.qty, self.material,
+                self.customer.strip())
+
+    def _update_place_label(self) -> None:
+        again = self._placed is not None and self._placed[1] == self._ordered_now()
+        self.place_button.label = "Place another identical order" if again else "Place order"
+
+    def _place_pressed(self, event) -> None:
+        key = event.new
+        if not key or self._placing_key is not None:  # one placement at a time (the browser disables too)
+            return
+        self._placing_key = key
+
+        async def placing():
+            await self.place(key)
+
+        self._start(placing)
+
+    async def place(self, key: str):
+        """Place the shown configuration as one order under idempotency key `key` (the browser's);
+        the same key again (a retry) finds the order already stored instead of placing another."""
+        button = self.place_button
+        self._placing_key = key
+        button.placing = True
+        self._show_order_error("place", None)
+        order = None
         try:
-            files = {f"{self.family}.{suffix}": self._export(suffix) for suffix in ("stl", "step")}
-            order = fulfilment.store_order(_order_store(), self.family, self.spec_values(), self.customer,
-                                           self.quote.to_dict(), files, qty=self.qty, material=self.material)
+            order = await self._place(key)
         except InputError as exc:
-            self.status = exc.message
-            return None
-        self.order_number = order.number
-        self.queue_s = _queued_print_time_s()
-        self.status = ""
+            field = exc.field if exc.field in self.order_errors else "place"
+            if exc.field in (self._controls.widgets if self._controls else {}):
+                self._controls.show_error(exc.field, exc.message)
+                field, message = "place", "Fix the highlighted value before placing the order."
+            else:
+                message = exc.message
+            self._show_order_error(field, message)
+        except Exception as exc:  # noqa: BLE001 - a worker or the store failed: nothing was stored, say so
+            self._show_order_error("place", f"The order could not be placed ({exc}); nothing was stored. "
+                                            "Try again in a moment.")
+        finally:
+            self._placing_key = None
+            button.param.update(placing=False, link_key=key if order is not None else
+                                (self._placed[0] if self._placed else ""))
+        if order is not None:
+            self._show_order(order, key, ordered=self._ordered_now())
         return order
+
+    async def _place(self, key: str):
+        store = _order_store()
+        existing = await asyncio.to_thread(fulfilment.find_order, key, store)
+        if existing is not None:
+            return existing  # this press already placed it (the reply was lost): show it, place nothing
+        customer = fulfilment.check_customer(self.customer_input.value)
+        if not all(self.order_fields_ok.values()) or not self.valid or self.spec is None or self.quote is None:
+            raise InputError("place", "Fix the highlighted value before placing the order.")
+        if self.tickets.busy:  # the shown quote is about to change: order what the person will see
+            raise InputError("place", "Still updating the part: place the order once the quote has refreshed.")
+        spec, quote, qty, material = self.spec, self.quote, self.qty, self.material
+        stl, step = await asyncio.gather(self._export_async(spec, "stl"), self._export_async(spec, "step"))
+        files = {f"{spec.family}.stl": stl, f"{spec.family}.step": step}
+        order = await asyncio.to_thread(fulfilment.store_order, store, spec.family, spec.values(), customer,
+                                        quote.to_dict(), files, qty=qty, material=material, idempotency_key=key)
+        self.queue_s = await asyncio.to_thread(_queued_print_time_s)
+        return order
+
+    async def _export_async(self, spec, suffix: str) -> bytes:
+        future = self.pool.submit("export", priority=workers.PRIORITY_INTERACTIVE, family=spec.family,
+                                  values=spec.values(), suffix=suffix)
+        return await workers.result(future, self.builds.timeout_s)
+
+    async def recall(self, key: str):
+        """A page opened with ?order=KEY (a reload after pressing "Place order", or the link kept from
+        the confirmation): the order stored under KEY, shown, never placed again."""
+        try:
+            key = fulfilment.check_idempotency_key(key)
+            order = await asyncio.to_thread(fulfilment.find_order, key, _order_store())
+        except InputError:
+            order = None
+        if order is None:
+            self.place_button.link_key = ""
+            self._show_order_error("place", "No order was stored for this page's link: the order was not "
+                                            "placed. Check the settings and place it again.")
+            return None
+        self._show_order(order, key, ordered=None)
+        self.place_button.link_key = key
+        return order
+
+    def _show_order(self, order, key: str, ordered: tuple | None) -> None:
+        self._placed = (key, ordered)
+        self.order_number = order.number
+        self.summary_html = _order_summary(order, key)
+        self._show_order_error("place", None)
+        self._update_place_label()
+
+    def place_order(self, event=None, idempotency_key: str | None = None):
+        """Place the order now (a notebook or a test; the page goes through the button's key)."""
+        import uuid
+
+        return asyncio.run(self.place(idempotency_key or f"nb-{uuid.uuid4().hex}"))
+
+    # -- files
 
     def spec_values(self) -> dict:
         return self.spec.values()
@@ -328,16 +612,6 @@ class Configurator(pn.viewable.Viewer):
     def __panel__(self):
         family = pn.widgets.Select.from_param(self.param.family, name="Product family", options=self.family_titles,
                                               sizing_mode="stretch_width")
-        qty = pn.widgets.IntInput.from_param(self.param.qty, name="Quantity", sizing_mode="stretch_width",
-                                             css_classes=["order-qty"])
-        material = pn.widgets.Select.from_param(self.param.material, name="Material", sizing_mode="stretch_width",
-                                                css_classes=["order-material"])
-        customer = pn.widgets.TextInput.from_param(self.param.customer, name="Customer",
-                                                   placeholder="name or company", sizing_mode="stretch_width",
-                                                   css_classes=["order-customer"])
-        place = pn.widgets.Button(name="Place order", button_type="primary", sizing_mode="stretch_width",
-                                  css_classes=["order-place"])
-        place.on_click(self.place_order)
         stl = pn.widgets.FileDownload(callback=lambda: self.export_bytes("stl"), filename="part.stl",
                                       label="Download STL", sizing_mode="stretch_width")
         step = pn.widgets.FileDownload(callback=lambda: self.export_bytes("step"), filename="part.step",
@@ -355,15 +629,19 @@ class Configurator(pn.viewable.Viewer):
         quote.css_classes = _quote_css(self.valid)
         self.param.watch(lambda e: setattr(quote, "css_classes", _quote_css(e.new)), "valid")
         status = pn.pane.Markdown(self.param.status, css_classes=["somana-status"], sizing_mode="stretch_width")
-        number = pn.pane.Markdown(pn.bind(lambda n: f"**Order placed: {n}**" if n else "", self.param.order_number),
-                                  css_classes=["somana-order-number"], sizing_mode="stretch_width")
-        # the controls scroll on their own so the 3D view and the quote stay in sight
-        left = pn.Column("### The part", family, self._controls_area, width=340, height=860, scroll=True,
-                         margin=(10, 10))
-        middle = pn.Column(self.viewer, status, sizing_mode="stretch_width", margin=(10, 10))
-        right = pn.Column("### Quote", qty, material, quote, customer, place, number, stl, step,
-                          width=360, margin=(10, 10))
-        return pn.Row(left, middle, right, sizing_mode="stretch_width")
+        summary = pn.pane.HTML(self.param.summary_html, css_classes=["somana-order-number"],
+                               sizing_mode="stretch_width", stylesheets=[CSS])
+        errors = self.order_errors
+        left = pn.Column("### The part", family, self._controls_area, margin=(10, 10), css_classes=["cfg-controls"],
+                         styles={"flex": "1 1 300px", "max-width": "380px", "min-width": "0"})
+        middle = pn.Column(self.viewer, status, margin=(10, 10), css_classes=["cfg-view"],
+                           styles={"flex": "3 1 340px", "min-width": "0"})
+        right = pn.Column("### Quote", self.qty_input, errors["qty"], self.material_input, errors["material"],
+                          quote, self.customer_input, errors["customer"], self.place_button, errors["place"],
+                          summary, stl, step, margin=(10, 10), css_classes=["cfg-order"],
+                          styles={"flex": "1 1 300px", "max-width": "400px", "min-width": "0"})
+        return pn.FlexBox(left, middle, right, flex_wrap="wrap", align_items="flex-start",
+                          sizing_mode="stretch_width", stylesheets=[LAYOUT_CSS], css_classes=["cfg-layout"])
 
 
 # ---------------------------------------------------------------------------- core calls
@@ -391,21 +669,30 @@ def _money(value: float) -> str:
     return f"{value:,.2f}"
 
 
+def _day(iso: str | None) -> str:
+    """An ISO date as a customer reads it: "Tue 8 Dec 2026"."""
+    if not iso:
+        return ""
+    day = date.fromisoformat(str(iso)[:10])
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
 def _quote_table(quote, qty: int, material: str, revision: int = 0) -> str:
     """The itemised quote; `data-revision` names the change it answers, as the 3D view's does."""
     data = quote.customer_view()  # customers see prices, never the cost lines or internal notes
+    material_name = html.escape(labels.id_name("material", material))
     if data["unit_price"] is None:  # outside the family's band: a founder approves the price first
-        return (f"<div class='somana-quote-body'><p class='flags' data-unit-price data-awaiting-approval>"
-                f"{data['message']}</p><p>Lead time: <b data-lead-time>{data['lead_time_days']}</b> working days</p>"
-                "</div>")
+        return (f"<div class='somana-quote-body' data-revision='{revision}'><p class='flags' data-unit-price "
+                f"data-awaiting-approval>{html.escape(data['message'])}</p><p>Lead time: <b data-lead-time>"
+                f"{data['lead_time_days']}</b> working days</p></div>")
     rows = "".join(
-        f"<tr><td title='{line['formula']}'>{line['name'].replace('_', ' ').capitalize()}</td><td class='num'>{_money(line['amount_usd'])}</td></tr>"
+        f"<tr><td>{html.escape(line['name'].replace('_', ' ').capitalize())}</td><td class='num'>{_money(line['amount_usd'])}</td></tr>"
         for line in data.get("lines", []))
-    flags = "".join(f"<li>{flag}</li>" for flag in data.get("flags", []))
+    flags = "".join(f"<li>{html.escape(flag)}</li>" for flag in data.get("flags", []))
     currency = "USD"
     breaks = ", ".join(f"{b['qty']}: {_money(b['unit_price'])}" for b in data.get("breaks", []))
     return (f"<div class='somana-quote-body' data-revision='{revision}'><table>"
-            f"<tr><th>per unit, {material}</th><th class='num'>{currency}</th></tr>{rows}"
+            f"<tr><th>per unit, {material_name}</th><th class='num'>{currency}</th></tr>{rows}"
             f"<tr class='total'><td>unit price</td><td class='num' data-unit-price>{_money(data['unit_price'])}</td></tr>"
             f"<tr class='total'><td>total for {qty}</td><td class='num' data-total>{_money(data['total_price'])}</td></tr>"
             f"</table><p>Lead time: <b data-lead-time>{data['lead_time_days']}</b> working days</p>"
@@ -413,9 +700,70 @@ def _quote_table(quote, qty: int, material: str, revision: int = 0) -> str:
             + (f"<ul class='flags'>{flags}</ul>" if flags else "") + "</div>")
 
 
+STATE_WORDS = {
+    "needs_approval": "received: we confirm the price within one working day",
+    "confirmed": "confirmed", "sliced": "confirmed, being prepared for printing", "queued": "waiting for a printer",
+    "printing": "printing", "done": "made", "failed": "being made again", "interrupted": "being made again",
+    "cancelled": "cancelled",
+}
+
+
+def _order_summary(order, key: str) -> str:
+    """The confirmation a customer reads and keeps: number, part, quantity, price, promised date, state
+    and the link back to this summary."""
+    from somana_core.quote import customer_view
+
+    quote = order.quote or {}
+    view = customer_view(quote)
+    title = _geometry().get_family(order.family).title or labels.tidy(order.family)
+    try:
+        spec = _geometry().make_spec(order.family, {})
+        defaults = spec.values()
+        changed = {k: v for k, v in order.parameters.items() if defaults.get(k) != v and k not in ("board_file",)}
+        settings = labels.settings_caption(spec, changed)
+    except InputError:
+        settings = ""
+    if view.get("unit_price") is None:
+        price = html.escape(view.get("message") or "to be confirmed")
+    else:
+        price = (f"<span data-summary-total>{_money(view['total_price'])}</span> USD "
+                 f"({_money(view['unit_price'])} USD each)")
+    promised = quote.get("promised_date")
+    when = (f"<span data-summary-date='{html.escape(str(promised))}'>{_day(promised)}</span>" if promised else
+            f"<span data-summary-date=''>within {view.get('lead_time_days')} working days of "
+            f"{_day(order.created_at.date().isoformat())}</span>")
+    number = html.escape(order.number)
+    link = f"?{ORDER_QUERY}={html.escape(key)}"
+    return (f"<div class='somana-summary' data-order='{number}'>"
+            f"<h4>Order placed: <span data-summary-number>{number}</span></h4><dl>"
+            f"<dt>Part</dt><dd data-summary-part>{html.escape(title)}"
+            + (f" ({html.escape(settings)})" if settings else "") + "</dd>"
+            f"<dt>Material</dt><dd>{html.escape(labels.id_name('material', order.material))}</dd>"
+            f"<dt>Quantity</dt><dd data-summary-qty>{order.qty}</dd>"
+            f"<dt>Price</dt><dd>{price}</dd>"
+            f"<dt>Promised</dt><dd>{when}</dd>"
+            f"<dt>Status</dt><dd data-summary-state>{html.escape(STATE_WORDS.get(order.state, order.state))}</dd>"
+            f"<dt>Customer</dt><dd>{html.escape(order.customer)}</dd></dl>"
+            f"<p>Keep <a href='{link}' data-summary-link>this link</a> to see your order's status again, "
+            f"and quote the number {number} when you write to us about it.</p></div>")
+
+
+# Bokeh's page has no viewport tag, so a phone lays it out 980 px wide and shrinks it: say the width
+# is the device's (the app sets it as its document's template; Panel renders `base` around it).
+PHONE_READY_TEMPLATE = ('{% extends base %}{% block preamble %}{{ super() }}'
+                        '<meta name="viewport" content="width=device-width, initial-scale=1">{% endblock %}')
+
+
 def create_app():
     pn.extension(notifications=False)
-    return page(Configurator(), current="/configure")
+    key = None
+    if _served():
+        from panel.io.resources import parse_template
+
+        pn.state.curdoc.template = parse_template(PHONE_READY_TEMPLATE)
+        raw = (pn.state.session_args or {}).get(ORDER_QUERY)
+        key = raw[0].decode("utf-8", "replace") if raw else None
+    return page(Configurator(order_key=key), current="/configure")
 
 
 if pn.state.served:

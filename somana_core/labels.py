@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import re
+
 from somana_core import catalogue
 
 # A choice parameter whose values are ids of a catalogue table -> the function giving that table.
@@ -73,3 +75,16 @@ def _is_number(text: str) -> bool:
 def _number(value) -> str:
     number = float(value)
     return f"{number:g}"
+
+
+def human_message(family_cls, message: str) -> str:
+    """A spec's message with its field names as the form's labels: `lens_width=60 mm is ...` ->
+    "Lens width 60 mm is ...", and `bridge_width` -> "bridge width" inside the sentence."""
+    names = sorted(family_cls.parameter_names(), key=len, reverse=True)  # pcb_length before length
+    text = str(message)
+    for name in names:
+        label = str(family_cls.param[name].label or tidy(name)).split(" (")[0]
+        text = re.sub(rf"\b{re.escape(name)}=", f"{label} ", text)
+        inside = label if label[:2].isupper() else label[:1].lower() + label[1:]  # "PCB length" stays
+        text = re.sub(rf"\b{re.escape(name)}\b", inside, text)
+    return text[:1].upper() + text[1:]

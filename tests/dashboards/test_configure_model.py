@@ -1,11 +1,13 @@
 """The configurator's model reacts to its controls with the core's own values (no browser). It builds
 in a real Dask LocalCluster of worker processes, started here for the module."""
 
+import html
+
 import numpy as np
 import pytest
 
 from dashboards.configure import STALE_NOTE, Configurator
-from somana_core import geometry, quote, workers
+from somana_core import geometry, labels, quote, workers
 from somana_core.orders import OrderStore
 from somana_core.preview import decode_payload
 
@@ -60,8 +62,9 @@ def test_a_value_below_the_minimum_shows_its_message_and_keeps_the_last_view(app
     with pytest.raises(geometry.InputError) as expected:
         geometry.make_spec(FAMILY, {"wall": low / 2})
     error = app._controls.errors["wall"]
-    assert error.visible and error.object == expected.value.message
-    assert not app.valid and expected.value.message in app.status
+    shown = html.escape(labels.human_message(geometry.get_family(FAMILY), expected.value.message))
+    assert error.visible and error.object == shown
+    assert not app.valid and not app.status  # told beside the field, not under the view
     assert app.viewer.payload is payload and app.quote.unit_price == price and not app.viewer.busy
     app._controls.widgets["wall"].value = geometry.get_family(FAMILY).param["wall"].default  # fixed again
     assert app.valid and not error.visible and not app.status
@@ -93,7 +96,8 @@ def test_placing_an_order_stores_it_with_its_files(app, somana_home):
 
 def test_an_order_without_a_customer_is_refused_with_a_message(app, somana_home):
     assert app.place_order() is None
-    assert "customer" in app.status and app.order_number == ""
+    assert "customer is empty" in app.order_errors["customer"].object and app.order_number == ""
+    assert app.order_errors["customer"].visible
     with OrderStore() as store:
         assert store.list() == []
 
@@ -135,7 +139,7 @@ def test_a_quantity_change_during_a_rebuild_still_shows_the_new_part(app):
 def test_no_order_while_the_part_is_still_updating(app, somana_home):
     app.customer = "Ada"
     app.tickets.take()  # a rebuild in flight
-    assert app.place_order() is None and "updating" in app.status.lower()
+    assert app.place_order() is None and "updating" in app.order_errors["place"].object.lower()
 
 
 def test_a_build_that_times_out_says_so_and_marks_the_part_on_screen_as_the_last_good_one(somana_home, pool):

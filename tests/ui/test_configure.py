@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from somana_core import geometry
+from somana_core import geometry, labels
 from somana_core.orders import OrderStore
 
 pytestmark = pytest.mark.browser
@@ -74,8 +74,10 @@ def test_a_bad_value_shows_its_message_and_keeps_the_view(served, watched_page, 
     set_value(page, "wall", low / 2)
     with pytest.raises(geometry.InputError) as expected:
         geometry.make_spec(FAMILY, {"wall": low / 2})
-    message = page.locator(".error-wall")
-    message.get_by_text(expected.value.message).wait_for(timeout=30_000)
+    message = page.locator(".error-wall")  # beside the field, in the form's words
+    message.get_by_text(labels.human_message(geometry.get_family(FAMILY), expected.value.message)).wait_for(
+        timeout=30_000)
+    assert page.locator(".somana-status").inner_text().strip() == ""  # not repeated under the 3D view
     page.screenshot(path=str(artifacts_dir / "configure_bad_value.png"), full_page=True)
     assert revision(page) == before_rev and canvas_has_a_part(page)
     watched_page.assert_clean()
@@ -87,7 +89,7 @@ def test_placing_an_order_puts_it_in_the_store(served, watched_page, monkeypatch
     customer.fill("Grace Hopper")
     customer.press("Enter")
     page.locator(".order-place button").click()
-    shown = page.locator(".somana-order-number").get_by_text(re.compile(r"SO-\d+"))
+    shown = page.locator(".somana-order-number [data-summary-number]").get_by_text(re.compile(r"SO-\d+"))
     shown.wait_for(timeout=60_000)
     number = re.search(r"SO-\d+", shown.inner_text()).group(0)
     monkeypatch.setenv("SOMANA_HOME", str(served.home))
