@@ -86,11 +86,11 @@ def field_ranges(family: str, values: dict | None = None) -> dict:
     return dynamic_bounds(get_family(family), values)
 
 
-def build(spec: FamilySpec):
-    """Build (or fetch from the per-part cache) every part of a validated spec -> Product."""
+def build(spec: FamilySpec, parts: tuple[str, ...] | None = None):
+    """Build (or fetch from the per-part cache) every part (or only `parts`) of a validated spec -> Product."""
     from somana_core.geometry.product import build as _build
 
-    return _build(spec)
+    return _build(spec, parts)
 
 
 __all__ = ["FAMILIES", "FITTED", "Builder", "InputError", "PartInputs", "build", "describe_family", "get_family",

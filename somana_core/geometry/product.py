@@ -205,11 +205,16 @@ class Product:
         return meshes
 
 
-def build(spec: FamilySpec) -> Product:
+def build(spec: FamilySpec, parts: tuple[str, ...] | None = None) -> Product:
+    """`parts`: only these (a worker building one part while another builds the rest, see
+    somana_core.workers); the Product then measures and previews just those."""
     spec.validate()
     builder = type(spec).builder
     records, placements = {}, {}
-    for part in type(spec).parts:
+    for part in type(spec).parts if parts is None else parts:
+        if part not in type(spec).parts:
+            raise InputError("part", f"part={part!r} is not a part of {spec.family}; allowed: "
+                                     f"{', '.join(type(spec).parts)}")
         record = _cached_part(spec, part)
         records[part] = record
         placements[part] = builder.placement(part, spec) @ record.to_local
