@@ -35,7 +35,8 @@ def short_moves(count: int) -> PrintJob:
     )
 
 
-def stream(port: str, program: PrintJob, max_in_flight: int, rx_buffer_bytes: int = 0) -> tuple[float, int]:
+def stream(port: str, program: PrintJob, max_in_flight: int, rx_buffer_bytes: int = 0,
+           journal_path=None) -> tuple[float, int]:
     host = PrinterHost(
         name="bench", max_in_flight=max_in_flight, comm_timeout_s=10.0,
         rx_buffer_bytes=rx_buffer_bytes if max_in_flight != 1 else 0,
@@ -43,7 +44,7 @@ def stream(port: str, program: PrintJob, max_in_flight: int, rx_buffer_bytes: in
     host.connect(port)
     try:
         started = time.perf_counter()
-        host.start_job(program)
+        host.start_job(program, journal_path=journal_path)
         result = host.wait_for_job(timeout=600)
         elapsed = time.perf_counter() - started
         if result["status"] != "done":
@@ -79,6 +80,44 @@ def throughput(latency_ms: float, repetitions: dict, bufsize: int = 16, rx_buffe
                 "lines_in_flight": window if not (rx_buffer_bytes and in_flight != 1) else f"up to {rx_buffer_bytes} bytes",
             }
         return figures
+    finally:
+        sim.terminate()
+        sim.wait(10)
+
+
+def journal_cost(repetitions: int) -> dict:
+    """Send-ahead lines/s without and with the sent-line journal (device_io.journal: one record
+    appended per write to the port), runs interleaved on one simulator process so load drifts hit
+    both alike."""
+    import tempfile
+
+    program = short_moves(LINES)
+    sim = subprocess.Popen([sys.executable, "-m", "somana", "sim", "--time-scale", "0"], stdout=subprocess.PIPE,
+                           text=True, cwd=ROOT)
+    try:
+        port = sim.stdout.readline().strip()
+        plain, journalled, records = [], [], 0
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "p1.lines"
+            for _ in range(repetitions):
+                plain.append(stream(port, program, 0)[0])
+                journalled.append(stream(port, program, 0, journal_path=path)[0])
+                records = len(path.read_bytes().splitlines())
+            # the journal's own cost, steadier than lines/s on a shared machine: one record per write
+            from device_io.journal import SentLineJournal
+
+            journal = SentLineJournal(Path(folder) / "micro.lines")
+            started = time.perf_counter()
+            for line in range(1, 100_001):
+                journal.record(line)
+            record_us = (time.perf_counter() - started) / 100_000 * 1e6
+            journal.close()
+        return {"record_us": round(record_us, 2),
+                "without_journal_lines_per_s": round(statistics.median(plain), 1),
+                "with_journal_lines_per_s": round(statistics.median(journalled), 1),
+                "ratio": round(statistics.median(journalled) / statistics.median(plain), 3),
+                "runs_without": [round(r, 1) for r in plain], "runs_with": [round(r, 1) for r in journalled],
+                "journal_records_per_job": records}
     finally:
         sim.terminate()
         sim.wait(10)
@@ -153,8 +192,14 @@ def printer_actions(count: int = 10_000) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--journal-only", action="store_true",
+                        help="only the sent-line journal's cost (send-ahead without/with, interleaved)")
     args = parser.parse_args()
     reps = 1 if args.quick else 3
+    if args.journal_only:
+        print(json.dumps({"lines": LINES, "journal": journal_cost(3 if args.quick else 7),
+                          "loadavg": Path("/proc/loadavg").read_text().split()[:3]}, indent=2))
+        return 0
     # The host keeps as many lines in flight as the firmware's command buffer (BUFSIZE, learned
     # from ADVANCED_OK), or, told the receive buffer size, as many bytes as that buffer holds.
     # Hiding a latency L at R lines/s needs about R x L lines in flight, so a 16-line window caps

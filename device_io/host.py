@@ -51,6 +51,7 @@ from param.parameterized import Event, Skip, discard_events, edit_constant
 from device_io.errors import DeviceInputError, HostError
 from device_io.gcode import command_code
 from device_io.job import PrintJob
+from device_io.journal import SentLineJournal
 from device_io.monitor import Monitor, Publication, isolated
 from device_io.protocol import (
     COMMUNICATION,
@@ -229,6 +230,7 @@ class PrinterHost(param.Parameterized):
         self._error = ""
         self._job_result: JobResult | None = None
         self._final_progress: dict | None = None
+        self._journal: SentLineJournal | None = None
         self._reset_session()
 
     # =========================================================================================
@@ -421,23 +423,29 @@ class PrinterHost(param.Parameterized):
     # Jobs: the state machine operational -> printing <-> paused -> (cancelling) -> operational
     # =========================================================================================
 
-    def start_job(self, source, *, from_line: int = 1, name: str | None = None) -> None:
+    def start_job(self, source, *, from_line: int = 1, name: str | None = None, journal_path=None) -> None:
         """Stream a G-code file (a path or a `PrintJob`). With `from_line` > 1, start at that file
         line after a generated preamble (heat, home X/Y, restore Z and E): the restart after an
-        interruption is `from_line=JobResult.restart_from_line`. Raises DeviceInputError if
-        nothing is left to send, HostError unless operational."""
+        interruption is `from_line=JobResult.restart_from_line`. With `journal_path`, every write
+        to the port appends the last file line sent to that file (`device_io.journal`): after
+        the host process is killed, `read_sent_line(path) + 1` is the exact restart line. Raises
+        DeviceInputError if nothing is left to send, HostError unless operational."""
         job = source if isinstance(source, PrintJob) else PrintJob.from_file(source)
         if name:
             job = job.renamed(name)
         streamed = job.streamed_from(from_line)
+        journal = SentLineJournal(journal_path, streamed.first_line - 1) if journal_path is not None else None
         # The line numbers are reset at the start of a job once nothing is in flight.
         deadline = time.monotonic() + self.comm_timeout_s
         with self._lock:
             self._require(OPERATIONAL, "start a job")
             while self._stream.busy and time.monotonic() < deadline:
                 self._changed.wait(0.05)
+            if self._state != OPERATIONAL and journal is not None:
+                journal.close()
             self._require(OPERATIONAL, "start a job")
             self._stream.begin_job(streamed, time.monotonic())
+            self._journal = journal
             self._job_result = None
             self._set_state(PRINTING)
             self._pump()
@@ -539,6 +547,11 @@ class PrinterHost(param.Parameterized):
             ),
         )
         self._final_progress = values
+        journal, self._journal = self._journal, None
+        if journal is not None:
+            # done: all of it; otherwise (e-stop, lost link) only the acknowledged lines are sure
+            journal.record(self._stream.sent_through_line if status == JobStatus.DONE else values["last_acked_line"])
+            journal.close()
         self._stream.end_job()
         self._changed.notify_all()
         self._monitor.request()
@@ -857,16 +870,29 @@ class PrinterHost(param.Parameterized):
 
     def _flush(self) -> None:
         data = self._stream.take_output()
+        journal, line = self._journal, self._stream.sent_through_line
+        record = None
+        if journal is not None and journal.line != line:
+            record = lambda: journal.record(line)  # noqa: E731 - right after the bytes (device_io.journal)
         if data:
-            self._write(data)
+            self._write(data, record)
+        elif record is not None:
+            record()  # a resend request rewound it: nothing new went out
         self._apply_effects()
 
-    def _write(self, data: bytes) -> None:
+    def sync_journal(self) -> None:
+        """fsync the running job's sent-line journal (slow; call it from the owner's own thread
+        about once a second, never holding anything the streaming needs)."""
+        journal = self._journal
+        if journal is not None:
+            journal.sync()
+
+    def _write(self, data: bytes, then=None) -> None:
         transport = self._transport
         if transport is None:
             return
         try:
-            transport.write(data)
+            transport.write(data, then)
         except TransportClosed as exc:
             self._fail(f"cannot write to {self.port}: {exc}")
 

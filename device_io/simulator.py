@@ -311,6 +311,12 @@ class VirtualPrinter:
         return self._killed
 
     @property
+    def idle(self) -> bool:
+        """Nothing received waits to be executed (receive buffer, command buffer, current command)."""
+        with self._cond:
+            return not self._rx and not self._queue and self._current is None
+
+    @property
     def position(self) -> dict:
         return dict(self._modal.position)
 

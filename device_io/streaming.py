@@ -124,6 +124,9 @@ class LineStreamer:
         self._acked_bytes = 0
         self.job_started_at = 0.0
         self.last_acked_line = 0
+        # the last file line the firmware will execute if the host vanished now: every line written
+        # is executed, unless a resend request made the firmware drop it (see device_io.journal)
+        self.sent_through_line = 0
 
     # -- what goes out ---------------------------------------------------------------------------
 
@@ -176,6 +179,7 @@ class LineStreamer:
         self._acked_bytes = 0
         self.job_started_at = now
         self.last_acked_line = 0
+        self.sent_through_line = job.first_line - 1
 
     def cancel_job(self) -> None:
         """Send no more job lines (queued commands still go; the host queues the parking)."""
@@ -266,6 +270,12 @@ class LineStreamer:
             if entry.kind != "job" or self.log_job_lines:
                 self._log("send", f"N{entry.number} {entry.command}", "job" if entry.kind == "job" else "command")
         self._output.extend(entry.data for entry in batch)
+        job = self.job
+        if job is not None:
+            for entry in reversed(batch):
+                if entry.kind == "job" and entry.job_index >= job.preamble:
+                    self.sent_through_line = job.file_lines[entry.job_index]
+                    break
 
     # -- what comes in ---------------------------------------------------------------------------
 
@@ -394,6 +404,7 @@ class LineStreamer:
         self._in_flight = self._awaiting_ok(number)
         self._resend_queue.clear()
         self._resend_target = number
+        self._rewind_sent_through(number)
         # Stale copies of dropped lines may still sit in the firmware's receive buffer, uncounted:
         # no sending into that buffer until a line first sent after now is acknowledged (the
         # firmware reads in order, so by then it has read past every stale copy).
@@ -403,6 +414,19 @@ class LineStreamer:
             self.settle_until = now + self.resend_settle_s
         else:
             self._start_resend()
+
+    def _rewind_sent_through(self, number: int) -> None:
+        """The firmware dropped every line from `number` on: it will execute the file only up to
+        the last job line numbered below it."""
+        job = self.job
+        if job is None:
+            return
+        line = job.first_line - 1
+        for entry in reversed(self._history):
+            if entry.number < number and entry.kind == "job" and entry.job_index >= job.preamble:
+                line = job.file_lines[entry.job_index]
+                break
+        self.sent_through_line = min(self.sent_through_line, line)
 
     def _start_resend(self) -> None:
         number = self._resend_target

@@ -12,6 +12,8 @@ from typing import Callable
 
 import serial
 
+from device_io.journal import write_all
+
 # Standard rates a USB-serial printer board accepts (Marlin's BAUDRATE choices).
 log = logging.getLogger(__name__)
 
@@ -62,15 +64,27 @@ class SerialTransport:
         self._reader = threading.Thread(target=self._read_loop, name=f"serial-reader {self.url}", daemon=True)
         self._reader.start()
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes, then: Callable[[], None] | None = None) -> None:
+        """Write all of `data`. `then()` runs once the bytes are with the operating system: on a
+        device port (one with a file descriptor) the bytes are handed over with the GIL held and
+        `then` runs at once, with no other thread in between (the job journal's record, see
+        device_io.journal); what the kernel does not take at once, pyserial writes as usual."""
         port = self._serial
         if port is None or self._closing:
             raise TransportClosed(f"{self.url} is not open")
         with self._write_lock:
             try:
-                port.write(data)
+                rest = data
+                fd = getattr(port, "fd", None)
+                if isinstance(fd, int) and fd >= 0 and data:
+                    written = write_all(fd, data)
+                    rest = data[max(written, 0):]
+                if rest:
+                    port.write(rest)
             except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
                 raise TransportClosed(f"{self.url}: {exc}") from exc
+            if then is not None:
+                then()
 
     def close(self) -> None:
         self._closing = True

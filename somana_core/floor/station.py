@@ -8,7 +8,9 @@ reachable only through the bus (see `somana_core.floor.bus` for the topic scheme
   `somana/estop` topic) is written to the port at once on the bus thread.
 - Jobs: a G-code text, a file path on this machine, or an order number (the G-code comes from the
   order store, sliced first if needed). The running job is journalled (state_dir()/floor/NAME.json)
-  with its last acknowledged line, so a station killed mid-print still knows where it stopped.
+  before its first line goes out, and the host appends the last file line written to the port to
+  NAME/PRINTER.lines on every write (device_io.journal), so a station killed mid-print restarts
+  exactly after the last line the printer received: none repeated, none skipped.
 - Stopping (SIGTERM, Ctrl-C): every printer is made safe first (job stopped at a line boundary,
   heaters and motors off), the job recorded `interrupted` with its last acknowledged line.
 - Starting: the journal and the order store are reconciled (a job that was running becomes
@@ -30,13 +32,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from device_io.host import CONNECTED_STATES, ESTOP_MESSAGE, HostError, PrinterHost
+from device_io.journal import read_sent_line
 from device_io.simulator import VirtualPrinter
 from somana_core.errors import InputError
 from somana_core.floor import bus as floor_bus
 from somana_core.floor.eta import eta_s, gcode_estimate_s
 
 HEARTBEAT_S = 2.0  # a printer's state is re-published at least this often
-JOURNAL_EVERY_S = 0.25  # the running job's last acknowledged line is written to disk this often
+JOURNAL_SYNC_S = 1.0  # the running job's sent-line journal is fsynced this often (power cuts; a kill loses nothing)
 HISTORY_JOBS = 20
 MIN_PUBLISH_S = 0.05  # a host's changes are published at once, but not more often than this
 RUNNING = ("printing", "paused", "cancelling")
@@ -89,11 +92,11 @@ class _Slot:
         self.history: deque = deque(maxlen=HISTORY_JOBS)
         self.halted = False  # emergency-stopped: needs a reconnect
         self.stopping = False
+        self.starting = False  # a job is journalled but its host not printing yet: not "ended"
         self.note = ""  # what the station last did on its own (reconcile), shown in /machines
         self.published: dict | None = None
         self.published_at = 0.0
-        self.journalled_line = -1
-        self.journalled_at = 0.0
+        self.synced_at = 0.0
         self.last_log = None
 
 
@@ -428,11 +431,26 @@ class Station:
         return f"printing {name}"
 
     def _begin(self, slot: _Slot, path: Path, name: str, *, order, estimate_s, from_line: int) -> None:
-        slot.host.start_job(path, name=name, from_line=from_line)
+        # The job is journalled BEFORE its first line goes out, its sent-line journal (written by the
+        # host on every write to the port, see device_io.journal) removed first: a station killed at
+        # any moment after this finds the job and the exact line to restart from.
+        lines_path = self.folder / self.name / f"{slot.spec.name}.lines"
+        lines_path.unlink(missing_ok=True)
+        previous = slot.interrupted
         slot.job = {"name": name, "order": order, "path": str(path), "estimate_s": estimate_s,
-                    "started_at": time.time(), "from_line": from_line, "last_acked_line": max(from_line - 1, 0)}
+                    "started_at": time.time(), "from_line": from_line, "last_acked_line": max(from_line - 1, 0),
+                    "lines_journal": str(lines_path)}
         slot.interrupted = None
         self._write_journal()
+        slot.starting = True
+        try:
+            slot.host.start_job(path, name=name, from_line=from_line, journal_path=lines_path)
+        except Exception:
+            slot.job, slot.interrupted = None, previous
+            self._write_journal()
+            raise
+        finally:
+            slot.starting = False
 
     def _restart(self, slot: _Slot, command: dict) -> str:
         record = slot.interrupted
@@ -521,9 +539,15 @@ class Station:
             job = entry.get("job")
             if job:
                 slot.job = job
+                # every line written to the port is executed by the printer, acknowledged or not:
+                # the sent-line journal says exactly where the file stops (no journal yet: nothing sent)
+                sent = read_sent_line(job["lines_journal"]) if job.get("lines_journal") else None
+                if sent is None:
+                    sent = max(int(job.get("from_line", 1)) - 1, 0) if job.get("lines_journal") else None
+                last = sent if sent is not None else int(job.get("last_acked_line", 0))
                 self._end_job(slot, "interrupted", f"station {self.name} ended during the job (killed or crashed)",
-                              {"last_acked_line": job.get("last_acked_line", 0)})
-                slot.note = f"found {job['name']} interrupted at line {job.get('last_acked_line', 0)}"
+                              {"last_acked_line": last})
+                slot.note = f"found {job['name']} interrupted after line {last}"
         # orders left `printing` on this station without a journal entry (journal lost): interrupted
         try:
             store = self._store_()
@@ -604,10 +628,9 @@ class Station:
                 self._check_job(slot)
                 self._publish_state(slot)
                 self._publish_log(slot)
-                if slot.job is not None and (slot.job.get("last_acked_line") != slot.journalled_line
-                                             and started - slot.journalled_at >= JOURNAL_EVERY_S):
-                    slot.journalled_line, slot.journalled_at = slot.job.get("last_acked_line"), started
-                    self._write_journal()
+                if slot.job is not None and started - slot.synced_at >= JOURNAL_SYNC_S:
+                    slot.synced_at = started
+                    slot.host.sync_journal()
             # at most every MIN_PUBLISH_S, at least every publish_interval_s
             time.sleep(max(0.0, MIN_PUBLISH_S - (time.monotonic() - started)))
             self._wake.wait(max(0.0, self.publish_interval_s - (time.monotonic() - started)))
@@ -615,7 +638,7 @@ class Station:
 
     def _check_job(self, slot: _Slot) -> None:
         """The host finished the job (done, cancelled, failed): record it once."""
-        if slot.job is None or slot.stopping or slot.host.current_state in RUNNING:
+        if slot.job is None or slot.stopping or slot.starting or slot.host.current_state in RUNNING:
             return
         result = slot.host.wait_for_job(timeout=1.0) or {}
         status = str(result.get("status") or "failed")

@@ -185,3 +185,31 @@ def test_ok_without_lines_in_flight_is_ignored():
     core = LineStreamer()
     core.on_ok(Ok(), "ok", [Ok()], 0.0)
     assert core.take_effects() == [] and core.take_output() == b""
+
+
+def test_the_sent_through_line_follows_what_the_firmware_will_execute_and_rewinds_on_a_resend():
+    core = started()
+    assert core.sent_through_line == 0
+    core.pump(0.0)
+    sent(core)  # N1-N4: file lines 2-5 (line 1 is a comment)
+    assert core.sent_through_line == 5 and core.last_acked_line == 0
+    ok(core)
+    assert core.sent_through_line == 5 and core.last_acked_line == 2
+    core.on_resend(3, now=0.0)  # the firmware dropped N3 and N4 (file lines 4, 5)
+    assert core.sent_through_line == 3
+    core.line_received()
+    core.pump(0.0)
+    assert sent(core) == [(3, "G1 X2"), (4, "G1 X3"), (5, "G1 X4")]
+    assert core.sent_through_line == 6
+
+
+def test_a_restarted_job_counts_its_sent_lines_from_the_restart_line_not_the_preamble():
+    moves = PrintJob.from_lines(["; header", *(f"G1 X{i} E{i}" for i in range(10))], name="part.gcode")
+    core = LineStreamer(window=4, resend_settle_s=0.0)
+    core.begin_job(moves.streamed_from(7), now=0.0)
+    assert core.sent_through_line == 6
+    sent(core)
+    ok(core)
+    core.pump(0.0)
+    assert all(number and command for number, command in sent(core))  # the preamble's first lines
+    assert core.sent_through_line == 6
