@@ -1,7 +1,10 @@
 """`somana simulate`: a simulated factory week under one scheduling policy (virtual time).
 
     somana simulate --days 7 --printers N [--orders FILE | --rate R] [--policy cp-sat|fifo] [--seed S]
-                    [--solve-seconds S] [--share-plates] --json
+                    [--solve-seconds S] [--share-plates] [--outages N] [--calm] --json
+
+The week's stressors come from data/simulated_floor.csv: customers asking rush, standard or relaxed dates,
+and printers going offline at random (`--outages` per printer-week overrides the table; `--calm` drops both).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import json
 
 LIMITS = {"--days": (0.5, 60.0), "--printers": (1, 200), "--rate": (0.0, 2000.0), "--seed": (0, 2**31 - 1),
-          "--solve-seconds": (0.0, 60.0)}
+          "--solve-seconds": (0.0, 60.0), "--outages": (0.0, 20.0)}
 
 
 def configure(parser) -> None:
@@ -24,6 +27,10 @@ def configure(parser) -> None:
     parser.add_argument("--solve-seconds", default="1", help="solver time per re-plan, s (0-60, default 1)")
     parser.add_argument("--share-plates", action="store_true",
                         help="cp-sat: put small parts of several orders on one plate when no promise slips")
+    parser.add_argument("--outages", default=None,
+                        help="printer outages per printer-week (0-20; default: data/simulated_floor.csv)")
+    parser.add_argument("--calm", action="store_true",
+                        help="no stressors: every order asks the standard lead time, no printer goes offline")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
@@ -51,9 +58,11 @@ def run(args) -> int:
     seed = _number("--seed", args.seed, whole=True)
     solve_s = _number("--solve-seconds", args.solve_seconds)
     policy = policy_arg(args.policy, ("cp-sat", "fifo"))
+    outages = None if args.outages is None else _number("--outages", args.outages)
     orders = read_orders(args.orders) if args.orders else None
     result = simulate(days=days, printers=printers, rate_per_day=rate, orders=orders, policy=policy, seed=seed,
-                      solve_s=solve_s, share_plates=args.share_plates)
+                      solve_s=solve_s, share_plates=args.share_plates, stressors=not args.calm,
+                      outages_per_week=outages)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0

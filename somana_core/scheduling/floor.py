@@ -124,7 +124,7 @@ def floor_planner(store, now: datetime | None = None, policy: str = "cp-sat", ti
         planner.jobs[job.id] = replace(job, fixed_printer=printer, fixed_start=start_min)
         p = planner.printers[printer]
         planner.printers[printer] = replace(  # busy until the print ends; its spool stays loaded
-            p, available_min=max(0, start_min + changeovers.heat_up_min + job.print_min),
+            p, available_min=max(0, changeovers.expected_end(start_min, job.print_min)),
             material=job.material, colour=job.colour, nozzle_mm=job.nozzle_mm)
     for job in jobs:
         planner.jobs[job.id] = job

@@ -46,6 +46,13 @@ class Changeovers:
     promise_slip_quantile: float = 0.95
     promise_buffer_default_min: int = 0
     promise_slip_min_samples: int = 20
+    # a print under way may run longer than its estimate: the next plate on its printer is planned
+    # this fraction of the print later (the sequence is re-timed when the print really ends)
+    running_print_margin: float = 0.0
+
+    def expected_end(self, start: int, print_min: int) -> int:
+        """When to plan the next plate after a print started at `start` (heat-up, print and margin)."""
+        return int(start + self.heat_up_min + round(print_min * (1 + self.running_print_margin)))
 
     def setup_min(self, material_from: str | None, colour_from: str | None, nozzle_from: float | None,
                   job: "Job") -> int:
@@ -88,6 +95,7 @@ def _changeovers(_key) -> Changeovers:
         promise_slip_quantile=values.get("promise_slip_quantile", 0.95),
         promise_buffer_default_min=int(round(values.get("promise_buffer_default", 0))),
         promise_slip_min_samples=int(values.get("promise_slip_min_samples", 20)),
+        running_print_margin=values.get("running_print_margin", 0.0),
     )
 
 

@@ -156,7 +156,7 @@ class Planner:
         elif kind == "job_started":
             job, p = self._job(kw["job"]), self._printer(kw["printer"])
             self.jobs[job.id] = replace(job, fixed_printer=p.id, fixed_start=now)
-            self.printers[p.id] = replace(p, available_min=now + self.changeovers.heat_up_min + job.print_min,
+            self.printers[p.id] = replace(p, available_min=self.changeovers.expected_end(now, job.print_min),
                                           material=job.material, colour=job.colour, nozzle_mm=job.nozzle_mm)
             keep = True
         elif kind == "job_done":

@@ -13,8 +13,12 @@ Policies, each with its own promise to the customer:
   promise is capable-to-promise (`Planner.promise_date`).
 - fifo: what farm managers do: first come, first served on the first compatible printer, and the
   promise is today's quote rule (queued print hours / fleet capacity + handling days).
-Tardiness is reported against each policy's own promise and against the standard lead time (the
-quote's rule with an empty queue), which is the same for both. With `share_plates` (cp-sat only), a new
+Tardiness is reported against each policy's own promise, against the standard lead time (the quote's
+rule with an empty queue) and against the date the customer asked for, the last two the same for both.
+Stressors (data/simulated_floor.csv): the asked dates mix rush, standard and relaxed orders, and printers
+go offline at random (an outage loses the print on it; the printer comes back after a repair).
+The cp-sat plan aims at the earlier of the promise and the asked date; its promise is buffered by the
+quantile of the slips seen so far (Planner.promise_buffer_min). With `share_plates` (cp-sat only), a new
 order's small part sets join a waiting plate of the same spool and nozzle when no promise already made
 would slip (`_share_plates`); plates saved are counted.
 """
@@ -31,7 +35,7 @@ from somana_core.catalogue import machines as machines_table
 from somana_core.data import data_path, read_table, state_dir
 from somana_core.errors import InputError
 from somana_core.scheduling.jobs import PLATE_GAP_MM, PartSet, pack_members
-from somana_core.scheduling.model import Calendar, fleet, load_changeovers, load_printers
+from somana_core.scheduling.model import Calendar, Schedule, fleet, load_changeovers, load_printers
 from somana_core.scheduling.plan import Planner
 from somana_core.scheduling.synthetic import MONDAY_7AM
 
@@ -172,6 +176,38 @@ def read_orders(path: str | Path) -> list[SimOrder]:
 # ---------------------------------------------------------------- the week
 
 
+def floor_stressors() -> dict[str, float]:
+    table = read_table("simulated_floor.csv")
+    return {str(r.name): float(r.value) for r in table.itertuples()}
+
+
+def asked_lead(rng: random.Random, stress: dict) -> str:
+    """The kind of date an order asks for: rush, relaxed or standard (the quote's rule)."""
+    x = rng.random()
+    if x < stress["rush_share"]:
+        return "rush"
+    if x < stress["rush_share"] + stress["relaxed_share"]:
+        return "relaxed"
+    return "standard"
+
+
+def outages(days: float, printer_ids: list[str], per_week: float, mean_h: float, seed: int) -> list[tuple]:
+    """(start minute, end minute, printer) of random printer outages: Poisson starts, exponential repairs."""
+    rng = random.Random(seed + 7)
+    out = []
+    rate_per_min = per_week / (7 * 24 * 60)
+    for pid in printer_ids:
+        t = 0.0
+        while rate_per_min > 0:
+            t += rng.expovariate(rate_per_min)
+            if t >= days * 24 * 60:
+                break
+            length = max(30.0, rng.expovariate(1 / (mean_h * 60)))
+            out.append((int(t), int(t + length), pid))
+            t += length
+    return sorted(out)
+
+
 def _quote_rates(family: str, machine: str, material: str) -> dict:
     from somana_core.quote import factory_inputs, rates
 
@@ -179,10 +215,17 @@ def _quote_rates(family: str, machine: str, material: str) -> dict:
 
 
 def simulate(days: float = 7, printers: int = 6, rate_per_day: float | None = None, orders: list[SimOrder] | None = None,
-             policy: str = "cp-sat", seed: int = 0, solve_s: float = 1.0, share_plates: bool = False) -> dict:
+             policy: str = "cp-sat", seed: int = 0, solve_s: float = 1.0, share_plates: bool = False,
+             stressors: bool = True, outages_per_week: float | None = None) -> dict:
+    """One simulated week. `stressors`: the due-date mix and printer outages of data/simulated_floor.csv
+    (`outages_per_week` per printer overrides the table); without them every order asks the standard lead."""
     if policy not in ("cp-sat", "fifo"):
         raise InputError("--policy", f"--policy {policy!r} is not one of cp-sat, fifo")
     rng = random.Random(seed + 1)
+    asked_rng = random.Random(seed + 3)  # its own stream: both policies see the same asked dates
+    stress = floor_stressors()
+    if outages_per_week is not None:
+        stress["outages_per_printer_week"] = outages_per_week
     orders = generate_orders(days, printers, rate_per_day, seed) if orders is None else orders
     changeovers = load_changeovers()
     calendar = Calendar(MONDAY_7AM, days=int(days) + 60)
@@ -190,6 +233,13 @@ def simulate(days: float = 7, printers: int = 6, rate_per_day: float | None = No
     machines = {str(r["machine"]): r for _i, r in machines_table().iterrows()}
     planner = Planner(fleet_, calendar=calendar, changeovers=changeovers, policy=policy, time_limit_s=solve_s, seed=seed)
     week_end = int(days * 24 * 60)
+    empty = Planner(fleet_, calendar=calendar, changeovers=changeovers, policy="greedy")
+    empty.schedule = Schedule([], method="empty")
+    down = outages(days, [p.id for p in fleet_], stress["outages_per_printer_week"], stress["outage_mean_h"], seed) \
+        if stressors else []
+    down_events = sorted([(s_, "printer_offline", p_) for s_, _e, p_ in down] + [(e_, "printer_back", p_) for _s, e_, p_ in down])
+    outage_h = sum(e_ - s_ for s_, e_, _p in down) / 60
+    lost_to_outages = 0
     by_order: dict[str, dict] = {}
     job_order: dict[str, SimOrder] = {}
     job_sets: dict[str, list[PartSet]] = {}  # the part sets on each plate not yet printed
@@ -213,10 +263,24 @@ def simulate(days: float = 7, printers: int = 6, rate_per_day: float | None = No
             for a in planner.schedule.assignments:
                 if not a.fixed and a.job_id not in running and a.printer not in busy:
                     nxt_start = min(nxt_start, a.start)
-        t_next = min(nxt_arrival, nxt_end, nxt_start)
+        nxt_down = down_events[0][0] if down_events else math.inf
+        t_next = min(nxt_arrival, nxt_end, nxt_start, nxt_down)
         if t_next == math.inf:
             break
         t = max(t, int(t_next))
+        if nxt_down <= t and nxt_down <= min(nxt_end, nxt_arrival):
+            _at, kind, pid = down_events.pop(0)
+            if kind == "printer_offline":
+                for jid, (printer, _end, _fails) in list(running.items()):
+                    if printer == pid:  # the print on it is lost: back into the queue
+                        running.pop(jid)
+                        lost_to_outages += 1
+                        for e in executed:
+                            if e.get("job") == jid and "start" in e and e["end"] > t:
+                                e["end"], e["failed"] = t, True
+            plan = planner.event(kind, at=t, printer=pid)
+            replans.append(plan.solve_s)
+            continue
         if nxt_end <= t:
             jid = min((j for j, (_p, end, _f) in running.items() if end <= t), key=lambda j: running[j][1])
             printer, end, fails = running.pop(jid)
@@ -239,18 +303,31 @@ def simulate(days: float = 7, printers: int = 6, rate_per_day: float | None = No
             capacity_per_day = printers * r["printing_hours_per_day"] * 60  # the quote's rule, this fleet
             own = order.print_min * order.qty
             standard_days = max(1, math.ceil(own / capacity_per_day + handling - 1e-9))
+            kind = asked_lead(asked_rng, stress) if stressors else "standard"
+            asked_days = {"rush": stress["rush_lead_days"], "relaxed": stress["relaxed_lead_days"]}.get(kind, standard_days)
             sets = [PartSet(f"{order.number}/{k + 1}", order.number, order.print_min, order.material, order.colour,
                             nozzle, 0, order.size_mm, None, bed, order.arrival_min) for k in range(order.qty)]
             jobs, _members, _packing = pack_members(sets, changeovers)
+            plan_end = None
             if policy == "cp-sat":
-                promised = planner.promise_date(jobs, handling_days=handling)
+                plan_end = planner.promise(jobs)
+                promised = None if plan_end is None else planner.date_for(plan_end, handling)
                 promised_min = calendar.minute(promised) if promised is not None else order.arrival_min + 30 * 1440
             else:
                 queued = sum(j.print_min for j in planner.jobs.values())
                 days_ = max(1, math.ceil((queued + own) / capacity_per_day + handling - 1e-9))
                 promised_min = _end_of_day(calendar, order.arrival_min + days_ * 1440)
             standard_min = _end_of_day(calendar, order.arrival_min + standard_days * 1440)
-            print_due = promised_min - int(handling * 1440)
+            asked_min = _end_of_day(calendar, order.arrival_min + int(asked_days * 1440))
+            # the best any policy could do for it: the fleet empty, at its arrival (nights, weekends)
+            empty.now = order.arrival_min
+            earliest_end = empty.promise(jobs)
+            earliest_min = calendar.minute(empty.date_for(earliest_end, handling, 0)) if earliest_end is not None \
+                else asked_min
+            # the plan aims at the earlier of the promise and the asked date (FIFO has no aim: order of arrival)
+            print_due = min(promised_min, asked_min) - int(handling * 1440)
+            if plan_end is not None:
+                planner.record_promise(order.number, plan_end)
             sets = [replace(ps, due_min=print_due) for ps in sets]
             jobs, members, _packing = pack_members(sets, changeovers)
             job_sets.update(members)
@@ -258,8 +335,9 @@ def simulate(days: float = 7, printers: int = 6, rate_per_day: float | None = No
                 jobs, saved = _share_plates(planner, job_sets, jobs, running, changeovers)
                 plates_saved += saved
             by_order[order.number] = {"arrival_min": order.arrival_min, "promised_min": promised_min,
-                                      "standard_min": standard_min, "handling_min": int(handling * 1440),
-                                      "family": order.family}
+                                      "standard_min": standard_min, "asked_min": asked_min, "asked": kind,
+                                      "earliest_min": earliest_min,
+                                      "handling_min": int(handling * 1440), "family": order.family}
             for j in jobs:
                 job_order.setdefault(j.id, order)
             plan = planner.event("order_confirmed", at=order.arrival_min, jobs=jobs)
@@ -288,6 +366,11 @@ def simulate(days: float = 7, printers: int = 6, rate_per_day: float | None = No
             plan = planner.replan(keep_sequences=True)
             replans.append(plan.solve_s)
     report = _report(days, printers, policy, seed, orders, by_order, executed, week_end, replans, solve_s)
+    report["stressors"] = stressors
+    report["outages"] = len(down)
+    report["outage_h"] = round(outage_h, 1)
+    report["prints_lost_to_outages"] = lost_to_outages
+    report["promise_buffer_min_final"] = planner.promise_buffer_min() if policy == "cp-sat" else None
     report["share_plates"] = share_plates
     report["shared_plates_saved"] = plates_saved
     return report
@@ -345,6 +428,12 @@ def _report(days, printers, policy, seed, orders, by_order, executed, week_end, 
     done = {n: o for n, o in by_order.items() if "done_min" in o}
     late_promise = [max(0, o["done_min"] + o["handling_min"] - o["promised_min"]) for o in done.values()]
     late_standard = [max(0, o["done_min"] + o["handling_min"] - o["standard_min"]) for o in done.values()]
+    late_asked = [max(0, o["done_min"] + o["handling_min"] - o["asked_min"]) for o in done.values()]
+    # lateness no policy could avoid (the order could not be made by its asked date on an empty floor)
+    late_avoidable = [max(0, o["done_min"] + o["handling_min"] - max(o["asked_min"], o["earliest_min"]))
+                      for o in done.values()]
+    rush = [o for o in done.values() if o.get("asked") == "rush"]
+    late_rush = [max(0, o["done_min"] + o["handling_min"] - o["asked_min"]) for o in rush]
     lead_days = [(o["promised_min"] - o["arrival_min"]) / 1440 for o in by_order.values()]
     in_week = [o for o in done.values() if o["done_min"] <= week_end]
     replans_sorted = sorted(replans)
@@ -364,6 +453,12 @@ def _report(days, printers, policy, seed, orders, by_order, executed, week_end, 
         "on_promise_share": round(sum(1 for x in late_promise if x == 0) / len(late_promise), 4) if late_promise else 1.0,
         "tardiness_vs_standard_lead_h": round(sum(late_standard) / 60, 1),
         "on_standard_lead_share": round(sum(1 for x in late_standard if x == 0) / len(late_standard), 4) if late_standard else 1.0,
+        "tardiness_vs_asked_h": round(sum(late_asked) / 60, 1),
+        "on_asked_date_share": round(sum(1 for x in late_asked if x == 0) / len(late_asked), 4) if late_asked else 1.0,
+        "tardiness_vs_asked_avoidable_h": round(sum(late_avoidable) / 60, 1),
+        "late_vs_asked_orders_avoidable": sum(1 for x in late_avoidable if x > 0),
+        "rush_orders": len(rush),
+        "rush_on_asked_date_share": round(sum(1 for x in late_rush if x == 0) / len(late_rush), 4) if late_rush else None,
         "promised_lead_days_median": round(sorted(lead_days)[len(lead_days) // 2], 2) if lead_days else None,
         "replans": len(replans),
         "replan_s_median": round(replans_sorted[len(replans_sorted) // 2], 3) if replans_sorted else None,
@@ -374,7 +469,8 @@ def _report(days, printers, policy, seed, orders, by_order, executed, week_end, 
 
 WEEK_FIGURES = (("orders_per_day", "orders/day"), ("utilisation", "utilisation"),
                 ("changeover_and_wait_share", "changeover + plate-clear waits"),
-                ("on_promise_share", "on promised date"), ("tardiness_vs_standard_lead_h", "late vs standard lead, h"))
+                ("on_promise_share", "on promised date"), ("tardiness_vs_asked_h", "late vs asked date, h"),
+                ("tardiness_vs_standard_lead_h", "late vs standard lead, h"))
 
 
 def week_rows(results: dict) -> list[dict]:
@@ -388,7 +484,9 @@ def week_rows(results: dict) -> list[dict]:
             row = {"volume (x plan)": week["volume_x_founders_plan"], "orders/day in": week["rate_per_day"],
                    "policy": policy}
             for key, label in WEEK_FIGURES:
-                value = r[key]
+                value = r.get(key)
+                if value is None:
+                    continue  # a figure an older benchmark run did not have
                 row[label] = f"{value:.0%}" if key.endswith(("share", "utilisation")) else value
             rows.append(row)
     return rows

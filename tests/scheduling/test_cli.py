@@ -20,6 +20,8 @@ BAD = [
     (["simulate", "--policy", "greedy", "--json"], "--policy 'greedy' is not one of cp-sat, fifo"),
     (["simulate", "--seed", "abc", "--json"], "--seed 'abc' is not a whole number"),
     (["simulate", "--orders", "/nonexistent.csv", "--json"], "--orders '/nonexistent.csv': no such file"),
+    (["simulate", "--outages", "25", "--json"], "--outages 25 is outside 0-20"),
+    (["simulate", "--outages", "many", "--json"], "--outages 'many' is not a number"),
 ]
 
 
@@ -74,3 +76,23 @@ def test_shared_plates_in_the_simulation_save_plates_and_keep_promises(tmp_path,
     assert alone["shared_plates_saved"] == 0 and shared["shared_plates_saved"] >= 1
     assert shared["orders_done"] == alone["orders_done"] == 8
     assert shared["on_promise_share"] >= alone["on_promise_share"] - 1e-9 or shared["on_promise_share"] == 1.0
+
+
+def test_printers_go_offline_in_the_week_and_the_plan_moves_their_work(tmp_path, capsys, somana_home):
+    rows = ["family,arrival_h,print_h,colour"] + [f"sensor_enclosure,{k * 2},{3 + k % 4},black" for k in range(14)]
+    orders = tmp_path / "orders.csv"
+    orders.write_text("\n".join(rows) + "\n")
+    argv = ["simulate", "--days", "2", "--printers", "2", "--orders", str(orders), "--seed", "4",
+            "--solve-seconds", "0.2", "--json"]
+    assert main(argv + ["--outages", "14"]) == 0  # two a day per printer: several land on a print
+    stressed = json.loads(capsys.readouterr().out)
+    assert main(argv + ["--calm"]) == 0
+    calm = json.loads(capsys.readouterr().out)
+    assert stressed["outages"] >= 2 and stressed["outage_h"] > 0 and calm["outages"] == 0
+    assert stressed["orders_done"] == calm["orders_done"] == 14  # a print lost to an outage is printed again
+    lost = stressed["prints_lost_to_outages"]
+    assert lost >= 1 and stressed["failed_prints"] >= lost and stressed["prints"] >= 14 + lost
+    # calm: every order asks the standard lead time; lateness no policy could avoid is not counted as avoidable
+    assert calm["tardiness_vs_asked_h"] == calm["tardiness_vs_standard_lead_h"]
+    for week in (stressed, calm):
+        assert week["tardiness_vs_asked_avoidable_h"] <= week["tardiness_vs_asked_h"]
