@@ -370,18 +370,19 @@ def _data_url(path: Path) -> str:
     return "data:text/javascript;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def _gallery_card(index: int, item: dict) -> tuple[str, str]:
-    from somana_core import geometry, preview, quote
+def _gallery_card(index: int, item: dict, built: dict | None = None) -> tuple[str, str]:
+    """One card from a worker's `product` job (`built`; made here, in this process, when not given)."""
+    from somana_core import geometry, workers
 
-    spec = geometry.make_spec(item["family"], item["settings"])
-    product = geometry.build(spec)
+    spec = geometry.make_spec(item["family"], item["settings"])  # validation and captions: no CadQuery
     material = "PLA"
-    metrics = product.metrics(material)
+    if built is None:
+        built = workers.job_product(spec.family, spec.values(), material=material,
+                                    deflection_mm=GALLERY_DEFLECTION_MM, revision=1, fit=True)
+    metrics, q, payload = built["metrics"], built["quote"], built["payload"]
     # the configurator's function and the customer's face of its quote: the same price a customer is shown
-    q = quote.quote_product(product, spec.family, qty=1, material=material, machine=spec.machine)
     shown = q.customer_view()
     price = "awaiting a founder's approval" if shown["unit_price"] is None else _price(shown["unit_price"])
-    payload = preview.mesh_payload(product.preview(GALLERY_DEFLECTION_MM), revision=1, fit=True)
     total = metrics["total"]
     settings = labels.settings_caption(spec, item["settings"])
     rows = [("Material", material), ("Volume", f"{total['volume_mm3'] / 1000:,.1f} cm³"),
@@ -399,9 +400,22 @@ def _gallery_card(index: int, item: dict) -> tuple[str, str]:
     return card, script
 
 
-def gallery_page(pages) -> tuple[str, int]:
+def build_gallery(items: list[dict], pool) -> list[dict]:
+    """Every variant built, measured, quoted and meshed on the worker pool (somana_core.workers), one
+    `product` job each, all at once: the parts build side by side on every worker process."""
+    from somana_core import geometry, workers
+
+    futures = [pool.submit("product", priority=workers.PRIORITY_BATCH, family=item["family"],
+                           values=geometry.make_spec(item["family"], item["settings"]).values(), material="PLA",
+                           deflection_mm=GALLERY_DEFLECTION_MM, revision=1, fit=True) for item in items]
+    return pool.client.gather(futures)
+
+
+def gallery_page(pages, pool) -> tuple[str, int]:
     items = gallery_variants()
-    cards, scripts = zip(*(_gallery_card(i, item) for i, item in enumerate(items))) if items else ((), ())
+    built = build_gallery(items, pool)
+    cards, scripts = (zip(*(_gallery_card(i, item, done) for i, (item, done) in enumerate(zip(items, built))))
+                      if items else ((), ()))
     importmap = {"imports": {"three": _data_url(viewer.THREE_DIR / "build" / "three.module.min.js"),
                              "three/addons/controls/OrbitControls.js":
                                  _data_url(viewer.THREE_DIR / "examples" / "jsm" / "controls" / "OrbitControls.js"),
@@ -485,8 +499,14 @@ def index_page(pages, chapters: list[Chapter], gallery_count: int) -> str:
     return _html_page("Why batch-of-one pays", "index.html", pages, body)
 
 
-def build_site(outdir: Path, pipeline_results: Path | None = None) -> dict:
-    """Write the whole site into `outdir`; returns what was written (pages, states, size)."""
+def build_site(outdir: Path, pipeline_results: Path | None = None, pool=None) -> dict:
+    """Write the whole site into `outdir`; returns what was written (pages, states, size). The gallery's
+    parts are built by `pool` (somana_core.workers; default: this process's pool, a local cluster)."""
+    import sys
+
+    from somana_core import workers
+
+    pool = pool or workers.connect()
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     copy_assets(outdir)
@@ -495,7 +515,7 @@ def build_site(outdir: Path, pipeline_results: Path | None = None) -> dict:
              + [("gallery.html", "Gallery"), ("order-flow.html", "Order flow")])
     for chapter in chapters:
         _save_chapter(chapter, outdir, pages)
-    gallery_html, gallery_count = gallery_page(pages)
+    gallery_html, gallery_count = gallery_page(pages, pool)
     (outdir / "gallery.html").write_text(gallery_html)
     results = load_pipeline_results(pipeline_results)
     (outdir / "order-flow.html").write_text(order_flow_page(pages, results, str(pipeline_results)))
@@ -504,7 +524,8 @@ def build_site(outdir: Path, pipeline_results: Path | None = None) -> dict:
     return {"outdir": str(outdir), "pages": [href for href, _ in pages],
             "embedded_states": {c.slug: c.states for c in chapters},
             "embedded_states_total": sum(c.states for c in chapters),
-            "gallery_variants": gallery_count, "pipeline_results": str(pipeline_results) if results else None,
+            "gallery_variants": gallery_count, "gallery_built_by": pool.address,
+            "cadquery_in_this_process": "cadquery" in sys.modules, "pipeline_results": str(pipeline_results) if results else None,
             "size_mb": round(size / 1e6, 2)}
 
 

@@ -102,6 +102,23 @@ def job_part(family: str, values: dict, part: str, material: str = "PLA", deflec
             "values": spec.values(), "worker": _worker_address()}
 
 
+def job_product(family: str, values: dict, material: str = "PLA", qty: int = 1, deflection_mm: float | None = None,
+                revision: int = 0, fit: bool = True) -> dict:
+    """Everything a page shows of one product, in one job (the published gallery's cards): {"values",
+    "metrics", "quote", "payload" (the viewer's mesh payload), "worker"}."""
+    from somana_core import geometry, preview, quote
+
+    deflection_mm = preview.PREVIEW_DEFLECTION_MM if deflection_mm is None else deflection_mm
+    spec = _spec(family, values)
+    product = geometry.build(spec)
+    metrics = product.metrics(material)
+    return {"values": spec.values(), "metrics": metrics,
+            "quote": quote.quote_product(metrics, family, qty=qty, material=material,
+                                         machine=getattr(spec, "machine", None)),
+            "payload": preview.mesh_payload(product.preview(deflection_mm), revision=revision, fit=fit),
+            "worker": _worker_address()}
+
+
 def job_metrics(family: str, values: dict, material: str = "PLA") -> dict:
     from somana_core import geometry
 
@@ -153,7 +170,7 @@ def job_warm() -> dict:
     return preview.warm_up()
 
 
-KINDS = {"quote": job_quote, "part": job_part, "metrics": job_metrics, "preview": job_preview, "export": job_export,
+KINDS = {"quote": job_quote, "part": job_part, "product": job_product, "metrics": job_metrics, "preview": job_preview, "export": job_export,
          "slice": job_slice, "warm": job_warm}
 
 

@@ -29,6 +29,9 @@ def configure(parser):
                              "measured now with one run when missing)")
     parser.add_argument("--no-measure", action="store_true",
                         help="do not run the pipeline benchmark when its results file is missing")
+    parser.add_argument("--workers", default=None, metavar="URL",
+                        help="build the gallery's parts on this Dask scheduler's workers (tcp://HOST:8786); "
+                             "default: a local cluster, one worker process per core")
     parser.add_argument("--json", action="store_true", help="print what was written as JSON")
 
 
@@ -99,18 +102,28 @@ def run(args) -> int:
         check_pipeline_results(results)
     elif results.exists():
         check_pipeline_results(results)
+    if args.workers is not None and not args.workers.startswith(("tcp://", "tls://", "ws://", "wss://")):
+        raise InputError("--workers", f"--workers {args.workers!r} is not a Dask scheduler address "
+                                      "(tcp://HOST:8786)")
     if not results.exists() and not args.no_measure:
         results = measure_pipeline(Path(tempfile.mkdtemp(prefix="somana-pipeline-")) / "pipeline.json")
     if "panel" in sys.modules:  # Panel already loaded without our CDN root: start clean
         argv = [sys.executable, "-m", "somana", "publish", str(outdir), "--no-measure"]
         argv += ["--pipeline-results", str(results)] if results.exists() else []
         argv += ["--json"] if args.json else []
+        argv += ["--workers", args.workers] if args.workers else []
         return subprocess.run(argv).returncode
 
     os.environ["PANEL_CDN_ROOT"] = PANEL_CDN_ROOT
     from dashboards.publish import build_site
+    from somana_core import workers
 
-    report = _build_whole_or_nothing(build_site, outdir, results if results.exists() else None)
+    pool = workers.connect(args.workers)  # the gallery's CAD runs in worker processes, not in this one
+    try:
+        report = _build_whole_or_nothing(lambda staging, found: build_site(staging, found, pool=pool), outdir,
+                                         results if results.exists() else None)
+    finally:
+        workers.shutdown()
     if args.json:
         print(json.dumps(report, indent=2))
     else:
