@@ -196,6 +196,13 @@ class PlanPage(param.Parameterized):
             f"&middot; changeovers {f['changeover_min']} min &middot; waiting for a shift "
             f"{f['plate_clear_wait_min']} min &middot; objective {f['objective']:,} vs lower bound "
             f"{f.get('lower_bound', 0):,.0f} (gap {gap}) &middot; held: {held}</p>")
+        live = plan.get("live")
+        if live:
+            last = live["replans"][-1] if live["replans"] else None
+            self.summary.object += (
+                f"<p id='plan-live'>Live from the floor: {len(live['events'])} recent events"
+                + (f", last re-plan {last['solve_s']:.1f} s after {', '.join(last['events'])}" if last else "")
+                + f" &middot; promises carry a {live['buffer_min']} min slip buffer</p>")
         self.chart.object = gantt(plan)
 
     def view(self, user: str) -> pn.viewable.Viewable:

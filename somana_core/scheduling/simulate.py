@@ -482,7 +482,7 @@ def week_rows(results: dict) -> list[dict]:
             if not r:
                 continue
             row = {"volume (x plan)": week["volume_x_founders_plan"], "orders/day in": week["rate_per_day"],
-                   "policy": policy}
+                   "floor": "calm" if week.get("stressors") is False else "rush orders, outages", "policy": policy}
             for key, label in WEEK_FIGURES:
                 value = r.get(key)
                 if value is None:

@@ -76,6 +76,10 @@ def test_staff_see_the_gantt_and_a_pin_moves_the_order(plan_server, artifacts_di
         assert floor["pins"] == {"SO-000001": "p6"}
         page.get_by_role("button", name="Hold").click()
         wait_until(lambda: "SO-000001" in page.locator("#plan-summary").inner_html(), timeout_s=60)
+        # the server's plan is the live one, fed by the floor's bus (somana_core.scheduling.live)
+        page.get_by_role("button", name="Re-plan").click()
+        page.locator("#plan-live").wait_for(timeout=RENDER_TIMEOUT_MS)
+        assert "slip buffer" in page.locator("#plan-live").inner_text()
         page.screenshot(path=str(artifacts_dir / "ui_plan_pinned.png"), full_page=True)
         browser.close()
     assert not leaving, leaving
