@@ -410,8 +410,10 @@ class Configurator(pn.viewable.Viewer):
             spec = _geometry().make_spec(family, values, changed=changed)
         except InputError as exc:
             await self._fail(ticket, exc.message, field=exc.field)
+            await self._show_ranges(ticket, family, values)
             return
         values = spec.values()
+        await self._show_ranges(ticket, family, values)
         shown_key = (family, tuple(sorted((k, repr(v)) for k, v in values.items())))
         try:
             quoted = await self.builds.run("quote", family=family, values=values, qty=qty, material=material,
@@ -419,6 +421,7 @@ class Configurator(pn.viewable.Viewer):
             quote = quoted["quote"]
             if not self.tickets.is_current(ticket):
                 return
+            quote = await _promised(quote)
             await self._apply(ticket, lambda: self._show_quote(ticket, spec, quote, qty, material))
             if shown_key == self._shown_key:  # quantity or material only: the part on screen is this one
                 await self._apply(ticket, lambda: self._show_part(ticket, None, shown_key))
@@ -440,6 +443,16 @@ class Configurator(pn.viewable.Viewer):
         await self._apply(ticket, lambda: self._show_part(ticket, payload, shown_key))
         if _served():
             await self._until_drawn(ticket, payload)
+
+    async def _show_ranges(self, ticket: int, family: str, values: dict) -> None:
+        """Beside each field, the values it can take given the others (validation only, no CAD: about
+        0.1-0.2 s, in a thread so the event loop stays free)."""
+        try:
+            ranges = await asyncio.to_thread(_geometry().field_ranges, family, values)
+        except InputError:
+            return  # a value outside its own bounds: its message says the bounds
+        if family == self.family:
+            await self._apply(ticket, lambda: self._controls.show_ranges(ranges))
 
     async def _apply(self, ticket: int, update) -> None:
         """Run `update` (it sets parameters of this view) only if `ticket` is still the newest request."""
@@ -610,7 +623,8 @@ class Configurator(pn.viewable.Viewer):
     # -- the page
 
     def __panel__(self):
-        family = pn.widgets.Select.from_param(self.param.family, name="Product family", options=self.family_titles,
+        family = pn.widgets.Select.from_param(self.param.family, label="Product family", options=self.family_titles,
+                                              css_classes=["cfg-family"],
                                               sizing_mode="stretch_width")
         stl = pn.widgets.FileDownload(callback=lambda: self.export_bytes("stl"), filename="part.stl",
                                       label="Download STL", sizing_mode="stretch_width")
@@ -665,6 +679,15 @@ def _materials() -> list[str]:
     return material_ids()
 
 
+async def _promised(quote):
+    """The quote with the date the farm's plan can keep (somana_core.scheduling.promise: the server's
+    live plan, else one built from the order store); the quote as it is if no printer can take it."""
+    from somana_core.scheduling.promise import promise_for
+
+    promise = await asyncio.to_thread(promise_for, quote, store=_order_store())
+    return quote if promise is None else promise.apply(quote)
+
+
 def _money(value: float) -> str:
     return f"{value:,.2f}"
 
@@ -681,10 +704,14 @@ def _quote_table(quote, qty: int, material: str, revision: int = 0) -> str:
     """The itemised quote; `data-revision` names the change it answers, as the 3D view's does."""
     data = quote.customer_view()  # customers see prices, never the cost lines or internal notes
     material_name = html.escape(labels.id_name("material", material))
+    promised = getattr(quote, "promised_date", None)
+    when = (f"<p>Delivered by <b data-promised-date='{html.escape(promised)}'>{_day(promised)}</b> "
+            f"(<span data-lead-time>{data['lead_time_days']}</span> days: the date our printers' plan can keep)</p>"
+            if promised else
+            f"<p>Lead time: <b data-lead-time>{data['lead_time_days']}</b> working days</p>")
     if data["unit_price"] is None:  # outside the family's band: a founder approves the price first
         return (f"<div class='somana-quote-body' data-revision='{revision}'><p class='flags' data-unit-price "
-                f"data-awaiting-approval>{html.escape(data['message'])}</p><p>Lead time: <b data-lead-time>"
-                f"{data['lead_time_days']}</b> working days</p></div>")
+                f"data-awaiting-approval>{html.escape(data['message'])}</p>{when}</div>")
     rows = "".join(
         f"<tr><td>{html.escape(line['name'].replace('_', ' ').capitalize())}</td><td class='num'>{_money(line['amount_usd'])}</td></tr>"
         for line in data.get("lines", []))
@@ -695,7 +722,7 @@ def _quote_table(quote, qty: int, material: str, revision: int = 0) -> str:
             f"<tr><th>per unit, {material_name}</th><th class='num'>{currency}</th></tr>{rows}"
             f"<tr class='total'><td>unit price</td><td class='num' data-unit-price>{_money(data['unit_price'])}</td></tr>"
             f"<tr class='total'><td>total for {qty}</td><td class='num' data-total>{_money(data['total_price'])}</td></tr>"
-            f"</table><p>Lead time: <b data-lead-time>{data['lead_time_days']}</b> working days</p>"
+            f"</table>{when}"
             + (f"<p class='breaks'>Unit price by quantity: {breaks}</p>" if breaks else "")
             + (f"<ul class='flags'>{flags}</ul>" if flags else "") + "</div>")
 

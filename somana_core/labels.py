@@ -84,7 +84,7 @@ def human_message(family_cls, message: str) -> str:
     text = str(message)
     for name in names:
         label = str(family_cls.param[name].label or tidy(name)).split(" (")[0]
-        text = re.sub(rf"\b{re.escape(name)}=", f"{label} ", text)
         inside = label if label[:2].isupper() else label[:1].lower() + label[1:]  # "PCB length" stays
+        text = re.sub(rf"\b{re.escape(name)}=", f"{inside} ", text)
         text = re.sub(rf"\b{re.escape(name)}\b", inside, text)
     return text[:1].upper() + text[1:]
