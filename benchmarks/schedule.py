@@ -12,7 +12,8 @@
    and the part no policy could avoid: an order that could not be made by its date even on an empty floor),
    the standard lead; on-promise share, orders per day. Medians over seeds.
 3. Re-plan after one event on the 20 x 500 plan: a new order (full re-solve under a time limit) and a
-   print that ended (the sequences kept, times re-computed).
+   print that ended (the sequences kept, times re-computed). And through the real bus: the live plan of
+   40 open orders, a station's messages published on a private Mosquitto, seconds from arrival to new plan.
 
 The machine is shared (2 cores, other engineers' tests): the load average is recorded with the figures.
 Run:  .venv/bin/python benchmarks/schedule.py --out benchmarks/results/schedule.json      (full, about 30 min)
@@ -139,6 +140,62 @@ def _replan(seconds: float, printers: int, jobs: int) -> dict:
     return times
 
 
+def _live(orders: int, time_limit_s: float, events: int) -> dict:
+    """Re-plan after a floor event through the real bus: a private Mosquitto, the live plan of `orders`
+    open orders on the floor's printers, and a station's real payloads (a job starts, then ends) published
+    one at a time; the seconds from the message's arrival to the new plan, per event."""
+    from somana_core.floor.bus import Bus, printer_topic
+    from somana_core.floor.local import LocalBroker
+    from somana_core.orders import OrderStore
+    from somana_core.scheduling.live import LivePlan
+
+    store = OrderStore()
+    for k in range(orders):
+        store.place(f"bench{k}", "sensor_enclosure", {"machine": "prusa_mk3s", "colour": ("black", "white", "red")[k % 3]},
+                    {"print_time_s": 1800 * (1 + k % 8), "lead_time_days": 2 + k % 5})
+    with LocalBroker() as broker:
+        plan = LivePlan(store_factory=lambda: store, broker_url=broker.url, time_limit_s=time_limit_s,
+                        first_time_limit_s=time_limit_s).start()
+        station = Bus(broker.url).connect()
+        try:
+            for k in range(events):
+                order = f"SO-{k + 1:06d}"
+                job = next((j for j in plan.view.jobs.values() if order in j.orders), None)
+                if job is None:
+                    continue
+                printer = plan.view.schedule.get(job.id).printer
+                for state in ("sliced", "queued", "printing"):
+                    store.transition(order, state)
+                before = plan.version
+                state = {"station": "bench", "printer": printer, "state": "printing", "job": {"order": order}}
+                station.publish(printer_topic("bench", printer, "state"), state, retain=True)
+                _wait(lambda: plan.version > before)
+                outcome = "done" if k % 2 == 0 else "failed"  # a failure is re-solved, a print done re-timed
+                store.transition(order, "done" if outcome == "done" else "interrupted")
+                before = plan.version
+                station.publish(printer_topic("bench", printer, "event"),
+                                {"kind": "job-ended", "order": order, "outcome": outcome, "name": order})
+                _wait(lambda: plan.version > before)
+        finally:
+            station.close()
+            plan.close()
+            store.close()
+    out = {"orders": orders, "time_limit_s": time_limit_s}
+    for kind in ("job_started", "job_done", "job_failed"):
+        times = [r["since_arrival_s"] for r in plan.replan_times if r["events"] == [kind]]
+        out[kind] = {"replans": len(times), "since_arrival_s_median": _median(times),
+                     "since_arrival_s_max": max(times) if times else None}
+    return out
+
+
+def _wait(condition, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the live plan did not re-plan within 60 s")
+        time.sleep(0.005)
+
+
 def _load() -> list[str]:
     return open("/proc/loadavg").read().split()[:3]
 
@@ -160,7 +217,8 @@ def main() -> int:
                         help="simulated order rates, as multiples of the founders' planned volume")
     parser.add_argument("--sim-solve-seconds", type=float, default=0.5)
     parser.add_argument("--replan-seconds", type=float, default=1.5)
-    parser.add_argument("--skip", action="append", default=[], choices=("static", "week", "calm", "replan"))
+    parser.add_argument("--live-orders", type=int, default=40)
+    parser.add_argument("--skip", action="append", default=[], choices=("static", "week", "calm", "replan", "live"))
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     if args.quick:
@@ -173,6 +231,9 @@ def main() -> int:
               "load_average_start": _load(), "cpus": os.cpu_count()}
     if "replan" not in args.skip:
         result["replan"] = {**_replan(args.replan_seconds, args.printers, args.jobs), "load_average": _load()}
+    if "live" not in args.skip:
+        result["live"] = {**_live(args.live_orders, args.replan_seconds, 10 if not args.quick else 4),
+                          "load_average": _load()}
     if "static" not in args.skip:
         result["static"] = [{**_static(list(range(args.seeds)), args.seconds, args.printers, args.jobs, spread),
                              "load_average": _load()} for spread in args.due_spread]

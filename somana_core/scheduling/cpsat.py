@@ -312,6 +312,8 @@ def improve(instance: Instance, plan: Schedule, time_limit_s: float, workers: in
             improved += 1
     note = (f"large-neighbourhood search: {tried} CP-SAT neighbourhoods of {NEIGHBOURHOOD_PRINTERS} printers, "
             f"{improved} improved the plan")
+    if current is not plan:
+        current.notes = [*plan.notes, *current.notes]
     current.notes.append(note)
     if improved:
         current.method, current.status = "cp-sat", "feasible"

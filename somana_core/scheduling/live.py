@@ -27,6 +27,7 @@ from somana_core.scheduling.model import utc_now
 OFFLINE_STATES = ("disconnected", "error", "halted")
 PRINTING_STATES = ("printing", "paused", "cancelling")
 MAX_TIMES = 200
+KEEP_SEQUENCES = ("job_started", "job_done")
 
 _LOCK = threading.Lock()
 _CURRENT: "LivePlan | None" = None
@@ -167,7 +168,10 @@ class LivePlan:
             if not events:
                 return
             started = time.perf_counter()
-            planner.replan(time_limit_s=self.time_limit_s)
+            # a print that started or ended moves times only: the sequences are kept and re-timed (ms);
+            # anything else (an order, a failure, a printer or spool change) is re-solved within the limit
+            keep = all(kind in KEEP_SEQUENCES for kind, _kw in events) and planner.schedule is not None
+            planner.replan(time_limit_s=self.time_limit_s, keep_sequences=keep)
             self._publish()
         self.replan_times.append({"events": [k for k, _ in events], "solve_s": round(time.perf_counter() - started, 3),
                                   "since_arrival_s": round(time.perf_counter() - first_arrival, 3)})
