@@ -268,9 +268,9 @@ class LivePlan:
                     and station not in self._station_offline:
                 out.append(("printer_back", {"printer": pid}))
             job = payload.get("job") or {}
-            order = job.get("order")
+            order = _order_number(job.get("order"))
             if state in PRINTING_STATES and order:
-                jobs = self._order_jobs(str(order))
+                jobs = self._order_jobs(order)
                 if jobs and not any(j.fixed_printer for j in jobs):
                     target = pid or self._planned_printer(jobs[0].id)
                     if target:
@@ -279,13 +279,16 @@ class LivePlan:
         if kind == "event":
             what = payload.get("kind")
             if what == "job-ended" and payload.get("order"):
-                jobs = self._order_jobs(str(payload["order"]))
+                order = _order_number(payload["order"])
+                jobs = self._order_jobs(order)
                 printing = [j for j in jobs if j.fixed_printer] or jobs[:1]
                 if not printing:
                     return []
                 outcome = payload.get("outcome")
+                if outcome == "done" and str(payload["order"]) != order and not self._order_done(order):
+                    return []  # one plate of several (NUMBER/K): the order's plates stay planned until the last
                 if outcome in ("done", "cancelled"):
-                    self._finished.add(str(payload["order"]))
+                    self._finished.add(order)
                 if outcome == "done":
                     return [("job_done", {"job": printing[0].id})]
                 if outcome == "cancelled":
@@ -295,6 +298,12 @@ class LivePlan:
                 return [("spool_changed", {"printer": pid, "material": str(payload["material"]),
                                            "colour": str(payload.get("colour") or "")})]
         return []
+
+    def _order_done(self, number: str) -> bool:
+        try:
+            return self.store_factory().get(number).state == "done"
+        except Exception:  # noqa: BLE001 - not in this store: the floor's word is all there is
+            return True
 
     def _new_orders(self, now_min: int) -> list[tuple[str, dict]]:
         """Orders confirmed in the store since the plan was built: one order_confirmed each."""
@@ -343,6 +352,11 @@ class LivePlan:
         data["live"] = {"version": self.version, "events": list(self.applied[-20:]),
                         "replans": list(self.replan_times[-20:]), "buffer_min": view.promise_buffer_min()}
         return data
+
+
+def _order_number(ref) -> str | None:
+    """A print job's name on the bus -> its order's number ('SO-000012/2', plate 2 of it -> 'SO-000012')."""
+    return None if not ref else str(ref).split("/", 1)[0]
 
 
 def _default_store():

@@ -113,6 +113,27 @@ def test_station_messages_drive_the_plan_and_each_re_plan_keeps_the_time_limit(f
     store.place("late", "sensor_enclosure", {"machine": "prusa_mk3s"}, {"print_time_s": 1800, "lead_time_days": 2})
     wait_until(lambda: any("SO-000005" in j.orders for j in plan.view.jobs.values()), timeout_s=20)
 
+    # an order of two build plates is printed as two jobs (NUMBER/K): it leaves the plan with its last plate
+    two = store.place("two", "sensor_enclosure", {"machine": "prusa_mk3s"}, {"print_time_s": 5400, "lead_time_days": 3},
+                      plates=2).number
+    wait_until(lambda: any(two in j.orders for j in plan.view.jobs.values()), timeout_s=20)
+    where = plan.view.schedule.get(_job_of(plan, two).id).printer
+    for k in (1, 2):
+        for state in ("sliced", "queued", "printing"):
+            store.transition(f"{two}/{k}", state)
+        station.publish(printer_topic(STATION, where, "state"), _state(where, "printing", f"{two}/{k}"), retain=True)
+        wait_until(lambda: _job_of(plan, two).fixed_printer == where, timeout_s=20)
+        store.transition(f"{two}/{k}", "done")
+        before = plan.version
+        station.publish(printer_topic(STATION, where, "event"), _ended(where, f"{two}/{k}", "done"))
+        if k == 1:  # plate 1 of 2 done: the order is still on the floor
+            wait_until(lambda: any(e.get("event") == "job_started" and e.get("job", "").startswith(two)
+                                   for e in plan.applied), timeout_s=20)
+            station.publish(printer_topic(STATION, where, "state"), _state(where, "operational"), retain=True)
+            assert any(two in j.orders for j in plan.view.jobs.values())
+    wait_until(lambda: plan.version > before and all(two not in j.orders for j in plan.view.jobs.values()),
+               timeout_s=20)
+
     kinds = [e["event"] for e in plan.applied]
     for kind in ("job_started", "job_done", "job_failed", "printer_offline", "printer_back", "spool_changed",
                  "order_confirmed"):
