@@ -43,6 +43,18 @@ def estop_websocket() -> dict | None:
     return value if isinstance(value, dict) and value.get("port") else None
 
 
+def status_websocket() -> dict | None:
+    """{"port", "user", "password"} of the broker's read-only viewer on the same WebSocket listener
+    (it may read `somana/+/status` and `somana/+/+/state`, nothing else), or None: the page then
+    shows only what this process pushes. The browser subscribes itself, so a printer's state
+    reaches /machines without waiting for this process's event loop (dashboards/components/
+    printer_status.py)."""
+    ws = estop_websocket()
+    if not ws or not ws.get("viewer_user"):
+        return None
+    return {"port": ws["port"], "user": ws["viewer_user"], "password": ws.get("viewer_password", "")}
+
+
 def fleet() -> Fleet:
     """The process-wide watcher of the floor (connected on first use; reconnects by itself)."""
     global _fleet

@@ -16,7 +16,7 @@ body { margin: 0; background: #f3f5f4; color: var(--somana-ink);
 """ % {"accent": ACCENT}
 
 CSS = """
-.somana-header { display: flex; align-items: baseline; gap: 1.2rem; padding: .7rem 1.4rem;
+.somana-header { display: flex; flex-wrap: wrap; align-items: baseline; gap: .3rem 1.2rem; padding: .7rem 1.4rem;
                  background: var(--somana-accent); color: #fff; }
 .somana-header a { color: #fff; text-decoration: none; opacity: .85; }
 .somana-header a:hover { opacity: 1; text-decoration: underline; }

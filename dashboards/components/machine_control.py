@@ -21,6 +21,7 @@ import param
 from bokeh.models import CustomJS
 from holoviews.streams import Buffer
 
+from dashboards.components.printer_status import STATE_COLORS, PrinterStatus
 from somana_core.data import read_table
 
 HISTORY_S = 600.0  # the chart shows the last 10 minutes
@@ -31,9 +32,6 @@ CONFIRM_S = 6.0  # a second click within this confirms a cancel
 NOTICE_S = 120.0  # a job-ended notice stays this long (or until closed)
 ORDER_REFRESH_S = 3.0
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
-STATE_COLORS = {"disconnected": "#8a9ba3", "connecting": "#c7a02f", "operational": "#2f8a4f",
-                "printing": "#0f6e6e", "paused": "#c7772f", "cancelling": "#c7772f", "error": "#a3271b",
-                "halted": "#a3271b", "offline": "#5d6b73"}
 OUTCOME_COLORS = {"done": "#2f8a4f", "cancelled": "#c7772f", "interrupted": "#a3271b", "failed": "#a3271b"}
 CONNECTED = ("operational", "printing", "paused", "cancelling")
 NO_ORDER = "— choose an order —"
@@ -187,7 +185,11 @@ class PrinterRow(pn.viewable.Viewer):
         super().__init__(**params)
         self.fleet = fleet
         cid = css_id(self.key)
-        self.info = pn.pane.HTML(stylesheets=[CSS], sizing_mode="stretch_width", margin=(4, 8), min_width=300)
+        from dashboards.machine_hosts import status_websocket
+
+        # drawn in the browser from the broker (see printer_status); `fallback` is this process's view
+        self.info = PrinterStatus(key=self.key, ws=status_websocket() or {}, stylesheets=[CSS],
+                                  margin=(4, 8), styles={"flex": "1 1 300px", "min-width": "0"})
         self.pause_button = pn.widgets.Button(label="Pause", width=90, css_classes=["row-pause", f"pause-{cid}"])
         self.cancel_button = pn.widgets.Button(label="Cancel", width=120, color="warning",
                                                css_classes=["row-cancel", f"cancel-{cid}"])
@@ -224,10 +226,8 @@ class PrinterRow(pn.viewable.Viewer):
             return
         self._shown = view
         shown = printer["shown_state"]
-        self.info.object = (
-            f'<div class="fleet-row" id="row-{css_id(self.key)}">{badge(self.key, shown)}'
-            f'<span class="name">{_esc(printer.get("printer"))}<small>{_esc(printer.get("station"))}</small></span>'
-            f'<span class="temps">{temps_text(printer)}</span><span class="job">{job_text(printer)}</span></div>')
+        self.info.fallback = {**view, "history": (printer.get("history") or [])[:1], "key": self.key,
+                              "printer": printer.get("printer"), "station": printer.get("station")}
         self.pause_button.label = "Resume" if shown == "paused" else "Pause"
         self.pause_button.disabled = shown not in ("printing", "paused")
         self.cancel_button.disabled = shown not in ("printing", "paused")
@@ -235,10 +235,11 @@ class PrinterRow(pn.viewable.Viewer):
 
     def __panel__(self):
         # the e-stop first: the detail panel opens on the right and must never cover it
-        return pn.Row(self.estop, self.info, self.pause_button, self.cancel_button, self.details_button,
-                      sizing_mode="stretch_width", styles={"background": "#fff", "border-radius": "8px",
-                                                          "flex-wrap": "wrap", "align-items": "center"},
-                      margin=(3, 10))
+        # a FlexBox, not a Row: a Row's minimum width is the sum of its children's, which made the
+        # page 790 px wide on a 390 px phone; here the status and the buttons wrap onto new lines
+        return pn.FlexBox(self.estop, self.info, self.pause_button, self.cancel_button, self.details_button,
+                          flex_wrap="wrap", align_items="center", sizing_mode="stretch_width",
+                          styles={"background": "#fff", "border-radius": "8px"}, margin=(3, 10))
 
 
 class PrinterDetail(pn.viewable.Viewer):

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from somana_core.errors import InputError
 
-ESTOP_WS_ENV = "SOMANA_ESTOP_WS"  # {"port", "user", "password"}: the private broker's e-stop WebSocket
+ESTOP_WS_ENV = "SOMANA_ESTOP_WS"  # the private broker's WebSocket: {"port", "user", "password" (e-stop),
+#                                   "viewer_user", "viewer_password" (read-only status)}
 
 
 def configure(parser):
@@ -90,7 +91,8 @@ def start_for_serve(printers: list[dict], broker_url: str | None, db_url: str | 
     broker = local.LocalBroker(estop_websocket_address="0.0.0.0").start()
     os.environ[bus.BROKER_ENV] = broker.url
     os.environ[ESTOP_WS_ENV] = json.dumps({"port": broker.ws_port, "user": broker.estop_user,
-                                           "password": broker.estop_password})
+                                           "password": broker.estop_password, "viewer_user": broker.viewer_user,
+                                           "viewer_password": broker.viewer_password})
     from somana_core.data import state_dir
 
     (Path(state_dir()) / bus.BROKER_FILE).write_text(broker.url + "\n")

@@ -62,9 +62,11 @@ class LocalBroker:
     """`start()` runs Mosquitto on 127.0.0.1:<free port>; `url` is then mqtt://127.0.0.1:<port>.
 
     With `estop_websocket_address`, a second listener speaks MQTT over WebSockets on that address
-    for the browsers' emergency stop: password-protected, and its one user (`estop_user`, a random
-    `estop_password`) may only publish to `somana/estop` (so a page's e-stop never goes through the
-    web server, however busy it is, and its credentials can do nothing else)."""
+    for the browsers, password-protected, with two users: `estop_user` may only publish to
+    `somana/estop` (so a page's e-stop never goes through the web server, however busy it is, and
+    its credentials can do nothing else); `viewer_user` may only read the stations' status and the
+    printers' states (`somana/+/status`, `somana/+/+/state`), so /machines shows the floor straight
+    from the broker even while the web process is busy with customers."""
 
     def __init__(self, port: int | None = None, estop_websocket_address: str | None = None):
         self.port = port or free_port()
@@ -75,6 +77,8 @@ class LocalBroker:
         self.ws_port: int | None = None
         self.estop_user = "estop"
         self.estop_password = ""
+        self.viewer_user = "viewer"
+        self.viewer_password = ""
 
     def start(self) -> "LocalBroker":
         self._dir = Path(tempfile.mkdtemp(prefix="somana-mosquitto-"))
@@ -89,11 +93,14 @@ class LocalBroker:
 
             self.ws_port = free_port()
             self.estop_password = secrets.token_urlsafe(18)
+            self.viewer_password = secrets.token_urlsafe(18)
             passwords, acl = self._dir / "passwd", self._dir / "acl"
             passwords.touch(mode=0o600)
-            subprocess.run(["mosquitto_passwd", "-b", str(passwords), self.estop_user, self.estop_password],
-                           check=True, capture_output=True)
-            acl.write_text(f"user {self.estop_user}\ntopic write somana/estop\n")
+            for user, password in ((self.estop_user, self.estop_password), (self.viewer_user, self.viewer_password)):
+                subprocess.run(["mosquitto_passwd", "-b", str(passwords), user, password], check=True,
+                               capture_output=True)
+            acl.write_text(f"user {self.estop_user}\ntopic write somana/estop\n\n"
+                           f"user {self.viewer_user}\ntopic read somana/+/status\ntopic read somana/+/+/state\n")
             lines += [f"listener {self.ws_port} {self.ws_address}", "protocol websockets", "allow_anonymous false",
                       f"password_file {passwords}", f"acl_file {acl}"]
         config.write_text("\n".join(lines) + "\n")

@@ -201,3 +201,70 @@ def test_tablet_order_is_printed_only_when_chosen_and_cancel_asks_first(served, 
     text_becomes(page, "job-notice", f"t.includes('{order.number}') && t.includes('cancelled')")
     watched.assert_clean()
     context.close()
+
+
+def test_status_reaches_the_page_from_the_broker_while_the_web_process_is_stopped(served, browser):
+    """The row is drawn from the browser's own MQTT-over-WebSocket subscription (the read-only
+    viewer user): with the web process frozen (SIGSTOP), a printer's new state still shows."""
+    import signal
+
+    from somana_core.floor import bus
+    from somana_core.floor.fleet import Fleet
+    from tests.ui.conftest import _watch
+
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    watched = _watch(context.new_page())
+    page = watched.page
+    log_in(page, served)
+    text_becomes(page, f"state-{KEY}", "t === 'operational'")
+    source = """() => { const f = (r) => { for (const e of r.querySelectorAll('*')) { if (e.dataset && e.dataset.source
+        && e.querySelector && e.querySelector('#row-local--sim')) return e.dataset.source;
+        if (e.shadowRoot) { const x = f(e.shadowRoot); if (x) return x; } } return null; }; return f(document); }"""
+    page.wait_for_function(f"() => ({source})() === 'broker'", timeout=RENDER_TIMEOUT_MS)
+    fleet = Fleet((served.home / bus.BROKER_FILE).read_text().strip()).start()
+    os.kill(served.process.pid, signal.SIGSTOP)
+    try:
+        assert fleet.wait_reply(fleet.command("local/sim", "temperature", heater="B", celsius=47), 15)["ok"]
+        text_becomes(page, f"row-{KEY}", "t.includes('→ 47')", 10_000)  # the bed's new target, server frozen
+    finally:
+        os.kill(served.process.pid, signal.SIGCONT)
+    fleet.wait_reply(fleet.command("local/sim", "temperature", heater="B", celsius=0), 15)
+    text_becomes(page, f"row-{KEY}", "!t.includes('→ 47')")
+    fleet.close()
+    watched.assert_clean()
+    context.close()
+
+
+def test_a_phone_shows_stop_all_without_scrolling_and_no_sideways_overflow(served, browser, artifacts_dir):
+    from tests.ui.conftest import _watch
+
+    width, height = 390, 844
+    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+    watched = _watch(context.new_page())
+    page = watched.page
+    log_in(page, served)
+    text_becomes(page, f"state-{KEY}", "t.length > 0")
+    page.wait_for_timeout(500)  # layout settles
+    page.screenshot(path=str(artifacts_dir / "ui_machines_phone.png"), full_page=True)
+    # a phone widens its layout viewport to the content: compare with the device's width, not innerWidth
+    overflow = page.evaluate("() => Math.max(document.documentElement.scrollWidth, window.innerWidth)") - width
+    assert overflow <= 0, f"the page scrolls sideways by {overflow} px on a {width} px phone"
+    box = page.locator(".stop-all button").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width and box["y"] >= 0 and box["y"] + box["height"] <= height, box
+    assert box["height"] >= 40  # a thumb's target
+    row = page.evaluate("""() => { const f = (r) => { for (const e of r.querySelectorAll('*')) {
+        if (e.id === 'row-local--sim') return e; if (e.shadowRoot) { const x = f(e.shadowRoot); if (x) return x; } }
+        return null; }; const e = f(document); const b = e.getBoundingClientRect();
+        const size = parseFloat(getComputedStyle(e).fontSize);
+        const parts = [...e.children].map(c => { const r = c.getBoundingClientRect(); return [r.left, r.right]; });
+        return {left: b.left, right: b.right, size, parts}; }""")
+    assert row["left"] >= 0 and row["right"] <= width, row
+    assert all(left >= 0 and right <= width for left, right in row["parts"]), row  # nothing cut off at the edge
+    assert row["size"] >= 13, row  # readable without zooming
+    buttons = page.evaluate("""() => { const out = []; const f = (r) => { for (const e of r.querySelectorAll('button')) {
+        const b = e.getBoundingClientRect(); if (b.width) out.push([e.textContent.trim(), b.left, b.right]); }
+        for (const e of r.querySelectorAll('*')) if (e.shadowRoot) f(e.shadowRoot); }; f(document); return out; }""")
+    assert all(left >= 0 and right <= width for _, left, right in buttons), buttons
+    watched.assert_clean()
+    context.close()
