@@ -437,13 +437,13 @@ class Station:
         lines_path = self.folder / self.name / f"{slot.spec.name}.lines"
         lines_path.unlink(missing_ok=True)
         previous = slot.interrupted
+        slot.starting = True  # before slot.job: the publisher must not take the job for one that ended
         slot.job = {"name": name, "order": order, "path": str(path), "estimate_s": estimate_s,
                     "started_at": time.time(), "from_line": from_line, "last_acked_line": max(from_line - 1, 0),
                     "lines_journal": str(lines_path)}
         slot.interrupted = None
-        self._write_journal()
-        slot.starting = True
         try:
+            self._write_journal()
             slot.host.start_job(path, name=name, from_line=from_line, journal_path=lines_path)
         except Exception:
             slot.job, slot.interrupted = None, previous
