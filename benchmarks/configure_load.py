@@ -179,7 +179,7 @@ async def _session(page, duration_s: float, rng: random.Random, bounds: tuple[fl
         await field.press("Enter")
         values.append(value)
         current = value
-    return values
+    return initial, values
 
 
 def last_change_shown(log: dict, initial: float, values: list[float]) -> bool:
