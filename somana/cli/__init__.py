@@ -67,6 +67,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else argv
+    if words[:1] == ["estop"]:  # the emergency stop goes out before any parser is built
+        from somana.cli.estop import fast_path
+
+        status = fast_path(words[1:])
+        if status is not None:
+            return status
     parser = build_parser(words[0] if words and words[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     try:

@@ -1,8 +1,16 @@
-"""`somana estop PRINTER|--all [--broker URL]`: emergency stop through the bus.
+"""`somana estop PRINTER|--all [--broker URL] [--confirm S]`: emergency stop through the bus.
 
 The stop is published first (one message on `somana/estop`, which every station acts on at
 once), then the command waits up to --confirm seconds for the printers to report halted and says
-which did. PRINTER is a printer name unique on the floor or STATION/PRINTER."""
+which did. PRINTER is a printer name unique on the floor or STATION/PRINTER.
+
+The usual forms take a fast path (`fast_path`, called by `somana.cli.main` before any parser is
+built): the words are read by hand and the message goes out over a raw socket
+(`somana_core.floor.estop_wire`: no argparse, no paho, no pandas), and only then is the rest
+loaded to confirm. Anything else (--help, a mistake) goes through the ordinary parser.
+For a button or a script that must not pay for Python's start, `scripts/somana-estop` does the
+same with `mosquitto_pub` (see benchmarks/floor.py --cli-only for both timings).
+"""
 
 from __future__ import annotations
 
@@ -18,33 +26,97 @@ def configure(parser):
                         help="seconds to wait for the printers to report halted (default 3, 0-60)")
 
 
-def run(args) -> int:
-    from somana_core.errors import InputError
-    from somana_core.floor import bus
+def _target(printer: str | None, everything: bool) -> str:
+    """'*' or the printer as typed, checked (InputError naming the field)."""
+    import re
 
-    if bool(args.printer) == bool(args.all):
+    from somana_core.errors import InputError
+    from somana_core.floor.estop_wire import NAME_RE
+
+    if bool(printer) == bool(everything):
         raise InputError("printer", "printer: give one printer name (or STATION/PRINTER) or --all, not both or neither")
-    if not 0 <= args.confirm <= 60:
-        raise InputError("--confirm", f"--confirm {args.confirm:g} is outside 0-60 s")
-    target = "*" if args.all else args.printer
-    if target != "*":
-        station, _, printer = target.rpartition("/")
-        bus.check_name("printer", printer)
-        if station:
-            bus.check_name("printer", station)
+    if everything:
+        return "*"
+    station, _, name = printer.rpartition("/")
+    for part in ([station, name] if station else [name]):
+        if not re.fullmatch(NAME_RE, part):
+            raise InputError("printer", f"printer={part!r} must be 1-40 letters, digits, '_', '.' or '-' "
+                                        "(starting with a letter or digit)")
+    return printer
+
+
+def fast_path(words: list[str]) -> int | None:
+    """`somana estop` without the command line's machinery: returns the exit status, or None to let
+    the ordinary parser handle words it does not expect (help, unknown options, malformed values)."""
+    printer, everything, broker, confirm = None, False, None, 3.0
+    rest = list(words)
+    while rest:
+        word = rest.pop(0)
+        name, eq, value = word.partition("=")
+        if word == "--all":
+            everything = True
+        elif name in ("--broker", "--confirm") and (eq or rest):
+            value = value if eq else rest.pop(0)
+            if name == "--broker":
+                broker = value
+            else:
+                try:
+                    confirm = float(value)
+                except ValueError:
+                    return None
+        elif not word.startswith("-") and printer is None:
+            printer = word
+        else:
+            return None
+    from somana_core.errors import InputError
+
+    try:
+        return _estop(_target(printer, everything), broker, confirm)
+    except InputError as exc:
+        print(f"somana estop: {exc.message}", file=sys.stderr)
+        return 2
+
+
+def run(args) -> int:
+    return _estop(_target(args.printer, args.all), args.broker, args.confirm)
+
+
+def _estop(target: str, broker: str | None, confirm_s: float) -> int:
+    from somana_core.errors import InputError
+    from somana_core.floor.estop_wire import broker_address, send_estop
+
+    if not 0 <= confirm_s <= 60:
+        raise InputError("--confirm", f"--confirm {confirm_s:g} is outside 0-60 s")
+    try:
+        host, port = broker_address(broker)
+    except ValueError as exc:
+        raise InputError("--broker", str(exc)) from None
+    try:
+        send_estop(target, host, port)  # first, before anything else is loaded
+    except OSError as exc:
+        raise InputError("--broker", f"cannot reach the broker at {host}:{port}: {exc}") from None
+    if confirm_s == 0:
+        print(f"somana estop: sent to {target} through {host}:{port}")
+        return 0
+    return _confirm(target, f"mqtt://{host}:{port}", confirm_s)
+
+
+def _confirm(target: str, url: str, confirm_s: float) -> int:
+    """Wait (at most `confirm_s`) for the matching printers to show halted; say which did."""
+    from somana_core.floor import bus
     from somana_core.floor.fleet import Fleet
 
-    url = bus.resolve_broker(args.broker)
     try:
         fleet = Fleet(url).start()
     except bus.BusError as exc:
-        raise InputError("--broker", str(exc)) from None
+        print(f"somana estop: sent, but cannot watch the printers: {exc}", file=sys.stderr)
+        return 1
     try:
-        fleet.estop(target, wait_s=2.0)  # first, before anything else
         started = time.monotonic()
-        deadline = started + args.confirm
+        deadline = started + confirm_s
         discovery_s = 1.0  # the stations' retained states arrive within this after subscribing
         matched: list[str] = []
+        halted: list[str] = []
         while True:
             printers = fleet.printers()
             matched = [k for k in printers if target == "*" or target in (k, k.split("/", 1)[1])]

@@ -34,10 +34,11 @@ from typing import Callable
 from urllib.parse import urlparse
 
 from somana_core.errors import InputError
+from somana_core.floor import estop_wire
 
 ROOT = "somana"
-ESTOP_TOPIC = f"{ROOT}/estop"
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+ESTOP_TOPIC = estop_wire.TOPIC  # f"{ROOT}/estop"
+NAME_PATTERN = re.compile(estop_wire.NAME_RE)
 DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
 BROKER_ENV = "SOMANA_BROKER"  # `somana serve` sets it for its apps and station
 BROKER_FILE = "broker.url"  # in state_dir(): the private broker of a running `somana serve`
