@@ -125,3 +125,15 @@ def test_promise_date_places_a_new_order_after_everything_promised():
     assert end == 5 + 6 + 600 + 5 + 6 + 60
     date = planner.promise_date([job("new", print_min=60)], handling_days=1)
     assert date.date().isoformat() == "2026-12-01"
+
+
+def test_the_night_aware_dispatch_gives_the_evening_to_the_long_print():
+    # four 3-hour prints and one 11.5-hour print from Monday 07:00, shifts 07-19, due next week
+    inst = make([printer("p1")], [job(f"s{k}", print_min=180) for k in range(4)] + [job("long", print_min=690)])
+    plain, aware = greedy(inst), greedy(inst, 2.0, 0.7, 1.0)
+    assert not check(inst, plain) and not check(inst, aware)
+    # plain ATCS runs the short prints first and the last of them idles the printer through the night;
+    # the night-aware one starts the long print in the evening, so it runs through the night
+    assert figures(inst, aware)["idle_min"] < figures(inst, plain)["idle_min"]
+    evening = [a for a in aware.assignments if a.start < 12 * 60 and a.end > 12 * 60]
+    assert [a.job_id for a in evening] == ["long"]
