@@ -20,7 +20,7 @@ import queue
 import threading
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from somana_core.scheduling.model import utc_now
 
@@ -28,6 +28,7 @@ OFFLINE_STATES = ("disconnected", "error", "halted")
 PRINTING_STATES = ("printing", "paused", "cancelling")
 MAX_TIMES = 200
 KEEP_SEQUENCES = ("job_started", "job_done")
+REBUILD_AFTER = timedelta(days=7)  # the plan's calendar covers 60 days from its origin
 
 _LOCK = threading.Lock()
 _CURRENT: "LivePlan | None" = None
@@ -140,6 +141,11 @@ class LivePlan:
                 item = self._inbox.get(timeout=self.poll_s)
             except queue.Empty:  # nothing from the floor: look for orders confirmed meanwhile
                 item = (time.perf_counter(), None, None, False)
+                if self.clock() - self.planner.calendar.origin > REBUILD_AFTER:
+                    try:  # the calendar is laid out for weeks from the plan's origin: start afresh from now
+                        self.rebuild()
+                    except Exception as exc:  # noqa: BLE001 - keep the plan we have
+                        print(f"somana live plan: rebuild failed: {exc!r}", flush=True)
             if item is None:
                 return
             batch = [item]

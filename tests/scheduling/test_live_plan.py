@@ -3,7 +3,7 @@ port, become Planner events and a re-plan within the time limit."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -142,3 +142,19 @@ def test_station_messages_drive_the_plan_and_each_re_plan_keeps_the_time_limit(f
     assert len(replans) >= 8
     # CP-SAT stops at the limit; the rest (greedy warm start, re-timing) must fit in a second more
     assert max(r["solve_s"] for r in replans) <= TIME_LIMIT_S + 1.0, replans
+
+
+def test_the_live_plan_starts_afresh_when_its_calendar_grows_old(somana_home):
+    now = [NOW]
+    store = OrderStore()
+    store.place("c", "sensor_enclosure", {"machine": "prusa_mk3s"}, {"print_time_s": 3600, "lead_time_days": 3})
+    plan = LivePlan(store_factory=lambda: store, time_limit_s=0.2, first_time_limit_s=0.2, clock=lambda: now[0],
+                    poll_s=0.05).start()
+    try:
+        assert plan.planner.calendar.origin == NOW
+        now[0] = NOW + timedelta(days=8)
+        wait_until(lambda: plan.planner.calendar.origin == NOW + timedelta(days=8), timeout_s=20)
+        assert plan.view.schedule.get("SO-000001/1") is not None
+    finally:
+        plan.close()
+        store.close()
