@@ -1,5 +1,6 @@
 """The shop's catalogue: printers (data/machines.csv), materials (materials.csv), boards (boards.csv),
-battery packs (batteries.csv) and stock lens blanks (lens_blanks.csv).
+battery packs (batteries.csv), stock lens blanks (lens_blanks.csv) and the eyewear fitting
+ranges (eyewear_fit.csv).
 
 The only reader of those tables: geometry, quote, slicing and the views ask here, so a column is
 parsed and an unknown id is refused in one place, with one message naming the field and what is
@@ -20,9 +21,10 @@ MATERIALS = "materials.csv"
 BOARDS = "boards.csv"
 BATTERIES = "batteries.csv"
 LENS_BLANKS = "lens_blanks.csv"
+EYEWEAR_FIT = "eyewear_fit.csv"
 # Tables whose rows become geometry (board outlines, battery sizes, nozzle widths, blank sizes):
 # a cache of built parts must be keyed by their modification times (see `geometry_stamp`).
-GEOMETRY_TABLES = (BOARDS, BATTERIES, MACHINES, LENS_BLANKS)
+GEOMETRY_TABLES = (BOARDS, BATTERIES, MACHINES, LENS_BLANKS, EYEWEAR_FIT)
 
 
 def _table(name: str) -> pd.DataFrame:
@@ -139,6 +141,15 @@ def lens_blank_diameters_mm() -> list[float]:
     if not path.exists():
         return []
     return sorted(float(d) for d in _table(LENS_BLANKS)["diameter_mm"])
+
+
+# ----------------------------------------------------------------------------- eyewear fitting ranges
+def eyewear_fit() -> dict[str, dict]:
+    """quantity -> {"min", "default", "max"} (floats, in the row's unit) and its unit, kind and source."""
+    rows = {}
+    for row in _rows(EYEWEAR_FIT, "quantity").values():
+        rows[str(row["quantity"])] = {**row, **{k: float(row[k]) for k in ("min", "default", "max")}}
+    return rows
 
 
 # ----------------------------------------------------------------------------- cache keys

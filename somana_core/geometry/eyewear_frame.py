@@ -21,7 +21,21 @@ the pantoscopic tilt, so that worn with level temples the front leans its lower 
 cheeks. Length of side (ISO 8624) is measured along the temple from the hinge axis to its tip and
 equals temple_length. The frame marking (A, DBL and length of side, e.g. `50□18-140`) is engraved
 inside the right temple. The front prints lying on its face (cheeks upright), the temples on their
-outer side (lettering up), so nothing needs support.
+outer side (lettering up).
+
+Fit on the face: face-form wrap turns each half of the front (rim, end piece and cheeks) `wrap_deg`
+about a vertical axis through the bridge; the hinge's stop is set wrap_deg further open relative to
+the turned end piece, so worn, the temples still stop at open_angle from the frontal plane and reach
+the ears at the same spread. The bridge is a saddle carved by a model of the wearer's nose (crest
+height, frontal and splay angles: see "the saddle bridge" below), so the frame bears on the crest and
+both sides of the nose. Each temple has a thinned flex section behind the hinge (flex_length x
+flex_thickness, 45-degree ramps, in its inner side): a head wider than the temples' spread bends it,
+which is what grips (a printed hinge has no spring).
+
+Printing: with wrap the front rests on the line of its bridge and each half rises at wrap_deg (about
+6 mm at the end pieces at 5 degrees): those undersides are shallow overhangs the slicer prints
+without support only roughly; for a clean face print wrap_deg=0 (or with support under the wings).
+Ranges and defaults of the fit parameters live in data/eyewear_fit.csv.
 
 Frames (mm): the front is built with its face on z=0 (x across, y up, z toward the wearer);
 a temple with its outer side on z=0, x along the temple from the hinge pin, y up.
@@ -35,6 +49,7 @@ import numpy as np
 
 from somana_core.errors import InputError
 from somana_core.geometry.fonts import FONT_NAME, describe_characters, text_width_mm, unsupported_characters
+from somana_core.catalogue import eyewear_fit
 from somana_core.geometry.spec import (FamilySpec, angle, choice, length, machine_ids, number, text)
 
 # Design rules (mm unless said), not customer choices:
@@ -57,6 +72,21 @@ RECTANGLE_CORNER_RATIO = 0.3  # rectangle lens corner radius, x the smaller half
 BRIDGE_HEIGHT_RIMS = 1.5    # bridge bar height, in rim widths
 TEXT_MARGIN_RATIO = 0.25
 TEXT_HEIGHT_EM = 1.17
+NOSE_MARGIN_MM = 0.5        # the nose cutter reaches this far past the front's faces (no coplanar cut)
+FIT = eyewear_fit()         # data/eyewear_fit.csv: wrap, nose and flex ranges and defaults
+CREST_RADIUS_MM = FIT["crest_radius"]["default"]
+SADDLE_DEPTH_MM = FIT["saddle_depth"]["default"]  # the saddle follows the nose this far below its crest
+FLEX_START_MM = 2.0         # the flex section starts this far behind the tongue (clear of the cheeks)
+
+
+def _fit_angle(name: str, step: float, doc: str, label: str):
+    row = FIT[name]
+    return angle(row["default"], (row["min"], row["max"]), step, doc, label)
+
+
+def _fit_length(name: str, step: float, doc: str, label: str):
+    row = FIT[name]
+    return length(row["default"], (row["min"], row["max"]), step, doc, label)
 
 
 class EyewearFrame(FamilySpec):
@@ -83,6 +113,19 @@ class EyewearFrame(FamilySpec):
                            "hinge axis to its tip", "Temple length")
     pantoscopic_tilt = angle(9.0, (0.0, 15.0), 0.5, "Pantoscopic tilt: how far the front leans its lower rims "
                              "toward the face when the temples are level", "Pantoscopic tilt")
+    wrap_deg = _fit_angle("wrap_deg", 0.5, "Face-form wrap: each rim turned about a vertical axis at the bridge so "
+                          "the front follows the face", "Wrap")
+    nose_frontal_angle = _fit_angle("nose_frontal_angle", 0.5, "The wearer's nose: each side's angle from vertical "
+                                    "seen from the front (the saddle's flanks follow it)", "Nose frontal angle")
+    nose_splay_angle = _fit_angle("nose_splay_angle", 0.5, "The wearer's nose: each side's angle from the "
+                                  "median plane seen from above (the saddle's flanks follow it)", "Nose splay angle")
+    crest_height = _fit_length("crest_height", 0.5, "Height of the saddle bridge's crest above the line through "
+                               "the lens centres, on the front face: how high the frame sits on the nose",
+                               "Crest height")
+    flex_length = _fit_length("flex_length", 1.0, "Length of the thinned flex section behind each hinge (0 = "
+                              "none): the temple bends there to grip the head", "Flex length")
+    flex_thickness = _fit_length("flex_thickness", 0.1, "Temple thickness across the flex section",
+                                 "Flex thickness")
     earpiece_length = length(30.0, (15.0, 45.0), 1.0, "Length of the bent part behind the ear", "Earpiece length")
     temple_drop = angle(20.0, (0.0, 35.0), 1.0, "How far the earpiece bends down", "Earpiece bend")
     temple_height = length(6.0, (4.0, 9.0), 0.5, "Temple height", "Temple height")
@@ -102,19 +145,23 @@ class EyewearFrame(FamilySpec):
     text_limits = {"text": 20}
     groups = {
         "Lenses": ["lens_width", "lens_height", "lens_shape", "shape_exponent", "groove_depth"],
-        "Fit": ["pupillary_distance", "bridge_width", "frame_width", "pantoscopic_tilt"],
+        "Fit": ["pupillary_distance", "bridge_width", "frame_width", "pantoscopic_tilt", "wrap_deg"],
+        "Nose": ["nose_frontal_angle", "nose_splay_angle", "crest_height"],
         "Frame": ["rim_width", "frame_thickness"],
-        "Temples": ["temple_length", "earpiece_length", "temple_drop", "temple_height", "temple_thickness"],
+        "Temples": ["temple_length", "earpiece_length", "temple_drop", "temple_height", "temple_thickness",
+                    "flex_length", "flex_thickness"],
         "Hinge": ["hinge_style", "hinge_pin", "open_angle"],
         "Text": ["text", "text_side", "text_size", "text_depth"],
         "Production": ["machine"],
     }
-    _hinge = ["temple_height", "temple_thickness", "hinge_style", "hinge_pin", "open_angle", "machine"]
+    _hinge = ["temple_height", "temple_thickness", "hinge_style", "hinge_pin", "open_angle", "wrap_deg", "machine"]
     _temple = ["temple_length", "earpiece_length", "temple_drop", "pantoscopic_tilt", "text", "text_side",
-               "text_size", "text_depth", "lens_width", "bridge_width"]  # A and DBL: the frame marking
+               "text_size", "text_depth", "lens_width", "bridge_width",  # A and DBL: the frame marking
+               "flex_length", "flex_thickness"]
     part_inputs = {
         "front": ["lens_width", "lens_height", "lens_shape", "shape_exponent", "groove_depth", "bridge_width",
-                  "frame_width", "rim_width", "frame_thickness"] + _hinge,
+                  "frame_width", "rim_width", "frame_thickness", "nose_frontal_angle", "nose_splay_angle",
+                  "crest_height"] + _hinge,
         "left_temple": _hinge + _temple,
         "right_temple": _hinge + _temple,
     }
@@ -126,7 +173,9 @@ class EyewearFrame(FamilySpec):
     def part_envelopes(self):
         h = hinge(self)
         front_y = max(self.lens_height + 2 * self.rim_width, h.stack)
-        front = (self.frame_width, front_y, self.frame_thickness + h.cheek_depth)
+        w = math.radians(self.wrap_deg)  # each half turned about the bridge: see turned_halves
+        half = self.frame_width / 2
+        front = (2 * half * math.cos(w), front_y, half * math.sin(w) + (self.frame_thickness + h.cheek_depth) * math.cos(w))
         lo, hi = temple_outline_extent(self, h)
         temple = (hi[0] - lo[0], hi[1] - lo[1], self.temple_thickness)
         return {"front": front, "left_temple": temple, "right_temple": temple}
@@ -169,6 +218,23 @@ class EyewearFrame(FamilySpec):
                                            f"frame_width={self.frame_width:g} mm: two lenses, the bridge, rims and "
                                            f"hinges need {needed:g} mm; use lens_width at most {most:.1f} mm or a "
                                            f"wider frame")
+        bar_top = self.lens_height / 2 + self.rim_width / 2
+        crest_back = self.crest_height + nose_rise_mm(self)
+        if bar_top - crest_back < self.rim_width:
+            most = bar_top - self.rim_width - nose_rise_mm(self)
+            raise InputError("crest_height", f"crest_height={self.crest_height:g} mm leaves {bar_top - crest_back:.1f} mm "
+                                             f"of bridge above the nose; it needs {self.rim_width:g} mm (the rim "
+                                             f"width): use crest_height at most {math.floor(most * 2) / 2:g} mm")
+        clearance = nose_clearance_mm(self)
+        need = min_wall + LENS_PLAY_MM
+        if clearance < need:
+            fits = highest_fitting_crest_mm(self, need)
+            hint = (f"use crest_height at most {fits:g} mm" if fits is not None
+                    else "no crest height fits: widen the bridge or choose narrower lenses")
+            raise InputError("crest_height", f"crest_height={self.crest_height:g} mm: the nose (frontal angle "
+                                             f"{self.nose_frontal_angle:g}, splay {self.nose_splay_angle:g} deg) "
+                                             f"comes within {max(clearance, 0):.1f} mm of a lens (needs {need:.1f} mm "
+                                             f"of rim); {hint}")
         h = hinge(self)
         if h.stack > self.lens_height + self.rim_width:
             raise InputError("temple_height", f"temple_height={self.temple_height:g} mm: the hinge ({h.stack:.1f} mm "
@@ -183,6 +249,19 @@ class EyewearFrame(FamilySpec):
             raise InputError("earpiece_length", f"earpiece_length={self.earpiece_length:g} mm leaves too short a "
                                                 f"straight temple; use at most "
                                                 f"{self.earpiece_length - (3 * h.tongue_length - arm):.0f} mm")
+        if self.flex_length > 0:
+            thinnest = 2 * min_wall
+            if self.flex_thickness < thinnest:
+                raise InputError("flex_thickness", f"flex_thickness={self.flex_thickness:g} mm is below {thinnest:g} mm "
+                                                   f"(two walls of the printer's nozzle)")
+            if self.flex_thickness > self.temple_thickness - 0.5:
+                raise InputError("flex_thickness", f"flex_thickness={self.flex_thickness:g} mm leaves no flex in a "
+                                                   f"{self.temple_thickness:g} mm temple; use at most "
+                                                   f"{self.temple_thickness - 0.5:g} mm")
+            room = arm / 2 - FLEX_START_MM - 2 * (self.temple_thickness - self.flex_thickness)
+            if self.flex_length > room:
+                raise InputError("flex_length", f"flex_length={self.flex_length:g} mm does not fit in the first half of "
+                                                f"the {arm:.0f} mm temple arm; use at most {max(math.floor(room), 0):g} mm")
         if self.text.strip():
             bad = unsupported_characters(self.text)
             if bad:
@@ -213,6 +292,13 @@ class EyewearFrame(FamilySpec):
                                                f"{max(self.temple_thickness - keep, 0):.1f} mm")
 
 
+def _with(spec, **changes):
+    """A plain namespace of the spec's values with some changed (for what-if geometry checks)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(**{**spec.values(), **changes})
+
+
 class Hinge:
     """Derived hinge dimensions (mm), shared by validation, builders and placements."""
 
@@ -231,7 +317,9 @@ class Hinge:
         # 90 degrees that corner swings toward the front and meets it at `open_angle` (the stop);
         # its inner side is round about the pin (radius `fold_radius`), clear of the front when folding
         self.tongue_front = self.ring + TONGUE_EXTRA_MM
-        past = math.radians(v.open_angle - 90.0)
+        # the end piece is turned wrap_deg with its rim, so relative to it the stop is wrap_deg further
+        # open: worn, the temples stop at open_angle from the frontal plane whatever the wrap
+        past = math.radians(v.open_angle + v.wrap_deg - 90.0)
         self.pin_back = self.t / 2 * math.sin(past) + self.tongue_front * math.cos(past)
         self.fold_radius = self.pin_back - self.gap
         self.cheek_depth = self.pin_back + self.ring
@@ -252,9 +340,18 @@ def arm_length_mm(v, h: Hinge) -> float:
     return v.temple_length - v.earpiece_length - tongue_end_x(h)
 
 
+def flex_span_mm(v, h: Hinge) -> tuple[float, float]:
+    """Where the flex recess runs along the temple (x from the pin, mm): its ramps included; (x, x) for none."""
+    x0 = tongue_end_x(h) + FLEX_START_MM
+    if v.flex_length <= 0:
+        return x0, x0
+    return x0, x0 + v.flex_length + 2 * (h.t - v.flex_thickness)
+
+
 def text_room(v, h: Hinge) -> float:
-    """Length (mm) of the temple's arm, between the hinge and the ear bend, for lettering."""
-    return arm_length_mm(v, h) - h.h
+    """Length (mm) of the temple's arm, between the flex section and the ear bend, for lettering."""
+    x0, x1 = flex_span_mm(v, h)
+    return arm_length_mm(v, h) - (x1 - tongue_end_x(h) if x1 > x0 else 0.0) - h.h
 
 
 def frame_marking(v) -> str:
@@ -335,6 +432,91 @@ def hinge_y(v, h: Hinge) -> float:
     return v.lens_height / 2 + v.rim_width / 2 - h.stack / 2
 
 
+# ----------------------------------------------------------------------------- the saddle bridge
+# Why a saddle and not pad arms: a printed frame has no metal pad arms to adjust, and moulded pads or a
+# saddle are how plastic frames bear on the nose. The saddle is carved by a model of the wearer's nose:
+# an arch of CREST_RADIUS_MM over the crest, flanks leaning out at the nose's frontal angle (seen from
+# the front) and drawn back at its splay angle (seen from above), so the frame bears on the crest and
+# both sides of the nose instead of resting on its rims' edges (a frontal angle that does not match puts
+# the weight on the crest or on the lower rims: cocoleni.com "Nasal Angles"; crest height, frontal and
+# splay angle as defined in A. Keirl, "Essential course in dispensing Part 3 - Spectacle frames",
+# Optician, 9 Aug 2013). It prints without supports with the front on its face: the carved surfaces
+# are the walls of an opening through the front, leaning outward as they rise (toward the wearer), so
+# every layer rests on the one below; no surface faces down.
+def nose_draft_deg(v) -> float:
+    """The nose cutter's draft (normal to each flank): its horizontal sections splay at nose_splay_angle."""
+    return math.degrees(math.atan(math.tan(math.radians(v.nose_splay_angle))
+                                  * math.cos(math.radians(v.nose_frontal_angle))))
+
+
+def nose_rise_mm(v) -> float:
+    """How much higher the nose's crest is at the front's back face than on its front face, mm."""
+    return v.frame_thickness * math.tan(math.radians(nose_draft_deg(v)))
+
+
+def nose_halfwidth_mm(v, y, z: float):
+    """Half-width of the nose model at height y (array) and depth z behind the front face (mm); -inf
+    above the crest."""
+    y = np.asarray(y, dtype=float)
+    r = CREST_RADIUS_MM + z * math.tan(math.radians(nose_draft_deg(v)))
+    cy = v.crest_height - CREST_RADIUS_MM
+    phi = math.radians(v.nose_frontal_angle)
+    tx, ty = r * math.cos(phi), cy + r * math.sin(phi)
+    arc = np.sqrt(np.clip(r * r - (y - cy) ** 2, 0, None))
+    w = np.where(y < ty, tx + (ty - y) * math.tan(phi), arc)
+    return np.where(y > cy + r, -np.inf, w)
+
+
+def lens_points(v, cx: float, outer_sign: float, n: int = 360) -> np.ndarray:
+    """Points (n,2) on one lens's outline centred at (cx, 0), any shape (the spline shapes as built)."""
+    if v.lens_shape in ("round", "rectangle"):
+        pts = lens_outline(v)
+        return pts + np.array([cx, 0.0])
+    return lens_outline_points(v, cx, outer_sign)
+
+
+def nose_clearance_mm(v) -> float:
+    """Smallest distance (mm) between the nose model where it is widest (the front's back face) and the
+    right lens's outline; negative when the nose reaches into the lens."""
+    pts = lens_points(v, lens_centre_x(v), 1.0)
+    nasal = pts[(pts[:, 0] < lens_centre_x(v)) & (pts[:, 1] >= saddle_bottom_mm(v) - v.rim_width)]
+    if len(nasal) == 0:
+        return math.inf
+    width = nose_halfwidth_mm(v, nasal[:, 1], v.frame_thickness)
+    if np.any(nasal[:, 0] < width):
+        return -1.0
+    ys = np.arange(saddle_bottom_mm(v), v.crest_height + nose_rise_mm(v) + CREST_RADIUS_MM, 0.1)
+    xs = nose_halfwidth_mm(v, ys, v.frame_thickness)
+    keep = np.isfinite(xs)
+    boundary = np.stack([xs[keep], ys[keep]], axis=1)
+    d = np.linalg.norm(nasal[:, None, :] - boundary[None, :, :], axis=2)
+    return float(d.min())
+
+
+def highest_fitting_crest_mm(spec, need_mm: float) -> float | None:
+    """The highest crest_height (on its 0.5 mm grid, within its bounds) whose nose keeps `need_mm` from the
+    lenses, or None (a lower crest always fits better: the nose is narrower nearer its crest)."""
+    lowest = type(spec).param["crest_height"].bounds[0]
+    steps = int(round((spec.crest_height - lowest) / 0.5))
+
+    def fits(i: int) -> bool:
+        return nose_clearance_mm(_with(spec, crest_height=lowest + 0.5 * i)) >= need_mm
+
+    if not fits(0):
+        return None
+    lo, hi = 0, steps  # fits(lo) holds; find the largest such index
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
+    return lowest + 0.5 * lo
+
+
+def saddle_bottom_mm(v) -> float:
+    """Lowest y the saddle follows the nose to (SADDLE_DEPTH_MM below the crest on the front face): the
+    bridge body ends there, its bottom edge running from the nose to the rims."""
+    return v.crest_height - SADDLE_DEPTH_MM
+
+
 # ----------------------------------------------------------------------------- builders
 def lens_outline_points(v, cx: float, outer_sign: float) -> np.ndarray:
     """Points (n,2) on a spline lens outline (superellipse or cat-eye), exactly the lens box."""
@@ -375,6 +557,10 @@ def build_front(v):
     bridge_h = BRIDGE_HEIGHT_RIMS * v.rim_width
     top = v.lens_height / 2 + v.rim_width
     pieces = rims + [tk.rect_face(-cx, top - bridge_h - v.rim_width, cx, top - v.rim_width / 2)]
+    # the bridge body between the rims, reaching into them (what lies in a lens opening is cut with
+    # it), carved by the nose below its crest
+    x_body = v.bridge_width / 2 + v.rim_width / 2
+    pieces.append(tk.rect_face(-x_body, saddle_bottom_mm(v), x_body, top - v.rim_width / 2))
     half = v.frame_width / 2
     pieces += [tk.rect_face(sx * cx if sx > 0 else -half, yh - h.stack / 2, half if sx > 0 else -cx, yh + h.stack / 2)
                for sx in (-1, 1)]
@@ -386,7 +572,8 @@ def build_front(v):
     # the grooves the lenses sit in: the lens outline plus play, GROOVE_WIDTH_MM high, mid-thickness
     z_groove = (v.frame_thickness - GROOVE_WIDTH_MM) / 2
     grooves = [tk.prism(tk.face(tk.offset_wire(w, LENS_PLAY_MM)), z_groove, GROOVE_WIDTH_MM) for w in lenses]
-    front = tk.one_solid(tk.boolean("cut", front, grooves), "front")
+    nose = nose_cutter(v)
+    front = tk.one_solid(tk.boolean("cut", front, grooves + [nose]), "front")
     glued = [front]
     z0 = v.frame_thickness
     for sx in (-1, 1):  # clevis cheeks on the back of each end piece
@@ -399,7 +586,23 @@ def build_front(v):
                 cheek = cheek.cut(tk.cylinder_along((xk, min(y_in, y_out) - 1, z0 + h.pin_back), (0, 1, 0),
                                                     h.cheek + 2, h.pin))
             glued.append(cheek)
-    return tk.glue(glued, "front", clean=False)
+    front = tk.glue(glued, "front", clean=False)
+    if v.wrap_deg > 0:
+        front = tk.one_solid(tk.turned_halves(front, v.wrap_deg), "front")
+    return front
+
+
+def nose_cutter(v, grow_mm: float = 0.0):
+    """The wearer's nose as a solid through the front (see the saddle bridge above); `grow_mm` grows it
+    all round (to measure the bearing area the frame touches)."""
+    from somana_core.geometry import kernel as tk
+
+    draft = nose_draft_deg(v)
+    m = NOSE_MARGIN_MM
+    r = CREST_RADIUS_MM - m * math.tan(math.radians(draft)) + grow_mm
+    bottom = saddle_bottom_mm(v) - 2 * m  # just past the bridge body's bottom: no ledge is left
+    section = tk.face(tk.arch_wire(v.crest_height - CREST_RADIUS_MM, r, v.nose_frontal_angle, bottom))
+    return tk.drafted_prism(section, -m, v.frame_thickness + 2 * m, draft)
 
 
 def build_temple(v, side: str):
@@ -411,8 +614,11 @@ def build_temple(v, side: str):
     lettering = temple_lettering(v, side)
     (_, _), (x1, y1), (x2, y2), _ = temple_centreline(v, h, mirrored)
     tilt_deg = math.degrees(math.atan2(y2 - y1, x2 - x1))
+    f0, f1 = flex_span_mm(v, h)
+    start = (f1 - x1) / (x2 - x1) if f1 > f0 else 0.0  # the lettering sits on the arm behind the flex section
+    mid = (1 + start) / 2
     pieces = tk.lettered_plate(outline, h.t, lettering, v.text_size, v.text_depth, "engraved",
-                               centre=((x1 + x2) / 2, (y1 + y2) / 2),
+                               centre=(x1 + (x2 - x1) * mid, y1 + (y2 - y1) * mid),
                                rotate_deg=tilt_deg + (180.0 if mirrored else 0.0))
     if v.hinge_style == "pin":  # the pin hole runs below the lettering layer: cut it from the plain piece
         hole = tk.cylinder_along((0, -h.h, h.t / 2), (0, 1, 0), 2 * h.h, h.pin + PIN_PLAY_MM)
@@ -422,7 +628,13 @@ def build_temple(v, side: str):
     reach = h.tongue_front + 1.0
     cutter = tk.boolean("cut", tk.box(-reach, -h.h, h.t / 2, 0.0, h.h, h.t + 1.0),
                         [tk.cylinder_along((0, -h.h - 1, h.t / 2), (0, 1, 0), 2 * h.h + 2, 2 * h.fold_radius)])
-    return tk.one_solid(tk.boolean("cut", temple, [cutter]).clean(), side + "_temple")
+    cutters = [cutter]
+    if v.flex_length > 0:  # the flex section: a recess in the inner side, 45-degree ramps at its ends
+        f0, f1 = flex_span_mm(v, h)
+        ramp = h.t - v.flex_thickness
+        cutters.append(tk.prism_xz([(f0 - 1.0, h.t + 1.0), (f0 + ramp, v.flex_thickness),
+                                    (f1 - ramp, v.flex_thickness), (f1 + 1.0, h.t + 1.0)], 2 * h.h + 2 * v.flex_length))
+    return tk.one_solid(tk.boolean("cut", temple, cutters).clean(), side + "_temple")
 
 
 class EyewearFrameBuilder:
@@ -463,12 +675,18 @@ def _placement(part: str, spec) -> np.ndarray:
     if part == "front":
         return _FRONT
     h = hinge(spec)
-    xk = spec.frame_width / 2 - h.t / 2
+    across, back = pin_position(spec, h)
     yh = hinge_y(spec, h)
-    pin_y = spec.frame_thickness + h.pin_back
     if part == "left_temple":
-        return translation_matrix(-xk, pin_y, yh) @ _LEFT @ translation_matrix(0, 0, -h.t / 2)
-    return translation_matrix(xk, pin_y, yh) @ _RIGHT @ translation_matrix(0, 0, -h.t / 2)
+        return translation_matrix(-across, back, yh) @ _LEFT @ translation_matrix(0, 0, -h.t / 2)
+    return translation_matrix(across, back, yh) @ _RIGHT @ translation_matrix(0, 0, -h.t / 2)
+
+
+def pin_position(spec, h: Hinge) -> tuple[float, float]:
+    """The hinge pin's axis in the front's frame after the wrap: (|x| across, z behind the front face)."""
+    w = math.radians(spec.wrap_deg)
+    xk, zk = spec.frame_width / 2 - h.t / 2, spec.frame_thickness + h.pin_back
+    return xk * math.cos(w) - zk * math.sin(w), xk * math.sin(w) + zk * math.cos(w)
 
 
 EyewearFrame.builder = EyewearFrameBuilder()

@@ -480,3 +480,41 @@ def _feature_edges(occ) -> np.ndarray:
 def export_step(path, shapes: list) -> None:
     shape = shapes[0] if len(shapes) == 1 else cq.Compound.makeCompound(shapes)
     cq.exporters.export(shape, str(path), exportType="STEP")
+
+
+def arch_wire(centre_y: float, radius: float, flank_deg: float, bottom_y: float):
+    """A closed outline symmetric about x=0: an arc of `radius` about (0, centre_y) over the top, two
+    straight flanks tangent to it leaning outward `flank_deg` from vertical down to `bottom_y`, and a
+    straight bottom (a keyhole / saddle opening)."""
+    phi = math.radians(flank_deg)
+    tx, ty = radius * math.cos(phi), centre_y + radius * math.sin(phi)
+    bx = tx + (ty - bottom_y) * math.tan(phi)
+    top = cq.Vector(0, centre_y + radius, 0)
+    edges = [cq.Edge.makeThreePointArc(cq.Vector(-tx, ty, 0), top, cq.Vector(tx, ty, 0)),
+             cq.Edge.makeLine(cq.Vector(tx, ty, 0), cq.Vector(bx, bottom_y, 0)),
+             cq.Edge.makeLine(cq.Vector(bx, bottom_y, 0), cq.Vector(-bx, bottom_y, 0)),
+             cq.Edge.makeLine(cq.Vector(-bx, bottom_y, 0), cq.Vector(-tx, ty, 0))]
+    return cq.Wire.assembleEdges(edges)
+
+
+def drafted_prism(face_, z0: float, height: float, draft_deg: float):
+    """A flat face (in a z plane) moved to z0 and extruded +z by height, its sides leaning outward by
+    `draft_deg` (the section grows along z; OCC's draft prism: planes stay planes, arcs become cones)."""
+    moved = face_.translate(cq.Vector(0, 0, z0 - face_.Center().z))
+    return cq.Solid.extrudeLinear(moved, cq.Vector(0, 0, height), taper=-draft_deg)
+
+
+def turned_halves(shape, degrees: float):
+    """`shape` split at x=0, each half turned `degrees` about the y axis through the origin so that
+    its outer end moves toward +z (a front's face-form wrap), fused again."""
+    big = 1e4
+    right = shape.intersect(cq.Solid.makeBox(big, 2 * big, 2 * big, cq.Vector(0, -big, -big)))
+    left = shape.intersect(cq.Solid.makeBox(big, 2 * big, 2 * big, cq.Vector(-big, -big, -big)))
+    axis0, axis1 = cq.Vector(0, 0, 0), cq.Vector(0, 1, 0)
+    return right.rotate(axis0, axis1, -degrees).fuse(left.rotate(axis0, axis1, degrees))
+
+
+def prism_xz(points_xz, half_span_y: float):
+    """A closed polygon drawn in the x-z plane ((x, z) points), extruded both ways along y by
+    `half_span_y` (a cutter across a bar lying along x)."""
+    return cq.Workplane("XZ").polyline([tuple(p) for p in points_xz]).close().extrude(half_span_y, both=True).val()

@@ -1,5 +1,6 @@
 """Eyewear an optician would accept, measured on the built solids: the lens groove, the blank size,
-the hinge's open stop, the nose gap, the pantoscopic tilt, the length of side and the frame marking."""
+the hinge's open stop, the nose gap, the saddle bridge on the nose, the face-form wrap, the
+pantoscopic tilt, the length of side and the frame marking."""
 
 from __future__ import annotations
 
@@ -17,7 +18,14 @@ from somana_core.geometry.transforms import rotation_matrix, translation_matrix
 
 @pytest.fixture(scope="module")
 def frame():
-    return build(make_spec("eyewear_frame", {"text": "Ada"}))
+    """Without wrap: the front's own frame is then the drawing's (face on z=0, lens centres at y=0)."""
+    return build(make_spec("eyewear_frame", {"text": "Ada", "wrap_deg": 0}))
+
+
+@pytest.fixture(scope="module")
+def wrapped():
+    """The defaults: face-form wrap on."""
+    return build(make_spec("eyewear_frame", {}))
 
 
 def inside(shape, x, y, z) -> bool:
@@ -56,8 +64,7 @@ def _temple_turned(product, side: str, degrees_outward: float):
     """The temple as assembled, turned about its hinge pin (positive: opening past 90 degrees)."""
     spec = product.spec
     h = ew.hinge(spec)
-    xk = spec.frame_width / 2 - h.t / 2
-    pin_y = spec.frame_thickness + h.pin_back
+    xk, pin_y = ew.pin_position(spec, h)  # the pin as the wrap turned it
     sx = -1 if side == "left" else 1
     turn = rotation_matrix("z", -sx * degrees_outward)  # left opens counter-clockwise seen from above
     about_pin = translation_matrix(sx * xk, pin_y, 0) @ turn @ translation_matrix(-sx * xk, -pin_y, 0)
@@ -65,7 +72,10 @@ def _temple_turned(product, side: str, degrees_outward: float):
 
 
 @pytest.mark.parametrize("side", ["left", "right"])
-def test_the_hinge_stops_at_its_open_angle_and_folds_freely(frame, side):
+def test_the_hinge_stops_at_its_open_angle_and_folds_freely(wrapped, side):
+    """With the wrap on: the temples still stop at open_angle from the frontal plane (not from the
+    turned end piece), so they still reach the ears."""
+    frame = wrapped
     front = apply_matrix(frame.parts["front"], frame.placement("front"))
     past = frame.spec.open_angle - 90.0
     assert common_volume_mm3(front, _temple_turned(frame, side, past - 1.0)) == 0.0  # still opening
@@ -75,11 +85,16 @@ def test_the_hinge_stops_at_its_open_angle_and_folds_freely(frame, side):
 
 
 def test_the_rims_leave_the_nose_its_gap(frame):
+    """Below the saddle the rims' nasal edges stay at least MIN_NOSE_GAP_MM apart (through the front)."""
     v, front = frame.spec, frame.parts["front"]
     xs = np.arange(0.0, v.bridge_width / 2 + 0.05, 0.05)
-    first = next(x for x in xs if inside(front, x, -v.lens_height / 4, v.frame_thickness / 2))
-    assert 2 * first == pytest.approx(v.bridge_width - 2 * v.rim_width, abs=0.15)
-    assert 2 * first >= ew.MIN_NOSE_GAP_MM - 0.1
+    gaps = []
+    for y in np.arange(ew.saddle_bottom_mm(v) - 0.5, -v.lens_height / 2, -1.0):
+        first = next((x for x in xs if inside(front, x, y, v.frame_thickness / 2)), None)
+        if first is not None:
+            gaps.append(2 * first)
+    assert gaps and min(gaps) >= ew.MIN_NOSE_GAP_MM - 0.1
+    assert min(gaps) >= v.bridge_width - 2 * v.rim_width - 0.1  # never narrower than the rims' nasal edges
     with pytest.raises(InputError) as err:
         make_spec("eyewear_frame", {"bridge_width": 14, "rim_width": 5})
     assert err.value.field == "rim_width" and "nose" in err.value.message
@@ -122,3 +137,116 @@ def test_the_frame_marking_is_engraved_inside_the_right_temple(frame):
     plain = build(make_spec("eyewear_frame", {"text": ""}))
     # engraving removes material from the inner side of the right temple only
     assert plain.metrics()["parts"]["right_temple"]["volume_mm3"] < plain.metrics()["parts"]["left_temple"]["volume_mm3"] - 5
+
+
+def _front_face_z(shape, x: float, y: float) -> float:
+    """Where the front's face is (the first material from the face side) at (x, y), to 0.005 mm."""
+    z = next(z for z in np.arange(-1.0, 20.0, 0.05) if inside(shape, x, y, z))
+    lo, hi = z - 0.05, z
+    while hi - lo > 0.005:
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if inside(shape, x, y, mid) else (mid, hi)
+    return hi
+
+
+def test_the_wrap_measured_on_the_front_is_the_parameter(wrapped, tmp_path, checks):
+    v, front = wrapped.spec, wrapped.parts["front"]
+    assert v.wrap_deg == ew.FIT["wrap_deg"]["default"] and 0 < v.wrap_deg <= 15
+    h = ew.hinge(v)
+    y = ew.hinge_y(v, h) + h.stack / 2 - 0.5  # along the end piece's flat face, above the lens
+    w = math.radians(v.wrap_deg)
+    for sign in (1, -1):
+        x1, x2 = sign * (ew.lens_centre_x(v) + 2) * math.cos(w), sign * (v.frame_width / 2 - 8) * math.cos(w)
+        measured = math.degrees(math.atan2(_front_face_z(front, x2, y) - _front_face_z(front, x1, y), abs(x2 - x1)))
+        assert measured == pytest.approx(v.wrap_deg, abs=0.5)
+    flat = make_spec("eyewear_frame", {"wrap_deg": 0})
+    assert ew.hinge(flat).pin_back != h.pin_back  # the stop is set relative to the turned end piece
+    checks.part_printable(wrapped, "front", tmp_path)
+
+
+def test_the_saddle_has_its_crest_where_the_spec_says(frame):
+    v, front = frame.spec, frame.parts["front"]
+    for z in (0.3, v.frame_thickness / 2, v.frame_thickness - 0.3):
+        crest = v.crest_height + z * math.tan(math.radians(ew.nose_draft_deg(v)))  # the crest rises toward the face
+        assert not inside(front, 0, crest - 0.1, z), z
+        assert inside(front, 0, crest + 0.1, z), z
+
+
+def _flank_x(shape, y: float, z: float) -> float:
+    """The saddle's flank: the first material right of the nose at height y, depth z (to 0.01 mm)."""
+    return next(x for x in np.arange(0.0, 20.0, 0.01) if inside(shape, x, y, z))
+
+
+def test_the_saddle_flanks_follow_the_noses_frontal_and_splay_angles(frame):
+    v, front = frame.spec, frame.parts["front"]
+    fit = ew.FIT
+    assert fit["nose_frontal_angle"]["min"] <= v.nose_frontal_angle <= fit["nose_frontal_angle"]["max"]
+    assert fit["nose_splay_angle"]["min"] <= v.nose_splay_angle <= fit["nose_splay_angle"]["max"]
+    z = v.frame_thickness / 2
+    y_hi, y_lo = v.crest_height - ew.CREST_RADIUS_MM - 0.5, ew.saddle_bottom_mm(v) + 1.0
+    frontal = math.degrees(math.atan2(_flank_x(front, y_lo, z) - _flank_x(front, y_hi, z), y_hi - y_lo))
+    assert frontal == pytest.approx(v.nose_frontal_angle, abs=0.5)
+    y = (y_hi + y_lo) / 2
+    z1, z2 = 0.3, v.frame_thickness - 0.3
+    splay = math.degrees(math.atan2(_flank_x(front, y, z2) - _flank_x(front, y, z1), z2 - z1))
+    assert splay == pytest.approx(v.nose_splay_angle, abs=0.5)
+
+
+def test_the_nose_bears_on_the_saddle_and_nothing_else_reaches_into_it(frame):
+    """The nose model touches the front over the saddle (its bearing area, mm2) and no rim, lens or
+    lip of the frame lies inside it."""
+    v, front = frame.spec, frame.parts["front"]
+    nose = ew.nose_cutter(v)
+    assert common_volume_mm3(front, nose) < 1e-3
+    grow = 0.05
+    bearing_mm2 = common_volume_mm3(front, ew.nose_cutter(v, grow_mm=grow)) / grow
+    assert bearing_mm2 > 60  # crest and both flanks across the front's thickness
+    assert ew.nose_clearance_mm(v) >= v.min_wall_mm() + ew.LENS_PLAY_MM
+    with pytest.raises(InputError) as err:  # a crest too high puts the nose into the lenses
+        make_spec("eyewear_frame", {"crest_height": 12, "nose_frontal_angle": 35})
+    assert err.value.field == "crest_height" and "at most" in err.value.message
+
+
+def _edge(is_solid, lo: float, hi: float, tol: float = 0.005) -> float:
+    """Where is_solid changes between lo and hi (is_solid(lo) != is_solid(hi)), by bisection."""
+    at_lo = is_solid(lo)
+    assert is_solid(hi) != at_lo
+    while hi - lo > tol:
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if is_solid(mid) == at_lo else (lo, mid)
+    return (lo + hi) / 2
+
+
+def test_the_temples_flex_section_has_the_specs_thickness_and_length(wrapped):
+    """The compliant element: a thinned section of each temple behind the hinge (the hinge's stop is
+    unchanged: see the open-stop test, which runs on this same frame)."""
+    v = wrapped.spec
+    fit = ew.FIT
+    assert fit["flex_length"]["min"] < v.flex_length <= fit["flex_length"]["max"]
+    assert fit["flex_thickness"]["min"] <= v.flex_thickness <= fit["flex_thickness"]["max"]
+    h = ew.hinge(v)
+    f0, f1 = ew.flex_span_mm(v, h)
+    (_, _), (x1, _), (x2, y2), _ = ew.temple_centreline(v, h, mirrored=False)
+    for side in ("left", "right"):
+        temple = wrapped.parts[f"{side}_temple"]  # own frame: pin at x=0, outer side on z=0
+        sy = 1.0 if side == "left" else -1.0      # the right temple is built upside down
+
+        def mid_y(x):
+            return sy * (x - x1) / (x2 - x1) * y2 if x > x1 else 0.0
+
+        def top_z(x):
+            return _edge(lambda z: inside(temple, x, mid_y(x), z), h.t / 4, h.t + 0.5)
+
+        assert top_z((f0 + f1) / 2) == pytest.approx(v.flex_thickness, abs=0.05)
+        assert top_z(f1 + 3) == pytest.approx(h.t, abs=0.05)  # full thickness past the flex
+        z = v.flex_thickness + 0.1  # just above the thin floor the recess spans its length + the 45-degree ramps
+        centre = (f0 + f1) / 2
+
+        def solid_at(x):
+            return inside(temple, x, mid_y(x), z)
+
+        span = _edge(solid_at, centre, f1 + 1) - _edge(solid_at, f0 - 1, centre)
+        assert span == pytest.approx(v.flex_length + 2 * 0.1, abs=0.05)
+    with pytest.raises(InputError) as err:
+        make_spec("eyewear_frame", {"flex_thickness": 2.8, "temple_thickness": 3.0, "hinge_pin": 1.0})
+    assert err.value.field == "flex_thickness"

@@ -12,7 +12,7 @@ from somana_core.geometry import FAMILIES, Builder, PartInputs, make_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 GEOMETRY = ROOT / "somana_core" / "geometry"
-CATALOGUE_TABLES = ("machines.csv", "materials.csv", "boards.csv", "batteries.csv", "lens_blanks.csv")
+CATALOGUE_TABLES = ("machines.csv", "materials.csv", "boards.csv", "batteries.csv", "lens_blanks.csv", "eyewear_fit.csv")
 
 
 def _imports(path: Path) -> set[str]:
