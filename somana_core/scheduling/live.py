@@ -354,6 +354,13 @@ class LivePlan:
         from somana_core.scheduling.floor import plan_to_dict
 
         view = self.view
+        if view.schedule is not None and view.schedule.lower_bound is None:
+            from somana_core.scheduling.bounds import lower_bound
+
+            # for the page's gap figure (a re-plan does not wait for it); kept with this version's schedule
+            bound = lower_bound(view.instance())
+            view.schedule.lower_bounds.update({"custom": bound["objective"], "custom_parts": bound})
+            view.schedule.lower_bound = bound["objective"]
         data = plan_to_dict(view, view.schedule, self.packing)
         data["live"] = {"version": self.version, "events": list(self.applied[-20:]),
                         "replans": list(self.replan_times[-20:]), "buffer_min": view.promise_buffer_min()}

@@ -158,3 +158,16 @@ def test_the_live_plan_starts_afresh_when_its_calendar_grows_old(somana_home):
     finally:
         plan.close()
         store.close()
+
+
+def test_the_live_plans_snapshot_reports_its_lower_bound_and_gap(somana_home):
+    store = OrderStore()
+    for k in range(3):
+        store.place(f"c{k}", "sensor_enclosure", {"machine": "prusa_mk3s"}, {"print_time_s": 7200, "lead_time_days": 1})
+    plan = LivePlan(store_factory=lambda: store, time_limit_s=0.2, first_time_limit_s=0.2, clock=lambda: NOW).start()
+    try:
+        figures = plan.snapshot()["figures"]
+        assert 0 < figures["lower_bound"] <= figures["objective"] and 0 <= figures["gap"] < 1
+    finally:
+        plan.close()
+        store.close()
