@@ -13,6 +13,11 @@ Starts its own `somana serve --printer PTY` (private Mosquitto and station child
 with the virtual printer in THIS process, so the M112 arrival time is read on the same clock.
 
 usage: .venv/bin/python benchmarks/floor.py [--sessions 20] [--clicks 15] [--cli 10] [--kills 3]
+       .venv/bin/python benchmarks/floor.py --quick        (5 clicks, 5 CLI stops, 1 kill: a shared machine)
+       .venv/bin/python benchmarks/floor.py --cli-only [--cli 20]
+                        (no server, no browser: process start -> M112 for `python -c pass` (the floor),
+                         `python -m somana estop`, the `somana` console script, scripts/somana-estop
+                         (mosquitto_pub), mosquitto_pub alone, and the bus message alone)
 """
 
 from __future__ import annotations
@@ -166,7 +171,14 @@ def main() -> int:
     parser.add_argument("--cli", type=int, default=10)
     parser.add_argument("--kills", type=int, default=3)
     parser.add_argument("--window-s", type=float, default=3.0, help="status observed this long before each click")
+    parser.add_argument("--quick", action="store_true", help="5 clicks, 5 CLI stops, 1 kill")
+    parser.add_argument("--cli-only", action="store_true", help="only the command-line e-stop paths, no server")
     args = parser.parse_args()
+    if args.cli_only:
+        print(json.dumps(cli_only(args.cli), indent=2))
+        return 0
+    if args.quick:
+        args.clicks, args.cli, args.kills = 5, 5, 1
 
     sim = VirtualPrinter(time_scale=0.05)  # about 20 lines/s: the row changes at every refresh while printing
     port = sim.start()
@@ -273,6 +285,75 @@ def main() -> int:
                              "offline_ms": 5000}
         print(json.dumps(result, indent=2))
     return 0 if "stopped_by" not in result else 1
+
+
+def cli_only(repetitions: int) -> dict:
+    """Process start -> M112 at the printer for each command-line path, against a private broker and
+    a `somana station` process owning a virtual printer in this process (same clock)."""
+    import shutil
+    import tempfile
+
+    from somana_core.floor.local import LocalBroker
+
+    root = Path(__file__).resolve().parents[1]
+    home = Path(tempfile.mkdtemp(prefix="somana-estop-bench-"))
+    sim = VirtualPrinter(time_scale=0.05)
+    port = sim.start()
+    result: dict = {"load_before": Path("/proc/loadavg").read_text().split()[:3], "repetitions": repetitions}
+    with LocalBroker() as broker:
+        env = dict(os.environ, SOMANA_HOME=str(home), SOMANA_BROKER=broker.url)
+        station = subprocess.Popen([sys.executable, "-m", "somana", "station", "--name", "bench", "--printer",
+                                    f"p1={port}", "--broker", broker.url], env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        fleet = Fleet(broker.url).start()
+        key = "bench/p1"
+        try:
+            wait(lambda: fleet.printers().get(key, {}).get("shown_state") == "operational", 60, "operational")
+            console = Path(sys.executable).with_name("somana")
+            paths = {"python_m_somana_estop": [sys.executable, "-m", "somana", "estop", key, "--confirm", "0"]}
+            if console.exists():
+                paths["somana_console_script"] = [str(console), "estop", key, "--confirm", "0"]
+            mosquitto_pub = shutil.which("mosquitto_pub")
+            if mosquitto_pub:
+                paths["scripts_somana_estop_sh"] = [str(root / "scripts" / "somana-estop"), key]
+                paths["mosquitto_pub_alone"] = [mosquitto_pub, "-h", "127.0.0.1", "-p", str(broker.port), "-q", "1",
+                                                "-t", "somana/estop", "-m", json.dumps({"printer": key})]
+            floor = []
+            for _ in range(repetitions):  # what any Python process costs here before our first line runs
+                t0 = time.monotonic()
+                subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
+                floor.append(time.monotonic() - t0)
+            result["python_c_pass_exit"] = summary_ms(floor)
+            timings: dict = {name: [] for name in paths}
+            timings["bus_message_alone"] = []
+            for _ in range(repetitions):
+                for name in list(timings):
+                    state = fleet.printers().get(key, {}).get("shown_state")
+                    if state != "operational":
+                        fleet.wait_reply(fleet.command(key, "connect"), 60)
+                        wait(lambda: fleet.printers()[key]["shown_state"] == "operational", 30, "operational")
+                    before = sim.emergency_received_at
+                    t0 = time.monotonic()
+                    if name == "bus_message_alone":
+                        fleet.estop(key)
+                    else:
+                        run = subprocess.Popen(paths[name], env=env, stdout=subprocess.DEVNULL,
+                                               stderr=subprocess.DEVNULL, cwd=root)
+                    timings[name].append(m112_after(sim, before, t0))
+                    if name != "bus_message_alone":
+                        run.wait(timeout=30)
+                    wait(lambda: fleet.printers()[key]["shown_state"] == "halted", 30, "halted")
+            for name, values in timings.items():
+                result[f"{name}_to_m112"] = summary_ms(values)
+        finally:
+            fleet.close()
+            station.terminate()
+            station.wait(timeout=60)
+            sim.stop()
+            shutil.rmtree(home, ignore_errors=True)
+    result["load_after"] = Path("/proc/loadavg").read_text().split()[:3]
+    result["target_ms"] = 50
+    return result
 
 
 class Served:

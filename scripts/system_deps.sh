@@ -9,6 +9,7 @@ command -v prusa-slicer >/dev/null 2>&1 || missing+=(prusa-slicer)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)  # scripts/somana-estop
 [ -d /usr/share/kicad/demos ] || [ -d /usr/share/doc/kicad-demos ] || dpkg -s kicad-demos >/dev/null 2>&1 || missing+=(kicad-demos)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 

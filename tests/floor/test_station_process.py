@@ -14,6 +14,7 @@ import time
 import pytest
 
 from device_io.simulator import VirtualPrinter
+from somana_core.floor.fleet import Fleet
 from tests.floor.conftest import job_text
 from tests.support.waiting import wait_until
 
@@ -132,3 +133,23 @@ def test_printers_and_estop_commands_work_through_the_bus(broker, sim, somana_ho
 def test_bad_input_exits_2_with_one_line_naming_the_field(args, field):
     run = somana(*args)
     assert run.returncode == 2 and run.stderr.count("\n") == 1 and field in run.stderr, run.stderr
+
+
+def test_the_shell_estop_halts_the_printer_without_python_and_refuses_bad_names(broker, sim, somana_home):
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "somana-estop")
+    for bad in (["a b"], ['x","printer":"*'], [], ["--loud"]):
+        run = subprocess.run([script, *bad, "--broker", broker.url], capture_output=True, text=True, timeout=10)
+        assert run.returncode == 2 and run.stderr.count("\n") == 1, (bad, run.stderr)
+    assert sim.emergency_received_at is None
+    process = start_station("shell", sim.path, broker, somana_home)
+    try:
+        watcher = Fleet(broker.url).start()
+        wait_until(lambda: watcher.printers().get("shell/p1", {}).get("shown_state") == "operational", 30)
+        run = subprocess.run([script, "shell/p1"], capture_output=True, text=True, timeout=10,
+                             env=dict(os.environ, SOMANA_HOME=str(somana_home), SOMANA_BROKER=broker.url))
+        assert run.returncode == 0, run.stderr
+        wait_until(lambda: sim.emergency_received_at is not None, 5, message="M112 at the printer")
+        wait_until(lambda: watcher.printers()["shell/p1"]["shown_state"] == "halted", 5)
+        watcher.close()
+    finally:
+        stop(process)
