@@ -19,6 +19,17 @@ to them only through the broker (Mosquitto). Topic scheme, every payload UTF-8 J
                                       network thread (no discovery round trip: the e-stop fast path).
 
 Names of stations and printers are NAME_PATTERN (no MQTT wildcards or slashes).
+
+Who publishes what (subscribers such as the scheduler's live plan rely on these staying stable):
+- `.../state`: `Station._publish_state` (the payload is `Station.state_of`), on every change and
+  at least every HEARTBEAT_S; `.../status`: `Station.start`/`stop` and the last will.
+- `.../event`: `Station._event`: "job-ended" from `Station._end_job` (the job record: name, order,
+  outcome done|cancelled|interrupted|failed, reason, last_acked_line, ...), "estop" from
+  `Station.emergency_stop`, "reply" from `Station._reply`, "log" from `Station._publish_log`.
+- `somana/estop`: `Fleet.estop`, `somana estop` (`estop_wire.send_estop`, a raw socket),
+  `scripts/somana-estop` (mosquitto_pub) and the browsers' WebSocket (machine_control.ESTOP_JS).
+- Browsers read `.../status` and `.../state` themselves over the broker's WebSocket listener as the
+  read-only viewer (`local.LocalBroker`; dashboards/components/printer_status.py).
 """
 
 from __future__ import annotations
