@@ -174,3 +174,16 @@ def test_worker_processes_end_with_the_process_that_started_them(stop):
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def _threading_of_this_worker(dask_worker) -> dict:
+    return {"nthreads": dask_worker.state.nthreads,
+            **{name: os.environ.get(name) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}}
+
+
+def test_each_worker_runs_one_job_at_a_time_with_single_threaded_maths_libraries(pool):
+    """Two workers on two cores must not each spread over both: one job thread per worker process and
+    OpenMP/OpenBLAS/MKL at one thread (Dask's nanny sets these before the process starts)."""
+    for seen in pool.client.run(_threading_of_this_worker).values():
+        assert seen["nthreads"] == 1
+        assert seen["OMP_NUM_THREADS"] == seen["OPENBLAS_NUM_THREADS"] == seen["MKL_NUM_THREADS"] == "1"
