@@ -8,11 +8,13 @@
     await workers.result(future)                  # from any asyncio loop (Panel async callbacks)
     pool.cancel(future)                           # dropped if it has not started; discarded if it has
 
-Every job is one of KINDS: the worker imports CadQuery once and keeps its own part cache, so a
-session's second job (its preview after its quote) is sent to the worker that built the part.
-`LatestWins` is one session's door to the pool: a new change supersedes that session's job that
-has not finished (cancelled, so a queued one never runs), and sessions share the workers fairly:
-a session's jobs queue behind those of sessions that asked less in the last few seconds.
+Every job is one of KINDS: the worker imports CadQuery once and keeps its own part cache.
+`LatestWins` is one session's door to the pool: a change's quote is one `part` job per part (built,
+measured and meshed; the parts build side by side on the workers), its preview is made from those
+meshes without a second trip; a new change supersedes that session's jobs that have not finished
+(cancelled, so a queued one never runs), and sessions share the workers fairly: a session's jobs
+queue behind those of sessions that asked less in the last few seconds. The gallery of `somana
+publish` is one `product` job per variant.
 """
 
 from __future__ import annotations
