@@ -4,9 +4,12 @@ The stations publish on MQTT (somana_core.floor.bus, read here, never written): 
 `state` (a job with an order starts printing; the printer drops to disconnected/error/halted or comes
 back), its `event`s (`job-ended` with outcome done / failed / interrupted / cancelled; `spool-changed`
 with material and colour) and the station's `status` (online false: every printer on it is offline).
-Each message becomes a `Planner.event` and the plan is re-solved within `time_limit_s` on a worker
-thread (never on paho's network thread): events that arrive while a re-plan runs are applied together
-before the next one. New orders in the order store join the plan before every re-plan.
+Each message becomes a `Planner.event` and a re-plan on a worker thread (never on paho's network
+thread): a print started or ended re-times the kept sequences (milliseconds), anything else is
+re-solved within `time_limit_s`; events that arrive while a re-plan runs are applied together before
+the next one. New orders in the order store join the plan before every re-plan (and every `poll_s`
+when the floor is quiet). A printer drops out of the plan when its state is disconnected, error or
+halted, or its station's status goes offline (the station's last will).
 
 Bus printers ("STATION/PRINTER") are matched to the plan's printers (data/printers.csv) by the `bus`
 column, else by the printer's id; a job on a printer the table does not know is booked on the printer
@@ -19,7 +22,6 @@ import copy
 import queue
 import threading
 import time
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from somana_core.scheduling.model import utc_now
@@ -378,4 +380,4 @@ def _default_store():
     return shared_store()  # the process-wide one: never closed
 
 
-__all__ = ["LivePlan", "current", "start", "stop", "replace"]
+__all__ = ["LivePlan", "current", "start", "stop"]
