@@ -134,7 +134,8 @@ class EyewearFrame(FamilySpec):
                          "Hinge style")
     hinge_pin = length(1.6, (1.0, 2.5), 0.1, "Hinge pin diameter (e.g. a 1.6 mm steel pin or filament)",
                        "Hinge pin")
-    open_angle = angle(92.0, (90.0, 95.0), 0.5, "Angle between front and temple where the hinge stops opening",
+    open_angle = angle(92.0, (90.0, 95.0), 0.5, "Angle between the frontal plane and a temple where the hinge "
+                       "stops opening (with wrap too)",
                        "Open stop")
     text = text("", 20, f"Text inside a temple, in {FONT_NAME} (empty = none)", "Temple text")
     text_side = choice("left", ["left", "right", "both"], "Which temple carries the text", "Text temple")
@@ -463,7 +464,8 @@ def nose_halfwidth_mm(v, y, z: float):
     phi = math.radians(v.nose_frontal_angle)
     tx, ty = r * math.cos(phi), cy + r * math.sin(phi)
     arc = np.sqrt(np.clip(r * r - (y - cy) ** 2, 0, None))
-    w = np.where(y < ty, tx + (ty - y) * math.tan(phi), arc)
+    flank_y = np.maximum(y, saddle_bottom_mm(v))  # below the bearing zone the nose is taken no wider
+    w = np.where(y < ty, tx + (ty - flank_y) * math.tan(phi), arc)
     return np.where(y > cy + r, -np.inf, w)
 
 
@@ -479,13 +481,11 @@ def nose_clearance_mm(v) -> float:
     """Smallest distance (mm) between the nose model where it is widest (the front's back face) and the
     right lens's outline; negative when the nose reaches into the lens."""
     pts = lens_points(v, lens_centre_x(v), 1.0)
-    nasal = pts[(pts[:, 0] < lens_centre_x(v)) & (pts[:, 1] >= saddle_bottom_mm(v) - v.rim_width)]
-    if len(nasal) == 0:
-        return math.inf
+    nasal = pts[pts[:, 0] < lens_centre_x(v)]
     width = nose_halfwidth_mm(v, nasal[:, 1], v.frame_thickness)
     if np.any(nasal[:, 0] < width):
         return -1.0
-    ys = np.arange(saddle_bottom_mm(v), v.crest_height + nose_rise_mm(v) + CREST_RADIUS_MM, 0.1)
+    ys = np.arange(-(v.lens_height / 2 + v.rim_width + 1), v.crest_height + nose_rise_mm(v) + CREST_RADIUS_MM, 0.1)
     xs = nose_halfwidth_mm(v, ys, v.frame_thickness)
     keep = np.isfinite(xs)
     boundary = np.stack([xs[keep], ys[keep]], axis=1)
@@ -512,8 +512,8 @@ def highest_fitting_crest_mm(spec, need_mm: float) -> float | None:
 
 
 def saddle_bottom_mm(v) -> float:
-    """Lowest y the saddle follows the nose to (SADDLE_DEPTH_MM below the crest on the front face): the
-    bridge body ends there, its bottom edge running from the nose to the rims."""
+    """Lowest y the saddle follows the nose's flanks to (SADDLE_DEPTH_MM below the crest on the front
+    face): the bridge body ends there; below it the nose model goes straight down."""
     return v.crest_height - SADDLE_DEPTH_MM
 
 
@@ -600,8 +600,11 @@ def nose_cutter(v, grow_mm: float = 0.0):
     draft = nose_draft_deg(v)
     m = NOSE_MARGIN_MM
     r = CREST_RADIUS_MM - m * math.tan(math.radians(draft)) + grow_mm
-    bottom = saddle_bottom_mm(v) - 2 * m  # just past the bridge body's bottom: no ledge is left
-    section = tk.face(tk.arch_wire(v.crest_height - CREST_RADIUS_MM, r, v.nose_frontal_angle, bottom))
+    # below the bearing zone the nose is taken no wider (straight down past the rims): the lower rims
+    # are cleared to the zone's width instead of being left as a step the nose would catch on
+    bottom = -(v.lens_height / 2 + v.rim_width + 2)
+    section = tk.face(tk.arch_wire(v.crest_height - CREST_RADIUS_MM, r, v.nose_frontal_angle,
+                                   saddle_bottom_mm(v), bottom))
     return tk.drafted_prism(section, -m, v.frame_thickness + 2 * m, draft)
 
 

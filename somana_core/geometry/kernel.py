@@ -482,18 +482,17 @@ def export_step(path, shapes: list) -> None:
     cq.exporters.export(shape, str(path), exportType="STEP")
 
 
-def arch_wire(centre_y: float, radius: float, flank_deg: float, bottom_y: float):
+def arch_wire(centre_y: float, radius: float, flank_deg: float, flank_end_y: float, bottom_y: float):
     """A closed outline symmetric about x=0: an arc of `radius` about (0, centre_y) over the top, two
-    straight flanks tangent to it leaning outward `flank_deg` from vertical down to `bottom_y`, and a
-    straight bottom (a keyhole / saddle opening)."""
+    straight flanks tangent to it leaning outward `flank_deg` from vertical down to `flank_end_y`, then
+    vertical down to `bottom_y`, and a straight bottom (a keyhole / saddle opening)."""
     phi = math.radians(flank_deg)
     tx, ty = radius * math.cos(phi), centre_y + radius * math.sin(phi)
-    bx = tx + (ty - bottom_y) * math.tan(phi)
-    top = cq.Vector(0, centre_y + radius, 0)
-    edges = [cq.Edge.makeThreePointArc(cq.Vector(-tx, ty, 0), top, cq.Vector(tx, ty, 0)),
-             cq.Edge.makeLine(cq.Vector(tx, ty, 0), cq.Vector(bx, bottom_y, 0)),
-             cq.Edge.makeLine(cq.Vector(bx, bottom_y, 0), cq.Vector(-bx, bottom_y, 0)),
-             cq.Edge.makeLine(cq.Vector(-bx, bottom_y, 0), cq.Vector(-tx, ty, 0))]
+    bx = tx + (ty - flank_end_y) * math.tan(phi)
+    points = [(tx, ty), (bx, flank_end_y), (bx, bottom_y), (-bx, bottom_y), (-bx, flank_end_y), (-tx, ty)]
+    vec = [cq.Vector(x, y, 0) for x, y in points]
+    edges = [cq.Edge.makeThreePointArc(vec[-1], cq.Vector(0, centre_y + radius, 0), vec[0])]
+    edges += [cq.Edge.makeLine(a, b) for a, b in zip(vec[:-1], vec[1:])]
     return cq.Wire.assembleEdges(edges)
 
 
