@@ -33,7 +33,10 @@ def create_app() -> pn.viewable.Viewable:
 
     control = MachineControl(fleet(), order_store=shared_store())  # one bus client and one store per process
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-        pn.state.add_periodic_callback(control.refresh, period=REFRESH_MS)
+        from dashboards.closed_tabs import while_open
+
+        # while_open: a tab closed mid-refresh is not a traceback (the document is destroyed under it)
+        pn.state.add_periodic_callback(while_open(control.refresh), period=REFRESH_MS)
     from dashboards.components.printer_status import PhoneViewport
 
     return theme.page(control, PhoneViewport(width=0, height=0, margin=0), current="/machines", user=user)

@@ -21,6 +21,7 @@ import param
 from bokeh.models import CustomJS
 from holoviews.streams import Buffer
 
+from dashboards.components.gcode_upload import GcodeUpload
 from dashboards.components.printer_status import STATE_COLORS, PrinterStatus
 from somana_core.data import read_table
 
@@ -31,7 +32,6 @@ JOG_STEPS_MM = [0.1, 1.0, 10.0]
 CONFIRM_S = 6.0  # a second click within this confirms a cancel
 NOTICE_S = 120.0  # a job-ended notice stays this long (or until closed)
 ORDER_REFRESH_S = 3.0
-MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 OUTCOME_COLORS = {"done": "#2f8a4f", "cancelled": "#c7772f", "interrupted": "#a3271b", "failed": "#a3271b"}
 CONNECTED = ("operational", "printing", "paused", "cancelling")
 NO_ORDER = "— choose an order —"
@@ -327,7 +327,7 @@ class PrinterDetail(pn.viewable.Viewer):
         self.log = pn.pane.HTML(stylesheets=[CSS], sizing_mode="stretch_width")
 
         # jobs
-        self.upload = pn.widgets.FileInput(accept=".gcode,.gco,.g", css_classes=["gcode-upload"])
+        self.upload = GcodeUpload(css_classes=["gcode-upload"], sizing_mode="stretch_width")  # streamed to disk
         self.print_file_button = pn.widgets.Button(label="Print uploaded file", color="primary",
                                                    css_classes=["print-file"])
         self.print_file_button.on_click(lambda e: self._print_upload())
@@ -386,19 +386,25 @@ class PrinterDetail(pn.viewable.Viewer):
         self.cancel_button.label = "Confirm: cancel this job?"
 
     def _print_upload(self) -> None:
-        data = self.upload.value
-        if not data:
-            self._say("print: choose a G-code file first")
+        """Check the uploaded file (on disk) is text G-code within the limit, then send it to the station."""
+        from somana_core.errors import InputError
+        from somana_core.gcode_check import check_gcode_file
+
+        if self.upload.problem:
+            self._say(f"print: {self.upload.problem}")
             return
-        if len(data) > MAX_UPLOAD_BYTES:
-            self._say(f"print: the file is {len(data) / 1e6:.0f} MB; at most {MAX_UPLOAD_BYTES / 1e6:.0f} MB")
+        if self.upload.path is None:
+            self._say("print: choose a G-code file first (wait until it has uploaded)")
             return
-        sample = data[:65536]
-        if b"\x00" in sample or sum(1 for b in sample if b > 126 or (b < 32 and b not in (9, 10, 13))) > len(sample) // 100:
-            self._say("print: the file is not text G-code (binary bytes found)")
+        try:
+            checked = check_gcode_file(self.upload.path, self.upload.filename, self.upload.max_bytes)
+        except InputError as exc:
+            self._say(f"print: {exc.message}")
+            self.upload.discard()
             return
-        name = (self.upload.filename or "upload.gcode").rsplit("/", 1)[-1]
-        self.send("start", gcode=data.decode("ascii", "replace"), name=name)
+        text = checked.path.read_text(encoding="utf-8", errors="replace")
+        self.upload.discard()  # the station keeps its own copy
+        self.send("start", gcode=text, name=checked.name)
 
     def _order_chosen(self) -> None:
         number = self.orders.value
@@ -585,6 +591,7 @@ class MachineControl(pn.viewable.Viewer):
 
     def __init__(self, fleet, order_store=None, **params):
         super().__init__(**params)
+        GcodeUpload.load_on_page()  # the detail panel's upload is drawn later: its JavaScript comes now
         self.fleet = fleet
         self.order_store = order_store
         self.rows: dict[str, PrinterRow] = {}

@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("somana.cli.plan", "the current schedule of every printer"),
     "worker": ("somana.cli.worker", "a Dask worker for `somana serve --workers tcp://HOST:8786` (CAD and slicing)"),
     "simulate": ("somana.cli.simulate", "a simulated factory week under a scheduling policy"),
+    "typical-units": ("somana.cli.typical_units", "each family's typical order: the table against its built default part"),
 }
 
 

@@ -188,6 +188,9 @@ def run(args) -> int:
     # Every page carries the staff user's name (or none) in its signed session token; the cookie
     # itself (and the Cookie header) stays out of the token, so no script in the page can read it.
     routes = {route: web_auth.application_with_staff_user(script) for route, script in routes.items()}
+    from dashboards.closed_tabs import quiet_closed_tabs
+
+    quiet_closed_tabs()  # a tab closed mid-update is logged as one line, not as a WebSocketClosedError traceback
     get_server(
         routes,
         port=port,

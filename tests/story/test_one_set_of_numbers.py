@@ -42,10 +42,11 @@ def _agree():
 
 def test_quote_portfolio_and_site_agree_on_prices_costs_margins_and_income():
     income = _agree()
-    # by hand from the tables: 120 x (98.96 - 20.4996) + 80 x (87.28 - 20.7900) + 30 x (300.00 - 13.8339) - 12,500
-    assert income == pytest.approx(120 * (98.96 - 20.4996) + 80 * (87.28 - 20.79) + 30 * (300 - 13.8339) - 12500,
+    # by hand from the tables (typical units as `somana typical-units --write` derived them on 2026-12-03):
+    # 120 x (98.91 - 20.4996) + 80 x (87.50 - 20.9153) + 30 x (300.00 - 13.8590) - 12,500
+    assert income == pytest.approx(120 * (98.91 - 20.4996) + 80 * (87.50 - 20.9153) + 30 * (300 - 13.859) - 12500,
                                    abs=0.01)
-    assert whole_usd(income) == 10819
+    assert whole_usd(income) == 10820
 
 
 def test_they_still_agree_after_a_founder_edits_the_tables(tmp_path, monkeypatch):

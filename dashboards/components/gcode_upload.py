@@ -1,0 +1,105 @@
+"""The G-code upload on /machines: a file dropper whose chunks go to a file on disk as they arrive.
+
+Panel's FileInput sends the whole file as one base64 websocket message and keeps it in memory (a
+file above about 75 MB overflowed Tornado's 100 MB read buffer and dropped the page's websocket, the
+e-stop included). Panel's FileDropper sends it in chunks (`gcode_upload_chunk_bytes`) but joins them
+in memory; this subclass writes each chunk to a private file under the state folder instead, stops
+writing (and says why) once the file passes `gcode_upload_max_bytes`, and the browser refuses a
+larger file before sending any of it (FilePond's size check). Limits: data/upload_limits.csv.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import panel as pn
+import param
+
+from somana_core.data import state_dir
+from somana_core.gcode_check import gcode_upload_max_bytes, megabytes, upload_limit
+
+UPLOAD_FOLDER = "uploads"
+
+
+def upload_folder() -> Path:
+    folder = state_dir() / UPLOAD_FOLDER
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+class GcodeUpload(pn.widgets.FileDropper):
+    """One G-code file, streamed to disk. `path` is the finished file (None until the last chunk),
+    `filename` its name, `size_bytes` its size; `problem` says why an upload was refused."""
+
+    path = param.Parameter(default=None, doc="the uploaded file on disk, once complete")
+    filename = param.String(default=None, allow_None=True)
+    size_bytes = param.Integer(default=0)
+    problem = param.String(default="")
+
+    # server-side only: none of these goes to the browser's model
+    _rename = {**pn.widgets.FileDropper._rename, "path": None, "filename": None, "size_bytes": None, "problem": None}
+
+    def __init__(self, **params):
+        self.max_bytes = gcode_upload_max_bytes()
+        params.setdefault("chunk_size", upload_limit("gcode_upload_chunk_bytes"))
+        params.setdefault("max_file_size", f"{self.max_bytes // 1000}KB")  # FilePond: 1 KB = 1000 bytes
+        # no type filter in the browser: a .gcode file has no MIME type there (Chromium sends ""), so
+        # FilePond refused real G-code as "invalid type"; the server reads the content instead
+        params.setdefault("accepted_filetypes", [])
+        params.setdefault("previews", [])
+        params.setdefault("multiple", False)
+        params.setdefault("layout", "compact")
+        params.setdefault("name", f"G-code file to print (text, up to {megabytes(self.max_bytes)})")
+        super().__init__(**params)
+        self._partial = None  # (name, open file, path, bytes written) while chunks arrive
+
+    # Panel calls this for every upload chunk and for a removal (FileDropper._process_event)
+    @staticmethod
+    def load_on_page() -> None:
+        """Call while a page's script runs (before it is drawn) on any page that may show the upload
+        later: FileDropper's JavaScript (FilePond, from Panel's local bundle) is only sent with pages
+        that asked for it, and a widget created in a later callback is too late to ask (the
+        /machines detail panel came up blank with "FilePond.registerPlugin" errors)."""
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            pn.extension("filedropper")
+
+    def _process_event(self, event):
+        data = event.data
+        name = str(data.get("name") or "upload.gcode").rsplit("/", 1)[-1][:120]
+        if event.event_name == "delete_event":
+            if name == self.filename or self._partial is not None:
+                self.discard()
+            return
+        chunk, total = int(data["chunk"]), int(data["total_chunks"])
+        if chunk == 1:
+            self.discard()
+            fd, tmp = tempfile.mkstemp(prefix="gcode-", suffix=".part", dir=upload_folder())
+            self._partial = [name, os.fdopen(fd, "wb"), Path(tmp), 0]
+        if self._partial is None or self._partial[0] != name:
+            return  # the rest of an upload already refused
+        payload = data.get("data") or b""
+        if isinstance(payload, str):
+            payload = payload.encode("utf-8")
+        self._partial[3] += len(payload)
+        if self._partial[3] > self.max_bytes:
+            self.discard()
+            self.problem = f"{name} is larger than {megabytes(self.max_bytes)}, the largest G-code upload"
+            return
+        self._partial[1].write(payload)
+        if chunk == total:
+            _, handle, tmp, written = self._partial
+            handle.close()
+            self._partial = None
+            self.param.update(path=tmp, filename=name, size_bytes=written, problem="")
+
+    def discard(self) -> None:
+        """Forget the upload (complete or partial) and delete its file."""
+        if self._partial is not None:
+            self._partial[1].close()
+            self._partial[2].unlink(missing_ok=True)
+            self._partial = None
+        if self.path is not None:
+            Path(self.path).unlink(missing_ok=True)
+        self.param.update(path=None, filename=None, size_bytes=0, problem="")
