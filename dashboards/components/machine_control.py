@@ -35,6 +35,13 @@ ORDER_REFRESH_S = 3.0
 OUTCOME_COLORS = {"done": "#2f8a4f", "cancelled": "#c7772f", "interrupted": "#a3271b", "failed": "#a3271b"}
 CONNECTED = ("operational", "printing", "paused", "cancelling")
 NO_ORDER = "— choose an order —"
+# below 700 px the detail panel takes the full width under the header and the STOP ALL bar (which
+# is below a two-line header at the top of the page, at the top of the screen once scrolled)
+PHONE_DRAWER_CSS = """
+@media (max-width: 700px) {
+  :host { top: 150px !important; width: 100vw !important; height: calc(100vh - 150px) !important; }
+}
+"""
 
 CSS = """
 .state { display: inline-block; min-width: 6.5rem; text-align: center; padding: .15rem .6rem; border-radius: 1rem;
@@ -564,9 +571,10 @@ class PrinterDetail(pn.viewable.Viewer):
 
     # ------------------------------------------------------------------ layout
     def __panel__(self):
+        # FlexBoxes wrap on a phone where a Row would be cut at the panel's edge
         temperatures = pn.Column(
             pn.pane.Markdown("**Temperatures**"), self.readout,
-            pn.Row(self.nozzle_target, self.bed_target, self.set_targets), pn.FlexBox(*self.preset_buttons),
+            pn.FlexBox(self.nozzle_target, self.bed_target, self.set_targets), pn.FlexBox(*self.preset_buttons),
             self.chart_empty, self.chart, sizing_mode="stretch_width")
         motion = pn.Column(pn.pane.Markdown("**Jog** (mm per press)"), self.jog_step,
                            pn.FlexBox(*self.jog_buttons, self.home_button), sizing_mode="stretch_width")
@@ -574,8 +582,8 @@ class PrinterDetail(pn.viewable.Viewer):
             pn.pane.Markdown("**Job**"), self.progress,
             pn.Row(self.pause_button, self.resume_button, self.cancel_button),
             pn.Row(self.interrupted), pn.Row(self.restart_button, self.discard_button),
-            pn.Row(self.orders, self.print_order_button, sizing_mode="stretch_width"), self.choice,
-            pn.Row(self.upload, self.print_file_button), sizing_mode="stretch_width")
+            pn.FlexBox(self.orders, self.print_order_button, sizing_mode="stretch_width"), self.choice,
+            pn.FlexBox(self.upload, self.print_file_button), sizing_mode="stretch_width")
         console = pn.Column(pn.pane.Markdown("**Console**"),
                             pn.Row(self.command, self.send_button, sizing_mode="stretch_width"),
                             self.show_temperatures, self.log, sizing_mode="stretch_width")
@@ -605,7 +613,9 @@ class MachineControl(pn.viewable.Viewer):
                                 styles={"position": "fixed", "top": "0", "right": "0", "height": "100vh",
                                         "width": "min(640px, max(calc(100vw - 270px), 360px))", "overflow-y": "auto", "background": "#fff",
                                         "box-shadow": "-6px 0 18px rgba(0,0,0,.18)", "z-index": "200",
-                                        "padding": "6px 4px"})
+                                        "padding": "6px 4px"},
+                                # a phone has no room beside STOP ALL: the panel opens below the bar
+                                stylesheets=[PHONE_DRAWER_CSS])
         self._version = -1
         self._seen_jobs: dict[str, float] = {}
         self._notice_until = 0.0

@@ -266,5 +266,15 @@ def test_a_phone_shows_stop_all_without_scrolling_and_no_sideways_overflow(serve
         const b = e.getBoundingClientRect(); if (b.width) out.push([e.textContent.trim(), b.left, b.right]); }
         for (const e of r.querySelectorAll('*')) if (e.shadowRoot) f(e.shadowRoot); }; f(document); return out; }""")
     assert all(left >= 0 and right <= width for _, left, right in buttons), buttons
+    page.locator(f".details-{KEY} button").click()  # the detail panel must not cover STOP ALL
+    page.locator(".detail-close button").wait_for(timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(artifacts_dir / "ui_machines_phone_detail.png"), full_page=False)
+    box = page.locator(".stop-all button").bounding_box()
+    hit = page.evaluate("([x, y]) => { let e = document.elementFromPoint(x, y); while (e && e.shadowRoot) {"
+                        " const inner = e.shadowRoot.elementFromPoint(x, y); if (!inner || inner === e) break;"
+                        " e = inner; } return e ? e.textContent : ''; }",
+                        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+    assert "STOP ALL" in hit, hit
     watched.assert_clean()
     context.close()
