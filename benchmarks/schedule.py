@@ -149,7 +149,7 @@ def _live(orders: int, time_limit_s: float, events: int) -> dict:
     from somana_core.orders import OrderStore
     from somana_core.scheduling.live import LivePlan
 
-    store = OrderStore()
+    store = OrderStore(f"sqlite:///{tempfile.mkdtemp(prefix='somana-live-bench-')}/orders.sqlite")  # its own, empty
     for k in range(orders):
         store.place(f"bench{k}", "sensor_enclosure", {"machine": "prusa_mk3s", "colour": ("black", "white", "red")[k % 3]},
                     {"print_time_s": 1800 * (1 + k % 8), "lead_time_days": 2 + k % 5})
