@@ -131,7 +131,7 @@ async def _open_configure(browser, url: str):
     page = await context.new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(url + "/configure", wait_until="commit")
+    await page.goto(url + "/configure", wait_until="commit", timeout=TIMEOUT_MS)
     try:
         await page.wait_for_function(_READY, timeout=TIMEOUT_MS, polling=200)
     except Exception as exc:
