@@ -53,6 +53,12 @@ def test_a_preview_job_is_the_mesh_payload_of_the_part(pool):
     assert triangles.max() < len(vertices)
 
 
+def test_a_ranges_job_gives_the_cores_field_ranges(pool):
+    values = {"pcb_width": geometry.get_family(FAMILY).param["pcb_width"].default + 6}
+    assert pool.submit("ranges", family=FAMILY, values=values).result(timeout=120) == \
+        geometry.field_ranges(FAMILY, values)
+
+
 def test_an_export_job_returns_the_file_bytes(pool):
     stl = pool.submit("export", family=FAMILY, values={}, suffix="stl").result(timeout=120)
     assert stl[:5] != b"solid" or b"facet" in stl  # binary or ASCII STL, with triangles
