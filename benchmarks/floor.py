@@ -2,7 +2,8 @@
 geometry parameter every 1-2 s while a virtual printer prints, measure
 
 - e-stop click in /machines -> M112 received by the printer (median, p99),
-- `somana estop PRINTER` -> M112 (from the process start, and from the bus message alone),
+- `somana estop PRINTER` -> M112 (from the process start, and from the bus message alone), and
+  `scripts/somana-estop PRINTER` (mosquitto_pub, no Python) when mosquitto_pub is installed,
 - gaps in the /machines status stream while printing (the printer row's DOM changes; median, p99),
 - a station killed (SIGKILL) -> its printer shown "offline" in /machines.
 
@@ -26,6 +27,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -232,7 +234,7 @@ def main() -> int:
                 result["click_to_m112"], result["status_gaps"] = summary_ms(clicks), summary_ms(gaps)
                 wait(lambda: fleet.printers()[KEY]["shown_state"] == "halted", 30, "halted")
 
-            cli, bus_only = [], []
+            cli, bus_only, shell = [], [], []
             for i in range(args.cli):
                 ensure_printing(fleet, sim)
                 before = sim.emergency_received_at
@@ -250,6 +252,16 @@ def main() -> int:
                 bus_only.append(m112_after(sim, before, t0))
                 result["bus_message_to_m112"] = summary_ms(bus_only)
                 wait(lambda: fleet.printers()[KEY]["shown_state"] == "halted", 30, "halted")
+                if shutil.which("mosquitto_pub"):  # the e-stop without Python (scripts/somana-estop)
+                    ensure_printing(fleet, sim)
+                    before = sim.emergency_received_at
+                    t0 = time.monotonic()
+                    run = subprocess.Popen([str(Path(__file__).resolve().parents[1] / "scripts" / "somana-estop"), KEY],
+                                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    shell.append(m112_after(sim, before, t0))
+                    result["shell_script_process_to_m112"] = summary_ms(shell)
+                    run.wait(timeout=60)
+                    wait(lambda: fleet.printers()[KEY]["shown_state"] == "halted", 30, "halted")
             result["cli_process_to_m112"] = summary_ms(cli)
             result["bus_message_to_m112"] = summary_ms(bus_only)
 
@@ -290,7 +302,6 @@ def main() -> int:
 def cli_only(repetitions: int) -> dict:
     """Process start -> M112 at the printer for each command-line path, against a private broker and
     a `somana station` process owning a virtual printer in this process (same clock)."""
-    import shutil
     import tempfile
 
     from somana_core.floor.local import LocalBroker
