@@ -559,7 +559,12 @@ def main(argv=None) -> int:
     if not levels or min(levels) < 1 or duration <= 0 or builds < 0 or pages < 0 or floor_pages < 0:
         parser.exit(2, "--sessions must be 1 or more, --duration above 0 s, --builds/--throughput-sessions/"
                        "--floor-sessions 0 or more\n")
+    import subprocess
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[1]).stdout.strip()
     report = {"note": "2-core machine; when shared with other helpers' tests and benchmarks see loadavg",
+              "commit": commit, "argv": sys.argv[1:] if argv is None else argv,
               "mode": "quick" if quick else "full", "cpu_count": os.cpu_count(), "family": FAMILY,
               "control": CONTROL, "duration_s": duration, "loadavg_start": _loadavg(),
               "levels": asyncio.run(run_levels(levels, duration, args.settle, args.seed))}
