@@ -71,6 +71,8 @@ export function createViewer(el) {
   const edgeMaterial = new THREE.LineBasicMaterial({ color: 0x1d2b3a })
   let group = null
   let pending = false
+  let shownBox = null  // the drawn part's bounding box (mm)
+  const DEFAULT_DIRECTION = new THREE.Vector3(0.9, -1.3, 0.8).normalize()
 
   function draw() {
     pending = false
@@ -84,26 +86,53 @@ export function createViewer(el) {
   function resize() {
     const w = root.clientWidth || 400, h = root.clientHeight || 300
     renderer.setSize(w, h, false)
+    const changed = Math.abs(camera.aspect - w / h) > 1e-3
     camera.aspect = w / h
     camera.updateProjectionMatrix()
+    if (changed && shownBox) fit(shownBox, currentDirection())  // a new shape of view: keep the part whole
+    reportFraming()
     requestDraw()
   }
   const observer = new ResizeObserver(resize)
   observer.observe(root)
 
-  function fit(box) {
+  // Frame `box`: the camera looks from `direction` (default: the person's current one, so a turned
+  // part stays turned) at the box's centre, far enough that the whole box is in view whatever the
+  // view's shape (a tall phone view is narrower than it is high).
+  function fit(box, direction) {
     const size = box.getSize(new THREE.Vector3())
     const center = box.getCenter(new THREE.Vector3())
     const radius = Math.max(size.length() / 2, 1)
-    const distance = radius / Math.sin(THREE.MathUtils.degToRad(camera.fov / 2)) * 1.1
-    const direction = new THREE.Vector3(0.9, -1.3, 0.8).normalize()
-    camera.position.copy(center).addScaledVector(direction, distance)
+    const halfV = THREE.MathUtils.degToRad(camera.fov / 2)
+    const halfH = Math.atan(Math.tan(halfV) * Math.max(camera.aspect, 0.05))
+    const distance = radius / Math.sin(Math.min(halfV, halfH)) * 1.05
+    const look = (direction || DEFAULT_DIRECTION).clone().normalize()
+    camera.position.copy(center).addScaledVector(look, distance)
     camera.near = distance / 100
     camera.far = distance * 100
     camera.updateProjectionMatrix()
     controls.target.copy(center)
     controls.update()
   }
+  function currentDirection() {
+    return camera.position.clone().sub(controls.target).normalize()
+  }
+  // What tests and people can check: is every corner of the part inside the picture?
+  function reportFraming() {
+    if (!shownBox) return
+    camera.updateMatrixWorld()
+    const { min, max } = shownBox
+    let inside = true
+    for (const x of [min.x, max.x]) for (const y of [min.y, max.y]) for (const z of [min.z, max.z]) {
+      const p = new THREE.Vector3(x, y, z).project(camera)
+      if (Math.abs(p.x) > 1 || Math.abs(p.y) > 1 || p.z > 1) inside = false
+    }
+    const d = currentDirection()
+    root.dataset.inView = inside ? "1" : "0"
+    root.dataset.cameraDistance = camera.position.distanceTo(controls.target).toFixed(2)
+    root.dataset.cameraDirection = [d.x, d.y, d.z].map(v => v.toFixed(4)).join(",")
+  }
+  controls.addEventListener("change", reportFraming)
 
   // payload: {vertices, triangles, edges (base64), revision, fit (bool), color (optional "#rrggbb")}
   function show(payload) {
@@ -125,17 +154,24 @@ export function createViewer(el) {
     }
     if (payload.color) material.color.set(payload.color)
     const first = group === null
+    const direction = first || payload.fit ? null : currentDirection()
     if (group) {
       scene.remove(group)
       group.traverse(o => o.geometry && o.geometry.dispose())
     }
     group = next
     scene.add(group)
-    if (first || payload.fit) fit(geometry.boundingBox)
+    shownBox = geometry.boundingBox.clone()
     resize()
+    fit(shownBox, direction)  // every new part is framed whole; a new family from the default side
     draw()  // draw now, so the revision below is true when it is read
+    reportFraming()
     root.dataset.revision = String(payload.revision ?? "")
     root.dataset.triangles = String(index.length / 3)
+    // the drawn geometry's own fingerprint (what the browser decoded, not what the payload says)
+    const b = geometry.boundingBox
+    root.dataset.vertices = String(positions.length / 3)
+    root.dataset.drawnBbox = [b.min.x, b.min.y, b.min.z, b.max.x, b.max.y, b.max.z].map(v => v.toFixed(2)).join(",")
     if (payload.bbox_mm) root.dataset.bbox = payload.bbox_mm.join(",")  // mm: xmin,ymin,zmin,xmax,ymax,zmax
     return payload.revision
   }
