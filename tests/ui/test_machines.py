@@ -58,7 +58,9 @@ def test_fleet_row_detail_console_print_history_and_estop(served, watched_page, 
 
     page.locator(".gcode-upload input[type=file]").set_input_files(
         files=[{"name": "short-test.gcode", "mimeType": "text/plain", "buffer": SHORT_JOB.encode()}])
-    page.wait_for_timeout(500)  # the file reaches the server with the next message
+    # the dropper streams the file to the server in chunks: print once the browser has sent them all
+    page.locator(".filepond--item", has_text="short-test.gcode").get_by_text("Upload complete").first.wait_for(
+        timeout=RENDER_TIMEOUT_MS)
     page.locator(".print-file button").click()
     text_becomes(page, f"history-{KEY}", "t.includes('short-test.gcode') && t.includes('done')", 60_000)
     text_becomes(page, "job-notice", "t.includes('short-test.gcode') && t.includes('done')")
