@@ -32,7 +32,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-USER, PASSWORD = "bench", "bench-only-passphrase-93"
+USER, PASSWORD = "meter", "upload-only-passphrase-93"
 
 
 def free_port() -> int:
