@@ -61,7 +61,7 @@ def _static(seeds: list[int], seconds: float, printers: int, jobs: int, due_spre
             "median": med}
 
 
-WEEK_KEYS = ("orders", "orders_done", "utilisation", "changeover_and_wait_share", "tardiness_vs_promise_h",
+WEEK_KEYS = ("orders", "orders_done", "orders_per_day", "utilisation", "changeover_and_wait_share", "tardiness_vs_promise_h",
              "on_promise_share", "tardiness_vs_asked_h", "tardiness_vs_asked_avoidable_h", "on_asked_date_share",
              "rush_on_asked_date_share", "tardiness_vs_standard_lead_h", "promised_lead_days_median", "replan_s_median",
              "replan_s_max", "outages", "prints_lost_to_outages", "promise_buffer_min_final", "shared_plates_saved",
