@@ -63,7 +63,6 @@ LAYOUT_CSS = """
 @media (max-width: %(phone)dpx) { .cfg-view { order: -1; } }
 """ % {"phone": PHONE_MAX_PX, "wide": PHONE_MAX_PX + 1}
 
-VIEWER_PHONE_CSS = "@media (max-width: %(phone)dpx) { :host { height: 300px !important; } }" % {"phone": PHONE_MAX_PX}
 
 
 def _geometry():
@@ -280,7 +279,7 @@ class Configurator(pn.viewable.Viewer):
         self.builds = workers.LatestWins(self.pool, timeout_s=build_timeout_s)
         self.tickets = preview.PreviewTickets()
         self.queue_s = _queued_print_time_s()  # the lead time counts the print queue ahead of this order
-        self.viewer = MeshViewer(height=460, sizing_mode="stretch_width", stylesheets=[VIEWER_PHONE_CSS])
+        self.viewer = MeshViewer(height=460, sizing_mode="stretch_width")
         self.spec = None          # the last valid spec (validated here; built in a worker)
         self.quote = None         # its quote (with the current qty and material)
         self._controls_area = pn.Column(sizing_mode="stretch_width")
