@@ -566,15 +566,17 @@ class Configurator(pn.viewable.Viewer):
         if self.tickets.busy:  # the shown quote is about to change: order what the person will see
             raise InputError("place", "Still updating the part: place the order once the quote has refreshed.")
         spec, quote, qty, material = self.spec, self.quote, self.qty, self.material
+        # every build plate (a large part may need several): each is stored and printed as its own job
         stl, step = await asyncio.gather(self._export_async(spec, "stl"), self._export_async(spec, "step"))
-        files = {f"{spec.family}.stl": stl, f"{spec.family}.step": step}
+        files, file_plates = fulfilment.plate_files(spec.family, {"stl": stl, "step": step})
         order = await asyncio.to_thread(fulfilment.store_order, store, spec.family, spec.values(), customer,
-                                        quote.to_dict(), files, qty=qty, material=material, idempotency_key=key)
+                                        quote.to_dict(), files, qty=qty, material=material, idempotency_key=key,
+                                        plates=len(stl), file_plates=file_plates)
         self.queue_s = await asyncio.to_thread(_queued_print_time_s)
         return order
 
-    async def _export_async(self, spec, suffix: str) -> bytes:
-        future = self.pool.submit("export", priority=workers.PRIORITY_INTERACTIVE, family=spec.family,
+    async def _export_async(self, spec, suffix: str) -> list[bytes]:
+        future = self.pool.submit("export_plates", priority=workers.PRIORITY_INTERACTIVE, family=spec.family,
                                   values=spec.values(), suffix=suffix)
         return await workers.result(future, self.builds.timeout_s)
 

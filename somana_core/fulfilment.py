@@ -52,7 +52,7 @@ from somana_core.orders import (
 __all__ = [
     "OrderState", "STATES", "TRANSITIONS", "IllegalTransition", "OrderLimits", "order_limits", "check_customer",
     "check_qty", "check_material", "check_note", "needs_approval", "place_order", "store_order", "find_order",
-    "approve_order", "plates_total",
+    "approve_order", "plates_total", "plate_files",
     "cancel_order", "printable_orders", "gcode_for", "start_order", "finish_order", "print_order", "STAGES",
 ]
 
@@ -259,6 +259,20 @@ def place_order(
         t["store"] = clock() - start
     t["total"] = sum(t[s] for s in STAGES if s in t)
     return order
+
+
+def plate_files(family: str, exported: dict[str, list]) -> tuple[dict, dict | None]:
+    """Name the exported plates as `somana make` does (FAMILY.KIND, FAMILY.plate2.KIND, ...):
+    kind -> one content per plate in, (file name -> content, file name -> plate or None) out."""
+    from somana_core.geometry.plates import plate_path
+
+    files, file_plates = {}, {}
+    for kind, contents in exported.items():
+        for index, content in enumerate(contents):
+            name = plate_path(Path(f"{family}.{kind}"), index).name
+            files[name], file_plates[name] = content, index + 1
+    several = any(len(contents) > 1 for contents in exported.values())
+    return files, (file_plates if several else None)
 
 
 def plates_total(results: list):

@@ -180,9 +180,24 @@ def job_warm() -> dict:
     return preview.warm_up()
 
 
+def job_export_plates(family: str, values: dict, suffix: str) -> list[bytes]:
+    """Every build plate of the product as .stl/.step/.3mf file bytes, plate 1 first (one item when the
+    parts share one plate): an order stores them all, each printed as its own job."""
+    import tempfile
+    from pathlib import Path
+
+    from somana_core import geometry
+
+    product = geometry.build(_spec(family, values))
+    with tempfile.TemporaryDirectory(prefix="somana-export-") as folder:
+        paths = product.export_plates(Path(folder) / f"{family}.{suffix.lstrip('.')}")
+        return [path.read_bytes() for path in paths]
+
+
 KINDS = {"quote": job_quote, "part": job_part, "product": job_product, "ranges": job_ranges,
          "metrics": job_metrics, "preview": job_preview, "export": job_export,
          "slice": job_slice, "warm": job_warm}
+KINDS["export_plates"] = job_export_plates
 
 
 def _read_run_log() -> list[dict]:

@@ -171,3 +171,30 @@ def test_an_order_that_fits_one_plate_has_no_plate_jobs(store):
     assert order.plates == () and order.jobs == (order.number,)
     with pytest.raises(InputError, match="has one plate"):
         store.transition(f"{order.number}/1", "sliced")
+
+
+def test_an_order_stored_with_every_plate_unsliced_is_sliced_plate_by_plate_at_print_time(store, tmp_path):
+    """The configurator's path: the worker exports every plate (no G-code), `store_order` keeps them as
+    plates, and each plate is sliced (real PrusaSlicer, on the order's machine) when it is printed."""
+    from somana_core.fulfilment import plate_files, store_order
+    from somana_core.geometry import build, make_spec
+    from somana_core.quote import quote_product
+    from somana_core.workers import job_export_plates
+
+    stls = job_export_plates("sensor_enclosure", LARGE_ON_MINI, "stl")
+    assert len(stls) == 2
+    files, file_plates = plate_files("sensor_enclosure", {"stl": stls})
+    product = build(make_spec("sensor_enclosure", LARGE_ON_MINI))
+    quote = quote_product(product, "sensor_enclosure").to_dict()
+    order = store_order(store, "sensor_enclosure", LARGE_ON_MINI, "Linus", quote, files, plates=len(stls),
+                        file_plates=file_plates)
+    assert order.state == "confirmed" and [p.state for p in order.plates] == ["confirmed", "confirmed"]
+    assert order.quote["print_time_source"] == "estimate"
+    for k in (2, 1):
+        path = gcode_for(store, f"{order.number}/{k}", tmp_path / f"p{k}")
+        assert read_estimates(path)["print_time_s"] == store.get(f"{order.number}/{k}").print_time_s
+        gcode = [f for f in store.get(f"{order.number}/{k}").files if f.kind == "gcode"]
+        assert len(gcode) == 1 and gcode[0].meta["machine"] == "prusa_mini" and gcode[0].meta["plate"] == k
+    sliced = store.get(order.number)
+    assert sliced.state == "sliced" and sliced.quote["print_time_source"] == "slicer"
+    assert sliced.quote["print_time_s"] == pytest.approx(sum(p.print_time_s for p in sliced.plates))
