@@ -412,7 +412,8 @@ class Configurator(pn.viewable.Viewer):
             await self._show_ranges(ticket, family, values)
             return
         values = spec.values()
-        await self._show_ranges(ticket, family, values)
+        # the ranges beside the fields run beside the build, not before it (0.1-0.3 s of Python per change)
+        self._ranges_task = asyncio.create_task(self._show_ranges(ticket, family, values))
         shown_key = (family, tuple(sorted((k, repr(v)) for k, v in values.items())))
         try:
             quoted = await self.builds.run("quote", family=family, values=values, qty=qty, material=material,

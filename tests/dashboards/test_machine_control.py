@@ -7,7 +7,8 @@ import panel as pn
 import pytest
 
 from dashboards import machines
-from dashboards.components.machine_control import MachineControl, PrinterDetail, css_id, preheat_presets
+from dashboards.components.machine_control import (MachineControl, PrinterDetail, badge, css_id, job_text,
+                                                   preheat_presets, temps_text)
 from device_io.simulator import VirtualPrinter
 from somana_core.floor.fleet import Fleet
 from somana_core.floor.local import LocalBroker
@@ -50,6 +51,13 @@ def estop_target(button) -> str:
     return link.args["printer"]
 
 
+def row_text(control, key=KEY) -> str:
+    """What the row shows when the browser draws it from this process's view (the `fallback` pushed at each
+    refresh; tests/ui checks the browser's own drawing from the broker)."""
+    shown = control.rows[key].info.fallback
+    return badge(key, shown["shown_state"]) + temps_text(shown) + job_text(shown) if shown else ""
+
+
 def until(condition, refresh, timeout=20.0):
     def check():
         refresh()
@@ -61,7 +69,7 @@ def test_fleet_shows_one_row_per_printer_with_state_and_temperatures(floor):
     fleet, _, _ = floor
     control = MachineControl(fleet)
     assert list(control.rows) == ["bench/p1", "bench/p2"]
-    row = control.rows[KEY].info.object
+    row = row_text(control)
     assert f'id="state-{css_id(KEY)}"' in row and ">operational<" in row and "Nozzle" in row
     assert "2 printers: 2 operational" in control.summary.object
 
@@ -150,12 +158,12 @@ def test_emergency_stop_shows_halted_with_targets_cleared_and_job_stopped(floor)
     fleet.wait_reply(fleet.command(KEY, "temperature", heater="T0", celsius=215), 10)
     long_job = "\n".join(["G28"] + [f"G1 X{5 + i % 30} F600" for i in range(3000)]) + "\n"
     fleet.wait_reply(fleet.command(KEY, "start", gcode=long_job, name="long.gcode"), 10)
-    until(lambda: ">printing<" in control.rows[KEY].info.object, control.refresh)
+    until(lambda: ">printing<" in row_text(control), control.refresh)
     assert estop_target(control.rows[KEY].estop) == KEY  # the click itself runs in the browser (tests/ui)
     fleet.estop(KEY, press_id="web-rowclick1")
     wait_until(lambda: sims[0].emergency_received_at is not None, 2)
-    until(lambda: ">halted<" in control.rows[KEY].info.object, control.refresh)
-    row = control.rows[KEY].info.object
+    until(lambda: ">halted<" in row_text(control), control.refresh)
+    row = row_text(control)
     assert "· off" in row and "→ 215" not in row and "interrupted" in row
     assert control.rows[KEY].pause_button.disabled and control.rows[KEY].cancel_button.disabled
     assert fleet.printers()["bench/p2"]["shown_state"] == "operational"  # only that printer
