@@ -35,8 +35,17 @@ def create_app() -> pn.viewable.Viewable:
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
         from dashboards.closed_tabs import while_open
 
-        # while_open: a tab closed mid-refresh is not a traceback (the document is destroyed under it)
-        pn.state.add_periodic_callback(while_open(control.refresh), period=REFRESH_MS)
+        # while_open: a tab closed mid-refresh is not a traceback (the document is destroyed under it).
+        # Refreshes start once the session is loaded: Panel 1.9.4 drops changes made between the browser
+        # pulling the document and the session counting as connected (panel.io.document
+        # `_drain_unconnected_events`), so rows added in that window (printers arriving on the bus while
+        # the page opens) never reached the browser and later patches failed ("reference pNNNN isn't
+        # known"); dashboards/configure.py `_start` waits for the same reason
+        def start_refreshing():
+            control.refresh()
+            pn.state.add_periodic_callback(while_open(control.refresh), period=REFRESH_MS)
+
+        pn.state.onload(start_refreshing)
     from dashboards.components.printer_status import PhoneViewport
 
     return theme.page(control, PhoneViewport(width=0, height=0, margin=0), current="/machines", user=user)
