@@ -42,7 +42,6 @@ def create_app() -> pn.viewable.Viewable:
         # the page opens) never reached the browser and later patches failed ("reference pNNNN isn't
         # known"); dashboards/configure.py `_start` waits for the same reason
         def start_refreshing():
-            control.refresh()
             pn.state.add_periodic_callback(while_open(control.refresh), period=REFRESH_MS)
 
         pn.state.onload(start_refreshing)
