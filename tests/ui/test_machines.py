@@ -41,6 +41,15 @@ def log_in(page, served) -> None:
     assert page.url == served.url + "/machines"
 
 
+def text_at_centre(page, locator) -> str:
+    """The text of what a tap at the centre of `locator` reaches (through shadow roots): covered or not."""
+    box = locator.bounding_box()
+    return page.evaluate("([x, y]) => { let e = document.elementFromPoint(x, y); while (e && e.shadowRoot) {"
+                         " const inner = e.shadowRoot.elementFromPoint(x, y); if (!inner || inner === e) break;"
+                         " e = inner; } return e ? e.textContent : ''; }",
+                         [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+
+
 def test_fleet_row_detail_console_print_history_and_estop(served, watched_page, artifacts_dir):
     page = watched_page.page
     log_in(page, served)
@@ -150,11 +159,7 @@ def test_twenty_printers_fit_a_1400_px_screen_and_a_tablet(served, nineteen_more
         page.locator(".row-details button").last.click()  # the detail panel must not cover STOP ALL
         page.wait_for_timeout(500)
         assert stop_all.is_visible()
-        box = stop_all.bounding_box()
-        hit = page.evaluate("([x, y]) => { let e = document.elementFromPoint(x, y); while (e && e.shadowRoot) {"
-                            " const inner = e.shadowRoot.elementFromPoint(x, y); if (!inner || inner === e) break;"
-                            " e = inner; } return e ? e.textContent : ''; }",
-                            [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+        hit = text_at_centre(page, stop_all)
         assert "STOP ALL" in hit, hit
         watched.assert_clean()
         context.close()
@@ -272,11 +277,7 @@ def test_a_phone_shows_stop_all_without_scrolling_and_no_sideways_overflow(serve
     page.locator(".detail-close button").wait_for(timeout=RENDER_TIMEOUT_MS)
     page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts_dir / "ui_machines_phone_detail.png"), full_page=False)
-    box = page.locator(".stop-all button").bounding_box()
-    hit = page.evaluate("([x, y]) => { let e = document.elementFromPoint(x, y); while (e && e.shadowRoot) {"
-                        " const inner = e.shadowRoot.elementFromPoint(x, y); if (!inner || inner === e) break;"
-                        " e = inner; } return e ? e.textContent : ''; }",
-                        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+    hit = text_at_centre(page, page.locator(".stop-all button"))
     assert "STOP ALL" in hit, hit
     watched.assert_clean()
     context.close()
