@@ -14,6 +14,20 @@ from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 RENDER_TIMEOUT_MS = 60_000
+FIRST_PLAN_TIMEOUT_MS = 150_000  # a fresh server (--no-warm) imports HoloViews and OR-Tools for its first /plan
+
+
+def first_plan_or_explain(page, home) -> None:
+    """Wait for the first plan; when it does not come, fail with what the page and the server said."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.locator("#plan-summary").wait_for(timeout=FIRST_PLAN_TIMEOUT_MS)
+    except PlaywrightTimeout:
+        body = page.locator("body").inner_text()[-2000:]
+        log = (home / "serve.log").read_text(errors="replace")[-6000:]
+        pytest.fail(f"no plan after {FIRST_PLAN_TIMEOUT_MS / 1000:.0f} s at {page.url}\n--- page\n{body}"
+                    f"\n--- serve.log\n{log}")
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +77,7 @@ def test_staff_see_the_gantt_and_a_pin_moves_the_order(plan_server, artifacts_di
         page.fill("#username", STAFF_USER)
         page.fill("#password", STAFF_PASSWORD)
         page.click("#login-submit")
-        page.locator("#plan-summary").wait_for(timeout=RENDER_TIMEOUT_MS)
+        first_plan_or_explain(page, home)
         assert "3</b> plates planned" in page.locator("#plan-summary").inner_html()
         page.locator("canvas").first.wait_for(timeout=RENDER_TIMEOUT_MS)
         page.screenshot(path=str(artifacts_dir / "ui_plan.png"), full_page=True)
