@@ -1,21 +1,26 @@
 """`somana estop PRINTER|--all [--broker URL] [--confirm S]`: emergency stop through the bus.
 
-The stop is published first (one message on `somana/estop`, which every station acts on at
-once), then the command waits up to --confirm seconds for the printers to report halted and says
-which did. PRINTER is a printer name unique on the floor or STATION/PRINTER.
+The stop is published first (one message on `somana/estop`, QoS 1, not retained, which every
+station acts on at once; its id names this press, so a station acts on it once), then the
+command waits up to --confirm seconds for the printers to report halted and says which did.
+PRINTER is a printer name unique on the floor or STATION/PRINTER.
 
-The usual forms take a fast path (`fast_path`, called by `somana.cli.main` before any parser is
-built): the words are read by hand and the message goes out over a raw socket
-(`somana_core.floor.estop_wire`: no argparse, no paho, no pandas), and only then is the rest
-loaded to confirm. Anything else (--help, a mistake) goes through the ordinary parser.
-For a button or a script that must not pay for Python's start, `scripts/somana-estop` does the
-same with `mosquitto_pub` (see benchmarks/floor.py --cli-only for both timings).
+The message goes out through Mosquitto's own client, `mosquitto_pub` (Debian: mosquitto-clients,
+installed by scripts/system_deps.sh), which exits once the broker acknowledged it (PUBACK); no
+MQTT is spoken here. The usual forms take a fast path (`fast_path`, called by `somana.cli.main`
+before any parser is built): the words are read by hand and `mosquitto_pub` is started before
+argparse, paho or pandas load; only then is the rest loaded to confirm. Anything else (--help, a
+mistake) goes through the ordinary parser. For a button or a script that must not pay for
+Python's start, `scripts/somana-estop` runs the same `mosquitto_pub` from a shell (see
+benchmarks/floor.py --cli-only for both timings).
 """
 
 from __future__ import annotations
 
 import sys
 import time
+
+PUBLISH_TIMEOUT_S = 5.0  # mosquitto_pub has no connect timeout of its own: a silent broker is given up after this
 
 
 def configure(parser):
@@ -28,10 +33,8 @@ def configure(parser):
 
 def _target(printer: str | None, everything: bool) -> str:
     """'*' or the printer as typed, checked (InputError naming the field)."""
-    import re
-
     from somana_core.errors import InputError
-    from somana_core.floor.estop_wire import NAME_RE
+    from somana_core.floor.bus import NAME_PATTERN
 
     if bool(printer) == bool(everything):
         raise InputError("printer", "printer: give one printer name (or STATION/PRINTER) or --all, not both or neither")
@@ -39,7 +42,7 @@ def _target(printer: str | None, everything: bool) -> str:
         return "*"
     station, _, name = printer.rpartition("/")
     for part in ([station, name] if station else [name]):
-        if not re.fullmatch(NAME_RE, part):
+        if not NAME_PATTERN.fullmatch(part):
             raise InputError("printer", f"printer={part!r} must be 1-40 letters, digits, '_', '.' or '-' "
                                         "(starting with a letter or digit)")
     return printer
@@ -83,22 +86,55 @@ def run(args) -> int:
 
 def _estop(target: str, broker: str | None, confirm_s: float) -> int:
     from somana_core.errors import InputError
-    from somana_core.floor.estop_wire import broker_address, send_estop
+    from somana_core.floor import bus
 
     if not 0 <= confirm_s <= 60:
         raise InputError("--confirm", f"--confirm {confirm_s:g} is outside 0-60 s")
-    try:
-        host, port = broker_address(broker)
-    except ValueError as exc:
-        raise InputError("--broker", str(exc)) from None
-    try:
-        send_estop(target, host, port)  # first, before anything else is loaded
-    except OSError as exc:
-        raise InputError("--broker", f"cannot reach the broker at {host}:{port}: {exc}") from None
+    url = bus.resolve_broker(broker)
+    host, port = bus.parse_broker_url(url)
+    publish(target, url)  # first, before anything else is loaded
     if confirm_s == 0:
         print(f"somana estop: sent to {target} through {host}:{port}")
         return 0
     return _confirm(target, f"mqtt://{host}:{port}", confirm_s)
+
+
+def publish(target: str, url: str, *, press_id: str | None = None, timeout_s: float = PUBLISH_TIMEOUT_S) -> str:
+    """Publish the e-stop for `target` ('*', NAME or STATION/PRINTER) with `mosquitto_pub` and return
+    the press id once the broker acknowledged it. InputError (field --broker) naming the cause when
+    mosquitto_pub is missing, the broker cannot be reached, refuses us or does not answer in time.
+    The broker's TCP listener takes anonymous clients, as for `somana station` and `somana printers`."""
+    import json
+    import os
+    import shutil
+    import subprocess
+
+    from somana_core.errors import InputError
+    from somana_core.floor import bus
+
+    host, port = bus.parse_broker_url(url)
+    program = shutil.which("mosquitto_pub")
+    if program is None:
+        raise InputError("--broker", "the e-stop was NOT sent: mosquitto_pub is missing (install mosquitto-clients: "
+                                     "apt-get install mosquitto-clients, or scripts/system_deps.sh)")
+    press = press_id or "cli-" + os.urandom(6).hex()
+    body = json.dumps({"printer": target, "id": press, "sent_at": time.time()}, separators=(",", ":"))
+    argv = [program, "-h", host, "-p", str(port), "-q", "1", "-t", bus.ESTOP_TOPIC, "-m", body,
+            "-i", f"somana-estop-{press[-8:]}"]
+    try:
+        run = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise InputError("--broker", f"the e-stop may NOT have been sent: the broker {url} did not acknowledge it "
+                                     f"within {timeout_s:g} s") from None
+    if run.returncode != 0:
+        said = [line.strip() for line in run.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+        # the most specific line first ("Connection error: Connection Refused: not authorised." comes
+        # before a general "Error: The connection was refused.")
+        said = [line for line in said if line.startswith("Connection error:")] + said
+        reason = said[0].partition(": ")[2] if said else f"mosquitto_pub exit status {run.returncode}"
+        raise InputError("--broker", f"the e-stop was NOT sent: the broker {url} (--broker) answered: {reason}")
+    return press
 
 
 def _confirm(target: str, url: str, confirm_s: float) -> int:

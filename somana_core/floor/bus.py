@@ -26,10 +26,10 @@ Who publishes what (subscribers such as the scheduler's live plan rely on these 
 - `.../event`: `Station._event`: "job-ended" from `Station._end_job` (the job record: name, order,
   outcome done|cancelled|interrupted|failed, reason, last_acked_line, ...), "estop" from
   `Station.emergency_stop`, "reply" from `Station._reply`, "log" from `Station._publish_log`.
-- `somana/estop`: `Fleet.estop`, `somana estop` (`estop_wire.send_estop`, a raw socket),
-  `scripts/somana-estop` (mosquitto_pub) and the browsers' WebSocket (machine_control.ESTOP_JS).
+- `somana/estop`: `Fleet.estop`, `somana estop` and `scripts/somana-estop` (both run Mosquitto's own
+  `mosquitto_pub`) and the browsers (MQTT.js over the broker's WebSocket, machine_control.ESTOP_JS).
 - Browsers read `.../status` and `.../state` themselves over the broker's WebSocket listener as the
-  read-only viewer (`local.LocalBroker`; dashboards/components/printer_status.py).
+  read-only viewer (`local.LocalBroker`; dashboards/components/printer_status.py, with MQTT.js).
 """
 
 from __future__ import annotations
@@ -45,11 +45,10 @@ from typing import Callable
 from urllib.parse import urlparse
 
 from somana_core.errors import InputError
-from somana_core.floor import estop_wire
 
 ROOT = "somana"
-ESTOP_TOPIC = estop_wire.TOPIC  # f"{ROOT}/estop"
-NAME_PATTERN = re.compile(estop_wire.NAME_RE)
+ESTOP_TOPIC = f"{ROOT}/estop"
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")  # a station's or printer's name
 DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
 BROKER_ENV = "SOMANA_BROKER"  # `somana serve` sets it for its apps and station
 BROKER_FILE = "broker.url"  # in state_dir(): the private broker of a running `somana serve`
