@@ -76,7 +76,7 @@ def run(args) -> int:
             q = quote_product(product, args.family, qty=qty, material=args.material, queue=store)
         from somana_core.scheduling.promise import promise_for
 
-        promised = promise_for(q, store=store, colour=colour)
+        promised = promise_for(q, store=store, colour=colour, plates=len(product.plates()))  # a job per plate
         if promised is not None:
             q = promised.apply(q)
     finally:

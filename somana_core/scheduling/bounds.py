@@ -104,17 +104,21 @@ def _slots(instance: Instance, printer, until: int | None = None) -> tuple[list[
 
 
 def _tokens(instance: Instance, jobs) -> list[float]:
-    """What the jobs can cover of unstaffed gaps, longest first: a print covers at most its length of one
-    gap; one longer than the shortest staffed window may reach a second gap with what is left after it."""
-    shortest = min((we - ws for ws, we, _ in instance.calendar.windows), default=0)
+    """What the jobs can cover of unstaffed gaps, longest first: a print starts inside a staffed window
+    and covers at most its length of the gap after it; to reach a second gap it must run through that
+    whole gap and the whole next window, so what is left for the second gap is its length less the
+    shortest (gap + next window) of the calendar (and so on)."""
+    windows = instance.calendar.windows
+    through = min((windows[i + 1][0] - windows[i][1] + windows[i + 1][1] - windows[i + 1][0]
+                   for i in range(len(windows) - 1)), default=0)
     out = []
     for job in jobs:
         d = float(instance.duration(job))
         while d > 0:
             out.append(d)
-            if shortest <= 0:
+            if through <= 0:
                 break
-            d -= shortest
+            d -= through
     return sorted(out, reverse=True)
 
 

@@ -16,7 +16,7 @@ from somana_core.catalogue import machines as machines_table
 from somana_core.data import state_dir
 from somana_core.errors import InputError
 from somana_core.orders import OrderState
-from somana_core.scheduling.jobs import PackingReport, pack, part_sets_from_order
+from somana_core.scheduling.jobs import PackingReport, pack, part_sets_from_job
 from somana_core.scheduling.model import Calendar, Job, Schedule, figures, load_changeovers, load_printers, utc_now
 from somana_core.scheduling.plan import Planner
 
@@ -94,14 +94,14 @@ def floor_planner(store, now: datetime | None = None, policy: str = "cp-sat", ti
     machines = _machines()
     pins, holds = floor["pins"], set(floor["holds"])
     part_sets, alone, fixed = [], [], []
-    for order in (store.list() if store is not None else []):  # no store: an empty floor
-        if order.state not in PLANNED_STATES + PRINTING_STATES:
-            continue
-        handling = assumption("handling_days", order.family)
-        sets = part_sets_from_order(order, store, calendar, handling, machines)
-        if order.state in PRINTING_STATES:
-            fixed.append((order, sets))
-        elif order.number in pins or order.number in holds:
+    # one entry per print job: an order of one plate, or each plate NUMBER/K of a multi-plate order
+    for record in (store.jobs(PLANNED_STATES + PRINTING_STATES) if store is not None else []):  # no store: empty
+        order = record.order_number
+        handling = assumption("handling_days", record.family)
+        sets = part_sets_from_job(record, store, calendar, handling, machines)
+        if record.state in PRINTING_STATES:
+            fixed.append((record, sets))
+        elif order in pins or order in holds:
             alone += sets  # a pinned or held order keeps its own plates
         else:
             part_sets += sets
@@ -113,11 +113,11 @@ def floor_planner(store, now: datetime | None = None, policy: str = "cp-sat", ti
     report.plates += len(alone)
     planner = Planner(printers, [], calendar=calendar, changeovers=changeovers, policy=policy,
                       time_limit_s=time_limit_s)
-    for order, sets in fixed:
+    for record, sets in fixed:
         job = pack(sets, changeovers)[0][0] if len(sets) == 1 else _merge(sets, changeovers)
-        where = floor["printing"].get(order.number, {})
+        where = floor["printing"].get(record.number) or floor["printing"].get(record.order_number) or {}
         printer = where.get("printer") or next((p.id for p in printers if p.online and p.fits(job)), None)
-        started = where.get("started_at") or (order.state_at("printing") or now).isoformat()
+        started = where.get("started_at") or (record.state_at("printing") or now).isoformat()
         start_min = calendar.minute(datetime.fromisoformat(started))
         if printer is None:
             continue
@@ -132,10 +132,11 @@ def floor_planner(store, now: datetime | None = None, policy: str = "cp-sat", ti
 
 
 def _merge(sets, changeovers) -> Job:
+    """The units of one print job printing now, as one plate (the floor prints the job once)."""
     jobs, _ = pack(sets, changeovers)
     first = jobs[0]
-    return replace(first, id=sets[0].id if len(sets) == 1 else f"{sets[0].order}/all",
-                   print_min=sum(j.print_min for j in jobs))
+    return replace(first, id=sets[0].id.split("#", 1)[0], print_min=sum(j.print_min for j in jobs),
+                   parts=tuple(p for j in jobs for p in j.parts))
 
 
 def plan_to_dict(planner: Planner, schedule: Schedule, packing: PackingReport | None = None) -> dict:
@@ -198,10 +199,11 @@ def gantt_rows(plan: dict, now: datetime | None = None) -> list[dict]:
     return rows
 
 
-def promise_quote(quote, store, now: datetime | None = None, colour: str | None = None, time_limit_s: float = 1.0):
+def promise_quote(quote, store, now: datetime | None = None, colour: str | None = None, time_limit_s: float = 1.0,
+                  plates=None):
     """The quote with the date the plan can keep (capable-to-promise, `promise.promise_for`); the quote
     unchanged when no printer can take it."""
     from somana_core.scheduling.promise import promise_for
 
-    promised = promise_for(quote, now=now, store=store, colour=colour, time_limit_s=time_limit_s)
+    promised = promise_for(quote, now=now, store=store, colour=colour, time_limit_s=time_limit_s, plates=plates)
     return quote if promised is None else promised.apply(quote)

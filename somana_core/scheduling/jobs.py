@@ -1,5 +1,11 @@
-"""From confirmed orders to plates: one part set per unit, and small part sets of several orders
-packed onto one plate when material, colour, nozzle and machine match.
+"""From confirmed orders to plates: one part set per print job and unit, and small part sets of several
+orders packed onto one plate when material, colour, nozzle and machine match.
+
+A print job is what the floor prints in one go (`OrderStore.jobs`): an order that fits one build plate
+is one job (its number), a multi-plate order one job per plate (NUMBER/K, each with its own G-code, print
+time and bed footprint). Each job becomes a part set per unit ordered, named after the job (`SO-000123/2`,
+or `SO-000123/2#3` for unit 3 of several), and carries its order's due date: the order is done when the
+last of its plates is.
 
 Packing: part sets of one (material, colour, nozzle, machine) group, earliest due first, go into the
 first open plate where they fit by shelf packing on the bed (rows left to right, the geometry's own
@@ -25,9 +31,9 @@ SMALL_SHARE_OF_BED = 0.25
 
 @dataclass(frozen=True)
 class PartSet:
-    """One unit of one order: everything printed for it in one go."""
+    """One unit of one print job (an order, or one plate of a multi-plate order): printed in one go."""
 
-    id: str  # e.g. SO-000012/2
+    id: str  # the job's name (SO-000012, SO-000012/2), with #U for unit U of an order of several units
     order: str
     print_min: int
     material: str
@@ -130,6 +136,7 @@ def _job(plate: list[PartSet]) -> Job:
         due_min=min(p.due_min for p in plate), weight=len({p.order for p in plate}),
         release_min=max(p.release_min for p in plate), size_mm=size, machine=first.machine,
         print_time_source="slicer" if all(p.print_time_source == "slicer" for p in plate) else "estimate",
+        parts=tuple(ids),
     )
 
 
@@ -174,7 +181,8 @@ def order_due(order, handling_days: float) -> datetime:
 
 
 def order_print_s(order) -> tuple[float, str]:
-    """One unit's plate print time (s) and where it came from: the slicer's G-code when sliced."""
+    """One unit's print time (s) of a print job (an order of one plate, or one plate's job record,
+    `orders.plate_job`) and where it came from: the slicer's G-code when sliced."""
     for f in reversed(order.files):
         if f.kind == "gcode" and f.meta.get("print_time_s"):
             return float(f.meta["print_time_s"]), "slicer"
@@ -182,23 +190,47 @@ def order_print_s(order) -> tuple[float, str]:
     return float(quote.get("print_time_s") or 0.0), str(quote.get("print_time_source") or "estimate")
 
 
+def print_jobs(order, states=None) -> list:
+    """The print jobs of an order (the order itself, or one record per plate: `orders.plate_job`), only
+    those in `states` when given."""
+    from somana_core.orders import plate_job
+
+    records = [plate_job(order, p.plate) for p in order.plates] or [order]
+    return [r for r in records if states is None or r.state in states]
+
+
 def part_sets_from_order(order, store, calendar: Calendar, handling_days: float, machines: dict,
-                         now_min: int = 0) -> list[PartSet]:
-    """One part set per unit of the order (the store's STL gives the plate's size)."""
-    machine = str((order.parameters or {}).get("machine") or (order.quote or {}).get("machine") or "")
+                         now_min: int = 0, states=None) -> list[PartSet]:
+    """The part sets of every print job of `order` (each plate of a multi-plate order on its own; only
+    jobs in `states` when given)."""
+    return [ps for record in print_jobs(order, states)
+            for ps in part_sets_from_job(record, store, calendar, handling_days, machines, now_min)]
+
+
+def part_sets_from_job(job, store, calendar: Calendar, handling_days: float, machines: dict,
+                       now_min: int = 0) -> list[PartSet]:
+    """One part set per unit of one print job (an order's or a plate's record): its own print time (the
+    plate's G-code when sliced), its own STL's size on the bed, the order's due date."""
+    machine = str((job.parameters or {}).get("machine") or (job.quote or {}).get("machine") or "")
     row = machines.get(machine)
     bed = (float(row["build_x_mm"]), float(row["build_y_mm"])) if row else (250.0, 210.0)
     nozzle = float(row["nozzle_mm"]) if row else 0.4
     size = None
-    stls = [f for f in order.files if f.kind == "stl"]
+    stls = [f for f in job.files if f.kind == "stl"]
     if stls and store is not None:
         size = stl_extent_mm(store.file_bytes(stls[-1].sha256))
-    seconds, source = order_print_s(order)
-    colour = str((order.parameters or {}).get("colour") or (order.quote or {}).get("colour") or DEFAULT_COLOUR).lower()
-    due = calendar.minute(order_due(order, handling_days))
-    has_gcode = any(f.kind == "gcode" for f in order.files)
-    return [PartSet(id=f"{order.number}/{k + 1}", order=order.number, print_min=max(1, round(seconds / 60)),
-                    material=order.material, colour=colour, nozzle_mm=nozzle, due_min=due, size_mm=size,
-                    machine=machine if has_gcode and row else None, bed_mm=bed, release_min=now_min,
-                    print_time_source=source)
-            for k in range(int(order.qty))]
+    seconds, source = order_print_s(job)
+    colour = str((job.parameters or {}).get("colour") or (job.quote or {}).get("colour") or DEFAULT_COLOUR).lower()
+    due = calendar.minute(order_due(job, handling_days))
+    has_gcode = any(f.kind == "gcode" for f in job.files)
+    units = int(job.qty)
+    return [PartSet(id=job.number if units == 1 else f"{job.number}#{k + 1}", order=job.order_number,
+                    print_min=max(1, round(seconds / 60)), material=job.material, colour=colour, nozzle_mm=nozzle,
+                    due_min=due, size_mm=size, machine=machine if has_gcode and row else None, bed_mm=bed,
+                    release_min=now_min, print_time_source=source)
+            for k in range(units)]
+
+
+def job_parts(job, name: str) -> bool:
+    """Whether plate `job` (a scheduler Job) holds print job `name` (NUMBER or NUMBER/K) of the floor."""
+    return any(p == name or p.startswith(name + "#") for p in job.parts)

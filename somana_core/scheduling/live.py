@@ -232,6 +232,15 @@ class LivePlan:
     def _order_jobs(self, order: str) -> list:
         return sorted((j for j in self.planner.jobs.values() if order in j.orders), key=lambda j: j.id)
 
+    def _print_jobs(self, ref: str) -> list:
+        """The plan's plates holding the floor's print job `ref` (NUMBER, or NUMBER/K: one plate of a
+        multi-plate order); a plate printed under another name falls back to its order's plates."""
+        from somana_core.scheduling.jobs import job_parts
+
+        name = str(ref).strip().upper()
+        found = sorted((j for j in self.planner.jobs.values() if job_parts(j, name)), key=lambda j: j.id)
+        return found or self._order_jobs(_order_number(name))
+
     def _planned_printer(self, job_id: str) -> str | None:
         a = self.planner.schedule.get(job_id) if self.planner.schedule else None
         return a.printer if a else None
@@ -276,9 +285,9 @@ class LivePlan:
                     and station not in self._station_offline:
                 out.append(("printer_back", {"printer": pid}))
             job = payload.get("job") or {}
-            order = _order_number(job.get("order"))
-            if state in PRINTING_STATES and order:
-                jobs = self._order_jobs(order)
+            ref = job.get("order")
+            if state in PRINTING_STATES and ref:
+                jobs = self._print_jobs(ref)
                 if jobs and not any(j.fixed_printer for j in jobs):
                     target = pid or self._planned_printer(jobs[0].id)
                     if target:
@@ -288,19 +297,18 @@ class LivePlan:
             what = payload.get("kind")
             if what == "job-ended" and payload.get("order"):
                 order = _order_number(payload["order"])
-                jobs = self._order_jobs(order)
+                jobs = self._print_jobs(payload["order"])  # a plate NUMBER/K ends alone: its own plate
                 printing = [j for j in jobs if j.fixed_printer] or jobs[:1]
                 if not printing:
                     return []
                 outcome = payload.get("outcome")
-                if outcome == "done" and str(payload["order"]) != order and not self._order_done(order):
-                    return []  # one plate of several (NUMBER/K): the order's plates stay planned until the last
-                if outcome in ("done", "cancelled"):
+                whole = str(payload["order"]).strip().upper() == order  # not one plate of several
+                if outcome == "cancelled" or (outcome == "done" and (whole or self._order_done(order))):
                     self._finished.add(order)
                 if outcome == "done":
                     return [("job_done", {"job": printing[0].id})]
-                if outcome == "cancelled":
-                    return [("job_done", {"job": j.id}) for j in jobs]  # nothing of it is printed any more
+                if outcome == "cancelled":  # a cancelled plate cancels its order: nothing of it is printed any more
+                    return [("job_done", {"job": j.id}) for j in self._order_jobs(order)]
                 return [("job_failed", {"job": printing[0].id})]
             if what == "spool-changed" and pid and payload.get("material"):
                 return [("spool_changed", {"printer": pid, "material": str(payload["material"]),
@@ -327,7 +335,7 @@ class LivePlan:
             if order.state not in PLANNED_STATES or order.number in known or order.number in self._finished:
                 continue
             sets = part_sets_from_order(order, store, planner.calendar, assumption("handling_days", order.family),
-                                        _machines(), now_min=now_min)
+                                        _machines(), now_min=now_min, states=PLANNED_STATES)
             jobs, _report = pack(sets, planner.changeovers)
             out.append(("order_confirmed", {"jobs": jobs, "order": order.number}))
             plan_end = ((order.quote or {}).get("internal") or {}).get("lead_time", {}).get("plan_end")
@@ -337,7 +345,7 @@ class LivePlan:
 
     # -- reading
 
-    def promise_for(self, quote, now: datetime | None = None, colour: str | None = None):
+    def promise_for(self, quote, now: datetime | None = None, colour: str | None = None, plates=None):
         from somana_core.quote import assumption
         from somana_core.scheduling.promise import promise_with
 
@@ -345,7 +353,7 @@ class LivePlan:
         planner = copy.copy(self.view)
         planner.now = max(planner.now, planner.calendar.minute(now))
         return promise_with(planner, quote, now, colour, float(assumption("handling_days", quote.family)),
-                            "live plan")
+                            "live plan", plates=plates)
 
     def record_promise(self, order: str, plan_end: datetime) -> None:
         with self.lock:

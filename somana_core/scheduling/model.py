@@ -282,6 +282,9 @@ class Job:
     held: bool = False
     fixed_printer: str | None = None  # printing now: this printer, from fixed_start
     fixed_start: int | None = None
+    # the part sets on the plate (jobs.PartSet ids): a print job's floor name NUMBER or NUMBER/K (a plate
+    # of a multi-plate order), with #U for unit U when the order is for several units
+    parts: tuple[str, ...] = ()
 
     @property
     def group(self) -> tuple[str, str, float]:

@@ -59,8 +59,27 @@ def check_colour(text: str | None, field: str = "colour") -> str | None:
     return str(text).strip().lower()
 
 
-def quote_jobs(quote, colour: str | None = None, release_min: int = 0) -> list[Job]:
-    """The plates of a quote (one part set per unit, packed like an order's), for inserting into a plan."""
+def plate_minutes(quote, plates=None) -> list[int]:
+    """One unit's print minutes per build plate: `plates` is None (one plate), a count (the quote's time
+    shared evenly, as `orders.plate_job` does before the plates are sliced) or each plate's seconds."""
+    total_s = float(quote.print_time_s)
+    if plates is None:
+        seconds = [total_s]
+    elif isinstance(plates, int) and not isinstance(plates, bool):
+        if not 1 <= plates <= 99:
+            raise InputError("plates", f"plates={plates} is not a whole number from 1 to 99")
+        seconds = [total_s / plates] * plates
+    else:
+        seconds = [float(s) for s in plates]
+        if not seconds or any(not s >= 0 for s in seconds):
+            raise InputError("plates", f"plates={list(plates)!r}: give each plate's print time, s (>= 0)")
+    return [max(1, round(s / 60)) for s in seconds]
+
+
+def quote_jobs(quote, colour: str | None = None, release_min: int = 0, plates=None) -> list[Job]:
+    """The plates of a quote (one part set per plate and unit, packed like an order's), for inserting
+    into a plan. `plates`: see `plate_minutes` (a product that needs several build plates is printed as
+    one job per plate, as its order will be)."""
     from somana_core.catalogue import machines as machines_table
     from somana_core.scheduling.jobs import PartSet, pack
     from somana_core.scheduling.model import load_changeovers
@@ -70,16 +89,22 @@ def quote_jobs(quote, colour: str | None = None, release_min: int = 0) -> list[J
     bed = (float(table.loc[quote.machine, "build_x_mm"]), float(table.loc[quote.machine, "build_y_mm"])) \
         if known else (250.0, 210.0)
     nozzle = float(table.loc[quote.machine, "nozzle_mm"]) if known else 0.4
-    minutes = max(1, round(float(quote.print_time_s) / 60))
-    sets = [PartSet(f"QUOTE/{k + 1}", "QUOTE", minutes, quote.material, (colour or DEFAULT_COLOUR).lower(), nozzle,
-                    0, None, None, bed, release_min) for k in range(int(quote.qty))]
+    minutes = plate_minutes(quote, plates)
+    units = int(quote.qty)
+    sets = []
+    for k, plate_min in enumerate(minutes):
+        name = "QUOTE" if len(minutes) == 1 else f"QUOTE/{k + 1}"
+        sets += [PartSet(name if units == 1 else f"{name}#{u + 1}", "QUOTE", plate_min, quote.material,
+                         (colour or DEFAULT_COLOUR).lower(), nozzle, 0, None, None, bed, release_min)
+                 for u in range(units)]
     jobs, _report = pack(sets, load_changeovers())
     return jobs
 
 
 def promise_for(quote, now: datetime | None = None, store=None, colour: str | None = None, planner=None,
-                time_limit_s: float = 1.0) -> PromisedDate | None:
-    """The date the plan can keep for `quote` (None when no printer can take its plates).
+                time_limit_s: float = 1.0, plates=None) -> PromisedDate | None:
+    """The date the plan can keep for `quote` (None when no printer can take its plates). `plates`: how
+    many build plates one unit needs, or each plate's print seconds (see `plate_minutes`; None: one).
 
     `planner`: a Planner to insert into (not changed). Default: the process's live plan when one runs
     (`live.current()`), else a plan of `store`'s open orders (an empty floor when `store` is None)
@@ -93,19 +118,19 @@ def promise_for(quote, now: datetime | None = None, store=None, colour: str | No
     if planner is None:
         current = live.current()
         if current is not None:
-            return current.promise_for(quote, now=now, colour=colour)
+            return current.promise_for(quote, now=now, colour=colour, plates=plates)
         from somana_core.scheduling.floor import floor_planner
 
         planner, _packing = floor_planner(store, now=now, time_limit_s=time_limit_s)
         planner.replan()
         source = "order store"
-    return promise_with(planner, quote, now, colour, handling, source)
+    return promise_with(planner, quote, now, colour, handling, source, plates=plates)
 
 
 def promise_with(planner, quote, now: datetime, colour: str | None, handling_days: float,
-                 source: str) -> PromisedDate | None:
+                 source: str, plates=None) -> PromisedDate | None:
     now_min = planner.calendar.minute(now)
-    jobs = quote_jobs(quote, colour, release_min=max(0, now_min))
+    jobs = quote_jobs(quote, colour, release_min=max(0, now_min), plates=plates)
     end = planner.promise(jobs)
     if end is None:
         return None

@@ -113,26 +113,29 @@ def test_station_messages_drive_the_plan_and_each_re_plan_keeps_the_time_limit(f
     store.place("late", "sensor_enclosure", {"machine": "prusa_mk3s"}, {"print_time_s": 1800, "lead_time_days": 2})
     wait_until(lambda: any("SO-000005" in j.orders for j in plan.view.jobs.values()), timeout_s=20)
 
-    # an order of two build plates is printed as two jobs (NUMBER/K): it leaves the plan with its last plate
+    # an order of two build plates is two plate jobs (NUMBER/K) in the plan: each printed, fixed and done on
+    # its own; the order leaves the plan with its last plate
     two = store.place("two", "sensor_enclosure", {"machine": "prusa_mk3s"}, {"print_time_s": 5400, "lead_time_days": 3},
                       plates=2).number
-    wait_until(lambda: any(two in j.orders for j in plan.view.jobs.values()), timeout_s=20)
-    where = plan.view.schedule.get(_job_of(plan, two).id).printer
-    for k in (1, 2):
+    plates = [f"{two}/1", f"{two}/2"]
+    wait_until(lambda: all(p in plan.view.jobs for p in plates), timeout_s=20)
+    assert [plan.view.jobs[p].print_min for p in plates] == [45, 45]  # the order's time shared until sliced
+    for k, name in enumerate(plates):
+        where = plan.view.schedule.get(name).printer
         for state in ("sliced", "queued", "printing"):
-            store.transition(f"{two}/{k}", state)
-        station.publish(printer_topic(STATION, where, "state"), _state(where, "printing", f"{two}/{k}"), retain=True)
-        wait_until(lambda: _job_of(plan, two).fixed_printer == where, timeout_s=20)
-        store.transition(f"{two}/{k}", "done")
+            store.transition(name, state)
+        station.publish(printer_topic(STATION, where, "state"), _state(where, "printing", name), retain=True)
+        wait_until(lambda: plan.view.jobs[name].fixed_printer == where, timeout_s=20)
+        if k == 0:  # plate 1 printing: plate 2 is still planned, not fixed
+            assert plan.view.jobs[plates[1]].fixed_printer is None and plan.view.schedule.get(plates[1])
+        store.transition(name, "done")
         before = plan.version
-        station.publish(printer_topic(STATION, where, "event"), _ended(where, f"{two}/{k}", "done"))
-        if k == 1:  # plate 1 of 2 done: the order is still on the floor
-            wait_until(lambda: any(e.get("event") == "job_started" and e.get("job", "").startswith(two)
-                                   for e in plan.applied), timeout_s=20)
-            station.publish(printer_topic(STATION, where, "state"), _state(where, "operational"), retain=True)
-            assert any(two in j.orders for j in plan.view.jobs.values())
-    wait_until(lambda: plan.version > before and all(two not in j.orders for j in plan.view.jobs.values()),
-               timeout_s=20)
+        station.publish(printer_topic(STATION, where, "event"), _ended(where, name, "done"))
+        wait_until(lambda: plan.version > before and name not in plan.view.jobs, timeout_s=20)
+        station.publish(printer_topic(STATION, where, "state"), _state(where, "operational"), retain=True)
+        if k == 0:  # plate 1 of 2 done: the order is still on the floor with its plate 2
+            assert plates[1] in plan.view.jobs and plan.view.schedule.get(plates[1]) is not None
+    assert all(two not in j.orders for j in plan.view.jobs.values())
 
     kinds = [e["event"] for e in plan.applied]
     for kind in ("job_started", "job_done", "job_failed", "printer_offline", "printer_back", "spool_changed",
@@ -154,7 +157,7 @@ def test_the_live_plan_starts_afresh_when_its_calendar_grows_old(somana_home):
         assert plan.planner.calendar.origin == NOW
         now[0] = NOW + timedelta(days=8)
         wait_until(lambda: plan.planner.calendar.origin == NOW + timedelta(days=8), timeout_s=20)
-        assert plan.view.schedule.get("SO-000001/1") is not None
+        assert plan.view.schedule.get("SO-000001") is not None
     finally:
         plan.close()
         store.close()
