@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "station": ("somana.cli.station", "own printers and run their jobs over the MQTT bus"),
     "printers": ("somana.cli.printers", "every printer of every station on the bus"),
     "estop": ("somana.cli.estop", "emergency stop through the bus (PRINTER or --all)"),
+    "spool": ("somana.cli.spool", "an operator loaded another spool on a printer (the plan re-plans)"),
     "plan": ("somana.cli.plan", "the current schedule of every printer"),
     "worker": ("somana.cli.worker", "a Dask worker for `somana serve --workers tcp://HOST:8786` (CAD and slicing)"),
     "simulate": ("somana.cli.simulate", "a simulated factory week under a scheduling policy"),

@@ -24,7 +24,8 @@ Who publishes what (subscribers such as the scheduler's live plan rely on these 
 - `.../state`: `Station._publish_state` (the payload is `Station.state_of`), on every change and
   at least every HEARTBEAT_S; `.../status`: `Station.start`/`stop` and the last will.
 - `.../event`: `Station._event`: "job-ended" from `Station._end_job` (the job record: name, order,
-  outcome done|cancelled|interrupted|failed, reason, last_acked_line, ...), "estop" from
+  outcome done|cancelled|interrupted|failed, reason, last_acked_line, ...), "spool-changed" from
+  `Station._spool` (material, colour: the operator loaded another spool), "estop" from
   `Station.emergency_stop`, "reply" from `Station._reply`, "log" from `Station._publish_log`.
 - `somana/estop`: `Fleet.estop`, `somana estop` and `scripts/somana-estop` (both run Mosquitto's own
   `mosquitto_pub`) and the browsers (MQTT.js over the broker's WebSocket, machine_control.ESTOP_JS).
@@ -54,7 +55,7 @@ BROKER_ENV = "SOMANA_BROKER"  # `somana serve` sets it for its apps and station
 BROKER_FILE = "broker.url"  # in state_dir(): the private broker of a running `somana serve`
 BUS_KEEPALIVE_S = 2  # the broker declares a silent station dead after 1.5 x this
 COMMANDS = ("connect", "disconnect", "start", "restart", "discard", "pause", "resume", "cancel", "estop",
-            "temperature", "jog", "home", "console")
+            "temperature", "jog", "home", "console", "spool")
 
 
 def check_name(field: str, value: str) -> str:

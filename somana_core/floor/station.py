@@ -94,6 +94,7 @@ class _Slot:
         self.stopping = False
         self.starting = False  # a job is journalled but its host not printing yet: not "ended"
         self.note = ""  # what the station last did on its own (reconcile), shown in /machines
+        self.spool: dict | None = None  # the spool an operator said is loaded (`spool` command)
         self.published: dict | None = None
         self.published_at = 0.0
         self.synced_at = 0.0
@@ -364,6 +365,8 @@ class Station:
         if action == "home":
             host.home(str(command.get("axes", "XYZ")))
             return "homing"
+        if action == "spool":
+            return self._spool(slot, command)
         if action == "console":
             text = str(command.get("command", "")).strip()
             if not text or len(text) > 200 or any(ord(c) < 32 for c in text):
@@ -371,6 +374,23 @@ class Station:
             host.send_command(text)
             return f"sent {text}"
         raise InputError("action", f"action={action!r} is not one of {', '.join(floor_bus.COMMANDS)}")
+
+    def _spool(self, slot: _Slot, command: dict) -> str:
+        """The operator loaded another spool (material and colour): announced as a `spool-changed`
+        event, which the plan reads to re-plan its changeovers (somana_core.scheduling.live). Nothing
+        is sent to the printer: the swap itself is done by hand."""
+        from somana_core.catalogue import material_ids
+        from somana_core.scheduling.promise import check_colour
+
+        known = material_ids()
+        material = str(command.get("material") or "").strip()
+        material = next((m for m in known if m.lower() == material.lower()), None) or material
+        if material not in known:
+            raise InputError("material", f"material={material[:40]!r} is not one of {', '.join(known)}")
+        colour = check_colour(str(command.get("colour") or ""))
+        slot.spool = {"material": material, "colour": colour}
+        self._event(slot, {"kind": "spool-changed", "material": material, "colour": colour})
+        return f"spool changed: {material} {colour}"
 
     # =========================================================================================
     # jobs

@@ -145,40 +145,51 @@ def greedy(instance: Instance, k_slack: float = 2.0, k_setup: float = 0.7, k_nig
     plate = instance.changeovers.plate_clear_min
     night_scale = (k_night or 1.0) * mean_p
     while waiting and usable:
-        printer = min(usable, key=lambda p: (board.free_at[p.id], p.id))
-        now = board.free_at[printer.id]
-        state = board.state[printer.id]
-        setup_of = {}
-        best, best_index = None, -1.0
-        begin = None
-        if k_night is not None:
-            begin = cal.next_fit(now, plate)
-            begin = None if begin is None else begin + plate
-        for jid, job in waiting.items():
-            if printer.id not in eligible[jid]:
-                continue
-            group = job.group
-            setup = setup_of.get(group)
-            if setup is None:
-                setup = setup_of[group] = board.co.setup_min(*state, job)
-            p_j = duration[jid]
-            release = job.release_min
-            slack = job.due_min - p_j - (now if now > release else release)
-            wait = release - now if release > now else 0
-            index = (job.weight / p_j) * exp(-(slack if slack > 0 else 0) / slack_scale
-                                             - (setup + wait) / setup_scale)
-            if begin is not None and release <= now:
-                index *= exp(-cal.unstaffed_wait(begin + setup + p_j) / night_scale)
-            if index > best_index or (index == best_index and jid < best.id):
-                best, best_index = job, index
+        # the printers free first; when several are (the start of a plan), the best (printer, plate) pair
+        first = min(board.free_at[p.id] for p in usable)
+        candidates, seen = [], set()
+        for p in sorted((p for p in usable if board.free_at[p.id] == first), key=lambda p: p.id):
+            kind = (board.state[p.id], p.machine, p.build_mm)  # alike printers free together: look at one
+            if kind not in seen:
+                seen.add(kind)
+                candidates.append(p)
+        best, best_index, best_printer = None, -1.0, None
+        for printer in candidates:
+            now = board.free_at[printer.id]
+            state = board.state[printer.id]
+            setup_of = {}
+            begin = None
+            if k_night is not None:
+                begin = cal.next_fit(now, plate)
+                begin = None if begin is None else begin + plate
+            found = False
+            for jid, job in waiting.items():
+                if printer.id not in eligible[jid]:
+                    continue
+                found = True
+                group = job.group
+                setup = setup_of.get(group)
+                if setup is None:
+                    setup = setup_of[group] = board.co.setup_min(*state, job)
+                p_j = duration[jid]
+                release = job.release_min
+                slack = job.due_min - p_j - (now if now > release else release)
+                wait = release - now if release > now else 0
+                index = (job.weight / p_j) * exp(-(slack if slack > 0 else 0) / slack_scale
+                                                 - (setup + wait) / setup_scale)
+                if begin is not None and release <= now:
+                    index *= exp(-cal.unstaffed_wait(begin + setup + p_j) / night_scale)
+                if index > best_index or (index == best_index and printer is best_printer and jid < best.id):
+                    best, best_index, best_printer = job, index, printer
+            if not found:
+                usable.remove(printer)
         if best is None:
-            usable.remove(printer)
             continue
-        spot = board.earliest(printer, best)
+        spot = board.earliest(best_printer, best)
         if spot is None:
             board.unplaced.append(best.id)
         else:
-            board.place(printer, best, *spot)
+            board.place(best_printer, best, *spot)
         del waiting[best.id]
     board.unplaced += list(waiting)
     return board.schedule("greedy", started)

@@ -62,6 +62,15 @@ def set_pin(order: str, printer: str | None) -> dict:
     return state
 
 
+def set_spool(printer: str, material: str, colour: str) -> dict:
+    """The spool an operator loaded on a printer (the live plan records each `spool-changed` here, so a
+    plan built afresh starts from it, not from data/printers.csv)."""
+    state = load_floor()
+    state["spools"][printer] = {"material": str(material), "colour": str(colour).lower()}
+    save_floor(state)
+    return state
+
+
 def set_hold(order: str, held: bool) -> dict:
     state = load_floor()
     holds = [o for o in state["holds"] if o != order]

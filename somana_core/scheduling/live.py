@@ -3,7 +3,7 @@
 The stations publish on MQTT (somana_core.floor.bus, read here, never written): a printer's retained
 `state` (a job with an order starts printing; the printer drops to disconnected/error/halted or comes
 back), its `event`s (`job-ended` with outcome done / failed / interrupted / cancelled; `spool-changed`
-with material and colour) and the station's `status` (online false: every printer on it is offline).
+with material and colour, sent by a station when an operator runs `somana spool`) and the station's `status` (online false: every printer on it is offline).
 Each message becomes a `Planner.event` and a re-plan on a worker thread (never on paho's network
 thread): a print started or ended re-times the kept sequences (milliseconds), anything else is
 re-solved within `time_limit_s`; events that arrive while a re-plan runs are applied together before
@@ -194,6 +194,13 @@ class LivePlan:
                 print(f"somana live plan: {kind} {kw}: {exc!r}", flush=True)
                 continue
             done.append((kind, kw))
+            if kind == "spool_changed":  # a plan built afresh (rebuild, `somana plan`) starts from it too
+                from somana_core.scheduling.floor import set_spool
+
+                try:
+                    set_spool(kw["printer"], kw["material"], kw["colour"])
+                except OSError as exc:
+                    print(f"somana live plan: spool of {kw['printer']} not kept: {exc!r}", flush=True)
             self.applied.append({"event": kind, **{k: v for k, v in kw.items() if k != "jobs"},
                                  "at": self.planner.calendar.at(now_min).isoformat()})
         del self.applied[:-MAX_TIMES]
@@ -314,6 +321,10 @@ class LivePlan:
                 return [("spool_changed", {"printer": pid, "material": str(payload["material"]),
                                            "colour": str(payload.get("colour") or "")})]
         return []
+
+    def bus_states(self) -> dict[str, str]:
+        """The last state read from the bus per printer ("STATION/PRINTER" -> state)."""
+        return dict(self._printer_states)
 
     def _order_done(self, number: str) -> bool:
         try:

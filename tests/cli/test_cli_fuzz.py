@@ -88,6 +88,8 @@ def cases(p: dict[str, str]) -> dict[str, list[list[str]]]:
             "--seed": ["abc", "1.5"], "--rate": NUMBER_BAD[:6] + ["-1"], "--orders": [p["dir"], p["missing"]],
         }),
         "estop": (["estop"], {"--confirm": NUMBER_BAD[:6], None: ["", ESC]}),
+        "spool": (["spool", "p1", "--material", "PLA", "--colour", "red", "--broker", "mqtt://127.0.0.1:9"], {
+            "--material": ["", "WOOD", ESC], "--colour": ["", "r3d", ESC, "x" * 40], "--wait": NUMBER_BAD[:6]}),
     }
     out: dict[str, list[list[str]]] = {}
     for name, (argv, options) in base.items():
@@ -131,7 +133,7 @@ def work(tmp_path, monkeypatch):
 
 SUBCOMMANDS = ["order-place", "order-list", "order-export", "order-show", "order-set", "order-state", "quote", "make",
                "slice", "slice-input", "print", "print-file", "publish", "publish-out", "users", "plan", "simulate",
-               "estop"]
+               "estop", "spool"]
 
 
 @pytest.mark.parametrize("name", SUBCOMMANDS)
