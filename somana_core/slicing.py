@@ -105,6 +105,18 @@ def profile_paths(machine: str, material: str) -> list[Path]:
     return [printer, filament]
 
 
+def profile_setting(machine: str, material: str, key: str) -> str | None:
+    """A setting as the slicer sees it after loading the machine's and material's profiles (the last
+    profile that sets it wins), or None when neither sets it (PrusaSlicer's own default)."""
+    value = None
+    for path in profile_paths(machine, material):
+        for line in path.read_text().splitlines():
+            name, sep, text = line.partition("=")
+            if sep and not line.lstrip().startswith("#") and name.strip() == key:
+                value = text.strip()
+    return value
+
+
 # ---------------------------------------------------------------- reading G-code
 
 _TIME_RE = re.compile(r"^; estimated printing time \(normal mode\) = (.+)$", re.M)

@@ -111,8 +111,10 @@ def run(args) -> int:
         metrics["parts"] = {args.part: metrics["parts"][args.part]}
         metrics["total"] = {k: v for k, v in metrics["parts"][args.part].items() if k != "bbox_mm"}
     plates = [str(target) for _, target in moves[:len(staged)]]
+    finishing = getattr(type(product.spec).builder, "finishing", None)
     report = {"family": product.family, "out": str(out), "plates": plates, "part": args.part,
-              "values": product.values, "metrics": metrics}
+              "values": product.values, "metrics": metrics,
+              "finishing": finishing(product.spec, args.material) if finishing is not None else []}
     if sliced:
         gcodes = [{**{k: v for k, v in r.to_dict().items() if k != "slicer"}, "gcode_path": str(plate_path(gcode, i))}
                   for i, r in enumerate(sliced)]
@@ -137,4 +139,6 @@ def run(args) -> int:
         hours, rest = divmod(int(r.print_time_s), 3600)
         print(f"{plate_path(gcode, i)}: sliced, {hours}h {rest // 60:02d}m print, {r.filament_g} g "
               f"of {r.material} on {r.machine}")
+    for step, text in enumerate(report["finishing"], 1):
+        print(f"after printing {step}: {text}")
     return 0

@@ -5,7 +5,7 @@ How the lenses go in: the lab edges each lens to the boxed size A x B (lens_widt
 a V bevel. The rim holds it in a groove GROOVE_WIDTH_MM high running round the inside of the rim at
 mid-thickness, `groove_depth` deep: the sight opening in front of and behind the groove is the lens
 outline grown inward by groove_depth, and the groove's bottom is the lens outline plus LENS_PLAY_MM.
-To fit a lens, warm the rim (hair dryer, about 60 C for PETG/PLA) so it gives, push the lens in
+To fit a lens, warm the rim (not the bridge: see forming below) so it gives, push the lens in
 from the back, bevel first, starting at the nasal side, and let it cool: the lips in front of and
 behind the groove keep it. The blank the lab needs (effective diameter + twice the decentration +
 EDGING_ALLOWANCE_MM) is checked against the stock blanks in data/lens_blanks.csv.
@@ -20,8 +20,8 @@ frame flexes the temples a few degrees past it, so they grip. Temples leave the 
 the pantoscopic tilt, so that worn with level temples the front leans its lower rims toward the
 cheeks. Length of side (ISO 8624) is measured along the temple from the hinge axis to its tip and
 equals temple_length. The frame marking (A, DBL and length of side, e.g. `50□18-140`) is engraved
-inside the right temple. The front prints lying on its face (cheeks upright), the temples on their
-outer side (lettering up).
+inside the right temple. The front prints flat on its face (cheeks upright) and is heat-formed to
+its wrap (see "Printing and forming"), the temples print on their outer side (lettering up).
 
 Fit on the face: face-form wrap turns each half of the front (rim, end piece and cheeks) `wrap_deg`
 about a vertical axis through the bridge; the hinge's stop is set wrap_deg further open relative to
@@ -32,10 +32,20 @@ both sides of the nose. Each temple has a thinned flex section behind the hinge 
 flex_thickness, 45-degree ramps, in its inner side): a head wider than the temples' spread bends it,
 which is what grips (a printed hinge has no spring).
 
-Printing: with wrap the front rests on the line of its bridge and each half rises at wrap_deg (about
-6 mm at the end pieces at 5 degrees): those undersides are shallow overhangs the slicer prints
-without support only roughly; for a clean face print wrap_deg=0 (or with support under the wings).
-Ranges and defaults of the fit parameters live in data/eyewear_fit.csv.
+Printing and forming: the front is PRINTED FLAT (face on the bed, cheeks up) and heat-formed to its
+wrap after printing, as acetate fronts are cut from flat sheet and then bent. Printed already wrapped,
+it would rest on the line of its bridge with each half rising at wrap_deg: its whole face would hang
+in the air (1,866 mm2 over 45 degrees at the default 5 degrees; the shop's profiles print without
+supports, and supports under the face would scar the one surface everybody sees and add 64% to the
+front's filament). So the part that is exported, sliced and quoted is the flat front
+(`build_front`); the part the customer gets and the preview shows is the formed one (`formed_front`,
+`EyewearFrameBuilder.as_sold`): each half turned wrap_deg about a vertical axis at the bridge's face.
+The hinge cheeks are printed for the formed front (their stop already counts the wrap). Forming is
+one step of the frame's post-processing labour (data/quote_assumptions.csv), done before the lenses
+go in; `forming_steps` says how, with the check in mm. Reheating the bridge past the material's
+forming temperature undoes the wrap (a printed part creeps back toward its printed shape): warm only
+the rims when fitting lenses. Ranges and defaults of the fit parameters and the forming temperatures
+live in data/eyewear_fit.csv.
 
 Frames (mm): the front is built with its face on z=0 (x across, y up, z toward the wearer);
 a temple with its outer side on z=0, x along the temple from the hinge pin, y up.
@@ -114,7 +124,8 @@ class EyewearFrame(FamilySpec):
     pantoscopic_tilt = angle(9.0, (0.0, 15.0), 0.5, "Pantoscopic tilt: how far the front leans its lower rims "
                              "toward the face when the temples are level", "Pantoscopic tilt")
     wrap_deg = _fit_angle("wrap_deg", 0.5, "Face-form wrap: each rim turned about a vertical axis at the bridge so "
-                          "the front follows the face", "Wrap")
+                          "the front follows the face (printed flat, heat-formed to this angle after printing)",
+                          "Wrap")
     nose_frontal_angle = _fit_angle("nose_frontal_angle", 0.5, "The wearer's nose: each side's angle from vertical "
                                     "seen from the front (the saddle's flanks follow it)", "Nose frontal angle")
     nose_splay_angle = _fit_angle("nose_splay_angle", 0.5, "The wearer's nose: each side's angle from the "
@@ -174,9 +185,7 @@ class EyewearFrame(FamilySpec):
     def part_envelopes(self):
         h = hinge(self)
         front_y = max(self.lens_height + 2 * self.rim_width, h.stack)
-        w = math.radians(self.wrap_deg)  # each half turned about the bridge: see turned_halves
-        half = self.frame_width / 2
-        front = (2 * half * math.cos(w), front_y, half * math.sin(w) + (self.frame_thickness + h.cheek_depth) * math.cos(w))
+        front = (self.frame_width, front_y, self.frame_thickness + h.cheek_depth)  # printed flat, formed after
         lo, hi = temple_outline_extent(self, h)
         temple = (hi[0] - lo[0], hi[1] - lo[1], self.temple_thickness)
         return {"front": front, "left_temple": temple, "right_temple": temple}
@@ -586,10 +595,40 @@ def build_front(v):
                 cheek = cheek.cut(tk.cylinder_along((xk, min(y_in, y_out) - 1, z0 + h.pin_back), (0, 1, 0),
                                                     h.cheek + 2, h.pin))
             glued.append(cheek)
-    front = tk.glue(glued, "front", clean=False)
-    if v.wrap_deg > 0:
-        front = tk.one_solid(tk.turned_halves(front, v.wrap_deg), "front")
-    return front
+    return tk.glue(glued, "front", clean=False)
+
+
+def formed_front(front, v):
+    """The front as sold: the flat printed front (`build_front`) with each half turned wrap_deg about
+    the vertical axis through the bridge on its face, as heat-forming bends it (see "Printing and
+    forming")."""
+    from somana_core.geometry import kernel as tk
+
+    if v.wrap_deg <= 0:
+        return front
+    return tk.one_solid(tk.turned_halves(front, v.wrap_deg), "front")
+
+
+def end_piece_rise_mm(v) -> float:
+    """The forming check: the formed front laid face down on a flat table rests on its bridge, and each
+    end piece's outer edge stands this high above the table (mm)."""
+    return v.frame_width / 2 * math.sin(math.radians(v.wrap_deg))
+
+
+def forming_steps(v, material: str) -> list[str]:
+    """What the floor does after printing the front, in order (empty when the front is sold flat)."""
+    if v.wrap_deg <= 0:
+        return []
+    row = FIT.get(f"forming_temperature_{material}")
+    warm = (f"{row['min']:g}-{row['max']:g} C" if row is not None
+            else "just past the material's softening point")
+    return [f"heat-form the front's wrap: warm the bridge only ({warm} for {material}, a frame warmer or hot-air "
+            f"tool) until it gives, bend both halves back (end pieces toward the wearer) over the edge of the "
+            f"bench and hold until cool",
+            f"check: face down on a flat table the front rests on its bridge and each end piece's outer edge "
+            f"stands {end_piece_rise_mm(v):.1f} mm above the table ({v.wrap_deg:g} degrees of wrap); re-warm and "
+            f"correct if either side is more than 1 mm off",
+            "then fit the lenses, warming the rims only (a warm bridge relaxes toward the flat print)"]
 
 
 def nose_cutter(v, grow_mm: float = 0.0):
@@ -647,12 +686,22 @@ class EyewearFrameBuilder:
         return _build_part(part, v)
 
     def print_rotation(self, part: str, v) -> np.ndarray:
-        """Every part is built in its print pose: the front on its face, temples on their outer side."""
+        """Every part is built in its print pose: the front flat on its face, temples on their outer side."""
         return np.eye(4)
 
     def print_lift(self, part: str, v) -> float:
         """Front and temples are built resting on z=0."""
         return 0.0
+
+    def as_sold(self, part: str, shape, v):
+        """The front is printed flat and heat-formed to its wrap: the formed front, or None (sold as printed)."""
+        if part == "front" and v.wrap_deg > 0:
+            return formed_front(shape, v)
+        return None
+
+    def finishing(self, spec, material: str) -> list[str]:
+        """Steps after printing that change the parts (shown by `somana make`)."""
+        return forming_steps(spec, material)
 
     def placement(self, part: str, spec) -> np.ndarray:
         return _placement(part, spec)

@@ -3,15 +3,26 @@
 A downward-facing flat area above the bed is printed in the air: the slicer bridges it from its
 edges. `longest_bridge_mm` is twice the largest distance from any point of such an area to its
 nearest edge (the span a bridge must cross); `MAX_BRIDGE_MM` is what the shop accepts without sag.
+
+A surface leaning more than `OVERHANG_ANGLE_DEG` from vertical, facing down, is an overhang: each
+layer reaches out further than half its width past the one below and droops. `overhang_area_mm2`
+sums that area (faces resting on the bed excepted). A default part printed without supports keeps it
+under `MAX_UNSUPPORTED_OVERHANG_MM2` (tests/geometry/test_printability.py); what stays below it on
+the default parts is short ledges (the 0.9 mm lips over an eyewear rim's lens groove), the tops of
+small holes and slots, and the ceilings of engraved letters, all of which print unsupported.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 MAX_BRIDGE_MM = 25.0        # a PLA bridge longer than this sags visibly at the profiles' bridge speed
 DOWN_NORMAL_Z = -0.98       # a triangle facing down within about 11 degrees of vertical
 ON_BED_MM = 0.05            # faces this close to z=0 rest on the bed
+OVERHANG_ANGLE_DEG = 45.0   # from vertical: beyond this a downward face needs support (PrusaSlicer's own rule of thumb)
+MAX_UNSUPPORTED_OVERHANG_MM2 = 300.0  # per part printed without supports: the default parts' ledges stay below
 
 
 def _rasterise(triangles: np.ndarray, origin: np.ndarray, cell: float, shape: tuple[int, int]) -> np.ndarray:
@@ -60,3 +71,19 @@ def longest_bridge_mm(vertices: np.ndarray, triangles: np.ndarray, cell_mm: floa
         if grid.any():
             longest = max(longest, 2 * float(distance_transform_edt(grid).max()) * cell_mm)
     return longest
+
+
+def overhang_area_mm2(vertices: np.ndarray, triangles: np.ndarray, angle_deg: float = OVERHANG_ANGLE_DEG,
+                      on_bed_mm: float = ON_BED_MM) -> float:
+    """Area (mm2) of a mesh in its print pose (resting on z=0) facing down more than `angle_deg` from
+    vertical: its faces whose outward normal lies within 90 - angle_deg of straight down, except
+    those resting on the bed (every vertex within `on_bed_mm` of z=0)."""
+    tri = np.asarray(vertices, dtype=float)[np.asarray(triangles, dtype=np.int64)]
+    if len(tri) == 0:
+        return 0.0
+    normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    doubled = np.linalg.norm(normals, axis=1)  # twice each triangle's area
+    nz = np.divide(normals[:, 2], doubled, out=np.zeros_like(doubled), where=doubled > 1e-12)
+    down = nz < -math.cos(math.radians(angle_deg))
+    off_bed = tri[:, :, 2].max(axis=1) > on_bed_mm
+    return float(doubled[down & off_bed].sum() / 2)

@@ -29,10 +29,13 @@ _CACHE_SIZE = 96
 @dataclass
 class PartRecord:
     """One built part: its solid in print pose, the matrix back to its own assembled frame, its
-    meshes per deflection and its measures (computed once: unchanged parts cost nothing to quote)."""
+    meshes per deflection and its measures (computed once: unchanged parts cost nothing to quote).
+    `sold`: the part as the customer gets it when finishing reshapes it after printing (an eyewear
+    front heat-formed to its wrap), in the same frame as `shape`; None when it is sold as printed."""
 
     shape: object
     to_local: np.ndarray
+    sold: object | None = None
     meshes: dict = field(default_factory=dict)
     measured: dict = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -46,11 +49,13 @@ class PartRecord:
                                      bbox_mm=[float(v) for v in hi - lo], bbox_min=lo)
             return self.measured
 
-    def mesh(self, deflection_mm: float, with_edges: bool = True) -> Mesh:
-        key = (round(float(deflection_mm), 6), with_edges)
+    def mesh(self, deflection_mm: float, with_edges: bool = True, sold: bool = False) -> Mesh:
+        """The printed part's mesh, or with `sold` the part as sold (the same when nothing reshapes it)."""
+        sold = sold and self.sold is not None
+        key = (round(float(deflection_mm), 6), with_edges, sold)
         with self.lock:  # BRepMesh writes the triangulation into the shared shape
             if key not in self.meshes:
-                self.meshes[key] = tessellate(self.shape, deflection_mm, with_edges)
+                self.meshes[key] = tessellate(self.sold if sold else self.shape, deflection_mm, with_edges)
             return self.meshes[key]
 
 
@@ -75,7 +80,9 @@ def _cached_part(spec: FamilySpec, part: str) -> PartRecord:
         shape, to_local = kernel.apply_matrix(assembled, to_print), np.linalg.inv(to_print)
     else:
         shape, to_local = kernel.lay_flat(assembled, rotation)
-    record = PartRecord(shape=shape, to_local=to_local)
+    formed = getattr(builder, "as_sold", None)
+    sold = formed(part, shape, inputs) if formed is not None else None
+    record = PartRecord(shape=shape, to_local=to_local, sold=sold)
     with _parts_lock:
         _parts[key] = record
         while len(_parts) > _CACHE_SIZE:
@@ -103,6 +110,12 @@ class Product:
     def parts(self) -> dict:
         """part name -> CadQuery solid, in its print pose (resting on z=0, ready to slice)."""
         return {name: rec.shape for name, rec in self._records.items()}
+
+    def as_sold(self, part: str):
+        """The part as the customer gets it, in the frame of `parts[part]` (`placement` assembles it):
+        the printed solid itself unless finishing reshapes it (see `PartRecord.sold`)."""
+        rec = self._records[self._names(part)[0]]
+        return rec.shape if rec.sold is None else rec.sold
 
     def placement(self, part: str) -> np.ndarray:
         """4x4 matrix taking a part from its print pose (`parts[part]`) to the assembled product view."""
@@ -194,10 +207,11 @@ class Product:
         return self._records[self._names(part)[0]].mesh(deflection_mm, with_edges=False)
 
     def preview(self, deflection_mm: float = 0.1, part: str | None = None) -> dict[str, Mesh]:
-        """part -> Mesh positioned as in the assembled product (absolute deflection in mm). A family
-        whose builder has `preview_extras(spec, deflection_mm)` adds what is not printed but helps
-        the customer see the fit (the board inside a board enclosure) when all parts are asked for."""
-        meshes = {name: self._records[name].mesh(deflection_mm).transformed(self._placements[name])
+        """part -> Mesh of the part as sold (`as_sold`), positioned as in the assembled product (absolute
+        deflection in mm). A family whose builder has `preview_extras(spec, deflection_mm)` adds what is
+        not printed but helps the customer see the fit (the board inside a board enclosure) when all
+        parts are asked for."""
+        meshes = {name: self._records[name].mesh(deflection_mm, sold=True).transformed(self._placements[name])
                   for name in self._names(part)}
         extras = getattr(type(self.spec).builder, "preview_extras", None)
         if part is None and extras is not None:

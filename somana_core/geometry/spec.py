@@ -106,6 +106,8 @@ class Builder(Protocol):
     - print_lift(part, inputs): how far the rotated part rises to rest on z=0, mm, computed from the
       parameters (exact and free); None to have it measured from the solid.
     - placement(part, spec): 4x4 matrix from the part's own frame to the assembled product view.
+    Optional: as_sold(part, shape, inputs): the part as sold when finishing reshapes the printed solid
+    `shape` (same frame), else None; finishing(spec, material): those steps in the floor's words.
     """
 
     def build_part(self, part: str, inputs: PartInputs) -> Any: ...

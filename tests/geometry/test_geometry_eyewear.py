@@ -12,7 +12,7 @@ import pytest
 from somana_core.errors import InputError
 from somana_core.geometry import build, make_spec
 from somana_core.geometry import eyewear_frame as ew
-from somana_core.geometry.kernel import apply_matrix, common_volume_mm3, vector
+from somana_core.geometry.kernel import apply_matrix, bounding_box, common_volume_mm3, vector
 from somana_core.geometry.transforms import rotation_matrix, translation_matrix
 
 
@@ -76,7 +76,7 @@ def test_the_hinge_stops_at_its_open_angle_and_folds_freely(wrapped, side):
     """With the wrap on: the temples still stop at open_angle from the frontal plane (not from the
     turned end piece), so they still reach the ears."""
     frame = wrapped
-    front = apply_matrix(frame.parts["front"], frame.placement("front"))
+    front = apply_matrix(frame.as_sold("front"), frame.placement("front"))  # heat-formed to its wrap
     past = frame.spec.open_angle - 90.0
     assert common_volume_mm3(front, _temple_turned(frame, side, past - 1.0)) == 0.0  # still opening
     assert common_volume_mm3(front, _temple_turned(frame, side, past + 1.5)) > 0.0   # stopped
@@ -149,8 +149,8 @@ def _front_face_z(shape, x: float, y: float) -> float:
     return hi
 
 
-def test_the_wrap_measured_on_the_front_is_the_parameter(wrapped, tmp_path, checks):
-    v, front = wrapped.spec, wrapped.parts["front"]
+def test_the_wrap_measured_on_the_formed_front_is_the_parameter(wrapped, tmp_path, checks):
+    v, front = wrapped.spec, wrapped.as_sold("front")
     assert v.wrap_deg == ew.FIT["wrap_deg"]["default"] and 0 < v.wrap_deg <= 15
     h = ew.hinge(v)
     y = ew.hinge_y(v, h) + h.stack / 2 - 0.5  # along the end piece's flat face, above the lens
@@ -161,7 +161,42 @@ def test_the_wrap_measured_on_the_front_is_the_parameter(wrapped, tmp_path, chec
         assert measured == pytest.approx(v.wrap_deg, abs=0.5)
     flat = make_spec("eyewear_frame", {"wrap_deg": 0})
     assert ew.hinge(flat).pin_back != h.pin_back  # the stop is set relative to the turned end piece
+    assert front.isValid() and len(front.Solids()) == 1
     checks.part_printable(wrapped, "front", tmp_path)
+    # the forming check in the instructions is the formed front's own end-piece height
+    lo, hi = bounding_box(front)
+    assert ew.end_piece_rise_mm(v) == pytest.approx(v.frame_width / 2 * math.sin(w), abs=1e-9)
+    assert hi[2] - (v.frame_thickness + h.cheek_depth) * math.cos(w) == pytest.approx(ew.end_piece_rise_mm(v), abs=0.05)
+
+
+def test_the_front_prints_flat_and_is_heat_formed_to_its_wrap(wrapped, frame):
+    """The printed front is the flat one (what is exported, sliced and quoted), cheeks and all; only the
+    part as sold is wrapped. Printed wrapped its face would hang in the air: far over the overhang
+    threshold the shop prints without supports."""
+    from somana_core.geometry import kernel
+    from somana_core.geometry.printability import MAX_UNSUPPORTED_OVERHANG_MM2, overhang_area_mm2
+    from somana_core.geometry.mesh import tessellate
+
+    v, printed = wrapped.spec, wrapped.parts["front"]
+    h = ew.hinge(v)
+    lo, hi = bounding_box(printed)
+    assert lo[2] == pytest.approx(0, abs=1e-6) and hi[2] == pytest.approx(v.frame_thickness + h.cheek_depth, abs=1e-3)
+    assert hi[0] - lo[0] == pytest.approx(v.frame_width, abs=1e-3)
+    assert list(wrapped.spec.part_envelopes()["front"]) == pytest.approx(list(hi - lo), abs=1e-3)
+    mesh = wrapped.mesh("front")
+    assert overhang_area_mm2(mesh.vertices, mesh.triangles) < MAX_UNSUPPORTED_OVERHANG_MM2
+    sold = tessellate(kernel.apply_matrix(wrapped.as_sold("front"), np.eye(4)), 0.02, with_edges=False)
+    assert overhang_area_mm2(sold.vertices, sold.triangles) > 4 * MAX_UNSUPPORTED_OVERHANG_MM2
+    # forming moves material, it adds none; the model's turned halves overlap in a wedge at the back of
+    # the bridge (t^2 tan(wrap) per mm of bridge height, about 20 mm3 here) that the real bend presses
+    bridge_height = v.lens_height / 2 + v.rim_width - ew.saddle_bottom_mm(v)
+    wedge = v.frame_thickness ** 2 * math.tan(math.radians(v.wrap_deg)) * bridge_height
+    lost = kernel.volume_mm3(printed) - kernel.volume_mm3(wrapped.as_sold("front"))
+    assert 0 < lost < 1.5 * wedge
+    assert frame.as_sold("front") is frame.parts["front"]  # no wrap: sold as printed
+    steps = ew.forming_steps(v, "PLA")
+    assert "bridge" in steps[0] and "60-70 C" in steps[0] and f"{ew.end_piece_rise_mm(v):.1f} mm" in steps[1]
+    assert ew.forming_steps(frame.spec, "PLA") == []
 
 
 def test_the_saddle_has_its_crest_where_the_spec_says(frame):
