@@ -22,7 +22,7 @@ from bokeh.models import CustomJS
 from holoviews.streams import Buffer
 
 from dashboards.components.gcode_upload import GcodeUpload
-from dashboards.components.printer_status import STATE_COLORS, PrinterStatus
+from dashboards.components.printer_status import MQTT_MODULE, PrinterStatus, status_view
 from somana_core.data import read_table
 
 HISTORY_S = 600.0  # the chart shows the last 10 minutes
@@ -69,30 +69,24 @@ table.history th, table.history td, table.queue th, table.queue td { text-align:
 """
 
 # Both paths at once, with one id for the press; the station acts on the first to arrive.
-# (1) MQTT 3.1.1 over a WebSocket to the broker:
-# CONNECT (user/password, clean session) then PUBLISH QoS 0 to somana/estop then DISCONNECT; a client
-# may send before the CONNACK (MQTT 3.1.1, 3.1.4). (2) POST to the server's e-stop handler.
+# (1) MQTT.js (the page's printer_status module put it on window; else it is imported from the same local
+# file) over the broker's WebSocket as the publish-only e-stop user: one connection per press, PUBLISH
+# QoS 0 to somana/estop queued until the CONNACK, then DISCONNECT. (2) POST to the server's e-stop handler.
 ESTOP_JS = """
 const ws = ws_port ? {port: ws_port, user: ws_user, password: ws_password} : null;
 const press = 'web-' + Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
 if (ws) {
+  const send = (mqtt) => {
+    const client = mqtt.connect('ws://' + window.location.hostname + ':' + ws.port + '/', {
+      username: ws.user, password: ws.password, protocolVersion: 4, clean: true, keepalive: 0,
+      clientId: 'somana-estop-' + Math.random().toString(36).slice(2, 10), reconnectPeriod: 0, connectTimeout: 5000});
+    client.on('error', () => client.end(true));
+    client.publish('somana/estop', JSON.stringify({printer: printer, id: press, sent_at: Date.now() / 1000}),
+                   {qos: 0}, () => client.end());
+  };
   try {
-    const enc = new TextEncoder();
-    const str = (s) => { const b = enc.encode(s); return [b.length >> 8, b.length & 255, ...b]; };
-    const len = (n) => { const out = []; do { let d = n % 128; n = Math.floor(n / 128); if (n > 0) d |= 128;
-                         out.push(d); } while (n > 0); return out; };
-    const body = JSON.stringify({printer: printer, id: press, sent_at: Date.now() / 1000});
-    const head = [...str('MQTT'), 4, 0xC2, 0, 0];
-    const load = [...str('somana-estop-' + Math.random().toString(36).slice(2, 10)), ...str(ws.user), ...str(ws.password)];
-    const publish = [...str('somana/estop'), ...enc.encode(body)];
-    const socket = new WebSocket('ws://' + window.location.hostname + ':' + ws.port + '/', ['mqtt']);
-    socket.binaryType = 'arraybuffer';
-    socket.onopen = () => {
-      socket.send(new Uint8Array([0x10, ...len(head.length + load.length), ...head, ...load]));
-      socket.send(new Uint8Array([0x30, ...len(publish.length), ...publish]));
-      socket.send(new Uint8Array([0xE0, 0]));
-    };
-    socket.onerror = () => {};
+    if (window.__somanaMqtt) send(window.__somanaMqtt);
+    else import(mqtt_module).then((m) => send(m.default)).catch(() => {});
   } catch (e) {}
 }
 const path = window.location.pathname.replace(/\\/+$/, '') + '/estop';
@@ -123,54 +117,6 @@ def preheat_presets() -> dict[str, tuple[float, float]]:
     return {str(r.material): (float(r.nozzle_c), float(r.bed_c)) for r in table.itertuples()}
 
 
-def badge(key: str, shown: str) -> str:
-    return (f'<span class="state" id="state-{css_id(key)}" style="background:{STATE_COLORS.get(shown, "#555")}">'
-            f"{_esc(shown)}</span>")
-
-
-def temps_text(printer: dict) -> str:
-    parts = []
-    for label, name in (("nozzle", "Nozzle"), ("bed", "Bed")):
-        reading = (printer.get("temperatures") or {}).get(label)
-        if reading:
-            actual, target = reading
-            goal = f" → {target:.0f}" if target else " · off"
-            parts.append(f'{name} <b id="temp-{label}-{css_id(printer["key"])}">{actual:.0f} °C</b>{goal}')
-        else:
-            parts.append(f"{name} —")
-    return "<br>".join(parts)
-
-
-def job_text(printer: dict) -> str:
-    """The job column of a row: running job with progress and ETA, else what stopped and where."""
-    job = printer.get("job")
-    shown = printer.get("shown_state")
-    cid = css_id(printer["key"])
-    if job and shown == "offline":
-        return (f'<span class="warn" id="job-{cid}">{_esc(job["name"])}: station offline, interrupted at line '
-                f'{printer.get("last_acked_line", 0)} or later</span>')
-    if job:
-        percent = float(job.get("percent") or 0.0)
-        return (f'<span id="job-{cid}">{_esc(job["name"])}</span> · <span id="job-progress-{cid}">{percent:.1f} %</span>'
-                f' · {job.get("lines_acked", 0)}/{job.get("lines_total", 0)} lines · ETA '
-                f'<span id="eta-{cid}">{_clock(job.get("eta_s"))}</span>'
-                f'<div class="bar"><div style="width:{min(percent, 100):.1f}%"></div></div>')
-    interrupted = printer.get("interrupted")
-    if interrupted:
-        return (f'<span class="warn" id="job-{cid}">{_esc(interrupted["name"])} interrupted at line '
-                f'{interrupted["last_acked_line"]} ({_esc(interrupted.get("reason"))}): restart from line '
-                f'{interrupted["restart_from_line"]} in Details</span>')
-    if shown == "halted":
-        return f'<span class="warn" id="job-{cid}">halted by an emergency stop: connect to reset</span>'
-    if shown == "error" and printer.get("error"):
-        return f'<span class="warn" id="job-{cid}">{_esc(printer["error"])}</span>'
-    last = (printer.get("history") or [None])[0]
-    if last:
-        return (f'<span class="muted" id="job-{cid}">idle · last: {_esc(last["name"])} {_esc(last["outcome"])} '
-                f'in {_clock(last.get("duration_s"))}</span>')
-    return f'<span class="muted" id="job-{cid}">idle</span>'
-
-
 def estop_button(key: str, label: str, **params) -> pn.widgets.Button:
     """A red button whose click goes from the browser to the broker and to the server's e-stop
     handler at once (no Bokeh round trip; see dashboards.machine_hosts)."""
@@ -179,7 +125,7 @@ def estop_button(key: str, label: str, **params) -> pn.widgets.Button:
     button = pn.widgets.Button(label=label, color="danger", **params)
     ws = estop_websocket() or {}
     button.js_on_click(args={"printer": key, "ws_port": int(ws.get("port") or 0), "ws_user": str(ws.get("user", "")),
-                             "ws_password": str(ws.get("password", ""))}, code=ESTOP_JS)
+                             "ws_password": str(ws.get("password", "")), "mqtt_module": MQTT_MODULE}, code=ESTOP_JS)
     return button
 
 
@@ -227,14 +173,12 @@ class PrinterRow(pn.viewable.Viewer):
         if self._confirm_until and time.monotonic() >= self._confirm_until:
             self._confirm_until = 0.0
             self.cancel_button.label = "Cancel"
-        view = {k: printer.get(k) for k in ("shown_state", "temperatures", "job", "interrupted", "history", "error",
-                                            "last_acked_line")}
+        view = status_view(self.key, printer)
         if view == self._shown:
             return
         self._shown = view
         shown = printer["shown_state"]
-        self.info.fallback = {**view, "history": (printer.get("history") or [])[:1], "key": self.key,
-                              "printer": printer.get("printer"), "station": printer.get("station")}
+        self.info.fallback = view
         self.pause_button.label = "Resume" if shown == "paused" else "Pause"
         self.pause_button.disabled = shown not in ("printing", "paused")
         self.cancel_button.disabled = shown not in ("printing", "paused")
@@ -265,6 +209,13 @@ class PrinterDetail(pn.viewable.Viewer):
         self._order_refresh_at = 0.0
         self._confirm_until = 0.0
 
+        # the badge, the temperature readout and the job line are drawn in the browser, as the row is
+        # (printer_status.ROW_JS, from the broker or this process's `fallback`)
+        from dashboards.machine_hosts import status_websocket
+
+        ws = status_websocket() or {}
+        self.badge = PrinterStatus(key=self.key, ws=ws, part="badge", stylesheets=[CSS], width=130,
+                                   margin=(8, 0, 5, 10))
         self.title = pn.pane.HTML(stylesheets=[CSS], sizing_mode="stretch_width", margin=(5, 10))
         self.close_button = pn.widgets.Button(label="Close", width=80, css_classes=["detail-close"])
         if on_close is not None:
@@ -287,7 +238,8 @@ class PrinterDetail(pn.viewable.Viewer):
         self.discard_button.on_click(lambda e: self.send("discard"))
 
         # temperatures
-        self.readout = pn.pane.HTML(stylesheets=[CSS], sizing_mode="stretch_width")
+        self.readout = PrinterStatus(key=self.key, ws=ws, part="temps", stylesheets=[CSS], sizing_mode="stretch_width",
+                                     margin=(5, 10))
         self.nozzle_target = pn.widgets.FloatInput(label="Nozzle target, °C", value=0.0, start=0.0, end=300.0,
                                                    step=5.0, width=130)
         self.bed_target = pn.widgets.FloatInput(label="Bed target, °C", value=0.0, start=0.0, end=120.0, step=5.0,
@@ -351,7 +303,8 @@ class PrinterDetail(pn.viewable.Viewer):
         self.pause_button.on_click(lambda e: self.send("pause"))
         self.resume_button.on_click(lambda e: self.send("resume"))
         self.cancel_button.on_click(lambda e: self._cancel())
-        self.progress = pn.pane.HTML(stylesheets=[CSS], sizing_mode="stretch_width")
+        self.progress = PrinterStatus(key=self.key, ws=ws, part="job", stylesheets=[CSS], sizing_mode="stretch_width",
+                                      margin=(5, 10))
         self.history = pn.pane.HTML(stylesheets=[CSS], sizing_mode="stretch_width")
         self.refresh()
 
@@ -473,7 +426,7 @@ class PrinterDetail(pn.viewable.Viewer):
             self._shown["state"] = shown
             note = f'<br><small class="muted">{_esc(printer.get("note"))}</small>' if printer.get("note") else ""
             error = f' <span class="warn">{_esc(printer.get("error"))}</span>' if printer.get("error") else ""
-            self.title.object = (f'{badge(self.key, shown)} <b id="detail-{cid}">{_esc(self.key)}</b> '
+            self.title.object = (f'<b id="detail-{cid}">{_esc(self.key)}</b> '
                                  f'<small class="muted">{_esc(printer.get("port"))} {_esc(printer.get("firmware"))}'
                                  f"</small>{error}{note}")
             connected, idle = shown in CONNECTED, shown == "operational"
@@ -489,10 +442,11 @@ class PrinterDetail(pn.viewable.Viewer):
             self.cancel_button.disabled = shown not in ("printing", "paused")
             self.estop.disabled = shown in ("offline", "disconnected")
 
-        temps = printer.get("temperatures")
-        if temps != self._shown.get("temps"):
-            self._shown["temps"] = temps
-            self.readout.object = f'<div class="readout">{temps_text(printer).replace("<br>", " &nbsp; ")}</div>'
+        view = status_view(self.key, printer)
+        if view != self._shown.get("view"):
+            self._shown["view"] = view
+            for part in (self.badge, self.readout, self.progress):
+                part.fallback = view
         self._stream_temperatures()
 
         interrupted = printer.get("interrupted")
@@ -507,12 +461,6 @@ class PrinterDetail(pn.viewable.Viewer):
                     f'{interrupted["restart_from_line"]} (the printer re-heats, homes X/Y and returns to the '
                     f"part first), or discard it.</p>")
                 self.restart_button.label = f"Restart from line {interrupted['restart_from_line']}"
-
-        job = printer.get("job")
-        progress_view = (shown, job, printer.get("last_acked_line"))
-        if progress_view != self._shown.get("progress"):
-            self._shown["progress"] = progress_view
-            self.progress.object = job_text(printer)
 
         history = printer.get("history") or []
         if history != self._shown.get("history"):
@@ -589,7 +537,7 @@ class PrinterDetail(pn.viewable.Viewer):
                             self.show_temperatures, self.log, sizing_mode="stretch_width")
         history = pn.Column(pn.pane.Markdown("**Job history**"), self.history, sizing_mode="stretch_width")
         return pn.Column(
-            pn.Row(self.title, self.close_button, sizing_mode="stretch_width"),
+            pn.Row(self.badge, self.title, self.close_button, sizing_mode="stretch_width"),
             pn.Row(self.connect_button, self.disconnect_button), self.estop, self.alert,
             job, temperatures, motion, console, history, sizing_mode="stretch_width")
 

@@ -1,11 +1,15 @@
-"""A printer's status line in /machines (badge, temperatures, job and progress), drawn in the browser
-from the broker itself: the page subscribes over MQTT-over-WebSocket, as the read-only viewer user,
-to `somana/+/status` and `somana/+/+/state` (topics in somana_core.floor.bus), so a printer's state
-reaches the floor's screen even while the web process is busy with customers' sessions.
+"""A printer's status on /machines (badge, temperatures, job and progress), drawn in the browser from
+the broker itself: the page subscribes with MQTT.js (vendored in dashboards/static/mqtt, served
+locally) over the broker's WebSocket listener, as the read-only viewer user, to `somana/+/status`
+and `somana/+/+/state` (topics in somana_core.floor.bus), so a printer's state reaches the floor's
+screen even while the web process is busy with customers' sessions.
 
-One WebSocket per page, shared by every row (a module-level client kept on `window`). Until it is
-connected, or where the broker offers no WebSocket (`somana serve --broker URL`), the row shows
-`fallback`, the state this process pushes at each refresh: the same view, only later under load.
+One MQTT client per page, shared by every row (kept on `window`). Until it is connected, or where
+the broker offers no WebSocket (`somana serve --broker URL`), the component shows `fallback`, the
+printer this process pushes at each refresh (`status_view`): the same text, only later under load.
+
+ROW_JS is the ONE place a printer's row text is written, for both paths (broker and fallback), and
+for the detail panel's badge, temperature readout and job line (`part`): Python sends only data.
 """
 
 from __future__ import annotations
@@ -15,13 +19,27 @@ import json
 import panel as pn
 import param
 
+from dashboards.viewer import STATIC_URL
+
 STATE_COLORS = {"disconnected": "#8a9ba3", "connecting": "#c7a02f", "operational": "#2f8a4f",
                 "printing": "#0f6e6e", "paused": "#c7772f", "cancelling": "#c7772f", "error": "#a3271b",
                 "halted": "#a3271b", "offline": "#5d6b73"}
+MQTT_MODULE = f"{STATIC_URL}/mqtt/mqtt.esm.js"  # MQTT.js 5.16.0, see dashboards/static/mqtt/README.md
+VIEW_FIELDS = ("shown_state", "temperatures", "job", "interrupted", "history", "error", "last_acked_line")
+PARTS = ("row", "badge", "temps", "job")
 
-_ESM = """
+
+def status_view(key: str, printer: dict) -> dict:
+    """What the browser needs to draw `printer` (a Fleet.printers() entry): the fields ROW_JS reads."""
+    view = {field: printer.get(field) for field in VIEW_FIELDS}
+    return {**view, "history": (printer.get("history") or [])[:1], "key": key,
+            "printer": printer.get("printer"), "station": printer.get("station")}
+
+
+# The text of a printer, from a Fleet.printers()-shaped object `p` (pure functions, no imports: the
+# browser tests load this alone into a blank page and check the words a floor worker reads)
+ROW_JS = """
 const COLORS = __COLORS__;
-const KEEPALIVE_S = 30;
 
 function esc(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
@@ -33,6 +51,13 @@ function clock(seconds) {
   const s = Math.round(Math.max(seconds, 0)), h = Math.floor(s / 3600), rest = s % 3600;
   const two = (n) => String(n).padStart(2, "0");
   return h ? `${h}:${two(Math.floor(rest / 60))}:${two(rest % 60)}` : `${Math.floor(rest / 60)}:${two(rest % 60)}`;
+}
+
+function cssId(key) { return String(key).replace("/", "--"); }
+
+function badge(p, cid) {
+  const shown = p.shown_state;
+  return `<span class="state" id="state-${cid}" style="background:${COLORS[shown] || "#555"}">${esc(shown)}</span>`;
 }
 
 function temps(p, cid) {
@@ -77,30 +102,45 @@ function job(p, cid) {
   return `<span class="muted" id="job-${cid}">idle</span>`;
 }
 
-function rowHtml(p) {
-  const cid = p.key.replace("/", "--"), shown = p.shown_state;
-  return `<div class="fleet-row" id="row-${cid}"><span class="state" id="state-${cid}" ` +
-         `style="background:${COLORS[shown] || "#555"}">${esc(shown)}</span>` +
+// part: "row" (the fleet list), or one piece of it for the detail panel
+function printerHtml(p, part) {
+  const cid = cssId(p.key);
+  if (part === "badge") return badge(p, cid);
+  if (part === "temps") return `<div class="readout">${temps(p, cid).replace(/<br>/g, " &nbsp; ")}</div>`;
+  if (part === "job") return job(p, cid);
+  return `<div class="fleet-row" id="row-${cid}">${badge(p, cid)}` +
          `<span class="name">${esc(p.printer)}<small>${esc(p.station)}</small></span>` +
          `<span class="temps">${temps(p, cid)}</span><span class="job">${job(p, cid)}</span></div>`;
 }
+""".replace("__COLORS__", json.dumps(STATE_COLORS))
 
-// ---- a minimal MQTT 3.1.1 client over a WebSocket: CONNECT, SUBSCRIBE (QoS 0), PUBLISH in, PINGREQ
+_ESM = """
+import mqtt from "mqtt";
+
+window.__somanaMqtt = mqtt;  // the e-stop buttons (machine_control.ESTOP_JS) publish with the same library
+""" + ROW_JS + """
+// one MQTT.js client per page and viewer, shared by every component on it
 function floorBus(ws) {
   const registry = (window.__somanaFloorBus = window.__somanaFloorBus || {});
   const id = `${ws.port}:${ws.user}`;
   if (registry[id]) return registry[id];
   const bus = {states: {}, stations: {}, listeners: new Set(), connected: false, messages: 0};
   registry[id] = bus;
-  const enc = new TextEncoder(), dec = new TextDecoder();
-  const str = (s) => { const b = enc.encode(s); return [b.length >> 8, b.length & 255, ...b]; };
-  const len = (n) => { const out = []; do { let d = n % 128; n = Math.floor(n / 128); if (n > 0) d |= 128;
-                       out.push(d); } while (n > 0); return out; };
   const notify = () => { for (const listener of bus.listeners) { try { listener(); } catch (e) {} } };
-  const handle = (topic, payload) => {
+  const client = mqtt.connect(`ws://${window.location.hostname}:${ws.port}/`, {
+    username: ws.user, password: ws.password, protocolVersion: 4, clean: true, keepalive: 30,
+    clientId: "somana-view-" + Math.random().toString(36).slice(2, 10),
+    reconnectPeriod: 1000, connectTimeout: 10000, resubscribe: false,  // subscribed again at each connect
+  });
+  client.on("connect", () => {
+    client.subscribe(["somana/+/status", "somana/+/+/state"], {qos: 0});
+    bus.connected = true;
+    notify();
+  });
+  client.on("message", (topic, payload) => {
     const parts = topic.split("/");
     let value = null;
-    try { value = payload.length ? JSON.parse(dec.decode(payload)) : null; } catch (e) { return; }
+    try { value = payload.length ? JSON.parse(payload.toString()) : null; } catch (e) { return; }
     if (parts.length === 3 && parts[2] === "status") {
       if (value) bus.stations[parts[1]] = value; else delete bus.stations[parts[1]];
     } else if (parts.length === 4 && parts[3] === "state") {
@@ -108,65 +148,16 @@ function floorBus(ws) {
       if (value) bus.states[key] = value; else delete bus.states[key];
     }
     bus.messages += 1;
-  };
-  const open = () => {
-    let buffer = new Uint8Array(0), ping = null;
-    let socket;
-    try {
-      socket = new WebSocket(`ws://${window.location.hostname}:${ws.port}/`, ["mqtt"]);
-    } catch (e) { setTimeout(open, 2000); return; }
-    socket.binaryType = "arraybuffer";
-    socket.onopen = () => {
-      const head = [...str("MQTT"), 4, 0xC2, 0, KEEPALIVE_S];
-      const load = [...str("somana-view-" + Math.random().toString(36).slice(2, 10)), ...str(ws.user),
-                    ...str(ws.password)];
-      socket.send(new Uint8Array([0x10, ...len(head.length + load.length), ...head, ...load]));
-      const topics = ["somana/+/status", "somana/+/+/state"].flatMap((t) => [...str(t), 0]);
-      socket.send(new Uint8Array([0x82, ...len(2 + topics.length), 0, 1, ...topics]));
-      ping = setInterval(() => { try { socket.send(new Uint8Array([0xC0, 0])); } catch (e) {} },
-                         KEEPALIVE_S * 500);
-    };
-    socket.onmessage = (event) => {
-      const data = new Uint8Array(event.data);
-      const joined = new Uint8Array(buffer.length + data.length);
-      joined.set(buffer);
-      joined.set(data, buffer.length);
-      let at = 0, changed = false;
-      while (joined.length - at >= 2) {
-        let size = 0, multiplier = 1, i = at + 1, byte = 128;
-        while (byte & 128) {
-          if (i >= joined.length) { size = -1; break; }
-          byte = joined[i++];
-          size += (byte & 127) * multiplier;
-          multiplier *= 128;
-        }
-        if (size < 0 || i + size > joined.length) break;  // the rest arrives in the next frame
-        const type = joined[at] >> 4, qos = (joined[at] >> 1) & 3, body = joined.subarray(i, i + size);
-        at = i + size;
-        if (type === 2) {  // CONNACK: return code 0 = accepted
-          bus.connected = body[1] === 0;
-          changed = true;
-        } else if (type === 3) {  // PUBLISH
-          const topicLength = (body[0] << 8) | body[1];
-          const topic = dec.decode(body.subarray(2, 2 + topicLength));
-          handle(topic, body.subarray(2 + topicLength + (qos ? 2 : 0)));
-          changed = true;
-        }
-      }
-      buffer = joined.slice(at);
-      if (changed) notify();
-    };
-    socket.onclose = () => {
-      clearInterval(ping);
-      bus.connected = false;
-      bus.states = {};
-      bus.stations = {};
-      notify();
-      setTimeout(open, 1000);
-    };
-    socket.onerror = () => {};
-  };
-  open();
+    notify();
+  });
+  client.on("close", () => {  // shown from the fallback until the client is back (it reconnects by itself)
+    if (!bus.connected) return;
+    bus.connected = false;
+    bus.states = {};
+    bus.stations = {};
+    notify();
+  });
+  client.on("error", () => {});  // a refused or lost connection: "close" follows, the fallback shows
   return bus;
 }
 
@@ -187,7 +178,7 @@ export function render({ model, el }) {
       box.dataset.source = "server";
     }
     if (!printer || !printer.key) return;
-    const html = rowHtml(printer);
+    const html = printerHtml(printer, model.part);
     if (html !== shown) {
       box.innerHTML = html;
       shown = html;
@@ -206,9 +197,11 @@ class PrinterStatus(pn.custom.JSComponent):
 
     key = param.String(doc="STATION/PRINTER")
     ws = param.Dict(default={}, doc="the broker's read-only viewer on its WebSocket: port, user, password")
-    fallback = param.Dict(default={}, doc="the printer as this process last saw it (Fleet.printers() entry)")
+    fallback = param.Dict(default={}, doc="the printer as this process last saw it (status_view of a Fleet entry)")
+    part = param.Selector(default="row", objects=list(PARTS), doc="the whole row, or its badge, temperatures or job")
 
-    _esm = _ESM.replace("__COLORS__", json.dumps(STATE_COLORS))
+    _esm = _ESM
+    _importmap = {"imports": {"mqtt": MQTT_MODULE}}
 
 
 class PhoneViewport(pn.custom.JSComponent):

@@ -7,8 +7,7 @@ import panel as pn
 import pytest
 
 from dashboards import machines
-from dashboards.components.machine_control import (MachineControl, PrinterDetail, badge, css_id, job_text,
-                                                   preheat_presets, temps_text)
+from dashboards.components.machine_control import MachineControl, PrinterDetail, preheat_presets
 from device_io.simulator import VirtualPrinter
 from somana_core.floor.fleet import Fleet
 from somana_core.floor.local import LocalBroker
@@ -51,11 +50,10 @@ def estop_target(button) -> str:
     return link.args["printer"]
 
 
-def row_text(control, key=KEY) -> str:
-    """What the row shows when the browser draws it from this process's view (the `fallback` pushed at each
-    refresh; tests/ui checks the browser's own drawing from the broker)."""
-    shown = control.rows[key].info.fallback
-    return badge(key, shown["shown_state"]) + temps_text(shown) + job_text(shown) if shown else ""
+def row_view(control, key=KEY) -> dict:
+    """What this process pushes for the row (its `fallback`): data only; the browser writes the text from it
+    (printer_status.ROW_JS, whose words tests/ui/test_machines_rows.py checks for these same states)."""
+    return control.rows[key].info.fallback
 
 
 def until(condition, refresh, timeout=20.0):
@@ -69,8 +67,8 @@ def test_fleet_shows_one_row_per_printer_with_state_and_temperatures(floor):
     fleet, _, _ = floor
     control = MachineControl(fleet)
     assert list(control.rows) == ["bench/p1", "bench/p2"]
-    row = row_text(control)
-    assert f'id="state-{css_id(KEY)}"' in row and ">operational<" in row and "Nozzle" in row
+    row = row_view(control)
+    assert row["key"] == KEY and row["shown_state"] == "operational" and row["temperatures"]["nozzle"]
     assert "2 printers: 2 operational" in control.summary.object
 
 
@@ -83,8 +81,12 @@ def test_detail_opens_on_demand_and_a_preset_sets_both_targets(floor):
     assert control.drawer.visible and detail.key == KEY
     nozzle, bed = preheat_presets()["PLA"]
     next(b for b in detail.preset_buttons if b.label.startswith("PLA")).clicks += 1
-    until(lambda: f"→ {nozzle:.0f}" in detail.readout.object and f"→ {bed:.0f}" in detail.readout.object,
-          control.refresh)
+    def targets():
+        detail.refresh()
+        shown = detail.readout.fallback.get("temperatures") or {}
+        return shown.get("nozzle", [0, 0])[1] == nozzle and shown.get("bed", [0, 0])[1] == bed
+    until(targets, control.refresh)
+    assert detail.badge.fallback == detail.readout.fallback == detail.progress.fallback
     until(lambda: len(detail._buffer.data) > 0 and detail.chart.visible, control.refresh)
 
 
@@ -158,13 +160,13 @@ def test_emergency_stop_shows_halted_with_targets_cleared_and_job_stopped(floor)
     fleet.wait_reply(fleet.command(KEY, "temperature", heater="T0", celsius=215), 10)
     long_job = "\n".join(["G28"] + [f"G1 X{5 + i % 30} F600" for i in range(3000)]) + "\n"
     fleet.wait_reply(fleet.command(KEY, "start", gcode=long_job, name="long.gcode"), 10)
-    until(lambda: ">printing<" in row_text(control), control.refresh)
+    until(lambda: row_view(control).get("shown_state") == "printing", control.refresh)
     assert estop_target(control.rows[KEY].estop) == KEY  # the click itself runs in the browser (tests/ui)
     fleet.estop(KEY, press_id="web-rowclick1")
     wait_until(lambda: sims[0].emergency_received_at is not None, 2)
-    until(lambda: ">halted<" in row_text(control), control.refresh)
-    row = row_text(control)
-    assert "· off" in row and "→ 215" not in row and "interrupted" in row
+    until(lambda: row_view(control).get("shown_state") == "halted", control.refresh)
+    row = row_view(control)
+    assert row["temperatures"]["nozzle"][1] == 0 and row["job"] is None and row["interrupted"]["reason"]
     assert control.rows[KEY].pause_button.disabled and control.rows[KEY].cancel_button.disabled
     assert fleet.printers()["bench/p2"]["shown_state"] == "operational"  # only that printer
 
