@@ -2,8 +2,8 @@
 geometry parameter every 1-2 s while a virtual printer prints, measure
 
 - e-stop click in /machines -> M112 received by the printer (median, p99),
-- `somana estop PRINTER` -> M112 (from the process start, and from the bus message alone), and
-  `scripts/somana-estop PRINTER` (mosquitto_pub, no Python) when mosquitto_pub is installed,
+- `somana estop PRINTER` -> M112 (from the process start: Python, then the `mosquitto_pub` it starts;
+  and from the bus message alone), and `scripts/somana-estop PRINTER` (mosquitto_pub, no Python),
 - gaps in the /machines status stream while printing (the printer row's DOM changes; median, p99),
 - a station killed (SIGKILL) -> its printer shown "offline" in /machines.
 
