@@ -218,12 +218,18 @@ def tardiness_assignment_bound(instance: Instance, jobs, printers, earliest_end:
     return float(cost[rows, cols].sum())
 
 
-def night_idle_bound(instance: Instance, jobs, printers, busy_min: float) -> float:
+def night_idle_bound(instance: Instance, jobs, printers, busy_min: float, late_weight: float = 0.0) -> float:
     """Idle no plan can avoid: a printer working on after an unstaffed gap idles through the part of it
     its one print there does not cover. With E extensions (a printer's span reaching past a gap into the
     next window), at most the E longest prints cover gaps; the fleet's work must fit in the first windows,
     E more windows and the gaps covered. Relaxed (extensions of any printer in any order, fractional),
-    and for each E bounded by Lagrangian duality, so every number here is below every plan's idle."""
+    and for each E bounded by Lagrangian duality, so every number here is below every plan's idle.
+
+    Each extension also costs the plate-clear queue its window cannot avoid (see below). With
+    `late_weight` (weighted minutes of tardiness per minute), the bound is on idle + late_weight x
+    tardiness: a printer that works in a window starting after the latest due date makes the plate it
+    starts there late by at least that much (charged window by window, so a printer's windows add up to
+    its last one's lateness and never more)."""
     import numpy as np
 
     if not jobs or not printers:
@@ -232,6 +238,10 @@ def night_idle_bound(instance: Instance, jobs, printers, busy_min: float) -> flo
     top = np.concatenate([[0.0], np.cumsum(tokens)])
     horizon = min(instance.calendar.horizon_min, max(p.available_min for p in printers) + 60 * 24 * 60)
     base, costs, caps = 0.0, [], []
+    d_max = max(instance.duration(j) for j in jobs)
+    shortest = min(instance.duration(j) for j in jobs)
+    groups: dict[int, list[int]] = {}  # calendar window -> the extension slots into it
+    slot_info = []  # per slot: (staff of the window it enters, staff of the window before, its gap)
     for p in printers:
         w, g, _lead = _slots(instance, p, until=horizon)
         if not w:
@@ -239,6 +249,35 @@ def night_idle_bound(instance: Instance, jobs, printers, busy_min: float) -> flo
         base += w[0]
         costs += g[: len(w) - 1]
         caps += w[1:]
+        entered = _entered_windows(instance, p, horizon)
+        for i in range(len(w) - 1):
+            groups.setdefault(entered[i + 1][0], []).append(len(slot_info))
+            slot_info.append((entered[i + 1][1], entered[i][1], g[i]))
+    plate = instance.changeovers.plate_clear_min
+    if late_weight > 0:
+        latest_due = max(j.due_min for j in jobs)
+        k = 0
+        for p in printers:
+            entered = _entered_windows(instance, p, horizon)
+            w = _slots(instance, p, until=horizon)[0]
+            if not w:
+                continue
+            late = [max(0, max(ws, p.available_min) - latest_due) for ws, _staff in entered]
+            for i in range(len(w) - 1):
+                costs[k] += late_weight * (late[i + 1] - late[i])
+                k += 1
+    for members in groups.values():
+        top_cap = max(caps[i] for i in members)
+        for rank, i in enumerate(members):
+            staff_in, staff_before, gap = slot_info[i]
+            caps[i] = top_cap  # alike slots of one window: the queue ranks below may go to any of them
+            # the morning: printers entering a window after a gap no print outlasts all wait for a plate
+            # clear, `staff` at a time; the evening: the prints that cover the gap started in staff slots
+            # before the window's end, the rank-th of them at least rank // staff plate clears early
+            if staff_in > 0 and gap >= d_max:
+                costs[i] += min((rank // staff_in) * plate, caps[i])
+            if staff_before > 0:
+                costs[i] += min((rank // staff_before) * plate, shortest)
     costs_a, caps_a = np.array(costs, dtype=float), np.array(caps, dtype=float)
     m = len(printers)
     best = float("inf")
@@ -256,6 +295,20 @@ def night_idle_bound(instance: Instance, jobs, printers, busy_min: float) -> flo
         if order_c[:extensions].sum() - top[min(extensions, len(tokens))] > best and need <= 0:
             break  # more extensions only cost more (each gap is at least as long as what covers it)
     return 0.0 if best == float("inf") else best
+
+
+def _entered_windows(instance: Instance, printer, until: int) -> list[tuple[int, int]]:
+    """(calendar start, staff) of the windows `_slots` lists for `printer`, in the same order."""
+    out = []
+    for ws, we, staff in instance.calendar.windows:
+        if we <= printer.available_min:
+            continue
+        if max(ws, printer.available_min) >= until:
+            break
+        out.append((ws, staff))
+        if we >= until:
+            break
+    return out
 
 
 def _lagrangian_least_cost(costs, caps, count: int, need: float) -> float:
@@ -322,6 +375,10 @@ def lower_bound(instance: Instance) -> dict:
     idle_segments = idle_lower_bound(instance, busy)
     idle_nights = night_idle_bound(instance, jobs, online, busy)
     idle = max(idle_segments, idle_nights)
+    # the same nights when working past the latest due date costs its tardiness: idle and lateness together
+    nights_late = night_idle_bound(instance, jobs, online, busy, TARDINESS_WEIGHT * min(j.weight for j in jobs)) \
+        if jobs else 0.0
+    late_and_idle = max(TARDINESS_WEIGHT * tardiness + idle, nights_late)
     return {
         "weighted_tardiness_min": tardiness,
         "weighted_tardiness_per_job_min": per_job,
@@ -331,5 +388,6 @@ def lower_bound(instance: Instance) -> dict:
         "idle_min": idle,
         "idle_segments_min": idle_segments,
         "idle_nights_min": idle_nights,
-        "objective": TARDINESS_WEIGHT * tardiness + changeover + idle,
+        "idle_and_weighted_late_nights_min": nights_late,
+        "objective": changeover + late_and_idle,
     }

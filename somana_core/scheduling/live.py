@@ -3,7 +3,8 @@
 The stations publish on MQTT (somana_core.floor.bus, read here, never written): a printer's retained
 `state` (a job with an order starts printing; the printer drops to disconnected/error/halted or comes
 back), its `event`s (`job-ended` with outcome done / failed / interrupted / cancelled; `spool-changed`
-with material and colour, sent by a station when an operator runs `somana spool`) and the station's `status` (online false: every printer on it is offline).
+with material and colour, sent by a station when an operator runs `somana spool`) and the station's
+`status` (online false: every printer on it is offline).
 Each message becomes a `Planner.event` and a re-plan on a worker thread (never on paho's network
 thread): a print started or ended re-times the kept sequences (milliseconds), anything else is
 re-solved within `time_limit_s`; events that arrive while a re-plan runs are applied together before

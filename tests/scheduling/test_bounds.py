@@ -9,6 +9,8 @@ from somana_core.scheduling import figures, solve
 from somana_core.scheduling.bounds import completion_lower_bounds, lower_bound
 from somana_core.scheduling.dispatch import greedy
 
+from somana_core.scheduling.model import Shift
+
 from .conftest import CHANGEOVERS, job, make, printer
 
 WORK = CHANGEOVERS.plate_clear_min + CHANGEOVERS.heat_up_min  # per plate, besides the print
@@ -53,3 +55,40 @@ def test_every_bound_is_below_the_plan_cp_sat_finds(inst):
     assert bound["weighted_tardiness_min"] <= f["weighted_tardiness_min"] + 1e-6
     assert bound["idle_min"] <= f["idle_min"] + 1e-6
     assert bound["objective"] <= f["objective"] + 1e-6
+
+
+def test_past_the_latest_due_date_a_night_costs_lateness_and_each_window_its_plate_clear_queue():
+    # four printers, one person on the floor, twelve 10-hour prints all due Tuesday 19:00: two printers must
+    # work on into Tuesday (a Wednesday start would be late), so they queue for the one person on Tuesday
+    # morning (the second waits a plate clear) and their Monday evening prints cannot both start at 19:00
+    one_person = tuple(Shift(d, 7 * 60, 19 * 60, 1) for d in range(5))
+    inst = make([printer(f"p{k}", station="ABCD"[k]) for k in range(4)],
+                [job(f"j{k}", print_min=600, due_min=36 * 60) for k in range(12)], shifts=one_person)
+    bound = lower_bound(inst)
+    night = 12 * 60 - (600 + CHANGEOVERS.heat_up_min)
+    assert bound["idle_nights_min"] == 2 * night  # without the due dates: two nights, anywhere in the weeks
+    assert bound["idle_and_weighted_late_nights_min"] == 2 * night + 2 * CHANGEOVERS.plate_clear_min
+    plan = solve(inst, "cp-sat", time_limit_s=2.0, with_bound=False)
+    assert bound["objective"] <= figures(inst, plan)["objective"]
+
+
+@st.composite
+def one_person_farms(draw):
+    """Several printers, one person: the plate-clear queues of the night bound are in play."""
+    shifts = tuple(Shift(d, 7 * 60, 19 * 60, 1) for d in range(5))
+    printers = [printer(f"p{k}", station="ABC"[k % 3]) for k in range(draw(st.integers(2, 5)))]
+    jobs = [job(f"j{k}", print_min=draw(st.integers(30, 11 * 60)), due_min=draw(st.integers(0, 3 * 24 * 60)),
+                weight=draw(st.integers(1, 2)), colour=draw(st.sampled_from(("black", "white"))))
+            for k in range(draw(st.integers(3, 16)))]
+    return make(printers, jobs, shifts=shifts)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(one_person_farms())
+def test_the_bound_with_queues_and_late_nights_stays_below_every_dispatched_plan(inst):
+    bound = lower_bound(inst)
+    for plan in (greedy(inst), greedy(inst, 4.0, 0.7, 1.0, 0.2, 0.05), solve(inst, "cp-sat", time_limit_s=0.3,
+                                                                            with_bound=False)):
+        f = figures(inst, plan)
+        assert bound["idle_nights_min"] <= f["idle_min"] + 1e-6
+        assert bound["objective"] <= f["objective"] + 1e-6
