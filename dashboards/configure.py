@@ -24,7 +24,7 @@ from datetime import date
 import panel as pn
 import param
 
-from dashboards.theme import page
+from dashboards.theme import PHONE_READY_TEMPLATE, page
 from dashboards.viewer import MeshViewer
 from somana_core import fulfilment, labels, preview, workers
 from somana_core.errors import InputError
@@ -35,6 +35,7 @@ STALE_NOTE = "Last part that could be built: this change is not shown"
 RESEND_AFTER_S = 1.0   # see Configurator._until_drawn
 RESEND_ATTEMPTS = 5
 ORDER_QUERY = "order"  # /configure?order=KEY: the order placed with idempotency key KEY
+ORDER_STATUS_ROUTE, ORDER_STATUS_QUERY = "/order", "key"  # the status page the confirmation links to
 PHONE_MAX_PX = 820     # below this page width the three columns stack (3D view first)
 
 CSS = """
@@ -62,6 +63,17 @@ LAYOUT_CSS = """
 @media (min-width: %(wide)dpx) { .cfg-view, .cfg-order { position: sticky; top: 0; } }
 @media (max-width: %(phone)dpx) { .cfg-view { order: -1; } }
 """ % {"phone": PHONE_MAX_PX, "wide": PHONE_MAX_PX + 1}
+
+# The 3D view: 460 px tall beside the columns of a desktop; stacked on a phone it takes a height tied to
+# the screen's width (a 390 px phone: 312 px, the part framed whole by the viewer on every resize), so
+# the fields start within the first screen instead of under a 460 px view. The !important beats the
+# height and flex basis Bokeh writes for the element (its column is a flexbox: the basis sets the height)
+# and the height Panel writes on the component's own box inside it (`.mesh-viewer`).
+VIEW_HEIGHT_PX = 460
+VIEW_PHONE_HEIGHT = "clamp(240px, 80vw, %dpx)" % VIEW_HEIGHT_PX
+VIEW_CSS = ("@media (max-width: %(phone)dpx) { :host { height: %(h)s !important; flex: 0 0 %(h)s !important; "
+            "min-height: 240px !important; } .mesh-viewer { height: 100%% !important; min-height: 240px !important; } }"
+            % {"phone": PHONE_MAX_PX, "h": VIEW_PHONE_HEIGHT})
 
 
 
@@ -279,7 +291,7 @@ class Configurator(pn.viewable.Viewer):
         self.builds = workers.LatestWins(self.pool, timeout_s=build_timeout_s)
         self.tickets = preview.PreviewTickets()
         self.queue_s = _queued_print_time_s()  # the lead time counts the print queue ahead of this order
-        self.viewer = MeshViewer(height=460, sizing_mode="stretch_width")
+        self.viewer = MeshViewer(height=VIEW_HEIGHT_PX, sizing_mode="stretch_width", stylesheets=[VIEW_CSS])
         self.spec = None          # the last valid spec (validated here; built in a worker)
         self.quote = None         # its quote (with the current qty and material)
         self._controls_area = pn.Column(sizing_mode="stretch_width")
@@ -765,7 +777,7 @@ def _order_summary(order, key: str) -> str:
             f"<span data-summary-date=''>within {view.get('lead_time_days')} working days of "
             f"{_day(order.created_at.date().isoformat())}</span>")
     number = html.escape(order.number)
-    link = f"?{ORDER_QUERY}={html.escape(key)}"
+    link = f"{ORDER_STATUS_ROUTE}?{ORDER_STATUS_QUERY}={html.escape(key)}"  # dashboards/order.py
     return (f"<div class='somana-summary' data-order='{number}'>"
             f"<h4>Order placed: <span data-summary-number>{number}</span></h4><dl>"
             f"<dt>Part</dt><dd data-summary-part>{html.escape(title)}"
@@ -776,14 +788,9 @@ def _order_summary(order, key: str) -> str:
             f"<dt>Promised</dt><dd>{when}</dd>"
             f"<dt>Status</dt><dd data-summary-state>{html.escape(STATE_WORDS.get(order.state, order.state))}</dd>"
             f"<dt>Customer</dt><dd>{html.escape(order.customer)}</dd></dl>"
-            f"<p>Keep <a href='{link}' data-summary-link>this link</a> to see your order's status again, "
+            f"<p>Keep <a href='{link}' data-summary-link>this link</a> to see "
+            "your order's status at any time, "
             f"and quote the number {number} when you write to us about it.</p></div>")
-
-
-# Bokeh's page has no viewport tag, so a phone lays it out 980 px wide and shrinks it: say the width
-# is the device's (the app sets it as its document's template; Panel renders `base` around it).
-PHONE_READY_TEMPLATE = ('{% extends base %}{% block preamble %}{{ super() }}'
-                        '<meta name="viewport" content="width=device-width, initial-scale=1">{% endblock %}')
 
 
 def create_app():

@@ -25,6 +25,11 @@ CSS = """
 .somana-header .spacer { flex: 1; }
 """
 
+# Bokeh's page has no viewport tag, so a phone lays it out 980 px wide and shrinks it: a page meant for
+# phones sets this as its document's template (Panel renders `base` around it).
+PHONE_READY_TEMPLATE = ('{% extends base %}{% block preamble %}{{ super() }}'
+                        '<meta name="viewport" content="width=device-width, initial-scale=1">{% endblock %}')
+
 NAV = [("/portfolio", "Portfolio"), ("/configure", "Configure"), ("/machines", "Machines"), ("/plan", "Plan")]
 
 

@@ -1,6 +1,6 @@
 """`somana serve`: every app in ONE Panel server process (one owner per serial port), fully offline.
 
-Routes: `/` (our home page), `/portfolio`, `/configure`, `/machines` (staff login for the page and its websocket). Secrets (cookie secret, session-signing
+Routes: `/` (our home page), `/portfolio`, `/configure`, `/order` (a customer's order status), `/machines` (staff login for the page and its websocket). Secrets (cookie secret, session-signing
 key) are generated on first start and kept in `state_dir()`. Settings the apps read are handed
 over through environment variables, so an app also works under a plain `panel serve`:
 
@@ -22,7 +22,8 @@ from somana.cli import bounded_int, terminal_safe
 from somana_core.errors import InputError
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
-APPS = {"/": "home.py", "/portfolio": "portfolio.py", "/configure": "configure.py", "/machines": "machines.py", "/plan": "plan.py"}
+APPS = {"/": "home.py", "/portfolio": "portfolio.py", "/configure": "configure.py", "/machines": "machines.py", "/plan": "plan.py",
+        "/order": "order.py"}  # /order?key=KEY: a customer's order status (public; the key is the capability)
 DEFAULT_PORT = 5006
 DEFAULT_THREADS = 4  # blocking work (slicing, serial waits) runs beside the event loop, not in it
 THREADS_RANGE = (1, 64)
@@ -199,7 +200,8 @@ def run(args) -> int:
         show=False,
         start=True,
         title={"/": "Somana", "/portfolio": "Somana · portfolio", "/configure": "Somana · configure",
-               "/machines": "Somana · machines", "/plan": "Somana · plan"},
+               "/machines": "Somana · machines", "/plan": "Somana · plan",
+               "/order": "Somana · your order"},
         warm=options["warm"],
         cookie_secret=secrets_["cookie_secret"],
         auth_provider=web_auth.StaffAuthProvider(),

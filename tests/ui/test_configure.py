@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from dashboards.configure import VIEW_HEIGHT_PX
 from somana_core import geometry, labels
 from somana_core.orders import OrderStore
 
@@ -50,6 +51,7 @@ def test_configure_renders_offline_and_a_dimension_updates_quote_and_view(served
     assert canvas_has_a_part(page)
     canvas = page.locator(".somana-viewer canvas")
     before, box = canvas.evaluate("c => c.toDataURL()"), canvas.bounding_box()
+    assert abs(box["height"] - VIEW_HEIGHT_PX) <= 1  # a desktop keeps the tall view (a phone's is shorter)
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] / 2 + 80, box["y"] + box["height"] / 2, steps=5)

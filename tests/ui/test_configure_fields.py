@@ -109,6 +109,10 @@ def test_on_a_390px_phone_nothing_scrolls_sideways_and_the_order_button_is_reach
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         view, first_field = page.locator(VIEW).bounding_box(), page.locator(".param-pcb_length").bounding_box()
         assert view["y"] + view["height"] <= first_field["y"]  # the 3D view above the controls
+        # the view fits the phone (not the desktop's 460 px): as tall as 80 % of the width, the part whole
+        assert abs(view["height"] - 0.8 * 390) <= 2 and view["width"] >= 340, view
+        page.locator(f"{VIEW}[data-in-view='1']").wait_for(timeout=30_000)
+        assert first_field["y"] < 844  # the first field starts on the first screen
         assert first_field["width"] >= 300  # inputs use the width of the phone
         button = page.locator(".order-place button")
         button.scroll_into_view_if_needed()

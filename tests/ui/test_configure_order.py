@@ -57,14 +57,14 @@ def test_a_double_click_places_one_order_and_the_summary_shows_it(served, watche
     assert promised.inner_text().strip()  # a date, or the working days from the order's day
     if order.quote.get("promised_date"):
         assert promised.get_attribute("data-summary-date") == order.quote["promised_date"]
-    assert summary.locator("[data-summary-link]").get_attribute("href") == f"?order={key}"
+    assert summary.locator("[data-summary-link]").get_attribute("href") == f"/order?key={key}"  # the status page
     # a press with nothing changed asks for a second identical order, in words
     assert page.locator(PLACE).inner_text() == "Place another identical order"
     assert not page.locator(f"{PLACE}[disabled]").count()
     watched_page.assert_clean()
 
 
-def test_the_kept_link_shows_the_order_and_a_bad_link_says_nothing_was_placed(served, watched_page, monkeypatch):
+def test_the_kept_link_opens_the_status_page_and_a_bad_link_says_nothing_was_placed(served, watched_page, monkeypatch):
     page = open_configure(watched_page, served)
     customer = f"Kept Link {uuid.uuid4().hex[:8]}"
     _type_customer(page, customer)
@@ -73,10 +73,15 @@ def test_the_kept_link_shows_the_order_and_a_bad_link_says_nothing_was_placed(se
     number = page.locator("[data-summary-number]").inner_text()
     link = page.locator("[data-summary-link]").get_attribute("href")
 
-    page.goto(served.url + "/configure" + link)
+    key = _address_key(page)
+    page.goto(served.url + "/configure?order=" + key)  # a reload of the confirmed page
     page.locator(SUMMARY).wait_for(timeout=60_000)
     assert page.locator("[data-summary-number]").inner_text() == number
     assert page.locator(PLACE).inner_text() == "Place order"  # a new press is a new order
+    page.locator("[data-summary-link]").click()  # the kept link: the order's status page
+    status = page.locator(".somana-status-card [data-status-number]")
+    status.wait_for(timeout=60_000)
+    assert status.inner_text() == number and page.url == served.url + link
 
     page.goto(served.url + "/configure?order=po-" + "0" * 32)
     message = page.locator(".error-place")
