@@ -623,8 +623,8 @@ def forming_steps(v, material: str) -> list[str]:
     warm = (f"{row['min']:g}-{row['max']:g} C" if row is not None
             else "just past the material's softening point")
     return [f"heat-form the front's wrap: warm the bridge only ({warm} for {material}, a frame warmer or hot-air "
-            f"tool) until it gives, bend both halves back (end pieces toward the wearer) over the edge of the "
-            f"bench and hold until cool",
+            f"tool) until it gives, bend each half about the bridge so its end piece moves toward the wearer (the "
+            f"cheeks' side) and hold until cool",
             f"check: face down on a flat table the front rests on its bridge and each end piece's outer edge "
             f"stands {end_piece_rise_mm(v):.1f} mm above the table ({v.wrap_deg:g} degrees of wrap); re-warm and "
             f"correct if either side is more than 1 mm off",

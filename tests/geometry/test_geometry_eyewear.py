@@ -285,3 +285,23 @@ def test_the_temples_flex_section_has_the_specs_thickness_and_length(wrapped):
     with pytest.raises(InputError) as err:
         make_spec("eyewear_frame", {"flex_thickness": 2.8, "temple_thickness": 3.0, "hinge_pin": 1.0})
     assert err.value.field == "flex_thickness"
+
+
+def test_somana_make_prints_the_flat_front_and_says_how_to_form_it(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    import trimesh
+
+    out = tmp_path / "front.stl"
+    result = subprocess.run([sys.executable, "-m", "somana", "make", "eyewear_frame", "--part", "front", "--material",
+                             "PETG", "--out", str(out), "--json"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    spec = make_spec("eyewear_frame", {})
+    h = ew.hinge(spec)
+    lo, hi = trimesh.load(out, process=False).bounds
+    assert hi[2] - lo[2] == pytest.approx(spec.frame_thickness + h.cheek_depth, abs=0.01)  # flat, as printed
+    first, check, lenses = report["finishing"]
+    assert "85-95 C for PETG" in first and "6.1 mm" in check and "lenses" in lenses
