@@ -132,6 +132,10 @@ def _replan(seconds: float, printers: int, jobs: int) -> dict:
     started = time.perf_counter()
     planner.event("printer_offline", printer=pid)
     times["printer_offline_s"] = round(time.perf_counter() - started, 3)
+    other = next(p for p in planner.printers if p != pid)
+    started = time.perf_counter()
+    planner.event("spool_changed", printer=other, material="PETG", colour="red")
+    times["spool_changed_s"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
     promise = planner.promise([replace(new, id="NEW2")])
     times["promise_s"] = round(time.perf_counter() - started, 3)
@@ -143,7 +147,7 @@ def _replan(seconds: float, printers: int, jobs: int) -> dict:
 def _live(orders: int, time_limit_s: float, events: int) -> dict:
     """Re-plan after a floor event through the real bus: a private Mosquitto, the live plan of `orders`
     open orders on the floor's printers, and a station's real payloads (a job starts, then ends) published
-    one at a time; the seconds from the message's arrival to the new plan, per event."""
+    one at a time, and a spool changed; the seconds from the message's arrival to the new plan, per event."""
     from somana_core.floor.bus import Bus, printer_topic
     from somana_core.floor.local import LocalBroker
     from somana_core.orders import OrderStore
@@ -176,12 +180,17 @@ def _live(orders: int, time_limit_s: float, events: int) -> dict:
                 station.publish(printer_topic("bench", printer, "event"),
                                 {"kind": "job-ended", "order": order, "outcome": outcome, "name": order})
                 _wait(lambda: plan.version > before)
+            before = plan.version  # an operator swaps a spool (`somana spool`): the station's event
+            printer = sorted(plan.view.printers)[0]
+            station.publish(printer_topic("bench", printer, "event"),
+                            {"kind": "spool-changed", "material": "PETG", "colour": "red"})
+            _wait(lambda: plan.version > before)
         finally:
             station.close()
             plan.close()
             store.close()
     out = {"orders": orders, "time_limit_s": time_limit_s}
-    for kind in ("job_started", "job_done", "job_failed"):
+    for kind in ("job_started", "job_done", "job_failed", "spool_changed"):
         times = [r["since_arrival_s"] for r in plan.replan_times if r["events"] == [kind]]
         out[kind] = {"replans": len(times), "since_arrival_s_median": _median(times),
                      "since_arrival_s_max": max(times) if times else None}

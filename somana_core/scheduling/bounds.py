@@ -1,21 +1,43 @@
 """Lower bounds on the plan's objective, so the gap we report is against something proved.
 
+The objective (`model.figures`), in minutes, over the plates not yet printing:
+    TARDINESS_WEIGHT (100) x weighted tardiness   each plate's end past its due date, x its orders on it
+  + changeover                                    plate clears (every plate) and the sequence-dependent
+                                                  spool swaps, colour purges and nozzle swaps
+  + idle                                          each printer's span (its availability to its last plate's
+                                                  end) less its prints and changeovers: nights a print does
+                                                  not cover (a plate is cleared only in a staffed shift),
+                                                  queues for the staff and the heat-up cap.
+On 20 x 500 the plans reach zero tardiness and the bound proves zero too: what is left of the gap is
+idle (mostly nights) and changeovers.
+
 CP-SAT with two workers proves poor bounds on big instances, so beside its own bound we compute one
 from relaxations that hold for every feasible plan:
 - tardiness, per plate: it cannot end before its earliest possible finish on any printer that can
   take it (the printer free, a plate clear in the next shift, then the print);
 - tardiness, by capacity: the plates due by d need more printer-minutes than the fleet has before
   d; the overflow runs after d on at most m printers, so the last of them ends at least overflow/m
-  after d, and its due date is <= d;
+  after d, and its due date is <= d; and by completion ranks (an assignment problem);
 - changeover: every plate needs a plate clear; every material/colour no printer has loaded needs at
   least one spool swap, every colour no printer has needs one purge, every nozzle size no printer
   has fitted needs one nozzle swap;
-- idle, by the nights: no print starts in an unstaffed gap, so a printer that works on after a gap of
-  g minutes was busy at most d_max (the longest plate) of it and idle at least g - d_max. Each printer's
-  time splits into segments (a staffed window and what a print can run into the gap after it), each with
-  the idle it costs to reach; the fleet must cover all print and changeover minutes with segments, and
-  the cheapest fractional cover (an LP relaxation, segments taken in any order) bounds the idle below.
-  The same night losses tighten the capacity bound on tardiness.
+- idle, by the nights: no print starts in an unstaffed gap, so a printer that works on after a gap
+  idles through the part of it its one print there does not cover (a print reaches a second gap
+  only by running through a whole gap and the next window). The fleet's work must fit in the
+  printers' first windows, the windows they extend into and the gaps the longest prints cover; the
+  cheapest such set of extensions (fractional, by Lagrangian duality) bounds the idle. Each extension
+  into a window after a gap no print outlasts also waits for its plate clear, `staff` printers at a
+  time (the k-th waits k // staff plate clears), and the prints that covered that gap started in
+  staffed slots before the window's end, so the k-th of them covers k // staff plate clears less.
+- idle and tardiness together: an extension into a window that starts after the latest due date makes
+  the plate started there late, so (charged window by window along a printer) the same nights bound
+  TARDINESS_WEIGHT x tardiness + idle; the objective's bound is the larger of that and the separate
+  tardiness and idle bounds added.
+- idle, by segments: a cheaper fractional cover of the work by staffed windows (kept for comparison).
+Not covered (each a way the bound is still below the best plan): the bound lets extensions skip
+windows and fall in any week (a printer's windows are really consecutive), does not tie the plates
+covering the nights to their due dates or materials, and counts setups only for groups no printer has
+loaded (not the swaps that several printers working one material need).
 """
 
 from __future__ import annotations

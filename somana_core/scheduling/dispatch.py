@@ -9,8 +9,9 @@ at once, heat-ups at once per station).
 from __future__ import annotations
 
 import bisect
-import math
 import time
+
+import numpy as np
 
 from somana_core.scheduling.model import Assignment, Instance, Job, Printer, Schedule
 
@@ -143,12 +144,36 @@ def greedy(instance: Instance, k_slack: float = 2.0, k_setup: float = 0.7, k_nig
     mean_setup = max(1.0, (instance.changeovers.spool_swap_min + instance.changeovers.colour_purge_min) / 2)
     slack_scale, setup_scale = k_slack * mean_p, k_setup * mean_setup
     usable = [p for p in instance.printers if p.online and any(p.id in eligible[j] for j in waiting)]
-    exp = math.exp
     cal = instance.calendar
     plate = instance.changeovers.plate_clear_min
     night_scale = (k_night or 1.0) * mean_p
+    # every plate's figures as arrays (sorted by id: ties go to the first), the index computed for all
+    # waiting plates of a printer at once (numpy: about 10x the plain loop, so more restarts fit)
+    ids = sorted(waiting)
+    n = len(ids)
+    dur = np.array([duration[j] for j in ids], dtype=float)
+    weight = np.array([waiting[j].weight for j in ids], dtype=float)
+    due = np.array([waiting[j].due_min for j in ids], dtype=float)
+    release = np.array([waiting[j].release_min for j in ids], dtype=float)
+    groups = {}
+    for j in ids:
+        groups.setdefault(waiting[j].group, waiting[j])
+    group_of = {g: k for k, g in enumerate(groups)}
+    gidx = np.array([group_of[waiting[j].group] for j in ids])
+    pindex = {p.id: k for k, p in enumerate(instance.printers)}
+    elig = np.zeros((len(instance.printers), n), dtype=bool)
+    for k, j in enumerate(ids):
+        for pid in eligible[j]:
+            elig[pindex[pid], k] = True
+    active = np.ones(n, dtype=bool)
     # the longest plates, kept for the evenings: each night one of them runs through the unstaffed hours
-    reserved = set(sorted(waiting, key=lambda jid: -duration[jid])[:int(night_share * len(waiting))])
+    reserved = np.zeros(n, dtype=bool)
+    reserved[np.argsort(-dur, kind="stable")[:int(night_share * n)]] = True
+    win_s = np.array([w[0] for w in cal.windows] or [0], dtype=float)
+    win_e = np.array([w[1] for w in cal.windows] or [0], dtype=float)
+    last = len(cal.windows) - 1
+    setups: dict[tuple, np.ndarray] = {}
+    position = {j: k for k, j in enumerate(ids)}
     while waiting and usable:
         # the printers free first; when several are (the start of a plan), the best (printer, plate) pair
         first = min(board.free_at[p.id] for p in usable)
@@ -160,37 +185,38 @@ def greedy(instance: Instance, k_slack: float = 2.0, k_setup: float = 0.7, k_nig
                 candidates.append(p)
         best, best_index, best_printer = None, -1.0, None
         for printer in candidates:
+            mask = active & elig[pindex[printer.id]]
+            if not mask.any():
+                usable.remove(printer)
+                continue
             now = board.free_at[printer.id]
             state = board.state[printer.id]
-            setup_of = {}
-            begin = None
+            by_group = setups.get(state)
+            if by_group is None:
+                by_group = setups[state] = np.array([board.co.setup_min(*state, g) for g in groups.values()],
+                                                    dtype=float)
+            setup = by_group[gidx]
+            slack = due - dur - np.maximum(now, release)
+            wait = np.maximum(release - now, 0.0)
+            exponent = -np.maximum(slack, 0.0) / slack_scale - (setup + wait) / setup_scale
+            penalty = None
             if k_night is not None:
                 begin = cal.next_fit(now, plate)
-                begin = None if begin is None else begin + plate
-            found = False
-            for jid, job in waiting.items():
-                if printer.id not in eligible[jid]:
-                    continue
-                found = True
-                group = job.group
-                setup = setup_of.get(group)
-                if setup is None:
-                    setup = setup_of[group] = board.co.setup_min(*state, job)
-                p_j = duration[jid]
-                release = job.release_min
-                slack = job.due_min - p_j - (now if now > release else release)
-                wait = release - now if release > now else 0
-                index = (job.weight / p_j) * exp(-(slack if slack > 0 else 0) / slack_scale
-                                                 - (setup + wait) / setup_scale)
-                if begin is not None and release <= now:
-                    night_wait = cal.unstaffed_wait(begin + setup + p_j)
-                    index *= exp(-night_wait / night_scale)
-                    if jid in reserved and night_wait == 0:
-                        index *= day_penalty  # a long plate that would end in the day: keep it for a night
-                if index > best_index or (index == best_index and printer is best_printer and jid < best.id):
-                    best, best_index, best_printer = job, index, printer
-            if not found:
-                usable.remove(printer)
+                if begin is not None:
+                    ends = begin + plate + setup + dur
+                    k = np.searchsorted(win_e, ends, side="right")
+                    night_wait = np.where(k <= last, np.maximum(0.0, win_s[np.minimum(k, last)] - ends), 0.0)
+                    here = release <= now
+                    exponent -= np.where(here, night_wait / night_scale, 0.0)
+                    # a long plate that would end in the day: keep it for a night
+                    penalty = here & reserved & (night_wait == 0)
+            index = weight / dur * np.exp(exponent)
+            if penalty is not None:
+                index[penalty] *= day_penalty
+            index[~mask] = -1.0
+            k = int(np.argmax(index))
+            if index[k] > best_index:
+                best, best_index, best_printer = waiting[ids[k]], float(index[k]), printer
         if best is None:
             continue
         spot = board.earliest(best_printer, best)
@@ -199,6 +225,7 @@ def greedy(instance: Instance, k_slack: float = 2.0, k_setup: float = 0.7, k_nig
         else:
             board.place(best_printer, best, *spot)
         del waiting[best.id]
+        active[position[best.id]] = False
     board.unplaced += list(waiting)
     return board.schedule("greedy", started)
 
