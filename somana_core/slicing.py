@@ -186,8 +186,11 @@ def slice_file(
     material: str = "PLA",
     machine: str | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    options: dict[str, str] | None = None,
 ) -> SliceResult:
-    """Slice an STL/3MF into G-code at `out_path` with the machine's and material's profiles."""
+    """Slice an STL/3MF into G-code at `out_path` with the machine's and material's profiles.
+    `options`: PrusaSlicer settings that override the profiles for this slice (`{"support_material":
+    "1"}`: what a comparison needs; the shop's settings live in the profiles)."""
     model = Path(model_path)
     out = Path(out_path)
     if not model.is_file():
@@ -215,8 +218,13 @@ def slice_file(
         "--max-print-height", f"{envelope['z_mm']:g}",
         "--nozzle-diameter", f"{envelope['nozzle_mm']:g}",
         "--output", str(tmp),
-        str(model),
     ]
+    overrides = None
+    if options:  # an .ini loaded after the profiles (the last load wins); flags and values alike
+        overrides = tmp.with_suffix(".options.ini")
+        overrides.write_text("".join(f"{key} = {value}\n" for key, value in options.items()))
+        cmd[cmd.index("--bed-shape"):cmd.index("--bed-shape")] = ["--load", str(overrides)]
+    cmd.append(str(model))
     started = time.perf_counter()
     try:
         proc = subprocess.Popen(
@@ -240,6 +248,8 @@ def slice_file(
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
+        if overrides is not None:
+            overrides.unlink(missing_ok=True)
         # PrusaSlicer writes OUT.tmp itself before renaming; never leave one behind
         Path(str(tmp) + ".tmp").unlink(missing_ok=True)
     return SliceResult(

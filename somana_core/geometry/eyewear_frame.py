@@ -35,9 +35,9 @@ which is what grips (a printed hinge has no spring).
 Printing and forming: the front is PRINTED FLAT (face on the bed, cheeks up) and heat-formed to its
 wrap after printing, as acetate fronts are cut from flat sheet and then bent. Printed already wrapped,
 it would rest on the line of its bridge with each half rising at wrap_deg: its whole face would hang
-in the air (1,866 mm2 over 45 degrees at the default 5 degrees; the shop's profiles print without
-supports, and supports under the face would scar the one surface everybody sees and add 64% to the
-front's filament). So the part that is exported, sliced and quoted is the flat front
+in the air (2,372 mm2 over 45 degrees at the default 5 degrees, printability.overhang_area_mm2; the
+shop's profiles print without supports, and supports under the face would scar the one surface
+everybody sees and add 64% to the front's filament: benchmarks/eyewear_print_pose.py). So the part that is exported, sliced and quoted is the flat front
 (`build_front`); the part the customer gets and the preview shows is the formed one (`formed_front`,
 `EyewearFrameBuilder.as_sold`): each half turned wrap_deg about a vertical axis at the bridge's face.
 The hinge cheeks are printed for the formed front (their stop already counts the wrap). Forming is

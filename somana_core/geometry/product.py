@@ -202,9 +202,10 @@ class Product:
         else:
             exporters.atomic_write(path, lambda tmp: exporters.write_3mf(tmp, meshes))
 
-    def mesh(self, part: str, deflection_mm: float = EXPORT_DEFLECTION_MM) -> Mesh:
-        """A part's mesh in print pose (what the STL holds for it)."""
-        return self._records[self._names(part)[0]].mesh(deflection_mm, with_edges=False)
+    def mesh(self, part: str, deflection_mm: float = EXPORT_DEFLECTION_MM, sold: bool = False) -> Mesh:
+        """A part's mesh in print pose (what the STL holds for it); with `sold`, the part as sold in the
+        same frame (`as_sold`: what printing it already reshaped would mean)."""
+        return self._records[self._names(part)[0]].mesh(deflection_mm, with_edges=False, sold=sold)
 
     def preview(self, deflection_mm: float = 0.1, part: str | None = None) -> dict[str, Mesh]:
         """part -> Mesh of the part as sold (`as_sold`), positioned as in the assembled product (absolute

@@ -146,3 +146,29 @@ def test_cli_slicer_failure_exits_1_with_the_reason(tmp_path):
     done = _somana("slice", str(junk), "--out", str(tmp_path / "j.gcode"))
     assert done.returncode == 1 and "junk.stl" in done.stderr
     assert not (tmp_path / "j.gcode").exists()
+
+
+SUPPORTS = {"support_material": 1, "support_material_auto": 1, "support_material_buildplate_only": 1,
+            "support_material_threshold": 45, "support_material_interface_layers": 2}
+
+
+def test_options_override_the_profiles_for_one_slice_and_leave_nothing(tmp_path):
+    """A shelf 15 mm up (a Γ: post 10 x 20 mm, arm reaching 20 mm out): the profiles print it without
+    supports; with the support options the slicer adds support under the arm, so more filament and time."""
+    import numpy as np
+
+    from somana_core.slicing import profile_setting
+
+    points = np.array([(0, 0), (10, 0), (10, 15), (30, 15), (30, 20), (10, 20), (0, 20)], float)
+    faces = np.array([(0, 1, 2), (0, 2, 6), (2, 5, 6), (2, 3, 4), (2, 4, 5)])
+    shelf = trimesh.creation.extrude_triangulation(points, faces, 10.0)
+    shelf.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, (1, 0, 0)))  # drawn y -> z
+    stl = tmp_path / "shelf.stl"
+    shelf.export(stl)
+    assert profile_setting("prusa_mk3s", "PLA", "support_material") == "0"
+    plain = slice_file(stl, tmp_path / "plain.gcode")
+    supported = slice_file(stl, tmp_path / "supported.gcode", options=SUPPORTS)
+    assert "; support_material = 1" in (tmp_path / "supported.gcode").read_text()
+    assert "; support_material = 0" in (tmp_path / "plain.gcode").read_text()
+    assert supported.filament_mm > plain.filament_mm and supported.print_time_s > plain.print_time_s
+    assert _leftovers(tmp_path, keep=("shelf.stl",)) == ["plain.gcode", "supported.gcode"]
