@@ -133,7 +133,8 @@ def publish(target: str, url: str, *, press_id: str | None = None, timeout_s: fl
         # before a general "Error: The connection was refused.")
         said = [line for line in said if line.startswith("Connection error:")] + said
         reason = said[0].partition(": ")[2] if said else f"mosquitto_pub exit status {run.returncode}"
-        raise InputError("--broker", f"the e-stop was NOT sent: the broker {url} (--broker) answered: {reason}")
+        raise InputError("--broker", f"the e-stop was NOT sent to the broker {url} (--broker, $SOMANA_BROKER or "
+                                     f"$SOMANA_HOME/broker.url): {reason}")
     return press
 
 
