@@ -137,3 +137,16 @@ def test_the_night_aware_dispatch_gives_the_evening_to_the_long_print():
     assert figures(inst, aware)["idle_min"] < figures(inst, plain)["idle_min"]
     evening = [a for a in aware.assignments if a.start < 12 * 60 and a.end > 12 * 60]
     assert [a.job_id for a in evening] == ["long"]
+
+
+def test_the_longest_plate_is_kept_for_the_evening_and_runs_through_the_night():
+    # an urgent-looking 10-hour plate (weight 10) goes first by the ATCS index and leaves the night uncovered;
+    # kept for the evening (night_share), the short ones fill the day and it runs through the night
+    inst = make([printer("p1")], [job("long", print_min=600, weight=10)] + [job(f"s{k}", print_min=100)
+                                                                            for k in range(6)])
+    plain = greedy(inst, 2.0, 0.7, 1.0)
+    kept = greedy(inst, 2.0, 0.7, 1.0, 0.15, 0.05)
+    assert check(inst, kept) == []
+    assert plain.get("long").start < kept.get("s0").start + 60  # first thing on Monday
+    assert kept.get("long").start > max(kept.get(f"s{k}").start for k in range(5))  # after the day's short ones
+    assert figures(inst, kept)["idle_min"] < figures(inst, plain)["idle_min"] - 400
