@@ -24,11 +24,13 @@ from datetime import date
 import panel as pn
 import param
 
+from dashboards import panel_fixes
 from dashboards.theme import PHONE_READY_TEMPLATE, page
 from dashboards.viewer import MeshViewer
 from somana_core import fulfilment, labels, preview, workers
 from somana_core.errors import InputError
 
+panel_fixes.apply()  # Panel 1.9.4 lost meshes sent while a page opened or a large write was going
 PREVIEW_DEFLECTION_MM = preview.PREVIEW_DEFLECTION_MM
 BUILD_TIMEOUT_S = workers.DEFAULT_TIMEOUT_S
 STALE_NOTE = "Last part that could be built: this change is not shown"

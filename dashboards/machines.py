@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import panel as pn
 
-from dashboards import theme, web_auth
+from dashboards import panel_fixes, theme, web_auth
+
+panel_fixes.apply()  # Panel 1.9.4 dropped rows added while a page opened (dashboards/panel_fixes.py)
 
 REFRESH_MS = 250  # how often a session reads the fleet snapshot (cheap when nothing changed)
 

@@ -16,9 +16,12 @@ import numpy as np
 import panel as pn
 import param
 
+from dashboards import panel_fixes
 from somana_core.economics.costing import whole_usd
 from somana_core.errors import InputError
 from somana_core.scenarios import EDITABLE_PRODUCT_COLUMNS, Scenario
+
+panel_fixes.apply()  # Panel 1.9.4 lost changes made while a served page opened (dashboards/panel_fixes.py)
 
 PLOT_OPTS = dict(height=300, responsive=True, toolbar="above", default_tools=["save", "pan", "wheel_zoom", "reset"])
 COLORS = {"today": "#8a9ba3", "scenario": "#0f6e6e", "push": "#c7772f", "mto": "#0f6e6e"}

@@ -1,0 +1,126 @@
+"""Two fixes for Panel 1.9.4's server writes (panel/io/document.py), applied when our apps load.
+
+Both lost changes on their way to the browser; together they were the "lost change" family of issue 16
+(/configure's first or last 3D view missing, /machines rows missing and then "reference pNNNN isn't
+known", the /plan first plan). tests/ui/test_panel_fixes.py reproduces each in Chromium against
+a tiny served app: it fails without the fix and passes with it.
+
+1. Changes made between the browser PULLING the document and the session counting as CONNECTED were
+   dropped. Panel counts a session connected only when the browser reports `document_ready`, i.e. after
+   it has pulled the document AND rendered every view (a JSComponent's module is imported first: a
+   fraction of a second, seconds under load). `hold()` exiting before that (document.py:702-703, and
+   703-696 from a thread) calls `_drain_unconnected_events` (document.py:104-145), which keeps only
+   session-callback and custom-message events and DROPS every model change (line 141), on the premise
+   (its docstring, from Panel PR #8698) that "the Document is serialized in full once the session
+   connects". It is not: it was serialized at the pull, before. Panel layouts (`layout/base.py:310`)
+   and JSComponents (`custom.py:646`) update their models inside `hold()`, so a row added or a mesh
+   sent in that window never reached the browser, and later patches naming its new models failed.
+   Fix: those model changes are written to the session's connections at once, through Panel's own
+   ordered write queue (`schedule_write_events`), so they stay ahead of any later change. A browser
+   that has not pulled yet ignores them (BokehJS `_steady_state_handler` drops a PATCH-DOC received
+   before the document: the pull includes it), one that has pulled applies them.
+
+2. A queued message could wait for the NEXT change. When a socket is busy, Panel queues messages in
+   `_WRITE_MSGS` and a task `_dispatch_msgs` writes them (document.py:232-271). That task awaits its
+   writes (line 260) and then clears the `_WRITE_BLOCK` flag (262-263). A change queued during that
+   await starts a second task; if the first task resumes before the second one runs, the second finds
+   no flag (237-238) and returns without writing: the message stays queued until some later change
+   queues another. /configure's last mesh (large: writes take a while) was the typical victim.
+   Fix: a dispatch that finds messages waiting writes them (sets the flag back) instead of returning.
+
+`apply()` is idempotent. It patches only the Panel version it was written against (PANEL_VERSION) and
+warns on any other, so an upgrade is noticed (tests/ui/test_panel_fixes.py fails too): check
+whether the new Panel still has these bugs, then move PANEL_VERSION or delete this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import partial
+
+PANEL_VERSION = "1.9.4"
+log = logging.getLogger("somana.panel_fixes")
+_applied = False
+_apply_lock = threading.Lock()
+ORIGINALS: dict = {}  # Panel's own functions, by name (tests put them back to show each bug)
+
+
+def _session_connections(doc) -> list:
+    session = getattr(getattr(doc, "session_context", None), "session", None)
+    return list(getattr(session, "_subscribed_connections", None) or [])
+
+
+def _write_patches(doc, events) -> None:
+    """Write model-change events to every connection of `doc`'s session through Panel's write queue
+    (serialized now, so the message carries the models as they are referenced now)."""
+    from panel.io import document
+
+    connections = _session_connections(doc)
+    if connections and events and getattr(doc, "session_context", None) is not None:
+        document.schedule_write_events(doc, connections, events)
+
+
+def _drain_unconnected_events(doc, lock):
+    """Panel 1.9.4's `_drain_unconnected_events`, except that model changes are written, not dropped."""
+    from bokeh.document.events import (DocumentPatchedEvent, MessageSentEvent, SessionCallbackAdded,
+                                       SessionCallbackRemoved)
+    from panel.io import document
+    from panel.io.state import state
+
+    with lock:
+        events = list(doc.callbacks._held_events or [])
+        doc.callbacks._held_events = []
+        doc.callbacks._hold = None
+        dispatch, deferred, patches = [], [], []
+        for event in events:
+            if isinstance(event, (SessionCallbackAdded, SessionCallbackRemoved)):
+                dispatch.append(event)
+            elif not isinstance(event, DocumentPatchedEvent) or isinstance(event, MessageSentEvent):
+                deferred.append(event)
+            else:
+                patches.append(event)
+        if deferred:
+            document._UNCONNECTED_EVENTS.setdefault(doc, []).extend(deferred)
+    if patches:
+        if state._current_thread == state._thread_id:  # the test panel.io.document.hold makes
+            _write_patches(doc, patches)
+        else:  # from a worker thread: serialize and queue on the server's loop, in order
+            doc.add_next_tick_callback(partial(_write_patches, doc, patches))
+    return dispatch
+
+
+def _make_dispatch_msgs(original):
+    async def _dispatch_msgs(doc):
+        """Panel 1.9.4's `_dispatch_msgs`, except that messages left queued behind a dispatch that
+        had just finished are written now instead of waiting for the next change."""
+        from panel.io import document
+
+        if doc not in document._WRITE_BLOCK and document._WRITE_MSGS.get(doc):
+            document._WRITE_BLOCK[doc] = True
+        await original(doc)
+
+    _dispatch_msgs.somana_fix = True
+    return _dispatch_msgs
+
+
+def apply() -> bool:
+    """Install both fixes into panel.io.document (once). False, with a warning, on another Panel."""
+    global _applied
+    import panel
+    from panel.io import document
+
+    with _apply_lock:
+        if _applied:
+            return True
+        if panel.__version__ != PANEL_VERSION:
+            log.warning("dashboards.panel_fixes: written for Panel %s, found %s: not applied; check whether "
+                        "panel/io/document.py still drops or strands changes (see this module)",
+                        PANEL_VERSION, panel.__version__)
+            return False
+        ORIGINALS.update(_drain_unconnected_events=document._drain_unconnected_events,
+                         _dispatch_msgs=document._dispatch_msgs)
+        document._drain_unconnected_events = _drain_unconnected_events
+        document._dispatch_msgs = _make_dispatch_msgs(document._dispatch_msgs)
+        _applied = True
+        return True
