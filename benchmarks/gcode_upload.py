@@ -6,7 +6,8 @@ the page's dropper, measuring the web process's peak resident memory (VmHWM, res
 /proc/PID/clear_refs before each phase) above its resident memory before:
 
 - upload: the chunks streaming to disk (the dropper writes each 10 MB chunk as it arrives),
-- print:  the check of the file on disk and the hand-over to the station (ONE bus message, the whole file),
+- print:  the check of the file on disk and the hand-over to the station (since session 4 in 512 KB chunks
+          over the bus, somana_core.floor.handoff; before, ONE bus message holding the whole file),
 
 and, for comparison, the same file through Panel's own FileInput on a one-widget page served by
 `panel serve` (what /machines used before: one base64 websocket message, held whole).

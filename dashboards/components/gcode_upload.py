@@ -6,6 +6,7 @@ e-stop included). Panel's FileDropper sends it in chunks (`gcode_upload_chunk_by
 in memory; this subclass writes each chunk to a private file under the state folder instead, stops
 writing (and says why) once the file passes `gcode_upload_max_bytes`, and the browser refuses a
 larger file before sending any of it (FilePond's size check). Limits: data/upload_limits.csv.
+Printing it hands the file to the station in chunks over the bus (`send_to`, somana_core.floor.handoff).
 """
 
 from __future__ import annotations
@@ -93,6 +94,14 @@ class GcodeUpload(pn.widgets.FileDropper):
             handle.close()
             self._partial = None
             self.param.update(path=tmp, filename=name, size_bytes=written, problem="")
+
+    def send_to(self, fleet, printer_key: str) -> dict:
+        """Hand the finished upload to `printer_key`'s station in chunks (Fleet.send_file: the web
+        process holds a few 512 KB pieces, never the file), then delete it here; returns the transfer
+        to name in the `start` command. OSError if the broker does not take it (the file is kept)."""
+        transfer = fleet.send_file(printer_key, self.path)
+        self.discard()  # the station has its own copy now
+        return transfer
 
     def discard(self) -> None:
         """Forget the upload (complete or partial) and delete its file."""

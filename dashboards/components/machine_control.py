@@ -346,7 +346,8 @@ class PrinterDetail(pn.viewable.Viewer):
         self.cancel_button.label = "Confirm: cancel this job?"
 
     def _print_upload(self) -> None:
-        """Check the uploaded file (on disk) is text G-code within the limit, then send it to the station."""
+        """Check the uploaded file (on disk) is text G-code within the limit, then hand it to the station
+        (chunked over the bus, somana_core.floor.handoff; the station refuses a partial or corrupt file)."""
         from somana_core.errors import InputError
         from somana_core.gcode_check import check_gcode_file
 
@@ -362,9 +363,13 @@ class PrinterDetail(pn.viewable.Viewer):
             self._say(f"print: {exc.message}")
             self.upload.discard()
             return
-        text = checked.path.read_text(encoding="utf-8", errors="replace")
-        self.upload.discard()  # the station keeps its own copy
-        self.send("start", gcode=text, name=checked.name)
+        self._say(f"print: sending {checked.name} to the station…")
+        try:
+            upload = self.upload.send_to(self.fleet, self.key)  # in chunks: never the whole file in memory
+        except OSError as exc:
+            self._say(f"print: {checked.name} could not be sent to the station ({exc}); try again")
+            return
+        self.send("start", upload=upload, name=checked.name)  # the station checks it arrived whole
 
     def _order_chosen(self) -> None:
         number = self.orders.value

@@ -55,7 +55,8 @@ BROKER_ENV = "SOMANA_BROKER"  # `somana serve` sets it for its apps and station
 BROKER_FILE = "broker.url"  # in state_dir(): the private broker of a running `somana serve`
 BUS_KEEPALIVE_S = 2  # the broker declares a silent station dead after 1.5 x this
 COMMANDS = ("connect", "disconnect", "start", "restart", "discard", "pause", "resume", "cancel", "estop",
-            "temperature", "jog", "home", "console", "spool")
+            "temperature", "jog", "home", "console", "spool",
+            "chunk")  # a piece of a file on its way to the station (floor.handoff); `start` names the file
 
 
 def check_name(field: str, value: str) -> str:

@@ -165,6 +165,16 @@ class Fleet:
         self._bus.publish(floor_bus.printer_topic(station, printer, "cmd"), message)
         return message["id"]
 
+    def send_file(self, key: str, path, progress=None) -> dict:
+        """Send a file to a printer's station in chunks (floor.handoff: never the whole file in memory);
+        returns the transfer for `command(key, "start", upload=..., name=...)`."""
+        from somana_core.floor import handoff
+
+        station, _, printer = key.partition("/")
+        topic = floor_bus.printer_topic(station, printer, "cmd")
+        return handoff.send_file(lambda message: self._bus.publish(topic, message), path, floor_bus.new_command,
+                                 progress=progress)
+
     def wait_reply(self, command_id: str, timeout_s: float = 10.0) -> dict | None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -36,6 +36,7 @@ from device_io.journal import read_sent_line
 from device_io.simulator import VirtualPrinter
 from somana_core.errors import InputError
 from somana_core.floor import bus as floor_bus
+from somana_core.floor import handoff
 from somana_core.floor.eta import eta_s, gcode_estimate_s
 
 HEARTBEAT_S = 2.0  # a printer's state is re-published at least this often
@@ -119,6 +120,7 @@ class Station:
             home = state_dir()
         self.folder = Path(home) / "floor"
         self.jobs_folder = self.folder / self.name / "jobs"
+        self.incoming = handoff.Incoming(self.folder / self.name / "incoming", MAX_GCODE_BYTES)  # uploads, in chunks
         self.journal_path = self.folder / f"{self.name}.json"
         self.slots: dict[str, _Slot] = {}
         self._specs = printers
@@ -141,6 +143,7 @@ class Station:
 
     def start(self) -> "Station":
         self.jobs_folder.mkdir(parents=True, exist_ok=True)
+        self.incoming.clear()
         for spec in self._specs:
             simulator = None
             port = spec.port
@@ -292,6 +295,9 @@ class Station:
         slot = self.slots.get(printer or "")
         if slot is None or not payload or retained:
             return
+        if payload.get("action") == "chunk":  # a piece of an upload: straight to its file, on this thread
+            self.incoming.receive(payload)
+            return
         if payload.get("action") == "estop":
             self.emergency_stop(slot, source=str(payload.get("id", "")))
             self._reply(slot, payload, True, "emergency stop sent")
@@ -407,6 +413,7 @@ class Station:
     def _start(self, slot: _Slot, command: dict) -> str:
         host = slot.host
         if host.current_state != "operational":
+            self.incoming.discard(command.get("upload"))  # its chunks came for nothing: delete them
             raise HostError(f"{slot.spec.name}: cannot start a job while {host.current_state}")
         order = command.get("order")
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -435,6 +442,11 @@ class Station:
             path = self.jobs_folder / f"{slot.spec.name}-{stamp}-{name}"
             path.write_text(text, encoding="ascii", errors="replace")
             estimate = gcode_estimate_s(path)
+        elif command.get("upload") is not None:  # sent in chunks (floor.handoff), checked complete here
+            name = Path(str(command.get("name") or "upload.gcode")).name[:80] or "upload.gcode"
+            path = self.jobs_folder / f"{slot.spec.name}-{stamp}-{name}"
+            self.incoming.take(command["upload"], name).replace(path)
+            estimate = gcode_estimate_s(path)
         elif command.get("path"):
             source = Path(str(command["path"]))
             if not source.is_file():
@@ -444,7 +456,7 @@ class Station:
             shutil.copyfile(source, path)
             estimate = gcode_estimate_s(path)
         else:
-            raise InputError("start", "start needs an order number, a G-code text or a path")
+            raise InputError("start", "start needs an order number, an upload, a G-code text or a path")
         self._begin(slot, path, name, order=str(order) if order else None, estimate_s=estimate, from_line=1)
         if order:
             self._store_().transition(str(order), "printing", note=f"on {self.name}/{slot.spec.name}")
