@@ -8,6 +8,7 @@ import pytest
 from dashboards.configure import VIEW_HEIGHT_PX
 from somana_core import geometry, labels
 from somana_core.orders import OrderStore
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 FAMILY = "sensor_enclosure"
@@ -56,8 +57,9 @@ def test_configure_renders_offline_and_a_dimension_updates_quote_and_view(served
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] / 2 + 80, box["y"] + box["height"] / 2, steps=5)
     page.mouse.up()
-    page.wait_for_timeout(200)
-    assert canvas.evaluate("c => c.toDataURL()") != before  # the person can turn the part
+    # the person can turn the part (the view redraws on the next animation frame: slow under load)
+    wait_until(lambda: canvas.evaluate("c => c.toDataURL()") != before, timeout_s=10, interval_s=0.2,
+               message="the dragged view to redraw turned")
     page.screenshot(path=str(artifacts_dir / "configure.png"), full_page=True)
     before_rev, before_price = revision(page), unit_price(page)
     width = geometry.get_family(FAMILY).param["pcb_width"]
