@@ -390,7 +390,7 @@ class Configurator(pn.viewable.Viewer):
             if pn.state.loaded:
                 pn.state.execute(coroutine_function)
             else:
-                pn.state.onload(coroutine_function)
+                panel_fixes.onload(coroutine_function)  # started once loaded: panel_fixes.py, fix 3
             return
         try:
             asyncio.get_running_loop().create_task(coroutine_function())  # a notebook's loop

@@ -28,6 +28,15 @@ a tiny served app: it fails without the fix and passes with it.
    queues another. /configure's last mesh (large: writes take a while) was the typical victim.
    Fix: a dispatch that finds messages waiting writes them (sets the flag back) instead of returning.
 
+3. An onload coroutine could start before its session counted as loaded. With a thread pool (`somana
+   serve --num-threads`), `State._on_load` (state.py:450-487) runs on a worker thread: it schedules each
+   onload coroutine on the server's loop (`async_execute`, server.py:212-258: a next-tick callback WITHOUT
+   the document lock) and sets `_loaded[doc]` only after the last callback. A coroutine that ran first and
+   changed a model found `state.loaded` False, so `unlocked()` (document.py:539-542) took no hold and the
+   change went straight to Bokeh outside its lock: RuntimeError "_pending_writes should be non-None" and
+   the rest of the coroutine never ran (/plan's first plan: the page stayed "Planning every open order").
+   Not patched in Panel: `onload(coroutine_function)` below starts the coroutine once `pn.state.loaded`.
+
 `apply()` is idempotent. It patches only the Panel version it was written against (PANEL_VERSION) and
 warns on any other, so an upgrade is noticed (tests/ui/test_panel_fixes.py fails too): check
 whether the new Panel still has these bugs, then move PANEL_VERSION or delete this module.
@@ -35,11 +44,14 @@ whether the new Panel still has these bugs, then move PANEL_VERSION or delete th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+import time
 from functools import partial
 
 PANEL_VERSION = "1.9.4"
+LOADED_WAIT_S = 10.0  # an onload coroutine waits at most this long for its session to count as loaded
 log = logging.getLogger("somana.panel_fixes")
 _applied = False
 _apply_lock = threading.Lock()
@@ -124,3 +136,17 @@ def apply() -> bool:
         document._dispatch_msgs = _make_dispatch_msgs(document._dispatch_msgs)
         _applied = True
         return True
+
+
+def onload(coroutine_function) -> None:
+    """`pn.state.onload` for a coroutine function that changes the page: it starts once the session
+    counts as loaded (fix 3 above); run at once where there is no served session (a notebook)."""
+    import panel as pn
+
+    async def when_loaded():
+        deadline = time.monotonic() + LOADED_WAIT_S
+        while not pn.state.loaded and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)  # Panel's worker thread sets it right after scheduling us
+        await coroutine_function()
+
+    pn.state.onload(when_loaded)

@@ -14,7 +14,9 @@ import pandas as pd
 import panel as pn
 import param
 
-from dashboards import theme, web_auth
+from dashboards import panel_fixes, theme, web_auth
+
+panel_fixes.apply()  # Panel 1.9.4 lost changes made while a page opened (dashboards/panel_fixes.py)
 
 SOLVE_S = 3.0  # the solver's time per re-plan on this page
 COLOURS = {"changeover": "#e0a526", "print": "#0f6e6e", "late": "#c0392b", "actual": "#123c3c"}
@@ -223,7 +225,7 @@ def create_app() -> pn.viewable.Viewable:
         async def first_plan():  # the page draws at once; the first solve follows in a worker
             await page._run(lambda: None)  # no message: nothing was asked yet
 
-        pn.state.onload(first_plan)
+        panel_fixes.onload(first_plan)  # not pn.state.onload: see dashboards/panel_fixes.py, fix 3
     else:
         page.solve()
     return page.view(user)
