@@ -34,8 +34,6 @@ panel_fixes.apply()  # Panel 1.9.4 lost meshes sent while a page opened or a lar
 PREVIEW_DEFLECTION_MM = preview.PREVIEW_DEFLECTION_MM
 BUILD_TIMEOUT_S = workers.DEFAULT_TIMEOUT_S
 STALE_NOTE = "Last part that could be built: this change is not shown"
-RESEND_AFTER_S = 1.0   # see Configurator._until_drawn
-RESEND_ATTEMPTS = 5
 ORDER_QUERY = "order"  # /configure?order=KEY: the order placed with idempotency key KEY
 ORDER_STATUS_ROUTE, ORDER_STATUS_QUERY = "/order", "key"  # the status page the confirmation links to
 PHONE_MAX_PX = 820     # below this page width the three columns stack (3D view first)
@@ -382,10 +380,9 @@ class Configurator(pn.viewable.Viewer):
         pane.visible = bool(message)
 
     def _start(self, coroutine_function) -> None:
-        """Run an async step of this session: on the server's loop once the session is loaded (Panel
-        1.9.4 drops a JSComponent's changes made between the browser pulling the document and the
-        session counting as connected, panel.io.document `_drain_unconnected_events`, which lost the
-        first 3D view of 1 page in 10 under load); in a notebook on its loop; else to completion."""
+        """Run an async step of this session: on the server's loop once the session is loaded (the
+        Panel 1.9.4 bugs that lost a page's first or last 3D view are fixed in dashboards/panel_fixes.py;
+        tests/ui/test_configure_view.py guards the outcome); in a notebook on its loop; else to completion."""
         if _served():
             if pn.state.loaded:
                 pn.state.execute(coroutine_function)
@@ -455,8 +452,6 @@ class Configurator(pn.viewable.Viewer):
             await self._fail(ticket, f"this part could not be built: {exc}")
             return
         await self._apply(ticket, lambda: self._show_part(ticket, payload, shown_key))
-        if _served():
-            await self._until_drawn(ticket, payload)
 
     async def _show_ranges(self, ticket: int, family: str, values: dict) -> None:
         """Beside each field, the values it can take given the others (validation only, no CAD: about
@@ -472,23 +467,6 @@ class Configurator(pn.viewable.Viewer):
         """Run `update` (it sets parameters of this view) only if `ticket` is still the newest request."""
         if self.tickets.is_current(ticket):
             update()
-
-    async def _until_drawn(self, ticket: int, payload: dict) -> None:
-        """The one workaround, for a lost update in Panel 1.9.4 (its own writes to the websocket,
-        panel.io.document.unlocked): now and then a patch is left in Panel's retry queue and reaches
-        the browser only with the next update, so a page kept "updating…" and the previous part (the
-        first view of a page opening under load: 1 in 10 here). The browser reports each mesh it draws
-        (`drawn_revision`); until it reports this one, the mesh is sent again every RESEND_AFTER_S,
-        which also flushes the stuck patch. tests/ui/test_configure_view.py guards the outcome: bursts
-        of changes on three pages at once, each page's drawn geometry (vertex count, bounding box, as
-        the browser decoded it) compared with the core's mesh of its last values. Without this re-send
-        that test passed 11 of 12 rounds at load 18-29 (2 cores) and timed out once: no test fails
-        reliably without it, so it stays until one does (or Panel's retry queue is fixed)."""
-        for _ in range(RESEND_ATTEMPTS):
-            await asyncio.sleep(RESEND_AFTER_S)
-            if self.tickets.shown != ticket or self.viewer.drawn_revision == ticket:
-                return
-            self.viewer.param.update(payload=dict(payload, resent=True), busy=False)  # a new dict, or nothing is sent
 
     def _show_quote(self, ticket: int, spec, quote, qty: int, material: str):
         self._controls.show_error(None, None)

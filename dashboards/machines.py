@@ -38,11 +38,10 @@ def create_app() -> pn.viewable.Viewable:
         from dashboards.closed_tabs import while_open
 
         # while_open: a tab closed mid-refresh is not a traceback (the document is destroyed under it).
-        # Refreshes start once the session is loaded: Panel 1.9.4 drops changes made between the browser
-        # pulling the document and the session counting as connected (panel.io.document
-        # `_drain_unconnected_events`), so rows added in that window (printers arriving on the bus while
-        # the page opens) never reached the browser and later patches failed ("reference pNNNN isn't
-        # known"); dashboards/configure.py `_start` waits for the same reason
+        # Refreshes start once the session is loaded. Panel 1.9.4 dropped changes made between the browser
+        # pulling the document and the session counting as connected (rows of printers arriving on the bus
+        # while the page opened never showed, later patches failed: "reference pNNNN isn't known"): fixed
+        # in dashboards/panel_fixes.py (fix 1); starting after the load also keeps the page's opening light
         def start_refreshing():
             pn.state.add_periodic_callback(while_open(control.refresh), period=REFRESH_MS)
 
