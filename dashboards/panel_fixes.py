@@ -37,6 +37,15 @@ a tiny served app: it fails without the fix and passes with it.
    the rest of the coroutine never ran (/plan's first plan: the page stayed "Planning every open order").
    Not patched in Panel: `onload(coroutine_function)` below starts the coroutine once `pn.state.loaded`.
 
+4. In a notebook, a later change could overtake an earlier one. Panel's `push` (notebook.py:74-93) sends
+   a change over the view's comm; while the browser has not opened that comm yet (it does once it has
+   drawn the view, and the kernel hears of it between cells) the message, already serialized, is retried
+   0.1 s later (lines 82-85), alone. A change made once the comm is open is sent at once, ahead of the
+   retries still waiting: if it names a model that a waiting message introduces (serializing marks it
+   sent), the browser fails with "reference <id> isn't known". That is what "Run All" in
+   notebooks/portfolio_explorer.ipynb hit (cell 4 changes the scenario while cell 2's view is drawn).
+   Fix: messages for a comm leave in order: while any waits, later ones queue behind it.
+
 `apply()` is idempotent. It patches only the Panel version it was written against (PANEL_VERSION) and
 warns on any other, so an upgrade is noticed (tests/ui/test_panel_fixes.py fails too): check
 whether the new Panel still has these bugs, then move PANEL_VERSION or delete this module.
@@ -116,6 +125,56 @@ def _make_dispatch_msgs(original):
     return _dispatch_msgs
 
 
+_comm_queues: dict = {}  # id(comm) -> messages waiting, in order, for the browser to open that comm
+NOTEBOOK_RETRY_S = 0.1  # as Panel's own retry
+
+
+def _push_in_order(doc, comm, binary: bool = True, msg=None) -> None:
+    """Panel 1.9.4's notebook `push`, except that a comm's messages are sent in the order they were made."""
+    from panel.io import notebook
+
+    if msg is None:
+        msg = notebook.diff(doc, binary=binary)
+    if msg is None:
+        return
+    waiting = _comm_queues.get(id(comm))
+    if waiting is None and comm._comm:
+        notebook.send(comm, msg)
+        return
+    if waiting is None:
+        waiting = _comm_queues[id(comm)] = []
+        _retry_later(comm)
+    waiting.append(msg)
+
+
+def _retry_later(comm) -> None:
+    import warnings
+
+    try:
+        from tornado.ioloop import IOLoop
+
+        IOLoop.current().call_later(NOTEBOOK_RETRY_S, partial(_send_waiting, comm))
+    except Exception:  # noqa: BLE001 - no loop to retry on: what Panel does (warn and drop)
+        _comm_queues.pop(id(comm), None)
+        warnings.warn("A change could not be sent over a Jupyter comm that is not open yet; it is dropped.",
+                      UserWarning, stacklevel=0)
+
+
+def _send_waiting(comm) -> None:
+    from panel.io import notebook
+
+    if not comm._comm:
+        _retry_later(comm)
+        return
+    for msg in _comm_queues.pop(id(comm), []):
+        notebook.send(comm, msg)
+
+
+# the modules that bound Panel's `push` at import (`from .io.notebook import push`)
+PUSH_USERS = ("panel.io.notebook", "panel.reactive", "panel.pane.base", "panel.pane.plot", "panel.io.datamodel",
+              "panel.widgets.misc")
+
+
 def apply() -> bool:
     """Install both fixes into panel.io.document (once). False, with a warning, on another Panel."""
     global _applied
@@ -134,6 +193,12 @@ def apply() -> bool:
                          _dispatch_msgs=document._dispatch_msgs)
         document._drain_unconnected_events = _drain_unconnected_events
         document._dispatch_msgs = _make_dispatch_msgs(document._dispatch_msgs)
+        import importlib
+
+        for name in PUSH_USERS:
+            module = importlib.import_module(name)
+            ORIGINALS.setdefault("push", module.push)
+            module.push = _push_in_order
         _applied = True
         return True
 

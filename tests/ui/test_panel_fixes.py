@@ -103,8 +103,8 @@ def without_fix(monkeypatch):
     from panel.io import document
 
     panel_fixes.apply()
-    for name, original in panel_fixes.ORIGINALS.items():
-        monkeypatch.setattr(document, name, original)
+    for name in ("_drain_unconnected_events", "_dispatch_msgs"):
+        monkeypatch.setattr(document, name, panel_fixes.ORIGINALS[name])
 
 
 def _added_row_shows(browser, url) -> bool:
