@@ -1,15 +1,17 @@
-"""Two fixes for Panel 1.9.4's server writes (panel/io/document.py), applied when our apps load.
+"""Fixes for four Panel 1.9.4 bugs that lost changes on their way to the browser, applied when our apps load.
 
-Both lost changes on their way to the browser; together they were the "lost change" family of issue 16
-(/configure's first or last 3D view missing, /machines rows missing and then "reference pNNNN isn't
-known", the /plan first plan). tests/ui/test_panel_fixes.py reproduces each in Chromium against
-a tiny served app: it fails without the fix and passes with it.
+Together they were the "lost change" family of issue 16: /configure's first or last 3D view missing,
+/machines rows missing and then "reference pNNNN isn't known", /plan's first plan dying with
+"_pending_writes should be non-None", Run All in notebooks/portfolio_explorer.ipynb failing with
+"reference <id> isn't known". Each is reproduced by a test that fails without its fix: 1 and 2 in
+tests/ui/test_panel_fixes.py (a tiny app served in-process, Chromium), 3 in tests/ui/test_plan_closed_tab.py,
+4 by tests/notebooks/test_jupyterlab_offline.py pressing Run All (about 1 run in 3 without it).
 
 1. Changes made between the browser PULLING the document and the session counting as CONNECTED were
    dropped. Panel counts a session connected only when the browser reports `document_ready`, i.e. after
-   it has pulled the document AND rendered every view (a JSComponent's module is imported first: a
-   fraction of a second, seconds under load). `hold()` exiting before that (document.py:702-703, and
-   703-696 from a thread) calls `_drain_unconnected_events` (document.py:104-145), which keeps only
+   it has pulled the document AND built every root's view (BokehJS `Document.notify_idle`: tens of ms,
+   seconds for a heavy page under load). `hold()` exiting before that (document.py:702-703, and 696 from
+   a worker thread) calls `_drain_unconnected_events` (document.py:104-145), which keeps only
    session-callback and custom-message events and DROPS every model change (line 141), on the premise
    (its docstring, from Panel PR #8698) that "the Document is serialized in full once the session
    connects". It is not: it was serialized at the pull, before. Panel layouts (`layout/base.py:310`)
@@ -47,8 +49,9 @@ a tiny served app: it fails without the fix and passes with it.
    Fix: messages for a comm leave in order: while any waits, later ones queue behind it.
 
 `apply()` is idempotent. It patches only the Panel version it was written against (PANEL_VERSION) and
-warns on any other, so an upgrade is noticed (tests/ui/test_panel_fixes.py fails too): check
-whether the new Panel still has these bugs, then move PANEL_VERSION or delete this module.
+warns on any other, so an upgrade is noticed (tests/dashboards/test_panel_fixes_version.py fails too; the
+"without the fix" tests fail once Panel fixes a bug): check whether the new Panel still has these bugs, then
+move PANEL_VERSION or delete the fixes it no longer needs.
 """
 
 from __future__ import annotations

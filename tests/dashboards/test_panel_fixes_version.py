@@ -14,3 +14,6 @@ def test_the_panel_fixes_are_written_for_the_installed_panel():
 
     assert document._drain_unconnected_events is panel_fixes._drain_unconnected_events
     assert getattr(document._dispatch_msgs, "somana_fix", False)
+    import importlib
+
+    assert all(importlib.import_module(name).push is panel_fixes._push_in_order for name in panel_fixes.PUSH_USERS)

@@ -1,5 +1,5 @@
-"""The two Panel 1.9.4 lost-change bugs that dashboards/panel_fixes.py fixes, each reproduced with a tiny
-app served in this process and opened in Chromium.
+"""Two of the Panel 1.9.4 lost-change bugs that dashboards/panel_fixes.py fixes (1 and 2), each reproduced
+with a tiny app served in this process and opened in Chromium.
 
 - /early: a fast view reports itself drawn while a slow view (SLOW_DRAW_MS to draw)
   keeps the page from counting as connected; the server answers by adding a row. Panel dropped the row
