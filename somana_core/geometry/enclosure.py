@@ -337,9 +337,11 @@ def build_lid(d: BoxDims, *, lid_fit, lid_thickness, lid_clearance, lid_hole, st
     if windows:  # openings over the board's display and buttons
         outline = tk.face(outline.outerWire(), list(outline.innerWires()) +
                           [tk.rounded_rect_wire(w, h, 0.0, x0=x, y0=y) for x, y, w, h in windows])
-    lip = _lip(d, lid_fit, lid_clearance, standoff_diameter, nozzle_mm, ribbed=lid_prints_upright(text, text_style))
-    if windows and lid_prints_upright(text, text_style):  # no rib under a window
-        lip = [p for p in lip if not any(_rect_meets_window(p, w) for w in windows)]
+    lip = _lip(d, lid_fit, lid_clearance, standoff_diameter, nozzle_mm)
+    if lid_prints_upright(text, text_style):
+        # Only the bridge ribs step around the windows; the lip itself stays whole (filtering lip and
+        # ribs alike by their bounding boxes once dropped a snap lid's ring, leaving its ridges loose).
+        lip = lip + _bridge_ribs(d, lid_clearance, nozzle_mm, windows)
     if not text.strip():
         return tk.glue([tk.prism(outline, 0.0, lid_thickness)] + lip, "lid")
     cy, _, _ = lid_text_area(d, lid_fit, standoff_diameter, windows)
@@ -355,20 +357,16 @@ def build_lid(d: BoxDims, *, lid_fit, lid_thickness, lid_clearance, lid_hole, st
     return tk.glue_full(body, tk.translate(tile, xo, cy), "lid")
 
 
-def _rect_meets_window(piece, window) -> bool:
-    bb = piece.BoundingBox()
-    x, y, w, h = window
-    return bb.xmin < x + w / 2 and x - w / 2 < bb.xmax and bb.ymin < y + h / 2 and y - h / 2 < bb.ymax
-
-
 def lid_prints_upright(text: str, text_style: str) -> bool:
     """Raised letters must not rest on the bed: such a lid prints upright, on its lip."""
     return text_style == "embossed" and bool(text.strip())
 
 
-def _bridge_ribs(d: BoxDims, lid_clearance: float, nozzle_mm: float) -> list:
+def _bridge_ribs(d: BoxDims, lid_clearance: float, nozzle_mm: float, windows=()) -> list:
     """Ribs along x inside the lip, under the plate, so an upright lid's plate bridges at most
-    BRIDGE_PITCH_MM between them. They stay within the lip's depth, which the base keeps free."""
+    BRIDGE_PITCH_MM between them. They stay within the lip's depth, which the base keeps free.
+    A rib stops WINDOW_MARGIN_MM short of each window it would cross (nothing shows through a
+    window over the display), and goes on beyond it: every piece hangs from the plate."""
     from somana_core.geometry import kernel as tk
 
     lip_w = lip_wall_mm(nozzle_mm)
@@ -387,9 +385,26 @@ def _bridge_ribs(d: BoxDims, lid_clearance: float, nozzle_mm: float) -> list:
     pieces = []
     for k in range(1, gaps):
         y = -inner_y / 2 + k * inner_y / gaps
-        pieces.append(tk.box(d.cavity_x_offset - x_half, y - rib / 2, -d.lip_h, d.cavity_x_offset + x_half,
-                             y + rib / 2, 0.0))
+        spans = [(d.cavity_x_offset - x_half, d.cavity_x_offset + x_half)]
+        for wx, wy, ww, wh in windows:
+            if abs(y - wy) < wh / 2 + rib / 2 + WINDOW_MARGIN_MM:
+                spans = _minus_interval(spans, wx - ww / 2 - WINDOW_MARGIN_MM, wx + ww / 2 + WINDOW_MARGIN_MM)
+        pieces += [tk.box(x0, y - rib / 2, -d.lip_h, x1, y + rib / 2, 0.0) for x0, x1 in spans if x1 - x0 >= rib]
     return pieces
+
+
+def _minus_interval(spans: list, lo: float, hi: float) -> list:
+    """The intervals `spans` [(x0, x1), ...] with (lo, hi) taken out."""
+    out = []
+    for x0, x1 in spans:
+        if hi <= x0 or x1 <= lo:
+            out.append((x0, x1))
+            continue
+        if x0 < lo:
+            out.append((x0, lo))
+        if hi < x1:
+            out.append((hi, x1))
+    return out
 
 
 def _rect_meets_circle(face, x: float, y: float, r: float) -> bool:
@@ -401,16 +416,15 @@ def _rect_meets_circle(face, x: float, y: float, r: float) -> bool:
 _LIPS: dict = {}
 
 
-def _lip(d: BoxDims, lid_fit, lid_clearance, standoff_diameter, nozzle_mm, ribbed: bool = False) -> list:
+def _lip(d: BoxDims, lid_fit, lid_clearance, standoff_diameter, nozzle_mm) -> list:
     """The locating lip under the lid plate (touching it at z=0), with snap ridges or post notches
     (cached: a text change keeps the lip)."""
     key = (d.cavity_x, d.cavity_y, d.r_in, d.lip_h, d.cavity_x_offset, tuple(d.post_points), lid_fit,
-           lid_clearance, standoff_diameter, nozzle_mm, ribbed)
+           lid_clearance, standoff_diameter, nozzle_mm)
     if key not in _LIPS:
         if len(_LIPS) > 64:
             _LIPS.clear()
-        _LIPS[key] = _make_lip(d, lid_fit, lid_clearance, standoff_diameter, nozzle_mm) + (
-            _bridge_ribs(d, lid_clearance, nozzle_mm) if ribbed else [])
+        _LIPS[key] = _make_lip(d, lid_fit, lid_clearance, standoff_diameter, nozzle_mm)
     return _LIPS[key]
 
 
