@@ -203,17 +203,24 @@ def check_standoffs(spec, d: BoxDims, holes, standoff_diameter: float, screw_hol
                                                   f"the wall: the board hole at ({x:.1f}, {y:.1f}) mm is only "
                                                   f"{gap:.1f} mm from it; use at most {2 * gap:.1f} mm standoffs or "
                                                   f"more clearance")
+    # Two standoffs (or a standoff and a lid screw post) closer than a printable gap would print a
+    # sliver between them, and touching ones meet along a line whose STL has non-manifold edges.
     for i, (x1, y1) in enumerate(holes):
         for x2, y2 in holes[i + 1:]:
-            if math.hypot(x1 - x2, y1 - y2) < standoff_diameter:
-                raise InputError("standoff_diameter", f"standoff_diameter={standoff_diameter:g} mm: two "
-                                                      f"standoffs overlap (holes {math.hypot(x1 - x2, y1 - y2):.1f} mm "
-                                                      f"apart)")
+            apart = math.hypot(x1 - x2, y1 - y2)
+            if apart < standoff_diameter + min_wall - 1e-6:
+                raise InputError("standoff_diameter", f"standoff_diameter={standoff_diameter:g} mm: two standoffs "
+                                                      f"(holes {apart:.1f} mm apart) would leave less than "
+                                                      f"{min_wall:g} mm (two nozzle widths) between them; use at "
+                                                      f"most {apart - min_wall:.1f} mm")
     for x, y in d.post_points:
         for hx, hy in holes:
-            if math.hypot(x - hx, y - hy) < standoff_diameter:
-                raise InputError("standoff_diameter", "a PCB standoff collides with a lid screw post: "
-                                                      "use lid_fit=snap or smaller standoffs")
+            apart = math.hypot(x - hx, y - hy)
+            if apart < standoff_diameter + min_wall - 1e-6:
+                raise InputError("standoff_diameter", f"standoff_diameter={standoff_diameter:g} mm: a board standoff "
+                                                      f"comes within {min_wall:g} mm (two nozzle widths) of a lid "
+                                                      f"screw post; use at most {apart - min_wall:.1f} mm or "
+                                                      f"lid_fit=snap")
 
 
 def check_lid_text(spec, d: BoxDims) -> None:
