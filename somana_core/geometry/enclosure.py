@@ -110,6 +110,7 @@ class BoxDims:
     lip_h: float
     cavity_x_offset: float = 0.0     # the cavity centre's x (a battery bay shifts it)
     post_points: list = field(default_factory=list)  # screw-lid corner posts (x, y)
+    divider_x: float | None = None   # board-side face of a divider wall across the cavity (a battery bay's)
 
     @property
     def outer_x(self) -> float:
@@ -198,9 +199,12 @@ def check_standoffs(spec, d: BoxDims, holes, standoff_diameter: float, screw_hol
                                               f"{screw_hole + 2 * min_wall:g} mm")
     for x, y in holes:
         gap = -rounded_rect_distance(x - d.cavity_x_offset, y, d.cavity_x / 2, d.cavity_y / 2, d.r_in)
+        what = "the wall"
+        if d.divider_x is not None and d.divider_x - x < gap:
+            gap, what = d.divider_x - x, "the battery divider"
         if gap < standoff_diameter / 2 - 0.01:  # touching or close is fine: a rib joins it to the wall
             raise InputError("standoff_diameter", f"standoff_diameter={standoff_diameter:g} mm collides with "
-                                                  f"the wall: the board hole at ({x:.1f}, {y:.1f}) mm is only "
+                                                  f"{what}: the board hole at ({x:.1f}, {y:.1f}) mm is only "
                                                   f"{gap:.1f} mm from it; use at most {2 * gap:.1f} mm standoffs or "
                                                   f"more clearance")
     # Two standoffs (or a standoff and a lid screw post) closer than a printable gap would print a
@@ -305,6 +309,8 @@ def standoff_ribs(d: BoxDims, points, diameter: float, hole: float, z0: float, z
     ribs = []
     width = RIB_WIDTH_RATIO * diameter
     x_lo, x_hi = d.cavity_x_offset - d.cavity_x / 2, d.cavity_x_offset + d.cavity_x / 2
+    if d.divider_x is not None:  # a divider (as thick as the wall) closes the standoffs' side of the cavity
+        x_hi = d.divider_x
     y_lo, y_hi = -d.cavity_y / 2, d.cavity_y / 2
     into_wall = d.wall / 2
     start = (hole / 2 + diameter / 2) / 2  # the rib begins inside the standoff's ring, clear of its hole

@@ -223,8 +223,13 @@ def dims_of(v) -> enc.BoxDims:
         cavity_y = max(bay_y, batt[1])
         offset = (v.wall + batt[0]) / 2
         inner_h = max(inner_h, batt[2])
-    return enc.box_dims(cavity_x, cavity_y, inner_h, v.wall, v.corner_radius, v.clearance, v.lid_fit,
-                        v.standoff_diameter, v.lip_height, cavity_x_offset=offset)
+    d = enc.box_dims(cavity_x, cavity_y, inner_h, v.wall, v.corner_radius, v.clearance, v.lid_fit,
+                     v.standoff_diameter, v.lip_height, cavity_x_offset=offset)
+    if batt is not None:
+        # The divider stands at the board bay's end (the board is centred on x=0), wherever the cavity's
+        # own end moved: screw posts and round corners grow the cavity at both ends, not the bay.
+        d.divider_x = bay_x / 2
+    return d
 
 
 class KitEnclosureBuilder(enc.BoxBuilder):
@@ -262,8 +267,7 @@ def _build_part(part: str, v):
         adds = []
         batt = battery_bay(v)
         if batt is not None:  # divider between board and battery, lower than the lid's lip
-            bay_x, _ = bay_size(v, board)
-            adds.append(tk.box(cx0 + bay_x, -d.cavity_y / 2 - tk.OVERSHOOT_MM, d.floor / 2, cx0 + bay_x + d.wall,
+            adds.append(tk.box(d.divider_x, -d.cavity_y / 2 - tk.OVERSHOOT_MM, d.floor / 2, d.divider_x + d.wall,
                                d.cavity_y / 2 + tk.OVERSHOOT_MM, d.base_h - d.lip_h - enc.VENT_MARGIN_MM))
         pads = [] if board.holes else board.corners()
         inset_y = max(v.standoff_diameter / 2, board.pad_inset_y + v.standoff_diameter / 2)
