@@ -351,12 +351,11 @@ def build_lid(d: BoxDims, *, lid_fit, lid_thickness, lid_clearance, lid_hole, st
         outline = tk.face(outline.outerWire(), list(outline.innerWires()) +
                           [tk.rounded_rect_wire(w, h, 0.0, x0=x, y0=y) for x, y, w, h in windows])
     lip = _lip(d, lid_fit, lid_clearance, standoff_diameter, nozzle_mm)
-    if lid_prints_upright(text, text_style):
-        # Only the bridge ribs step around the windows; the lip itself stays whole (filtering lip and
-        # ribs alike by their bounding boxes once dropped a snap lid's ring, leaving its ridges loose).
-        lip = lip + _bridge_ribs(d, lid_clearance, nozzle_mm, windows)
+    # Only the bridge ribs step around the windows; the lip itself stays whole (filtering lip and
+    # ribs alike by their bounding boxes once dropped a snap lid's ring, leaving its ridges loose).
+    ribs = _bridge_ribs(d, lid_clearance, nozzle_mm, windows) if lid_prints_upright(text, text_style) else []
     if not text.strip():
-        return tk.glue([tk.prism(outline, 0.0, lid_thickness)] + lip, "lid")
+        return tk.glue([tk.prism(outline, 0.0, lid_thickness)] + lip + ribs, "lid")
     cy, _, _ = lid_text_area(d, lid_fit, standoff_diameter, windows)
     margin = TEXT_MARGIN_RATIO * text_size
     window, tile = tk.lettered_tile(text, text_size, text_depth, lid_thickness, text_style, margin)
@@ -364,10 +363,22 @@ def build_lid(d: BoxDims, *, lid_fit, lid_thickness, lid_clearance, lid_hole, st
     if any(_rect_meets_circle(window, x, y, dia / 2) for x, y, dia in holes):
         # a screw hole would cut the tile: letter the whole plate instead (slower, same solid)
         pieces = tk.lettered_plate(outline, lid_thickness, text, text_size, text_depth, text_style, centre=(xo, cy))
-        return tk.glue(pieces + lip, "lid")
+        return tk.glue(pieces + lip + ribs, "lid")
+    # a rib wholly under the tile's window touches only the tile: it is glued after the tile, or it
+    # would float beside the plate (a short lid's single rib under a long name did)
+    under_tile, under_plate = [], []
+    for rib in ribs:
+        (under_tile if _rect_within(rib, window) else under_plate).append(rib)
     plate_face = tk.face(outline.outerWire(), list(outline.innerWires()) + [window.outerWire()])
-    body = tk.glue([tk.prism(plate_face, 0.0, lid_thickness)] + lip, "lid")
-    return tk.glue_full(body, tk.translate(tile, xo, cy), "lid")
+    body = tk.glue([tk.prism(plate_face, 0.0, lid_thickness)] + lip + under_plate, "lid")
+    lid = tk.glue_full(body, tk.translate(tile, xo, cy), "lid")
+    return tk.glue([lid] + under_tile, "lid") if under_tile else lid
+
+
+def _rect_within(piece, face) -> bool:
+    """Whether a piece's footprint (x, y) lies within a face's bounding rectangle."""
+    a, b = piece.BoundingBox(), face.BoundingBox()
+    return b.xmin <= a.xmin and a.xmax <= b.xmax and b.ymin <= a.ymin and a.ymax <= b.ymax
 
 
 def lid_prints_upright(text: str, text_style: str) -> bool:
