@@ -104,19 +104,6 @@ def test_a_tab_closed_during_the_first_plan_logs_no_error(browser, somana_home, 
         events["release"].set()
         server.stop()
 
-
-def test_panel_still_starts_onload_coroutines_too_early(browser, somana_home, thread_pool, caplog):
-    """When this fails, Panel marks a session loaded before starting its onload coroutines: remove
-    `onload` (fix 3) from dashboards/panel_fixes.py."""
-    url, server, events = _serve_plan_page(pn.state.onload, somana_home)
-    try:
-        with caplog.at_level(logging.WARNING):
-            tab = browser.new_page()
-            tab.goto(url)
-            wait_until(events["finished"].is_set, timeout_s=60, message="the first plan to end (in error)")
-            tab.close()
-        assert not events["solving"].is_set()  # it died on its first change, before the solve
-        assert any("_pending_writes should be non-None" in e for e in _errors(caplog)), _errors(caplog)
-    finally:
-        events["release"].set()
-        server.stop()
+# Without the fix the error came 5 runs in 5 here, but it is a race: a test asserting that Panel still has the
+# bug failed once in a clean-clone CI run (no error that time), so the Panel version check
+# (tests/dashboards/test_panel_fixes_version.py) is what tells an upgrade to look again.
