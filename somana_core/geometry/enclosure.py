@@ -137,13 +137,14 @@ def box_dims(cavity_x: float, cavity_y: float, inner_height: float, wall: float,
     cavity_y += 2 * grow
     posts = []
     if lid_fit == "screw":
-        # posts sink into the walls (never just touch them: tangent contact makes open STL edges)
-        inset = POST_INSET_RATIO * post_diameter
-        if r_in <= inset:
-            px, py = cavity_x / 2 - inset, cavity_y / 2 - inset
-        else:  # on the corner's diagonal, inset from its arc
-            off = (r_in - inset) / math.sqrt(2)
-            px, py = cavity_x / 2 - r_in + off, cavity_y / 2 - r_in + off
+        # Posts sink into the walls (never just touch them: tangent contact makes open STL edges) but
+        # stay inside the outer skin: half the wall at most, so a thin wall or a round corner never
+        # shows a post's bulge outside (or, exactly tangent to the skin, open edges).
+        sink = min((0.5 - POST_INSET_RATIO) * post_diameter, wall / 2)
+        from_skin = post_diameter / 2 + wall - sink  # post centre to the outer surface, mm
+        # on the corner's diagonal, `t` in from both outer sides: from_skin from the sides, or from the arc
+        t = from_skin if from_skin >= r_out else r_out - (r_out - from_skin) / math.sqrt(2)
+        px, py = cavity_x / 2 + wall - t, cavity_y / 2 + wall - t
         posts = [(cavity_x_offset + sx * px, sy * py) for sx in (-1, 1) for sy in (-1, 1)]
     return BoxDims(cavity_x=cavity_x, cavity_y=cavity_y, floor=wall, wall=wall,
                    base_h=wall + inner_height + lip_height, r_out=max(r_out, 0.0), r_in=r_in,
