@@ -22,6 +22,7 @@ import panel as pn
 import pytest
 
 from dashboards import panel_fixes
+from dashboards.closed_tabs import quiet_closed_tabs
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
@@ -73,6 +74,7 @@ def _serve_plan_page(start_first_plan, folder):
     server = pn.serve({"plan": str(script)}, port=port, address="127.0.0.1", websocket_origin=[f"127.0.0.1:{port}"],
                       threaded=True, show=False, start=True, check_unused_sessions_milliseconds=CHECK_MS,
                       unused_session_lifetime_milliseconds=CHECK_MS)
+    quiet_closed_tabs(server.asyncio_loop)  # as `somana serve`: a write to the closed tab is one info line
     return f"http://127.0.0.1:{port}/plan", server, events
 
 
