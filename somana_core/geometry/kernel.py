@@ -296,6 +296,10 @@ def circle_wire(x: float, y: float, diameter: float):
 
 
 def ellipse_wire(cx: float, cy: float, half_x: float, half_y: float):
+    if abs(half_x - half_y) < 1e-9:
+        # an ellipse with equal axes is a circle: OCC's 2-D offset of such an ellipse crashed the process
+        # (segfault in offset2D: a round 46.5 x 46.5 mm eyewear lens, found by the issue 13 sweep)
+        return cq.Wire.makeCircle(half_x, cq.Vector(cx, cy, 0), cq.Vector(0, 0, 1))
     return cq.Wire.makeEllipse(half_x, half_y, cq.Vector(cx, cy, 0), cq.Vector(0, 0, 1), cq.Vector(1, 0, 0))
 
 
