@@ -432,7 +432,7 @@ class Configurator(pn.viewable.Viewer):
             quote = quoted["quote"]
             if not self.tickets.is_current(ticket):
                 return
-            quote = await _promised(quote)
+            quote = await _promised(quote, quoted.get("plate_seconds"))
             await self._apply(ticket, lambda: self._show_quote(ticket, spec, quote, qty, material))
             if shown_key == self._shown_key:  # quantity or material only: the part on screen is this one
                 await self._apply(ticket, lambda: self._show_part(ticket, None, shown_key))
@@ -676,12 +676,13 @@ def _materials() -> list[str]:
     return material_ids()
 
 
-async def _promised(quote):
+async def _promised(quote, plate_seconds=None):
     """The quote with the date the farm's plan can keep (somana_core.scheduling.promise: the server's
-    live plan, else one built from the order store); the quote as it is if no printer can take it."""
+    live plan, else one built from the order store): a job per build plate (`plate_seconds`, one unit's
+    seconds per plate) and unit; the quote as it is if no printer can take it."""
     from somana_core.scheduling.promise import promise_for
 
-    promise = await asyncio.to_thread(promise_for, quote, store=_order_store())
+    promise = await asyncio.to_thread(promise_for, quote, store=_order_store(), plates=plate_seconds)
     return quote if promise is None else promise.apply(quote)
 
 

@@ -78,14 +78,19 @@ def _spec(family: str, values: dict):
 
 
 def job_quote(family: str, values: dict, qty: int = 1, material: str = "PLA", queue_s: float = 0.0) -> dict:
-    """Build (cached per part), measure and quote -> {"quote": Quote, "values", "worker"}."""
+    """Build (cached per part), measure and quote -> {"quote": Quote, "values", "worker", "plate_seconds"
+    (one unit's print seconds per build plate: `scheduling.promise.plate_seconds`)}."""
     from somana_core import geometry, quote
 
     spec = _spec(family, values)
     product = geometry.build(spec)
-    result = quote.quote_product(product.metrics(material), family, qty=qty, material=material, queue=queue_s,
+    from somana_core.scheduling.promise import plate_seconds
+
+    metrics = product.metrics(material)
+    result = quote.quote_product(metrics, family, qty=qty, material=material, queue=queue_s,
                                  machine=getattr(spec, "machine", None))
-    return {"quote": result, "values": spec.values(), "worker": _worker_address()}
+    return {"quote": result, "values": spec.values(), "worker": _worker_address(),
+            "plate_seconds": plate_seconds(metrics, result.machine)}
 
 
 def job_part(family: str, values: dict, part: str, material: str = "PLA", deflection_mm: float | None = None,
@@ -430,13 +435,18 @@ def quote_from_parts(family: str, parts: list[dict], qty: int, material: str, qu
     same numbers as job_quote's (the metrics summed as Product.metrics sums them). Arithmetic only."""
     from somana_core import quote
 
+    return quote.quote_product(metrics_from_parts(parts, material), family, qty=qty, material=material,
+                               queue=queue_s, machine=parts[0]["values"].get("machine"))
+
+
+def metrics_from_parts(parts: list[dict], material: str) -> dict:
+    """Product.metrics of a product from its parts' `job_part` results (summed as Product.metrics sums)."""
     metrics = {"parts": {}, "total": {}, "material": material}
     for done in parts:
         metrics["parts"].update(done["metrics"]["parts"])
     for key in parts[0]["metrics"]["total"]:
         metrics["total"][key] = sum(p for p in (d["metrics"]["parts"][d["part"]][key] for d in parts))
-    return quote.quote_product(metrics, family, qty=qty, material=material, queue=queue_s,
-                               machine=parts[0]["values"].get("machine"))
+    return metrics
 
 
 class LatestWins:
@@ -537,7 +547,11 @@ class LatestWins:
                         [m for done in values for m in done["meshes"].items()])
         quote = quote_from_parts(inputs["family"], values, qty=inputs.get("qty", 1),
                                  material=inputs.get("material", "PLA"), queue_s=inputs.get("queue_s", 0.0))
-        return {"quote": quote, "values": values[0]["values"], "worker": values[0]["worker"]}
+        from somana_core.scheduling.promise import plate_seconds
+
+        # each build plate of one unit, for the promise (the plan places a job per plate and unit)
+        plates = plate_seconds(metrics_from_parts(values, quote.material), quote.machine)
+        return {"quote": quote, "values": values[0]["values"], "worker": values[0]["worker"], "plate_seconds": plates}
 
     def _preview_from_quote(self, inputs: dict) -> dict | None:
         """The preview payload of the last quote's meshes, if that quote was of these very inputs."""

@@ -74,9 +74,11 @@ def run(args) -> int:
             q = quote_sliced(product, args.family, result, qty=qty, queue=store)
         else:
             q = quote_product(product, args.family, qty=qty, material=args.material, queue=store)
-        from somana_core.scheduling.promise import promise_for
+        from somana_core.scheduling.promise import plate_seconds, promise_for
 
-        promised = promise_for(q, store=store, colour=colour, plates=len(product.plates()))  # a job per plate
+        # a job per build plate and unit: each plate's own estimate, or the sliced total shared evenly
+        plates = len(product.plates()) if args.slice else plate_seconds(product.metrics(args.material), q.machine)
+        promised = promise_for(q, store=store, colour=colour, plates=plates)
         if promised is not None:
             q = promised.apply(q)
     finally:

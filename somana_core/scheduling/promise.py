@@ -76,6 +76,26 @@ def plate_minutes(quote, plates=None) -> list[int]:
     return [max(1, round(s / 60)) for s in seconds]
 
 
+def plate_seconds(metrics: dict, machine: str) -> list[float]:
+    """One unit's print seconds per build plate, before slicing: the product's parts (`metrics`, as
+    `Product.metrics` gives them) laid out on `machine`'s bed as `Product.plates` lays them
+    (geometry.plates.pack on their footprints, no CAD), each plate's time from the geometry model
+    (print_time.estimate, its heat-up counted per plate). One plate: the quote's own estimate."""
+    from somana_core.catalogue import machine_envelope
+    from somana_core.geometry.plates import pack
+    from somana_core.print_time import estimate, layer_height_mm
+
+    parts = metrics["parts"]
+    layer = layer_height_mm(machine)
+    bed = machine_envelope(machine)
+    try:
+        groups = [[placed.part for placed in plate] for plate in
+                  pack({name: tuple(p["bbox_mm"][:2]) for name, p in parts.items()}, bed["x_mm"], bed["y_mm"])]
+    except ValueError:  # a part larger than the bed: validation refuses it before CAD; say one plate
+        groups = [list(parts)]
+    return [estimate({"parts": {name: parts[name] for name in group}}, layer)["print_time_s"] for group in groups]
+
+
 def quote_jobs(quote, colour: str | None = None, release_min: int = 0, plates=None) -> list[Job]:
     """The plates of a quote (one part set per plate and unit, packed like an order's), for inserting
     into a plan. `plates`: see `plate_minutes` (a product that needs several build plates is printed as

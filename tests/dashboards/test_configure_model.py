@@ -80,6 +80,24 @@ def test_quantity_and_material_change_the_price(app):
     assert app.quote.unit_price == _core_quote({}, qty=10, material=other).unit_price
 
 
+def test_the_promised_date_counts_every_unit_and_every_build_plate(app):
+    """The date comes from the plan with a job per build plate and unit: more units are promised later, and
+    a part whose base and lid cannot share the bed is planned as two plates, as its order will print."""
+    one = app.quote.lead_time
+    assert one["plates"] == 1 and one["source"] == "order store"
+    app.qty = 60
+    many = app.quote.lead_time
+    assert many["plates"] > 1 and app.quote.qty == 60
+    assert many["plan_end"] > one["plan_end"] and app.quote.promised_date > one["promised_date"]
+    app.qty = 1
+    spec_cls = geometry.get_family(FAMILY)
+    for name in ("pcb_length", "pcb_width"):  # the largest board: base and lid each fill most of the bed
+        app._controls.widgets[name].value = spec_cls.param[name].bounds[1]
+    expected = len(geometry.build(app.spec).plates())  # the core's own layout (built here, after the page)
+    assert expected == 2 and app.quote.lead_time["plates"] == expected
+    assert app.quote.lead_time["plan_end"] > one["plan_end"]
+
+
 def test_placing_an_order_stores_it_with_its_files(app, somana_home):
     app.customer = "Ada Lovelace"
     app.qty = 3

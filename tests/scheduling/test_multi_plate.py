@@ -95,3 +95,21 @@ def test_the_promise_places_one_job_per_plate(somana_home):
     assert two.plates == 2 and one.plates == 1
     # two plates print side by side: the later one ends 10 h (and its changeover) after the start, not 16 h
     assert (two.plan_end - NOW).total_seconds() < (one.plan_end - NOW).total_seconds() - 5 * 3600
+
+
+def test_plate_seconds_lays_the_parts_out_as_the_product_does_and_times_each_plate():
+    from somana_core.geometry.plates import pack
+    from somana_core.print_time import estimate, layer_height_mm
+    from somana_core.scheduling.promise import plate_seconds
+
+    layer = layer_height_mm("prusa_mk3s")
+    assert plate_seconds(METRICS, "prusa_mk3s") == [estimate(METRICS, layer)["print_time_s"]]  # one plate
+    big = {"volume_mm3": 90000.0, "area_mm2": 40000.0, "bbox_mm": [170, 130, 40], "mass_g": 110.0}
+    lid = {**big, "bbox_mm": [170, 130, 6], "volume_mm3": 30000.0}
+    two = {"parts": {"base": big, "lid": lid}, "total": {}}
+    assert len(pack({"base": (170, 130), "lid": (170, 130)}, 250, 210)) == 2  # they cannot share the bed
+    seconds = plate_seconds(two, "prusa_mk3s")
+    assert seconds == [estimate({"parts": {"base": big}}, layer)["print_time_s"],
+                       estimate({"parts": {"lid": lid}}, layer)["print_time_s"]]
+    # each plate heats up and homes on its own: the plates together take longer than one imagined plate
+    assert sum(seconds) > estimate(two, layer)["print_time_s"]
