@@ -71,7 +71,7 @@ def main() -> int:
         unit = a.typical_units[family]
         typical[family] = quote_metrics({}, family, qty=unit.units_per_order, material=unit.material,
                                         machine=unit.machine, print_time_s=unit.print_hours * 3600,
-                                        filament_g=unit.filament_g)
+                                        filament_g=unit.filament_g, heat_formed=unit.heat_formed)
     rows, overall = _family_rows(a, typical)
     fixed = a.fixed_costs
     labour_charged = ab.direct_labour_h_per_month * ab.labour_usd_per_h

@@ -240,9 +240,11 @@ def quote_metrics(
     queue: Any = None,
     machine: str | None = None,
     assumptions: FounderAssumptions | None = None,
+    heat_formed: bool | None = None,
 ) -> Quote:
     """Quote from geometry metrics (`product.metrics()`); slicer figures replace the estimate when given.
-    `assumptions` defaults to the founders' tables (a scenario may pass its own)."""
+    `assumptions` defaults to the founders' tables (a scenario may pass its own). `heat_formed`: finishing
+    reshapes a printed part (forming labour is charged); by default read from the metrics' parts."""
     try:
         qty = int(qty)
     except (TypeError, ValueError):
@@ -266,11 +268,13 @@ def quote_metrics(
         if filament_g is None:
             filament_g = est["filament_mm3"] / 1000 * _density(metrics)
     absorption = absorption_rates(a)
+    if heat_formed is None:
+        heat_formed = any(bool(p.get("heat_formed")) for p in metrics.get("parts", {}).values())
 
     def lines_for(q: int) -> tuple[CostLine, ...]:
         return unit_cost_lines(a, family, filament_g=float(filament_g), print_time_s=float(print_time_s),
                                machine=machine, material=material, qty=q, filament_source=source,
-                               absorption=absorption)
+                               absorption=absorption, heat_formed=heat_formed)
 
     lines = lines_for(qty)
     cost, variable = unit_cost(lines), variable_unit_cost(lines)

@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from somana_core.data import data_path, read_table
+from somana_core.economics.assumptions import yes_or_no
 
 TABLE = "portfolio_typical_units.csv"
 # How far a derived row may be from today's build before the table must be regenerated: 1 % of the
@@ -26,9 +27,11 @@ HEADER = ("# The typical order of each family: what /portfolio and the published
           "# cost lines and pricing policy as the quote) and what the planned printer and floor hours are counted\n"
           "# from. kind=derived rows are written by `somana typical-units --write`: the family's default part built\n"
           "# and quoted as `somana quote FAMILY` estimates it (print_time_s / 3600, filament_g), on the row's\n"
-          "# machine and material; tests check them against the build (within 1 %). A founder may replace a row\n"
-          "# by hand: set kind=assumption and say why in source (the check then leaves it alone).\n")
-COLUMNS = ("family", "print_hours", "filament_g", "material", "machine", "units_per_order", "kind", "source")
+          "# machine and material; heat_formed: finishing reshapes a printed part (forming labour is charged);\n"
+          "# tests check them against the build (within 1 %). A founder may replace a row by hand: set\n"
+          "# kind=assumption and say why in source (the check then leaves it alone).\n")
+COLUMNS = ("family", "print_hours", "filament_g", "material", "machine", "units_per_order", "heat_formed", "kind",
+           "source")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Derived:
     filament_g: float
     material: str
     machine: str
+    heat_formed: bool = False  # finishing reshapes a printed part of the default product
 
 
 def derive(family: str, material: str = "PLA", machine: str | None = None) -> Derived:
@@ -50,8 +54,9 @@ def derive(family: str, material: str = "PLA", machine: str | None = None) -> De
     spec = make_spec(family, values)
     product = build(spec)
     quote = quote_product(product, family, qty=1, material=material)
+    formed = any(p["heat_formed"] for p in product.metrics(material)["parts"].values())
     return Derived(family, round(quote.print_time_s / 3600, 2), round(quote.filament_g, 1), material,
-                   str(spec.values().get("machine") or quote.machine))
+                   str(spec.values().get("machine") or quote.machine), formed)
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,9 @@ class Mismatch:
     built: float
 
     def __str__(self) -> str:
+        if self.column == "heat_formed":
+            return (f"{self.family}: heat_formed is {bool(self.table)} in data/{TABLE} but the default part is "
+                    f"{'' if self.built else 'not '}heat-formed after printing: run `somana typical-units --write`")
         return (f"{self.family}: {self.column} is {self.table:g} in data/{TABLE} but the default part gives "
                 f"{self.built:g} ({abs(self.table - self.built) / self.built:.1%} off, tolerance {TOLERANCE:.0%}): "
                 "run `somana typical-units --write`")
@@ -74,6 +82,9 @@ def compare(row, built: Derived) -> list[Mismatch]:
         value, fresh = float(getattr(row, column)), float(getattr(built, column))
         if abs(value - fresh) > TOLERANCE * fresh:
             found.append(Mismatch(row.family, column, value, fresh))
+    table_formed = yes_or_no(getattr(row, "heat_formed", False), row.family)
+    if table_formed != built.heat_formed:
+        found.append(Mismatch(row.family, "heat_formed", float(table_formed), float(built.heat_formed)))
     return found
 
 
@@ -96,11 +107,13 @@ def regenerate(today: date | None = None) -> str:
     writer.writerow(COLUMNS)
     for row in table.itertuples():
         if row.kind != "derived":
-            writer.writerow([getattr(row, c) for c in COLUMNS])
+            cells = {**row._asdict(), "heat_formed": "true" if yes_or_no(getattr(row, "heat_formed", False),
+                                                                          row.family) else "false"}
+            writer.writerow([cells[c] for c in COLUMNS])
             continue
         d = derive(row.family, row.material, row.machine)
         writer.writerow([d.family, f"{d.print_hours:.2f}", f"{d.filament_g:.1f}", d.material, d.machine,
-                         int(row.units_per_order), "derived",
+                         int(row.units_per_order), "true" if d.heat_formed else "false", "derived",
                          f"derived {today.isoformat()} by `somana typical-units --write`: the default {d.family} "
                          f"built and quoted as `somana quote {d.family}` estimates it ({d.print_hours:.2f} h, "
                          f"{d.filament_g:.1f} g) on {d.machine} in {d.material}; batch of {int(row.units_per_order)}"])

@@ -109,7 +109,7 @@ def run(args) -> int:
     metrics = product.metrics(args.material)
     if args.part is not None:
         metrics["parts"] = {args.part: metrics["parts"][args.part]}
-        metrics["total"] = {k: v for k, v in metrics["parts"][args.part].items() if k != "bbox_mm"}
+        metrics["total"] = {k: v for k, v in metrics["parts"][args.part].items() if k not in ("bbox_mm", "heat_formed")}
     plates = [str(target) for _, target in moves[:len(staged)]]
     finishing = getattr(type(product.spec).builder, "finishing", None)
     report = {"family": product.family, "out": str(out), "plates": plates, "part": args.part,

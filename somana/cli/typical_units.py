@@ -20,6 +20,7 @@ def configure(parser) -> None:
 def run(args) -> int:
     from somana_core import typical_units
     from somana_core.data import read_table
+    from somana_core.economics.assumptions import yes_or_no
     from somana_core.errors import InputError
 
     if args.write and args.check:
@@ -45,15 +46,19 @@ def run(args) -> int:
         if args.check and row.kind == "derived":
             mismatches += typical_units.compare(row, built)
         rows.append({"family": row.family, "kind": row.kind, "machine": row.machine, "material": row.material,
-                     "table": {"print_hours": float(row.print_hours), "filament_g": float(row.filament_g)},
-                     "built": {"print_hours": built.print_hours, "filament_g": built.filament_g}})
+                     "table": {"print_hours": float(row.print_hours), "filament_g": float(row.filament_g),
+                               "heat_formed": yes_or_no(getattr(row, "heat_formed", False), row.family)},
+                     "built": {"print_hours": built.print_hours, "filament_g": built.filament_g,
+                               "heat_formed": built.heat_formed}})
     if args.json:
         print(json.dumps({"tolerance": typical_units.TOLERANCE, "rows": rows,
                           "mismatches": [str(m) for m in mismatches]}, indent=2))
     else:
         for r in rows:
+            formed = {k: " heat-formed" if r[k]["heat_formed"] else "" for k in ("table", "built")}
             print(f"{r['family']:<17} {r['kind']:<10} table {r['table']['print_hours']:.2f} h {r['table']['filament_g']:.1f} g"
-                  f"   built {r['built']['print_hours']:.2f} h {r['built']['filament_g']:.1f} g"
+                  f"{formed['table']}   built {r['built']['print_hours']:.2f} h {r['built']['filament_g']:.1f} g"
+                  f"{formed['built']}"
                   f"   ({r['machine']}, {r['material']})")
         for m in mismatches:
             print(m)

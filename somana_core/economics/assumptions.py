@@ -84,6 +84,7 @@ class TypicalUnit:
     material: str  # material id (data/materials.csv)
     machine: str  # machine id (data/machines.csv)
     units_per_order: int  # the setup is spread over these (1 = batch of one)
+    heat_formed: bool = False  # finishing reshapes a printed part (charged forming labour, see costing)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,18 @@ class PricingPolicy:
     target_operating_margin: float  # fraction of price, in [0, 1)
     band_position: float | None  # 0 = low end, 1 = high end (market_band only)
     source: str
+
+
+def yes_or_no(value, family) -> bool:
+    """A yes/no cell of a table (true/false, yes/no, 1/0; empty = no)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return False
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1", "1.0"):
+        return True
+    if text in ("false", "no", "0", "0.0", ""):
+        return False
+    raise InputError(f"typical_unit[{family}].heat_formed", f"heat_formed={value!r} must be true or false")
 
 
 def _frozen(mapping) -> Mapping:
@@ -133,7 +146,8 @@ class FounderAssumptions:
         units = {}
         for r in typical.itertuples():
             units[str(r.family)] = TypicalUnit(str(r.family), float(r.print_hours), float(r.filament_g),
-                                               str(r.material), str(r.machine), int(r.units_per_order))
+                                               str(r.material), str(r.machine), int(r.units_per_order),
+                                               yes_or_no(getattr(r, "heat_formed", False), r.family))
         policies = {}
         for r in pricing.itertuples():
             position = None if pd.isna(r.band_position) else float(r.band_position)

@@ -11,12 +11,15 @@ Cost of one good unit (r = the family's failure rate, q = units in the order):
   setup_labour           = setup_min / 60 x labour_usd_per_h / q                                          fixed (wages)
   failure_allowance      = (the four lines above) x r / (1 - r)          (reprints: variable and fixed parts)
   post_processing_labour = post_processing_min / 60 x labour_usd_per_h                                    fixed (wages)
+  forming_labour         = forming_min / 60 x labour_usd_per_h, only when finishing reshapes a printed part
+                           (an eyewear front heat-formed to its wrap; none when printed in its final shape)  fixed (wages)
   components, packaging                                                                                   variable
   overhead               = overhead_usd_per_month / planned_units_per_month                               fixed
 Absorption rates at plan (the typical unit of each family at its planned monthly units):
   planned_print_h        = sum units x print_h / (1 - r)                  (reprints use printer hours too)
   printer_depreciation_usd_per_h = printer depreciation per month / planned_print_h
-  direct_labour_h        = sum units x (setup_min / units_per_order / (1 - r) + post_processing_min) / 60
+  direct_labour_h        = sum units x (setup_min / units_per_order / (1 - r) + post_processing_min
+                                          + forming_min if the typical unit is heat-formed) / 60
   overhead_usd_per_month = fixed costs - printer depreciation - direct_labour_h x labour_usd_per_h
   (so the wages the labour lines do not charge - sales, design, admin, idle time - sit in `overhead`)
 At plan, sum over families of units x unit cost = fixed costs + sum of units x variable cost per unit.
@@ -75,6 +78,12 @@ def _family_rates(a: FounderAssumptions, family: str, machine: str, material: st
     return rates
 
 
+def _forming_min(a: FounderAssumptions, family: str, machine: str, material: str) -> float:
+    """Minutes of heat-forming per unit whose printed part is reshaped after printing (only such units are
+    charged it)."""
+    return a.rate("forming_min", family, machine, material)
+
+
 def absorption_rates(a: FounderAssumptions, fixed_cost_scale: float = 1.0) -> AbsorptionRates:
     """Rates that spread the month's fixed costs over the planned volume of typical units.
 
@@ -88,7 +97,9 @@ def absorption_rates(a: FounderAssumptions, fixed_cost_scale: float = 1.0) -> Ab
         keep = 1 - r["failure_rate"]
         units += planned
         print_h += planned * unit.print_hours / keep
-        labour_h += planned * (r["setup_min"] / unit.units_per_order / keep + r["post_processing_min"]) / 60
+        forming = _forming_min(a, family, unit.machine, unit.material) if unit.heat_formed else 0.0
+        labour_h += planned * (r["setup_min"] / unit.units_per_order / keep + r["post_processing_min"]
+                               + forming) / 60
     if units <= 0:
         raise InputError("planned_monthly_units", "the planned monthly units of all families add up to 0: "
                                                   "fixed costs cannot be spread over no units")
@@ -111,8 +122,10 @@ def absorption_rates(a: FounderAssumptions, fixed_cost_scale: float = 1.0) -> Ab
 
 def unit_cost_lines(a: FounderAssumptions, family: str, *, filament_g: float, print_time_s: float, machine: str,
                     material: str, qty: int = 1, filament_source: str = "estimate",
-                    absorption: AbsorptionRates | None = None) -> tuple[CostLine, ...]:
-    """The itemised cost of one good unit of `family` (each line with its formula and inputs)."""
+                    absorption: AbsorptionRates | None = None, heat_formed: bool = False) -> tuple[CostLine, ...]:
+    """The itemised cost of one good unit of `family` (each line with its formula and inputs).
+    heat_formed: finishing reshapes a printed part (`Product.metrics` says so per part): the unit carries
+    a forming_labour line; a part printed in its final shape (an eyewear front with no wrap) does not."""
     r = _family_rates(a, family, machine, material)
     ab = absorption or absorption_rates(a)
     labour = ab.labour_usd_per_h
@@ -151,6 +164,11 @@ def unit_cost_lines(a: FounderAssumptions, family: str, *, filament_g: float, pr
     add("post_processing_labour", r["post_processing_min"] / 60 * labour,
         "post_processing_min / 60 x labour_usd_per_h",
         {"post_processing_min": r["post_processing_min"], "labour_usd_per_h": _r(labour), "family": family}, FIXED)
+    if heat_formed:  # after a good print: no reprint share, like post-processing
+        forming = _forming_min(a, family, machine, material)
+        add("forming_labour", forming / 60 * labour, "forming_min / 60 x labour_usd_per_h  (a printed part is "
+            "heat-formed to its final shape)", {"forming_min": forming, "labour_usd_per_h": _r(labour),
+                                                 "family": family}, FIXED)
     add("components", r["components_usd"], "components_usd", {"components_usd": r["components_usd"], "family": family},
         VARIABLE)
     add("packaging", r["packaging_usd"], "packaging_usd", {"packaging_usd": r["packaging_usd"], "family": family},
@@ -224,7 +242,7 @@ def family_plans(a: FounderAssumptions, fixed_cost_scale: float = 1.0) -> dict[s
         unit = a.typical_units[family]
         lines = unit_cost_lines(a, family, filament_g=unit.filament_g, print_time_s=unit.print_hours * 3600,
                                 machine=unit.machine, material=unit.material, qty=unit.units_per_order,
-                                filament_source="typical unit", absorption=ab)
+                                filament_source="typical unit", absorption=ab, heat_formed=unit.heat_formed)
         cost = unit_cost(lines)
         plans[family] = FamilyPlan(family, a.planned_units[family], lines, cost, variable_unit_cost(lines),
                                    policy_price(a, family, cost))

@@ -41,8 +41,8 @@ everybody sees and add 64% to the front's filament: benchmarks/eyewear_print_pos
 (`build_front`); the part the customer gets and the preview shows is the formed one (`formed_front`,
 `EyewearFrameBuilder.as_sold`): each half turned wrap_deg about a vertical axis at the bridge's face.
 The hinge cheeks are printed for the formed front (their stop already counts the wrap). Forming is
-one step of the frame's post-processing labour (data/quote_assumptions.csv), done before the lenses
-go in; `forming_steps` says how, with the check in mm. Reheating the bridge past the material's
+charged as its own labour line (forming_min, data/quote_assumptions.csv) only when the front is formed
+(wrap_deg > 0; with no wrap it is printed in its final shape), done before the lenses go in; `forming_steps` says how, with the check in mm. Reheating the bridge past the material's
 forming temperature undoes the wrap (a printed part creeps back toward its printed shape): warm only
 the rims when fitting lenses. Ranges and defaults of the fit parameters and the forming temperatures
 live in data/eyewear_fit.csv.

@@ -138,9 +138,11 @@ class Product:
         for name, rec in self._records.items():
             measures = rec.measures()
             mass = measures["volume_mm3"] / 1000.0 * density
+            # heat_formed: finishing reshapes the printed part (an eyewear front bent to its wrap), which
+            # the quote charges as forming labour (economics.costing)
             parts[name] = {"volume_mm3": measures["volume_mm3"], "area_mm2": measures["area_mm2"],
                            "bbox_mm": list(measures["bbox_mm"]), "mass_g": mass,
-                           "material_cost_usd": mass / 1000.0 * price}
+                           "material_cost_usd": mass / 1000.0 * price, "heat_formed": rec.sold is not None}
         total = {k: sum(p[k] for p in parts.values()) for k in ("volume_mm3", "area_mm2", "mass_g",
                                                                  "material_cost_usd")}
         return {"parts": parts, "total": total, "material": material}

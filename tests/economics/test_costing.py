@@ -42,9 +42,9 @@ def test_the_tables_absorption_rates_by_hand():
     print_h = 120 * 2.55 / 0.95 + 80 * 3.22 / 0.95 + 30 * 1.23 / 0.92
     assert rates.planned_print_h_per_month == pytest.approx(print_h)
     assert rates.printer_depreciation_usd_per_h == pytest.approx(250 / print_h)  # 6 x 1500 / 36 = 250 USD/month
-    # setup 5 min (eyewear 8) per order, reprinted with the part; post-processing 6 / 5 / 20 min (eyewear:
-    # 15 finishing + 5 heat-forming the flat-printed front to its wrap)
-    labour_h = (120 * (5 / 0.95 + 6) + 80 * (5 / 0.95 + 5) + 30 * (8 / 0.92 + 20)) / 60
+    # setup 5 min (eyewear 8) per order, reprinted with the part; post-processing 6 / 5 / 15 min, and the
+    # typical eyewear unit (heat_formed) 5 min of forming_min: its default front is bent to its 5 degree wrap
+    labour_h = (120 * (5 / 0.95 + 6) + 80 * (5 / 0.95 + 5) + 30 * (8 / 0.92 + 15 + 5)) / 60
     assert rates.direct_labour_h_per_month == pytest.approx(labour_h)
     assert rates.overhead_usd_per_month == pytest.approx(12_500 - 250 - 30 * labour_h)
     assert rates.overhead_usd_per_unit == pytest.approx(rates.overhead_usd_per_month / 230)

@@ -199,6 +199,29 @@ def test_the_front_prints_flat_and_is_heat_formed_to_its_wrap(wrapped, frame):
     assert ew.forming_steps(frame.spec, "PLA") == []
 
 
+def test_forming_labour_is_quoted_only_for_a_front_that_is_heat_formed(wrapped, frame):
+    """The quote charges forming_min of labour (data/quote_assumptions.csv) for a front bent to its wrap
+    after printing, and nothing for one printed in its final shape (wrap 0)."""
+    from somana_core.economics import founder_assumptions
+    from somana_core.quote import quote_product
+
+    a = founder_assumptions()
+    minutes, rate = a.rate("forming_min", "eyewear_frame", "PLA"), a.labour_rate_usd_per_h
+    assert minutes > 0
+    formed, flat = quote_product(wrapped, "eyewear_frame"), quote_product(frame, "eyewear_frame")
+    assert wrapped.metrics()["parts"]["front"]["heat_formed"] and not frame.metrics()["parts"]["front"]["heat_formed"]
+    assert not any(p["heat_formed"] for name, p in wrapped.metrics()["parts"].items() if name != "front")
+    (line,) = [line for line in formed.lines if line.name == "forming_labour"]
+    assert line.amount_usd == pytest.approx(minutes / 60 * rate, abs=1e-4) and line.behaviour == "fixed"
+    assert line.inputs["forming_min"] == minutes
+    assert "forming_labour" not in [line.name for line in flat.lines]
+    post = [[line.amount_usd for line in q.lines if line.name == "post_processing_labour"] for q in (formed, flat)]
+    assert post[0] == post[1] and len(post[0]) == 1  # finishing itself does not depend on the wrap
+    # the same quote with the flag forced either way moves the cost by exactly the line
+    forced = quote_product(frame, "eyewear_frame", heat_formed=True)
+    assert forced.unit_cost - flat.unit_cost == pytest.approx(line.amount_usd, abs=1e-3)
+
+
 def test_the_saddle_has_its_crest_where_the_spec_says(frame):
     v, front = frame.spec, frame.parts["front"]
     for z in (0.3, v.frame_thickness / 2, v.frame_thickness - 0.3):

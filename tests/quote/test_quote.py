@@ -277,11 +277,15 @@ def test_regenerating_the_typical_units_keeps_a_founders_own_rows(tmp_path, monk
     table.loc["kit_enclosure", ["print_hours", "filament_g", "kind", "source"]] = \
         [5.0, 60.0, "assumption", "our kits sell with two boxes: founder, Dec 2026"]
     table.loc["eyewear_frame", "print_hours"] = 9.99  # a derived row gone stale
+    table.loc["sensor_enclosure", "heat_formed"] = True  # and one that says a part is formed when none is
     path.write_text("# edited by the test\n" + table.reset_index().to_csv(index=False))
     monkeypatch.setenv("SOMANA_DATA_DIR", str(copy))
 
-    assert [(m.family, m.column) for m in check_table()] == [("eyewear_frame", "print_hours")]
+    found = check_table()
+    assert [(m.family, m.column) for m in found] == [("sensor_enclosure", "heat_formed"), ("eyewear_frame", "print_hours")]
+    assert "not heat-formed after printing" in str(found[0])
     path.write_text(regenerate())
     rows = read_table("portfolio_typical_units.csv").set_index("family")
     assert rows.loc["kit_enclosure", "print_hours"] == 5.0 and rows.loc["kit_enclosure", "kind"] == "assumption"
     assert rows.loc["eyewear_frame", "print_hours"] != 9.99 and check_table() == []
+    assert bool(rows.loc["eyewear_frame", "heat_formed"]) and not bool(rows.loc["sensor_enclosure", "heat_formed"])

@@ -18,7 +18,7 @@ def _typical_quote(family: str):
     """The quote of a family's typical order (the print time and filament it plans with)."""
     unit = founder_assumptions().typical_units[family]
     return quote_metrics({}, family, qty=unit.units_per_order, material=unit.material, machine=unit.machine,
-                         print_time_s=unit.print_hours * 3600, filament_g=unit.filament_g)
+                         print_time_s=unit.print_hours * 3600, filament_g=unit.filament_g, heat_formed=unit.heat_formed)
 
 
 def _agree():
