@@ -544,10 +544,14 @@ def main(argv=None) -> int:
                         help="browser pages for builds per minute through the web server (10; 0: skip)")
     parser.add_argument("--floor-sessions", type=int, default=None,
                         help="run benchmarks/floor.py with this many /configure pages for the /machines gap (10; 0: skip)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="runs of builds per minute without browsers, 1 and 2 workers alternating; the medians "
+                             "are compared (3; quick 1)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     quick = args.quick
     sessions = args.sessions or ("1,5" if quick else "1,5,10,20")
+    repeats = args.repeats if args.repeats is not None else (1 if quick else 3)
     duration = args.duration if args.duration is not None else (20.0 if quick else 60.0)
     builds = args.builds if args.builds is not None else (24 if quick else 60)
     pages = args.throughput_sessions if args.throughput_sessions is not None else (3 if quick else 10)
@@ -556,9 +560,10 @@ def main(argv=None) -> int:
         levels = [int(x) for x in sessions.split(",") if x.strip()]
     except ValueError:
         parser.exit(2, f"--sessions {sessions!r}: whole numbers separated by commas\n")
-    if not levels or min(levels) < 1 or duration <= 0 or builds < 0 or pages < 0 or floor_pages < 0:
-        parser.exit(2, "--sessions must be 1 or more, --duration above 0 s, --builds/--throughput-sessions/"
-                       "--floor-sessions 0 or more\n")
+    levels = [n for n in levels if n]  # --sessions 0: no browser levels
+    if (levels and min(levels) < 1) or duration <= 0 or builds < 0 or pages < 0 or floor_pages < 0 or repeats < 1:
+        parser.exit(2, "--sessions must be 1 or more (0: none), --duration above 0 s, --builds/--throughput-sessions/"
+                       "--floor-sessions 0 or more, --repeats 1 or more\n")
     import subprocess
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
@@ -567,12 +572,13 @@ def main(argv=None) -> int:
               "commit": commit, "argv": sys.argv[1:] if argv is None else argv,
               "mode": "quick" if quick else "full", "cpu_count": os.cpu_count(), "family": FAMILY,
               "control": CONTROL, "duration_s": duration, "loadavg_start": _loadavg(),
-              "levels": asyncio.run(run_levels(levels, duration, args.settle, args.seed))}
+              "levels": asyncio.run(run_levels(levels, duration, args.settle, args.seed)) if levels else []}
     if builds:
-        direct = [builds_per_minute(n, builds, args.seed) for n in (1, 2)]
+        direct = [builds_per_minute(n, builds, args.seed + run) for run in range(repeats) for n in (1, 2)]
+        medians = {n: statistics.median(r["builds_per_minute"] for r in direct if r["workers"] == n) for n in (1, 2)}
         report["throughput_without_browsers"] = direct
-        report["two_workers_speedup_without_browsers"] = round(direct[1]["builds_per_minute"]
-                                                               / direct[0]["builds_per_minute"], 2)
+        report["median_builds_per_minute_without_browsers"] = medians
+        report["two_workers_speedup_without_browsers"] = round(medians[2] / medians[1], 2)
     if pages:
         served = [asyncio.run(builds_per_minute_served(n, pages, duration, args.seed, 600.0)) for n in (1, 2)]
         report["throughput_with_browsers"] = served

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -69,6 +70,7 @@ from device_io.protocol import (
     TemperatureReport,
     Unknown,
     Wait,
+    frame,
     line_number_reset,
     parse_line,
 )
@@ -104,6 +106,8 @@ ERROR = HostState.ERROR
 HEATERS = {"T0": "M104", "T": "M104", "B": "M140"}
 ESTOP_MESSAGE = "emergency stop: the printer is halted; reconnect to reset it"
 PRINTER_ACTIONS = ("pause", "resume", "cancel")
+LAST_LINE = re.compile(r"Last Line:\s*(\d+)")  # Marlin's line-number error names the last line received
+PROBE_TIMEOUT_S = 1.0  # for that answer at connect (a board that resets on open may not answer)
 
 
 @dataclass
@@ -231,15 +235,23 @@ class PrinterHost(param.Parameterized):
         self._job_result: JobResult | None = None
         self._final_progress: dict | None = None
         self._journal: SentLineJournal | None = None
+        self._probe_line_number = False
+        # the line number the printer said it last received, asked before the handshake's M110
+        # (`connect(probe_line_number=True)`; None: not asked or no answer)
+        self.probed_line_number: int | None = None
         self._reset_session()
 
     # =========================================================================================
     # Lifecycle: connect, disconnect
     # =========================================================================================
 
-    def connect(self, port: str | None = None, baudrate: int | None = None, *, wait: bool = True) -> None:
+    def connect(self, port: str | None = None, baudrate: int | None = None, *, wait: bool = True,
+                probe_line_number: bool = False) -> None:
         """Open the port and do the handshake. With `wait`, block until operational (raises
-        HostError on failure); otherwise the handshake runs in a thread (watch `state`)."""
+        HostError on failure); otherwise the handshake runs in a thread (watch `state`). With
+        `probe_line_number`, first ask the printer which line number it last received (a line
+        out of sequence, answered `Last Line: N`) into `probed_line_number`: after the previous
+        host was killed, that settles an unconfirmed journal record (device_io.journal)."""
         self._close_transport()  # after an error the old port is still open (and exclusive)
         pause = self._closed_at + self.reopen_delay_s - time.monotonic()
         if pause > 0:
@@ -254,6 +266,8 @@ class PrinterHost(param.Parameterized):
             if not self.port:
                 raise HostError(f"{self.name}: no port given")
             self._reset_session()
+            self._probe_line_number = probe_line_number
+            self.probed_line_number = None
             self._set_state(CONNECTING)
         self._monitor.sync()
         if wait:
@@ -362,6 +376,8 @@ class PrinterHost(param.Parameterized):
                     self._changed.wait(0.05)
                 if not self._seen_start:
                     raise HostError(f"{self.name}: no `start` from {self.port} within {self.handshake_timeout_s} s")
+            if self._probe_line_number:
+                self._probe_last_line_number(min(deadline, time.monotonic() + PROBE_TIMEOUT_S))
             # M110 until an ok; a board that is still booting drops what it gets, so repeat
             while self._handshake_oks == 0:
                 if self._state != CONNECTING:
@@ -413,6 +429,20 @@ class PrinterHost(param.Parameterized):
             self._set_state(OPERATIONAL)
             self._pump()
 
+    def _probe_last_line_number(self, until: float) -> None:
+        """Line 0 is never the next one after an M110 or a job line, so Marlin answers it with
+        `Error:Line Number is not Last Line Number+1, Last Line: N` (then Resend and ok); `_handle`
+        keeps N. Called with the lock held, before the M110 that would reset the numbering."""
+        self._write(frame(0, "M105").encode("ascii") + b"\n")
+        while self.probed_line_number is None and time.monotonic() < until and self._state == CONNECTING:
+            self._changed.wait(0.01)
+        quiet_since, seen = time.monotonic(), self._handshake_oks
+        while time.monotonic() - quiet_since < 0.05:  # the request's own ok is not the M110's
+            self._changed.wait(0.01)
+            if self._handshake_oks != seen:
+                seen, quiet_since = self._handshake_oks, time.monotonic()
+        self._handshake_oks = 0
+
     def _on_closed(self, exc: BaseException) -> None:
         with self._lock:
             if self._state in IDLE_STATES:
@@ -428,7 +458,8 @@ class PrinterHost(param.Parameterized):
         line after a generated preamble (heat, home X/Y, restore Z and E): the restart after an
         interruption is `from_line=JobResult.restart_from_line`. With `journal_path`, every write
         to the port appends the last file line sent to that file (`device_io.journal`): after
-        the host process is killed, `read_sent_line(path) + 1` is the exact restart line. Raises
+        the host process is killed, `read_journal(path)` tells the exact restart line (an unconfirmed
+        last write is settled by `connect(probe_line_number=True)`). Raises
         DeviceInputError if nothing is left to send, HostError unless operational."""
         job = source if isinstance(source, PrintJob) else PrintJob.from_file(source)
         if name:
@@ -828,6 +859,10 @@ class PrinterHost(param.Parameterized):
                 self._fail(f"the printer reset itself (it printed `start`){where}; reconnect to continue")
             return "error"
         if isinstance(event, FirmwareError):
+            last = LAST_LINE.search(line) if self._handshaking and self._probe_line_number else None
+            if last:
+                self.probed_line_number = int(last.group(1))
+                self._changed.notify_all()
             stream.add_reply(line)
             if event.kind == FATAL:
                 self._fail(ESTOP_MESSAGE if self._emergency_requested else f"printer error: {event.text}")
@@ -875,6 +910,8 @@ class PrinterHost(param.Parameterized):
         if journal is not None and journal.line != line:
             record = lambda: journal.record(line)  # noqa: E731 - right after the bytes (device_io.journal)
         if data:
+            if record is not None:  # the intent right before the bytes, the record right after them
+                journal.intend(journal.line, line, self._stream.last_number)
             self._write(data, record)
         elif record is not None:
             record()  # a resend request rewound it: nothing new went out

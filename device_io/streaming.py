@@ -148,6 +148,11 @@ class LineStreamer:
         self._last_progress = now
 
     @property
+    def last_number(self) -> int:
+        """The line number of the last line handed out (the highest in any output so far)."""
+        return self._next_number - 1
+
+    @property
     def busy(self) -> bool:
         """Lines in flight, queued, or a resend settling: a job cannot start yet."""
         return bool(self._in_flight or self._priority or self.settle_until is not None)

@@ -10,7 +10,8 @@ reachable only through the bus (see `somana_core.floor.bus` for the topic scheme
   order store, sliced first if needed). The running job is journalled (state_dir()/floor/NAME.json)
   before its first line goes out, and the host appends the last file line written to the port to
   NAME/PRINTER.lines on every write (device_io.journal), so a station killed mid-print restarts
-  exactly after the last line the printer received: none repeated, none skipped.
+  exactly after the last line the printer received: none repeated, none skipped. (Killed between a
+  write and its record, the station asks the printer at connect which line number it last received.)
 - Stopping (SIGTERM, Ctrl-C): every printer is made safe first (job stopped at a line boundary,
   heaters and motors off), the job recorded `interrupted` with its last acknowledged line.
 - Starting: the journal and the order store are reconciled (a job that was running becomes
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from device_io.host import CONNECTED_STATES, ESTOP_MESSAGE, HostError, PrinterHost
-from device_io.journal import read_sent_line
+from device_io.journal import JournalTail, read_journal
 from device_io.simulator import VirtualPrinter
 from somana_core.errors import InputError
 from somana_core.floor import bus as floor_bus
@@ -332,8 +333,9 @@ class Station:
         if action == "connect":
             if host.current_state in CONNECTED_STATES:
                 return "already connected"
-            host.connect(wait=True)
+            host.connect(wait=True, probe_line_number=bool((slot.interrupted or {}).get("unconfirmed")))
             slot.halted = False
+            self._settle_unconfirmed_write(slot)
             if command.get("reconcile"):
                 self._reconcile_printer(slot)
             return f"connected to {host.firmware_name or host.port}"
@@ -573,12 +575,16 @@ class Station:
                 slot.job = job
                 # every line written to the port is executed by the printer, acknowledged or not:
                 # the sent-line journal says exactly where the file stops (no journal yet: nothing sent)
-                sent = read_sent_line(job["lines_journal"]) if job.get("lines_journal") else None
+                tail = read_journal(job["lines_journal"]) if job.get("lines_journal") else None
+                sent = tail.line if tail is not None else None
                 if sent is None:
                     sent = max(int(job.get("from_line", 1)) - 1, 0) if job.get("lines_journal") else None
                 last = sent if sent is not None else int(job.get("last_acked_line", 0))
                 self._end_job(slot, "interrupted", f"station {self.name} ended during the job (killed or crashed)",
                               {"last_acked_line": last})
+                if tail is not None and tail.pending_line is not None:
+                    # killed between a write's intent and its confirmation: the printer tells (at connect)
+                    slot.interrupted["unconfirmed"] = {"line": tail.pending_line, "number": tail.pending_number}
                 slot.note = f"found {job['name']} interrupted after line {last}"
         # orders left `printing` on this station without a journal entry (journal lost): interrupted
         try:
@@ -590,6 +596,24 @@ class Station:
                                      note=f"station {self.name} restarted; no record of the last acknowledged line")
         except Exception as exc:  # noqa: BLE001 - no store (e.g. no database reachable): printers still run
             print(f"somana station {self.name}: order store not reconciled: {exc}", flush=True)
+        self._write_journal()
+
+    def _settle_unconfirmed_write(self, slot: _Slot) -> None:
+        """Just connected: an interrupted job whose last write was never confirmed (the station was
+        killed between the two journal records) restarts where the printer says it got to."""
+        unconfirmed = (slot.interrupted or {}).pop("unconfirmed", None)
+        if not unconfirmed:
+            return
+        record = slot.interrupted
+        tail = JournalTail(int(record["last_acked_line"]), unconfirmed["line"], unconfirmed["number"])
+        last = tail.resolve(slot.host.probed_line_number)
+        if last != record["last_acked_line"]:
+            record.update(last_acked_line=last, restart_from_line=last + 1)
+            for entry in slot.history:
+                if entry.get("started_at") == record.get("started_at") and entry.get("name") == record["name"]:
+                    entry["last_acked_line"] = last
+                    break
+            slot.note = f"found {record['name']} interrupted after line {last} (the last line the printer received)"
         self._write_journal()
 
     def _reconcile_printer(self, slot: _Slot) -> None:

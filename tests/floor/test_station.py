@@ -5,6 +5,7 @@ the restart of an interrupted job from its last acknowledged line."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -223,3 +224,43 @@ def test_a_job_ended_by_an_estop_is_recorded_as_one_at_the_moment_the_host_repor
     assert seen[0]["outcome"] == "interrupted" and seen[0]["reason"] == "emergency stop", seen[0]
     wait_until(lambda: fleet.printers()[key(station)]["shown_state"] == "halted", 5)
     assert fleet.printers()[key(station)]["interrupted"]["reason"] == "emergency stop"
+
+
+@pytest.mark.parametrize("received, restart_from", [(True, 61), (False, 41)])
+def test_a_write_the_journal_never_confirmed_is_settled_by_the_printer(broker, fleet, somana_home, tmp_path,
+                                                                       received, restart_from):
+    """Killed between a write's intent (lines 41-60, the last numbered N) and its confirmation: the
+    restarted station asks the printer which line number it last received before its handshake."""
+    from device_io.host import PrinterHost
+
+    sim = VirtualPrinter(time_scale=0.02, reset_on_open=False)  # native USB: the board keeps its line counter
+    try:
+        path = tmp_path / "job.gcode"
+        path.write_text(job_text(100))
+        earlier = PrinterHost(name="earlier", port=sim.start())
+        earlier.connect()
+        earlier.start_job(path)
+        assert earlier.wait_for_job(timeout=30)["status"] == "done"
+        earlier.disconnect()
+        last_number = max(entry.number for entry in sim.executed() if entry.number is not None)
+        lines = tmp_path / "p1.lines"
+        lines.write_text(f"0\n40\n?40 60 {last_number if received else last_number + 3}\n")
+        station_name = f"unconfirmed-{received}".lower()
+        journal = Path(somana_home) / "floor" / f"{station_name}.json"
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        journal.write_text(json.dumps({"station": station_name, "printers": {"p1": {
+            "job": {"name": "job.gcode", "order": None, "path": str(path), "estimate_s": None, "started_at": 1.0,
+                    "from_line": 1, "last_acked_line": 0, "lines_journal": str(lines)},
+            "interrupted": None, "history": []}}}))
+        station = Station(station_name, [PrinterSpec("p1", sim.path)], broker.url, publish_interval_s=0.05).start()
+        try:
+            shown = wait_until(lambda: (lambda p: p if p.get("shown_state") == "operational" and p.get("interrupted")
+                                        and p["interrupted"]["restart_from_line"] == restart_from else None)(
+                fleet.printers().get(f"{station_name}/p1", {})), 15, message=f"restart from line {restart_from}")
+            assert shown["interrupted"]["last_acked_line"] == restart_from - 1
+            assert shown["history"][0]["last_acked_line"] == restart_from - 1
+            assert "unconfirmed" not in json.loads(journal.read_text())["printers"]["p1"]["interrupted"]
+        finally:
+            station.stop()
+    finally:
+        sim.stop()

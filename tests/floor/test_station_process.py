@@ -23,7 +23,7 @@ OFFLINE_TARGET_S = 5.0
 
 @pytest.fixture
 def sim():
-    printer = VirtualPrinter(time_scale=0.02)
+    printer = VirtualPrinter(time_scale=0.02, reset_on_open=False)  # native USB: the board keeps its line counter
     printer.start()
     yield printer
     printer.stop()
