@@ -35,8 +35,9 @@ def configure(parser):
     parser.add_argument("--port", type=bounded_int("port", 1, 65535), default=None,
                         help=f"HTTP port (default {DEFAULT_PORT})")
     parser.add_argument("--address", default=None, help="listen address (default: all interfaces)")
-    parser.add_argument("--printer", action="append", default=None, metavar="sim|PORT",
-                        help="a printer: 'sim' for the built-in virtual printer or a serial port / pyserial URL "
+    parser.add_argument("--printer", action="append", default=None, metavar="[NAME=]sim|PORT",
+                        help="a printer: 'sim' for the built-in virtual printer or a serial port / pyserial URL, "
+                             "NAME= to name it as data/printers.csv does so the plan follows it "
                              "(repeatable; default: one virtual printer)")
     parser.add_argument("--baud", type=bounded_int("baud", *BAUD_RANGE), default=None,
                         help="baud rate for --printer ports (default 115200)")
@@ -87,7 +88,16 @@ def _config_int(field: str, value, low: int, high: int) -> int:
 def printer_specs(cli_printers: list[str] | None, baud: int | None, config: dict) -> list[dict]:
     """The printers to serve: command line first, then the config file, else one virtual printer."""
     if cli_printers:
-        specs = [{"name": "sim" if p == "sim" else f"printer-{i + 1}", "port": p} for i, p in enumerate(cli_printers)]
+        from somana_core.floor.bus import NAME_PATTERN
+
+        specs = []
+        for i, value in enumerate(cli_printers):  # NAME=PORT as `somana station` reads it
+            name, sep, port = value.partition("=")
+            if not (sep and NAME_PATTERN.fullmatch(name.strip())):  # a port (a pyserial URL may hold '=')
+                name, port = ("sim" if value == "sim" else f"printer-{i + 1}"), value
+            if not port.strip():
+                raise InputError("--printer", f"--printer {value!r} has no port (use sim, a device path or NAME=PORT)")
+            specs.append({"name": name.strip(), "port": port.strip()})
         names = [s["name"] for s in specs]
         for i, spec in enumerate(specs):  # several virtual printers need distinct names
             if names.count(spec["name"]) > 1:

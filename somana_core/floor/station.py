@@ -96,7 +96,9 @@ class _Slot:
         self.stopping = False
         self.starting = False  # a job is journalled but its host not printing yet: not "ended"
         self.note = ""  # what the station last did on its own (reconcile), shown in /machines
-        self.spool: dict | None = None  # the spool an operator said is loaded (`spool` command)
+        # the spool loaded: what an operator last said (`spool` command) or what the last order started
+        # here needed; journalled, so a restarted station still knows it, and in the retained state
+        self.spool: dict | None = None
         self.published: dict | None = None
         self.published_at = 0.0
         self.synced_at = 0.0
@@ -397,6 +399,8 @@ class Station:
             raise InputError("material", f"material={material[:40]!r} is not one of {', '.join(known)}")
         colour = check_colour(str(command.get("colour") or ""))
         slot.spool = {"material": material, "colour": colour}
+        self._write_journal()  # before anyone hears of it: a station restarted now still knows it
+        self._wake.set()  # the retained state carries it too (a plan started later reads it there)
         self._event(slot, {"kind": "spool-changed", "material": material, "colour": colour})
         return f"spool changed: {material} {colour}"
 
@@ -436,6 +440,7 @@ class Station:
                 store.transition(str(order), "queued", note=f"for {self.name}/{slot.spec.name}")
             name = str(order)
             estimate = (current.quote or {}).get("print_time_s") or gcode_estimate_s(path)
+            spool = _order_spool(current)  # the spool this print needs is the one loaded (as the plan assumes)
         elif command.get("gcode") is not None:
             text = str(command["gcode"])
             if len(text) > MAX_GCODE_BYTES:
@@ -459,6 +464,8 @@ class Station:
             estimate = gcode_estimate_s(path)
         else:
             raise InputError("start", "start needs an order number, an upload, a G-code text or a path")
+        if order:
+            slot.spool = spool  # journalled by _begin
         self._begin(slot, path, name, order=str(order) if order else None, estimate_s=estimate, from_line=1)
         if order:
             self._store_().transition(str(order), "printing", note=f"on {self.name}/{slot.spec.name}")
@@ -557,7 +564,8 @@ class Station:
     def _write_journal(self) -> None:
         with self._journal_lock:
             data = {"station": self.name, "printers": {
-                name: {"job": slot.job, "interrupted": slot.interrupted, "history": list(slot.history)}
+                name: {"job": slot.job, "interrupted": slot.interrupted, "history": list(slot.history),
+                       "spool": slot.spool}
                 for name, slot in self.slots.items()}}
             tmp = self.journal_path.with_suffix(".tmp")
             tmp.write_text(json.dumps(data, default=str))
@@ -569,6 +577,7 @@ class Station:
         for name, slot in self.slots.items():
             entry = journal.get(name) or {}
             slot.history.extend(entry.get("history") or [])
+            slot.spool = entry.get("spool")  # nobody unloaded it while the station was down
             slot.interrupted = entry.get("interrupted")
             job = entry.get("job")
             if job:
@@ -661,7 +670,7 @@ class Station:
             "error": host.error_message if state == "error" and not halted else "",
             "firmware": host.firmware_name, "temperatures": temperatures, "job": job,
             "last_acked_line": progress["last_acked_line"], "interrupted": _public(slot.interrupted),
-            "history": [_public(h) for h in list(slot.history)[:10]], "note": slot.note,
+            "history": [_public(h) for h in list(slot.history)[:10]], "note": slot.note, "spool": slot.spool,
             "position": dict(host.position),
         }
 
@@ -726,6 +735,14 @@ def _number(command: dict, field: str, low: float, high: float) -> float:
     if not low <= value <= high:
         raise InputError(field, f"{field}={value:g} is outside {low:g}..{high:g}")
     return value
+
+
+def _order_spool(order) -> dict:
+    """The spool an order prints with: its material, and its colour (the house colour when none)."""
+    from somana_core.scheduling.model import DEFAULT_COLOUR
+
+    colour = (order.parameters or {}).get("colour") or (order.quote or {}).get("colour") or DEFAULT_COLOUR
+    return {"material": str(order.material), "colour": str(colour).lower()}
 
 
 def _round(value):

@@ -85,6 +85,8 @@ class LivePlan:
         self._bus = None
         self._thread: threading.Thread | None = None
         self._printer_states: dict[str, str] = {}
+        self._spools_seen: dict[str, tuple[str, str]] = {}  # bus printer -> the spool its state said
+        self._unplanned: set[str] = set()  # bus printers the plan's table does not know (said once)
         self._station_offline: set[str] = set()
         self._seen: dict[str, set[str]] = {}  # station -> the plan's printers seen on it
         self._finished: set[str] = set()  # orders the floor finished (the store may say so a moment later)
@@ -283,6 +285,11 @@ class LivePlan:
         if kind == "state":
             if pid:
                 self._seen.setdefault(station, set()).add(pid)
+            elif key not in self._unplanned:
+                self._unplanned.add(key)
+                print(f"somana live plan: printer {key} is not in data/printers.csv (by id or `bus` column): its "
+                      "outages and spool changes are not planned (name it as the table does, e.g. "
+                      "`somana serve --printer p1=sim`)", flush=True)
             state = str(payload.get("state") or "")
             before = self._printer_states.get(key)
             self._printer_states[key] = state
@@ -292,6 +299,15 @@ class LivePlan:
             if pid and state not in OFFLINE_STATES and not planner.printers[pid].online \
                     and station not in self._station_offline:
                 out.append(("printer_back", {"printer": pid}))
+            spool = payload.get("spool")
+            if pid and isinstance(spool, dict) and spool.get("material"):
+                # the station's journalled spool, retained: a plan started (or a station restarted) after
+                # a `spool` command still hears of it; only a spool this printer's state had not said yet
+                seen = (str(spool["material"]), str(spool.get("colour") or "").lower())
+                if self._spools_seen.get(key) != seen:
+                    self._spools_seen[key] = seen
+                    if state not in PRINTING_STATES:  # a print that starts brings its spool (job_started)
+                        out += self._spool_changed(pid, *seen)
             job = payload.get("job") or {}
             ref = job.get("order")
             if state in PRINTING_STATES and ref:
@@ -319,9 +335,16 @@ class LivePlan:
                     return [("job_done", {"job": j.id}) for j in self._order_jobs(order)]
                 return [("job_failed", {"job": printing[0].id})]
             if what == "spool-changed" and pid and payload.get("material"):
-                return [("spool_changed", {"printer": pid, "material": str(payload["material"]),
-                                           "colour": str(payload.get("colour") or "")})]
+                return self._spool_changed(pid, str(payload["material"]), str(payload.get("colour") or ""))
         return []
+
+    def _spool_changed(self, pid: str, material: str, colour: str) -> list[tuple[str, dict]]:
+        """A spool_changed event, unless the plan has that spool on that printer already (the event and the
+        retained state both say it; a print that started set it)."""
+        p = self.planner.printers[pid]
+        if (p.material, p.colour) == (material, colour.lower()):
+            return []
+        return [("spool_changed", {"printer": pid, "material": material, "colour": colour})]
 
     def bus_states(self) -> dict[str, str]:
         """The last state read from the bus per printer ("STATION/PRINTER" -> state)."""

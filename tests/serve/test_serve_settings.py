@@ -32,6 +32,16 @@ def test_repeated_printer_options_give_distinct_printers():
                                    {"name": "printer-2", "port": "/dev/ttyUSB0", "baud": 250000}]
 
 
+def test_a_printer_named_on_the_command_line_keeps_its_name_so_the_plan_can_follow_it():
+    options = serve.settings(args("--printer", "p1=sim", "--printer", "p2=/dev/ttyUSB0",
+                                  "--printer", "rfc2217://host:4000?logging=debug"))
+    assert options["printers"] == [{"name": "p1", "port": "sim"}, {"name": "p2", "port": "/dev/ttyUSB0"},
+                                   {"name": "printer-3", "port": "rfc2217://host:4000?logging=debug"}]
+    with pytest.raises(InputError) as refused:
+        serve.settings(args("--printer", "p1="))
+    assert refused.value.field == "--printer" and "has no port" in refused.value.message
+
+
 def test_config_file_gives_printers_port_and_database(tmp_path):
     config = tmp_path / "somana.toml"
     config.write_text('[server]\nport = 6100\ndb = "postgresql+psycopg://floor@db/somana"\n\n'
