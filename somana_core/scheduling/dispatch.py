@@ -300,8 +300,9 @@ def fifo(instance: Instance) -> Schedule:
 def retime(instance: Instance, sequences: dict[str, list[str]], method: str = "retimed",
            order_hint: dict[str, int] | None = None) -> Schedule:
     """Keep each printer's sequence and place every plate as early as the rules allow (after an event
-    that only moved times: a print ended early or late). `order_hint` (job -> old start) sets the order
-    in which printers claim staff and heat-up slots; jobs no longer plannable are dropped."""
+    that only moved times: a print ended early or late). `order_hint` (job -> its old plate clear's start)
+    sets the order in which printers claim staff and heat-up slots (with the plan's own clear starts, an
+    unchanged plan comes back unchanged); jobs no longer plannable are dropped."""
     started = time.perf_counter()
     board = Board(instance)
     jobs = {j.id: j for j in instance.plannable()}
