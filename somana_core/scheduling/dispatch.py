@@ -347,3 +347,54 @@ def retime(instance: Instance, sequences: dict[str, list[str]], method: str = "r
             else:
                 board.place(best[0], job, *best[1])
     return board.schedule(method, started)
+
+
+def night_swaps(instance: Instance, plan: Schedule, seconds: float, seed: int = 0) -> Schedule:
+    """Local search on the nights (what is left of the gap to the bound is mostly nights no print covers):
+    again and again take a plate followed by idle (a print that ends with its printer waiting, mostly for
+    the morning's plate clear) and swap it with a longer plate from anywhere in the plan that fits both
+    printers (one of its own material, colour and nozzle when there is one), re-time the sequences
+    (`retime`, in the plan's plate-clear order) and keep the swap when the objective falls."""
+    import random
+
+    from somana_core.scheduling.model import figures
+
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    jobs = {j.id: j for j in instance.plannable()}
+    dur = {jid: instance.duration(j) for jid, j in jobs.items()}
+    fits = {jid: {p.id for p in instance.eligible(j)} for jid, j in jobs.items()}
+    best, best_obj = plan, figures(instance, plan)["objective"]
+    tries = improved = 0
+    while time.perf_counter() - started < seconds:
+        rows = {pid: [a for a in r if not a.fixed and a.job_id in jobs] for pid, r in best.by_printer().items()}
+        spots = [(r[i + 1].changeover_start - a.end, pid, i) for pid, r in rows.items() for i, a in enumerate(r[:-1])
+                 if r[i + 1].changeover_start - a.end > 30]
+        if not spots:
+            break
+        idle, pid, i = rng.choices(spots, weights=[s[0] for s in spots])[0]
+        a = rows[pid][i]
+        group = jobs[a.job_id].group
+        pool = [b for r in rows.values() for b in r
+                if dur[a.job_id] < dur[b.job_id] <= dur[a.job_id] + idle and pid in fits[b.job_id]
+                and b.printer in fits[a.job_id]]
+        pool = [b for b in pool if jobs[b.job_id].group == group] or pool
+        if not pool:
+            continue
+        b = rng.choice(pool)
+        sequences = {p: [x.job_id for x in r] for p, r in rows.items()}
+        k = sequences[b.printer].index(b.job_id)
+        sequences[pid][i], sequences[b.printer][k] = b.job_id, a.job_id
+        hint = {x.job_id: x.changeover_start for x in best.assignments}
+        hint[a.job_id], hint[b.job_id] = hint[b.job_id], hint[a.job_id]
+        tries += 1
+        candidate = retime(instance, sequences, method=best.method, order_hint=hint)
+        if len(candidate.unplaced) > len(best.unplaced):
+            continue
+        objective = figures(instance, candidate)["objective"]
+        if objective < best_obj:
+            candidate.notes, candidate.status = list(best.notes), best.status
+            best, best_obj = candidate, objective
+            improved += 1
+    best.notes.append(f"night swaps: {tries} tried, {improved} kept")
+    return best
