@@ -570,6 +570,10 @@ def build_front(v):
     # it), carved by the nose below its crest
     x_body = v.bridge_width / 2 + v.rim_width / 2
     pieces.append(tk.rect_face(-x_body, saddle_bottom_mm(v), x_body, top - v.rim_width / 2))
+    # above the lenses' centres the bridge is solid out to them: the bar, the body and each rim's upper
+    # nasal arc would otherwise enclose a pocket whose corners taper below two nozzle widths (the slicer
+    # fuses or drops them); below the centres that fill would hang under the rims, so it stops there
+    pieces.append(tk.rect_face(-cx, max(saddle_bottom_mm(v), 0.0), cx, top - v.rim_width / 2))
     half = v.frame_width / 2
     pieces += [tk.rect_face(sx * cx if sx > 0 else -half, yh - h.stack / 2, half if sx > 0 else -cx, yh + h.stack / 2)
                for sx in (-1, 1)]

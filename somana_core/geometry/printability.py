@@ -10,6 +10,10 @@ sums that area (faces resting on the bed excepted). A default part printed witho
 under `MAX_UNSUPPORTED_OVERHANG_MM2` (tests/geometry/test_printability.py); what stays below it on
 the default parts is short ledges (the 0.9 mm lips over an eyewear rim's lens groove), the tops of
 small holes and slots, and the ceilings of engraved letters, all of which print unsupported.
+
+Within a layer, a slicer cannot print an air gap narrower than about two nozzle widths: its perimeters
+fuse across it or it drops the hole. `narrow_gaps` finds them in one layer (a horizontal section) as
+a morphological closing finds them: the air a disc of one nozzle width cannot pass.
 """
 
 from __future__ import annotations
@@ -87,3 +91,81 @@ def overhang_area_mm2(vertices: np.ndarray, triangles: np.ndarray, angle_deg: fl
     down = nz < -math.cos(math.radians(angle_deg))
     off_bed = tri[:, :, 2].max(axis=1) > on_bed_mm
     return float(doubled[down & off_bed].sum() / 2)
+
+
+def _section_segments(vertices: np.ndarray, triangles: np.ndarray, z: float) -> np.ndarray:
+    """The segments (k, 2, 2) where the plane at height z cuts a closed mesh's triangles."""
+    tri = np.asarray(vertices, dtype=float)[np.asarray(triangles, dtype=np.int64)]
+    d = tri[:, :, 2] - z
+    above = d > 0
+    crossing = above.any(axis=1) & ~above.all(axis=1)
+    tri, d, above = tri[crossing], d[crossing], above[crossing]
+    points = []
+    for i, j in ((0, 1), (1, 2), (2, 0)):  # each triangle crosses exactly two of its edges
+        cut = above[:, i] != above[:, j]
+        t = np.where(cut, d[:, i] / np.where(cut, d[:, i] - d[:, j], 1.0), 0.0)
+        points.append((cut, tri[:, i, :2] + t[:, None] * (tri[:, j, :2] - tri[:, i, :2])))
+    segments = np.zeros((len(tri), 2, 2))
+    filled = np.zeros(len(tri), dtype=int)
+    for cut, p in points:
+        rows = np.nonzero(cut & (filled < 2))[0]
+        segments[rows, filled[rows]] = p[rows]
+        filled[rows] += 1
+    return segments[filled == 2]
+
+
+def _fill_section(segments: np.ndarray, x0: float, y0: float, cell: float, shape: tuple[int, int]) -> np.ndarray:
+    """Boolean grid (rows y, columns x) of the cell centres inside the closed section (even-odd rule:
+    a crossing of a row toggles every cell to its right)."""
+    rows_n, cols_n = shape
+    a, b = segments[:, 0], segments[:, 1]
+    lo, hi = np.minimum(a[:, 1], b[:, 1]), np.maximum(a[:, 1], b[:, 1])
+    first = np.clip(np.ceil((lo - y0) / cell - 0.5), 0, rows_n).astype(np.int64)  # rows with lo <= y < hi
+    stop = np.clip(np.ceil((hi - y0) / cell - 0.5), 0, rows_n).astype(np.int64)
+    spans = np.maximum(stop - first, 0)
+    seg = np.repeat(np.arange(len(segments)), spans)
+    rows = np.repeat(first, spans) + (np.arange(spans.sum()) - np.repeat(np.cumsum(spans) - spans, spans))
+    y = y0 + (rows + 0.5) * cell
+    t = (y - a[seg, 1]) / (b[seg, 1] - a[seg, 1])
+    x = a[seg, 0] + t * (b[seg, 0] - a[seg, 0])
+    cols = np.clip(np.floor((x - x0) / cell - 0.5).astype(np.int64) + 1, 0, cols_n)
+    toggles = np.zeros((rows_n, cols_n + 1), dtype=np.int64)
+    np.add.at(toggles, (rows, cols), 1)
+    return (np.cumsum(toggles, axis=1)[:, :cols_n] % 2) == 1
+
+
+def narrow_gaps(vertices: np.ndarray, triangles: np.ndarray, z: float, gap_mm: float, cell_mm: float = 0.025,
+                window: tuple[float, float, float, float] | None = None) -> list[dict]:
+    """The air gaps of the layer at height z narrower than `gap_mm` (in `window` = (x0, y0, x1, y1), mm,
+    default the whole layer): what a disc of diameter `gap_mm` cannot enter between material. Each:
+    width_mm (twice the largest distance from the gap to material: the gap's widest point), area_mm2
+    and where it is widest (x, y). A corner of the outline is a gap that narrows to nothing: one of
+    opening angle A gives width gap_mm x (1 - sin(A/2)) (0.3 of the gap at 90 degrees)."""
+    from scipy.ndimage import distance_transform_edt, label
+
+    segments = _section_segments(vertices, triangles, z)
+    if len(segments) == 0:
+        return []
+    lo, hi = segments.reshape(-1, 2).min(axis=0), segments.reshape(-1, 2).max(axis=0)
+    if window is not None:
+        lo, hi = np.maximum(lo, window[:2]), np.minimum(hi, window[2:])
+    margin = gap_mm + 2 * cell_mm
+    x0, y0 = lo - margin
+    shape = tuple(int(n) for n in np.ceil((hi - lo + 2 * margin) / cell_mm))[::-1]
+    material = _fill_section(segments, x0, y0, cell_mm, shape)
+    radius = gap_mm / 2 / cell_mm
+    reached = distance_transform_edt(~material) <= radius  # material grown by half the gap
+    closed = distance_transform_edt(reached) > radius  # and shrunk back: narrow air is filled
+    gaps = closed & ~material
+    to_material = distance_transform_edt(~material) * cell_mm
+    labels, count = label(gaps)
+    found = []
+    for k in range(1, count + 1):
+        cells = labels == k
+        if cells.sum() < 4:  # the grid's own noise along an edge
+            continue
+        row, col = np.unravel_index(np.argmax(np.where(cells, to_material, -1.0)), cells.shape)
+        found.append({"width_mm": round(2 * float(to_material[row, col]), 3),
+                      "area_mm2": round(float(cells.sum()) * cell_mm ** 2, 4),
+                      "x": round(float(x0 + (col + 0.5) * cell_mm), 2), "y": round(float(y0 + (row + 0.5) * cell_mm), 2)})
+    return found

@@ -222,6 +222,34 @@ def test_forming_labour_is_quoted_only_for_a_front_that_is_heat_formed(wrapped, 
     assert forced.unit_cost - flat.unit_cost == pytest.approx(line.amount_usd, abs=1e-3)
 
 
+# two random valid frames (fuzz seed 1) whose bar, bridge body and upper nasal rim enclosed a pocket
+# tapering to 0.48-0.60 mm (under two nozzle widths) before the bridge was made solid above the lenses
+POCKET_FRAMES = [
+    {"lens_width": 49.5, "lens_height": 50.0, "bridge_width": 22.5, "rim_width": 2.5, "frame_thickness": 3.0,
+     "crest_height": 5.0, "nose_frontal_angle": 29.0, "nose_splay_angle": 20.0, "pupillary_distance": 73.0,
+     "frame_width": 145.5, "machine": "prusa_mini"},
+    {"lens_width": 43.5, "lens_height": 39.5, "bridge_width": 16.0, "rim_width": 3.0, "frame_thickness": 5.0,
+     "crest_height": 2.5, "nose_frontal_angle": 17.0, "nose_splay_angle": 25.0, "pupillary_distance": 62.5,
+     "frame_width": 149.5, "machine": "prusa_mk3s"},
+]
+
+
+@pytest.mark.parametrize("values", POCKET_FRAMES + [{}], ids=["tall_lenses", "narrow_bridge", "defaults"])
+def test_the_bridge_leaves_no_gap_the_slicer_would_fuse_or_drop(values):
+    """Between the lens centres (saddle, bar and the rims beside them), no layer of the printed front
+    has air narrower than two nozzle widths except the tips of corners of 60 degrees or more (width
+    at most half the gap: see printability.narrow_gaps)."""
+    from somana_core.geometry.mesh import tessellate
+    from somana_core.geometry.printability import narrow_gaps
+
+    v = make_spec("eyewear_frame", values)
+    mesh = tessellate(ew.build_front(v), 0.01, with_edges=False)
+    gap, cx = 2 * v.nozzle_mm(), ew.lens_centre_x(v)
+    for z in (0.3, v.frame_thickness / 2, v.frame_thickness - 0.3):
+        found = narrow_gaps(mesh.vertices, mesh.triangles, z, gap, window=(-cx, -50.0, cx, 50.0))
+        assert all(g["width_mm"] <= gap / 2 for g in found), (z, found)
+
+
 def test_the_saddle_has_its_crest_where_the_spec_says(frame):
     v, front = frame.spec, frame.parts["front"]
     for z in (0.3, v.frame_thickness / 2, v.frame_thickness - 0.3):

@@ -11,7 +11,7 @@ import pytest
 import trimesh
 
 from somana_core.geometry.printability import (MAX_UNSUPPORTED_OVERHANG_MM2, ON_BED_MM, OVERHANG_ANGLE_DEG,
-                                               overhang_area_mm2)
+                                               narrow_gaps, overhang_area_mm2)
 from somana_core.slicing import profile_setting
 
 DEPTH_MM = 10.0
@@ -85,3 +85,25 @@ def test_every_familys_default_parts_print_without_sagging_overhangs(defaults):
             found[f"{family}/{name}"] = overhang = overhang_area_mm2(mesh.vertices, mesh.triangles)
             assert overhang < MAX_UNSUPPORTED_OVERHANG_MM2 or _supports_on(product), (family, name, overhang)
     assert set(found) >= {"eyewear_frame/front", "sensor_enclosure/base", "kit_enclosure/lid"}
+
+
+def slotted_block(slot_mm: float) -> trimesh.Trimesh:
+    """A U lying on the bed, 4 mm tall: two 5 x 15 mm posts `slot_mm` apart on a 5 mm bar."""
+    w = slot_mm
+    points = [(0, 0), (10 + w, 0), (10 + w, 5), (10 + w, 20), (5 + w, 20), (5 + w, 5), (5, 5), (5, 20), (0, 20), (0, 5)]
+    faces = [(0, 1, 2), (0, 2, 5), (0, 5, 6), (0, 6, 9), (5, 2, 3), (5, 3, 4), (9, 6, 7), (9, 7, 8)]
+    mesh = trimesh.creation.extrude_triangulation(np.asarray(points, float), np.asarray(faces), 4.0)
+    assert mesh.is_volume
+    return mesh
+
+
+def test_a_slot_narrower_than_the_gap_is_found_across_its_length_and_a_wider_one_only_at_its_corners():
+    gap = 0.8  # two widths of a 0.4 mm nozzle
+    (slot,) = narrow_gaps(*(lambda m: (m.vertices, m.faces))(slotted_block(0.5)), z=2.0, gap_mm=gap)
+    assert slot["width_mm"] == pytest.approx(0.5, abs=0.05) and slot["area_mm2"] == pytest.approx(0.5 * 15, rel=0.05)
+    assert slot["x"] == pytest.approx(5.25, abs=0.05)
+    corners = narrow_gaps(*(lambda m: (m.vertices, m.faces))(slotted_block(1.0)), z=2.0, gap_mm=gap)
+    # the slot's two inner corners (90 degrees: gap x (1 - sin 45 deg) = 0.23 mm); the U's outside has none
+    assert len(corners) == 2 and all(c["width_mm"] == pytest.approx(gap * (1 - math.sin(math.pi / 4)), abs=0.05)
+                                     and c["y"] < 6 for c in corners)
+    assert narrow_gaps(*(lambda m: (m.vertices, m.faces))(slotted_block(0.5)), z=5.0, gap_mm=gap) == []  # above it
