@@ -189,12 +189,33 @@ class KitEnclosure(enc.LiddedBox):
                                                  f"({above:.2f} mm above the board with its margin); use at least "
                                                  f"{math.ceil(above * 10) / 10:g} mm")
         side, centre = board.usb_box(self.clearance)
+        self._check_plug_path_beside_battery(d, board, side, centre, half_w)
         half = half_w
         for x, y in d.post_points:
             along = y if side in ("x0", "x1") else x
             if abs(along - centre) < half + self.standoff_diameter / 2:
                 raise InputError("lid_fit", f"lid_fit=screw: a lid screw post would block {board.name}'s USB "
                                             f"cut-out; use lid_fit=snap")
+
+
+    def _check_plug_path_beside_battery(self, d: enc.BoxDims, board: Board, side: str, centre: float,
+                                        half_w: float) -> None:
+        """The cable plug comes in straight from outside to the socket's mouth through its wall cut-out:
+        the battery compartment (on the +x side, behind its divider) must not stand in that path. Only
+        the board's side of the divider is free, whatever the battery's size: a connector facing +x, or
+        a cut-out in a long wall reaching the divider, cannot take its plug."""
+        if d.divider_x is None:
+            return
+        if side == "x1":
+            where = "faces the compartment"
+        elif side in ("y0", "y1") and centre + half_w > d.divider_x:
+            where = (f"is {d.divider_x - centre:.1f} mm from the divider on the {side} wall and its {board.plug} "
+                     f"plug's cut-out needs {half_w:.1f} mm either side")
+        else:
+            return
+        raise InputError("battery", f"battery={self.battery}: {board.name}'s USB connector {where}, so the "
+                                    f"compartment's divider would block the {board.plug} cable plug; choose "
+                                    f"battery={NO_BATTERY} for this board")
 
 
 def bay_size(v, board: Board) -> tuple[float, float]:

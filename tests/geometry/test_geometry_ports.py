@@ -10,7 +10,7 @@ from somana_core.catalogue import board_ids
 from somana_core.errors import InputError
 from somana_core.geometry import build, make_spec
 from somana_core.geometry.kernel import apply_matrix, box, common_volume_mm3, distance_mm
-from somana_core.geometry.kit_enclosure import UNDERSIDE_CLEARANCE_MM, Board
+from somana_core.geometry.kit_enclosure import NO_BATTERY, UNDERSIDE_CLEARANCE_MM, Board, battery_ids
 
 PLUG_REACH_MM = 40.0  # how far out the plug-shaped body reaches: well past any wall
 
@@ -58,6 +58,61 @@ def test_a_cable_plug_reaches_the_socket_without_touching_the_box(board, lid_fit
     assert common_volume_mm3(base, plug) < 1e-6
     assert common_volume_mm3(lid, plug) < 1e-6
     assert distance_mm(base, plug) > 0.1  # the margin all round, not a touch
+
+
+def _widest_battery() -> str:
+    from somana_core.catalogue import battery_row
+
+    return max((b for b in battery_ids() if b != NO_BATTERY), key=lambda b: float(battery_row(b)["width_mm"]))
+
+
+@pytest.mark.parametrize("board", board_ids())
+def test_every_battery_leaves_the_plug_its_way_in(board):
+    """Every board with every battery compartment and lid type is accepted (the compartment sits on the
+    side away from each board's USB connector), and with the widest battery, which widens the cavity
+    past the narrow boards' bays, the plug-shaped body still comes in to the socket without touching
+    the box."""
+    for battery in battery_ids():
+        for lid_fit in ("snap", "screw"):
+            try:
+                make_spec("kit_enclosure", {**valid_values(board, lid_fit), "battery": battery})
+            except InputError as err:  # only the screw posts' known refusal, never the battery's
+                assert lid_fit == "screw" and err.field == "lid_fit", err.message
+    product = build(make_spec("kit_enclosure", {**valid_values(board, "snap"), "battery": _widest_battery()}))
+    plug = plug_body(product, Board(board))
+    lid = apply_matrix(product.parts["lid"], product.placement("lid"))
+    assert common_volume_mm3(product.parts["base"], plug) < 1e-6 and common_volume_mm3(lid, plug) < 1e-6
+    assert distance_mm(product.parts["base"], plug) > 0.1
+
+
+@pytest.mark.parametrize("usb_side, usb_centre_mm", [("x1", 21.0), ("y1", 48.0)])
+def test_a_usb_connector_the_battery_would_block_is_refused_on_the_battery(tmp_path, monkeypatch, usb_side,
+                                                                          usb_centre_mm):
+    """A founder's board row whose USB faces the battery compartment (x1), or sits on a long edge so near
+    the compartment's end that the plug's cut-out reaches the divider, cannot have a battery: refused
+    before CAD on `battery`, naming the connector; without a battery it is accepted."""
+    import shutil
+
+    from somana_core.data import data_dir
+
+    copy = tmp_path / "data"
+    shutil.copytree(data_dir(), copy)
+    path = copy / "boards.csv"
+    lines = path.read_text().splitlines()
+    (i,) = [k for k, line in enumerate(lines) if line.startswith("bbc_microbit_v2,")]
+    cells = lines[i].split(",")  # the micro:bit row: usb_side and usb_centre_mm are columns 8 and 9
+    header = next(line for line in lines if line.startswith("board,")).split(",")
+    cells[header.index("usb_side")], cells[header.index("usb_centre_mm")] = usb_side, str(usb_centre_mm)
+    lines[i] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    monkeypatch.setenv("SOMANA_DATA_DIR", str(copy))
+
+    values = valid_values("bbc_microbit_v2", "snap")
+    make_spec("kit_enclosure", {**values, "battery": NO_BATTERY})
+    with pytest.raises(InputError) as err:
+        make_spec("kit_enclosure", {**values, "battery": _widest_battery()})
+    assert err.value.field == "battery"
+    assert "BBC micro:bit V2's USB connector" in err.value.message and "battery=none" in err.value.message
 
 
 def test_the_plug_check_fails_for_a_socket_sized_hole():
