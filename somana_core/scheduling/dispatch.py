@@ -350,11 +350,13 @@ def retime(instance: Instance, sequences: dict[str, list[str]], method: str = "r
 
 
 def night_swaps(instance: Instance, plan: Schedule, seconds: float, seed: int = 0) -> Schedule:
-    """Local search on the nights (what is left of the gap to the bound is mostly nights no print covers):
-    again and again take a plate followed by idle (a print that ends with its printer waiting, mostly for
-    the morning's plate clear) and swap it with a longer plate from anywhere in the plan that fits both
-    printers (one of its own material, colour and nozzle when there is one), re-time the sequences
-    (`retime`, in the plan's plate-clear order) and keep the swap when the objective falls."""
+    """Local search on the nights (what is left of the gap to the bound is mostly nights no print covers).
+    Again and again take a plate followed by idle (a print that ends with its printer waiting, mostly for
+    the morning's plate clear) and either swap it with a longer plate from anywhere in the plan that fits
+    both printers, or pull a later plate that fits the evening still left before it in front of it (taken
+    from the end of another printer's plan: that printer's span shrinks, and the night print starts later);
+    plates of its own material, colour and nozzle first. Re-time the sequences (`retime`, in the plan's
+    plate-clear order) and keep the change when the objective falls."""
     import random
 
     from somana_core.scheduling.model import figures
@@ -364,6 +366,8 @@ def night_swaps(instance: Instance, plan: Schedule, seconds: float, seed: int = 
     jobs = {j.id: j for j in instance.plannable()}
     dur = {jid: instance.duration(j) for jid, j in jobs.items()}
     fits = {jid: {p.id for p in instance.eligible(j)} for jid, j in jobs.items()}
+    cal = instance.calendar
+    plate = instance.changeovers.plate_clear_min
     best, best_obj = plan, figures(instance, plan)["objective"]
     tries = improved = 0
     while time.perf_counter() - started < seconds:
@@ -375,18 +379,36 @@ def night_swaps(instance: Instance, plan: Schedule, seconds: float, seed: int = 
         idle, pid, i = rng.choices(spots, weights=[s[0] for s in spots])[0]
         a = rows[pid][i]
         group = jobs[a.job_id].group
-        pool = [b for r in rows.values() for b in r
-                if dur[a.job_id] < dur[b.job_id] <= dur[a.job_id] + idle and pid in fits[b.job_id]
-                and b.printer in fits[a.job_id]]
-        pool = [b for b in pool if jobs[b.job_id].group == group] or pool
-        if not pool:
-            continue
-        b = rng.choice(pool)
         sequences = {p: [x.job_id for x in r] for p, r in rows.items()}
-        k = sequences[b.printer].index(b.job_id)
-        sequences[pid][i], sequences[b.printer][k] = b.job_id, a.job_id
         hint = {x.job_id: x.changeover_start for x in best.assignments}
-        hint[a.job_id], hint[b.job_id] = hint[b.job_id], hint[a.job_id]
+        if rng.random() < 0.5:  # swap for a longer plate
+            pool = [b for r in rows.values() for b in r
+                    if dur[a.job_id] < dur[b.job_id] <= dur[a.job_id] + idle and pid in fits[b.job_id]
+                    and b.printer in fits[a.job_id]]
+            pool = [b for b in pool if jobs[b.job_id].group == group] or pool
+            if not pool:
+                continue
+            b = rng.choice(pool)
+            k = sequences[b.printer].index(b.job_id)
+            sequences[pid][i], sequences[b.printer][k] = b.job_id, a.job_id
+            hint[a.job_id], hint[b.job_id] = hint[b.job_id], hint[a.job_id]
+        else:  # pull a later plate into the evening left before this night's print
+            i_end = cal._ends  # the staffed windows' ends, sorted
+            w = bisect.bisect_right(i_end, a.changeover_start)
+            if w >= len(cal.windows) or not cal.windows[w][0] <= a.changeover_start:
+                continue
+            evening = cal.windows[w][1] - plate - a.changeover_start  # what a plate before it may take
+            pool = [c for p, r in rows.items() for c in r[-3:]
+                    if c.start > a.start and dur[c.job_id] + plate <= evening and pid in fits[c.job_id]
+                    and c.job_id != a.job_id]
+            pool = [c for c in pool if jobs[c.job_id].group == group] or pool
+            if not pool:
+                continue
+            c = rng.choice(pool)
+            sequences[c.printer].remove(c.job_id)
+            sequences[pid].insert(i, c.job_id)
+            hint[c.job_id] = a.changeover_start
+            hint[a.job_id] = a.changeover_start + dur[c.job_id] + plate
         tries += 1
         candidate = retime(instance, sequences, method=best.method, order_hint=hint)
         if len(candidate.unplaced) > len(best.unplaced):
