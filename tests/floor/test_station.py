@@ -102,11 +102,14 @@ def test_estop_on_the_bus_halts_the_printer_and_clears_the_shown_targets(fleet, 
 
 def test_cancel_records_the_order_cancelled(fleet, station, somana_home):
     with OrderStore() as store:
-        order = store.place("Ada", "sensor_enclosure", {}, {"total_usd": 40},
-                            files={"a.gcode": job_text(2000).encode()})
+        order = store.place("Ada", "sensor_enclosure", {"colour": "Signal Red"}, {"total_usd": 40},
+                            files={"a.gcode": job_text(2000).encode()}, material="PETG")
     operational(fleet, station)
     assert send(fleet, station, "start", order=order.number)["ok"]
     wait_until(lambda: (fleet.printers()[key(station)].get("job") or {}).get("order") == order.number, 10)
+    # the order's spool is the one loaded now (as the plan assumes), journalled for a restarted station
+    assert station.slots["p1"].spool == {"material": "PETG", "colour": "signal red"}
+    assert station._read_journal()["printers"]["p1"]["spool"] == {"material": "PETG", "colour": "signal red"}
     assert send(fleet, station, "cancel")["ok"]
     with OrderStore() as store:
         wait_until(lambda: store.get(order.number).state == "cancelled", 30, message="order cancelled")
