@@ -8,6 +8,10 @@ three ways, and every family's default parts' overhang area. Prints JSON.
   profiles say (what the code did before: its wings' undersides hang in the air);
 - wrapped_supported: the same with PrusaSlicer supports from the build plate only, 45 degrees, 2 interface
   layers (what printing it wrapped honestly costs, before the scar on the face is sanded away).
+
+overhang_mm2 is each part's area facing down more than 45 degrees (printability.overhang_area_mm2);
+overhang_split splits it into what the slicer bridges (flat ceilings held at both ends) and what hangs
+(sloping undersides, ledges held on one side): printability.overhang_split_mm2.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ SUPPORTS = {"support_material": 1, "support_material_auto": 1, "support_material
 def main() -> int:
     from somana_core.geometry import FAMILIES, build, make_spec
     from somana_core.geometry.exporters import write_stl
-    from somana_core.geometry.printability import MAX_UNSUPPORTED_OVERHANG_MM2, overhang_area_mm2
+    from somana_core.geometry.printability import MAX_UNSUPPORTED_OVERHANG_MM2, overhang_split_mm2
     from somana_core.slicing import slice_file
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -36,16 +40,20 @@ def main() -> int:
     args = parser.parse_args()
     report = {"loadavg": Path("/proc/loadavg").read_text().split()[:3] if os.path.exists("/proc/loadavg") else None,
               "cpu_count": os.cpu_count(), "threshold_mm2": MAX_UNSUPPORTED_OVERHANG_MM2, "overhang_mm2": {},
-              "slices": {}}
+              "overhang_split": {}, "slices": {}}
+
+    def measure(name, mesh):
+        split = overhang_split_mm2(mesh.vertices, mesh.triangles)
+        report["overhang_mm2"][name] = round(split["overhang_mm2"], 1)
+        report["overhang_split"][name] = {"bridged_mm2": round(split["bridged_mm2"], 1),
+                                          "hanging_mm2": round(split["hanging_mm2"], 1)}
+
     for family in FAMILIES:
         product = build(make_spec(family, {}))
         for part in product.parts:
-            mesh = product.mesh(part)
-            report["overhang_mm2"][f"{family}/{part}"] = round(overhang_area_mm2(mesh.vertices, mesh.triangles), 1)
+            measure(f"{family}/{part}", product.mesh(part))
     frame = build(make_spec("eyewear_frame", {}))
-    sold = frame.mesh("front", sold=True)
-    report["overhang_mm2"]["eyewear_frame/front printed wrapped"] = round(
-        overhang_area_mm2(sold.vertices, sold.triangles), 1)
+    measure("eyewear_frame/front printed wrapped", frame.mesh("front", sold=True))
     layout = frame.plate_layout()
     with tempfile.TemporaryDirectory(prefix="somana-eyewear-") as tmp:
         folder = Path(tmp)

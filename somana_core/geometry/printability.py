@@ -169,3 +169,58 @@ def narrow_gaps(vertices: np.ndarray, triangles: np.ndarray, z: float, gap_mm: f
                       "area_mm2": round(float(cells.sum()) * cell_mm ** 2, 4),
                       "x": round(float(x0 + (col + 0.5) * cell_mm), 2), "y": round(float(y0 + (row + 0.5) * cell_mm), 2)})
     return found
+
+
+BRIDGE_SUPPORT_DEPTH_MM = 0.1  # how far below a ceiling the material that anchors its bridge is looked for
+
+
+def overhang_split_mm2(vertices: np.ndarray, triangles: np.ndarray, cell_mm: float = 0.25,
+                       angle_deg: float = OVERHANG_ANGLE_DEG, on_bed_mm: float = ON_BED_MM) -> dict:
+    """`overhang_area_mm2` split into what the slicer bridges and what hangs: a flat downward area (a
+    ceiling, within about 11 degrees of level) is bridged where, along x or along y, the run of its
+    cells through a point ends at material on BOTH sides just below it (the bridge's anchors); the rest
+    of the overhang (sloping undersides, ledges anchored on one side only) is `hanging_mm2`.
+    Returns {"overhang_mm2", "bridged_mm2", "hanging_mm2"} (bridged + hanging = overhang)."""
+    tri = np.asarray(vertices, dtype=float)[np.asarray(triangles, dtype=np.int64)]
+    total = overhang_area_mm2(vertices, triangles, angle_deg, on_bed_mm)
+    bridged = 0.0
+    if len(tri):
+        normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+        doubled = np.linalg.norm(normals, axis=1)
+        nz = np.divide(normals[:, 2], doubled, out=np.zeros_like(doubled), where=doubled > 1e-12)
+        flat = (nz < DOWN_NORMAL_Z) & (nz < -math.cos(math.radians(angle_deg))) & (tri[:, :, 2].max(axis=1) > on_bed_mm)
+        levels = np.round(tri[:, :, 2].mean(axis=1), 2)
+        for level in np.unique(levels[flat]):
+            here = flat & (levels == level)
+            ceiling = tri[here][:, :, :2]
+            origin = ceiling.reshape(-1, 2).min(axis=0) - 2 * cell_mm
+            size = ceiling.reshape(-1, 2).max(axis=0) + 2 * cell_mm - origin
+            shape = tuple(int(n) for n in np.ceil(size / cell_mm))
+            region = _rasterise(ceiling, origin, cell_mm, shape)
+            cells = int(region.sum())
+            if cells == 0:
+                continue
+            below = _section_segments(vertices, triangles, float(level) - BRIDGE_SUPPORT_DEPTH_MM)
+            support = (_fill_section(below, origin[0], origin[1], cell_mm, shape[::-1]).T if len(below)
+                       else np.zeros(shape, dtype=bool)) & ~region
+            anchored = _anchored_both_ends(region, support, axis=0) | _anchored_both_ends(region, support, axis=1)
+            bridged += float(doubled[here].sum() / 2) * (anchored & region).sum() / cells
+    bridged = min(bridged, total)
+    return {"overhang_mm2": total, "bridged_mm2": bridged, "hanging_mm2": total - bridged}
+
+
+def _anchored_both_ends(region: np.ndarray, support: np.ndarray, axis: int) -> np.ndarray:
+    """Cells of `region` whose run along `axis` has a `support` cell just past each of its two ends."""
+    grid = np.moveaxis(region, axis, 0)
+    held = np.moveaxis(support, axis, 0)
+    out = np.zeros_like(grid)
+    n = grid.shape[0]
+    for j in range(grid.shape[1]):  # one line of cells at a time: runs of region cells
+        line = grid[:, j]
+        if not line.any():
+            continue
+        edges = np.diff(np.concatenate(([0], line.astype(np.int8), [0])))
+        for start, stop in zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]):
+            if start > 0 and stop < n and held[start - 1, j] and held[stop, j]:
+                out[start:stop, j] = True
+    return np.moveaxis(out, 0, axis)

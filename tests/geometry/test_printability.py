@@ -11,7 +11,7 @@ import pytest
 import trimesh
 
 from somana_core.geometry.printability import (MAX_UNSUPPORTED_OVERHANG_MM2, ON_BED_MM, OVERHANG_ANGLE_DEG,
-                                               narrow_gaps, overhang_area_mm2)
+                                               narrow_gaps, overhang_area_mm2, overhang_split_mm2)
 from somana_core.slicing import profile_setting
 
 DEPTH_MM = 10.0
@@ -107,3 +107,17 @@ def test_a_slot_narrower_than_the_gap_is_found_across_its_length_and_a_wider_one
     assert len(corners) == 2 and all(c["width_mm"] == pytest.approx(gap * (1 - math.sin(math.pi / 4)), abs=0.05)
                                      and c["y"] < 6 for c in corners)
     assert narrow_gaps(*(lambda m: (m.vertices, m.faces))(slotted_block(0.5)), z=5.0, gap_mm=gap) == []  # above it
+
+
+def test_a_ceiling_held_at_both_ends_is_bridged_and_a_shelf_held_at_one_hangs():
+    """A Π (a 10 mm span between two posts, its underside 10 mm up) is a bridge; the Γ's arm, held by its
+    post alone, hangs. Both are overhangs by area: the split says which the slicer bridges."""
+    span = prism([(0, 0), (5, 0), (5, 10), (15, 10), (15, 0), (20, 0), (20, 15), (0, 15)],
+                 [(0, 1, 2), (0, 2, 7), (2, 3, 7), (3, 6, 7), (3, 4, 5), (3, 5, 6)])
+    split = overhang_split_mm2(span.vertices, span.faces)
+    assert split["overhang_mm2"] == pytest.approx(10 * DEPTH_MM)
+    assert split["bridged_mm2"] == pytest.approx(10 * DEPTH_MM, rel=0.03) and split["hanging_mm2"] < 3
+    shelf = prism([(0, 0), (10, 0), (10, 15), (30, 15), (30, 20), (10, 20), (0, 20)],
+                  [(0, 1, 2), (0, 2, 6), (2, 5, 6), (2, 3, 4), (2, 4, 5)])
+    split = overhang_split_mm2(shelf.vertices, shelf.faces)
+    assert split["bridged_mm2"] == 0 and split["hanging_mm2"] == pytest.approx(20 * DEPTH_MM)
