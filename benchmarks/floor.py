@@ -85,12 +85,22 @@ def wait(condition, timeout_s, what):
 
 
 # ------------------------------------------------------------------ customers on /configure
+def niced_chromium(nice: int, folder: Path) -> str:
+    """Debian's Chromium, started through `nice -n NICE` when NICE > 0 (a wrapper script in `folder`)."""
+    if nice <= 0:
+        return CHROMIUM
+    wrapper = Path(folder) / "chromium-niced"
+    wrapper.write_text(f'#!/bin/sh\nexec nice -n {int(nice)} {CHROMIUM} "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
 class ConfigureLoad(threading.Thread):
     """N browser sessions on /configure, each typing a new board width every 1-2 s (own Playwright)."""
 
-    def __init__(self, served, sessions: int):
+    def __init__(self, served, sessions: int, nice: int = 0):
         super().__init__(daemon=True, name="configure load")
-        self.served, self.sessions = served, sessions
+        self.served, self.sessions, self.nice = served, sessions, nice
         self.stop = threading.Event()
         self.ready = threading.Event()
         self.changes = 0
@@ -101,7 +111,7 @@ class ConfigureLoad(threading.Thread):
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+            browser = p.chromium.launch(executable_path=niced_chromium(self.nice, self.served.home), args=BROWSER_ARGS)
             pages = []
             for _ in range(self.sessions):
                 page = browser.new_context(viewport={"width": 1200, "height": 800}).new_page()
@@ -174,6 +184,10 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=3, help="stations killed with SIGKILL (default 3)")
     parser.add_argument("--window-s", type=float, default=3.0, help="status observed this long before each click")
     parser.add_argument("--quick", action="store_true", help="5 clicks, 5 CLI stops, 1 kill")
+    parser.add_argument("--customer-nice", type=int, default=0, choices=range(0, 20), metavar="0-19",
+                        help="run the customers' Chromium at this nice value (default 0): customers' browsers run on "
+                             "their own computers, not the factory's; the server, workers, station and the "
+                             "operator's browser and command line keep their priority")
     parser.add_argument("--cli-only", action="store_true", help="only the command-line e-stop paths, no server")
     args = parser.parse_args()
     if args.cli_only:
@@ -189,7 +203,8 @@ def main() -> int:
     broker = (served.home / floor_bus.BROKER_FILE).read_text().strip()
     fleet = Fleet(broker).start()
     result: dict = {"sessions": args.sessions, "load_before": Path("/proc/loadavg").read_text().split()[:3]}
-    load = ConfigureLoad(served, args.sessions)
+    result["customer_browsers_nice"] = args.customer_nice
+    load = ConfigureLoad(served, args.sessions, args.customer_nice)
     try:
         wait(lambda: fleet.printers().get(KEY, {}).get("shown_state") == "operational", 60, "printer operational")
         load.start()
