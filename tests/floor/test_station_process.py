@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -136,7 +137,8 @@ def test_bad_input_exits_2_with_one_line_naming_the_field(args, field):
 
 
 def test_the_shell_estop_halts_the_printer_without_python_and_refuses_bad_names(broker, sim, somana_home):
-    script = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "somana-estop")
+    script = shutil.which("somana-estop", path=os.path.dirname(sys.executable))  # installed beside `somana`
+    assert script, "somana-estop is not installed beside somana (pyproject.toml script-files)"
     for bad in (["a b"], ['x","printer":"*'], [], ["--loud"]):
         run = subprocess.run([script, *bad, "--broker", broker.url], capture_output=True, text=True, timeout=10)
         assert run.returncode == 2 and run.stderr.count("\n") == 1, (bad, run.stderr)
