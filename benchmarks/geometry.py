@@ -66,8 +66,8 @@ def eyewear_features() -> dict:
     groove = next(x for x in xs if inside(front, x, 0, v.frame_thickness / 2)) - cx
     lip = next(x for x in xs if inside(front, x, 0, 0.3)) - cx
     h = ew.hinge(v)
-    xk, pin_y = v.frame_width / 2 - h.t / 2, v.frame_thickness + h.pin_back
-    placed_front = apply_matrix(front, p.placement("front"))
+    xk, pin_y = ew.pin_position(v, h)  # the pin as the wrap turned it (the front is formed after printing)
+    placed_front = apply_matrix(p.as_sold("front"), p.placement("front"))
 
     def turned(deg):  # the left temple opened `deg` past 90 degrees about its pin
         about = translation_matrix(-xk, pin_y, 0) @ rotation_matrix("z", deg) @ translation_matrix(xk, -pin_y, 0)
