@@ -619,8 +619,17 @@ def end_piece_rise_mm(v) -> float:
     return v.frame_width / 2 * math.sin(math.radians(v.wrap_deg))
 
 
+def lens_fitting_step(v) -> str:
+    """How the lenses go in (see the module's first paragraph), in the floor's words."""
+    return (f"fit the lenses (edged to {v.lens_width:g} x {v.lens_height:g} mm with a V bevel): warm the rims only "
+            f"(a warm bridge relaxes toward the flat print), push each lens in from the back, bevel first, "
+            f"starting at the nasal side, and let it cool: the lips before and behind the "
+            f"{v.groove_depth:g} mm groove hold it")
+
+
 def forming_steps(v, material: str) -> list[str]:
-    """What the floor does after printing the front, in order (empty when the front is sold flat)."""
+    """What the floor does to the printed front before the lenses go in, in order (empty when the front
+    has no wrap: it is printed in its final shape)."""
     if v.wrap_deg <= 0:
         return []
     row = FIT.get(f"forming_temperature_{material}")
@@ -631,8 +640,7 @@ def forming_steps(v, material: str) -> list[str]:
             f"cheeks' side) and hold until cool",
             f"check: face down on a flat table the front rests on its bridge and each end piece's outer edge "
             f"stands {end_piece_rise_mm(v):.1f} mm above the table ({v.wrap_deg:g} degrees of wrap); re-warm and "
-            f"correct if either side is more than 1 mm off",
-            "then fit the lenses, warming the rims only (a warm bridge relaxes toward the flat print)"]
+            f"correct if either side is more than 1 mm off"]
 
 
 def nose_cutter(v, grow_mm: float = 0.0):
@@ -704,8 +712,9 @@ class EyewearFrameBuilder:
         return None
 
     def finishing(self, spec, material: str) -> list[str]:
-        """Steps after printing that change the parts (shown by `somana make`)."""
-        return forming_steps(spec, material)
+        """Steps after printing (shown by `somana make`): forming the front's wrap when it has one, then
+        fitting the lenses (said whatever the wrap)."""
+        return forming_steps(spec, material) + [lens_fitting_step(spec)]
 
     def placement(self, part: str, spec) -> np.ndarray:
         return _placement(part, spec)

@@ -355,4 +355,7 @@ def test_somana_make_prints_the_flat_front_and_says_how_to_form_it(tmp_path):
     lo, hi = trimesh.load(out, process=False).bounds
     assert hi[2] - lo[2] == pytest.approx(spec.frame_thickness + h.cheek_depth, abs=0.01)  # flat, as printed
     first, check, lenses = report["finishing"]
-    assert "85-95 C for PETG" in first and "6.1 mm" in check and "lenses" in lenses
+    assert "85-95 C for PETG" in first and "6.1 mm" in check and "lenses" in lenses and "V bevel" in lenses
+    # a front with no wrap is not formed, but the floor is still told how the lenses go in
+    flat = ew.EyewearFrameBuilder().finishing(make_spec("eyewear_frame", {"wrap_deg": 0}), "PETG")
+    assert len(flat) == 1 and "push each lens in from the back" in flat[0] and "50 x 38 mm" in flat[0]
