@@ -3,8 +3,10 @@
 Shows the order number, the part and its settings in words, quantity, material, price, promised date
 and the current status with when it changed (somana_core.order_status). The key is the capability
 (long and random, never the order's number); a missing, malformed or unknown key gets one message
-that says nothing about other orders. Drawn once per page load (a reload shows the latest status):
-nothing changes after the session connects, so Panel's early-change race cannot touch it.
+that says nothing about other orders. The page follows the order by itself: every REFRESH_MS it reads
+the order again (in Panel's thread pool, not on the server's event loop) and redraws the card only when
+something a customer sees changed. The refresh starts once the session is loaded
+(`panel_fixes.onload`: Panel 1.9.4 dropped changes made earlier) and stops with the tab.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from datetime import date, datetime, timezone
 
 import panel as pn
 
-from dashboards import theme
+from dashboards import panel_fixes, theme
 from somana_core import labels
 from somana_core.errors import InputError
 
+panel_fixes.apply()  # the page changes after it loaded (its refresh): Panel 1.9.4 could strand such a change
+
 KEY_QUERY = "key"  # /order?key=KEY
 ROUTE = "/order"
+REFRESH_MS = 5_000  # how often an open status page reads its order again (the floor moves in minutes)
 
 CSS = """
 .somana-status-page { max-width: 40rem; margin: 1.2rem auto; padding: 0 1rem; box-sizing: border-box; }
@@ -131,8 +136,9 @@ def status_html(order) -> str:
         + (f"<details><summary>All {len(phrases)} settings</summary><ul data-status-settings>{settings}</ul></details>"
            if settings else "")
         + f"<h2>What happened</h2><ol data-status-timeline>{timeline}</ol>"
-        f"<p class='somana-status-note'>This page shows the order as it is when you open it: reload it for "
-        f"the latest. Quote the number {number} when you write to us about it.</p></div>")
+        f"<p class='somana-status-note'>This page follows your order by itself (it looks again every "
+        f"{REFRESH_MS // 1000} seconds while it is open). Quote the number {number} when you write to us "
+        f"about it.</p></div>")
 
 
 def message_html(text: str, kind: str) -> str:
@@ -162,17 +168,40 @@ def page_html(key: str | None, store=None) -> str:
         return message_html(STORE_DOWN, "unavailable")
 
 
+def _page(key: str | None) -> str:
+    return f"<div class='somana-status-page'>{page_html(key)}</div>"
+
+
+def follows_the_order(html_text: str) -> bool:
+    """Whether a drawn page is worth reading again: an order's card, or the store was down (it may come
+    back). A missing or unknown key stays what it is."""
+    return "data-status-order=" in html_text or "data-status-problem='unavailable'" in html_text
+
+
 def create_app():
     pn.extension(notifications=False)
     key = None
-    if pn.state.curdoc is not None and pn.state.curdoc.session_context:
+    served = pn.state.curdoc is not None and pn.state.curdoc.session_context
+    if served:
         from panel.io.resources import parse_template
 
         pn.state.curdoc.template = parse_template(theme.PHONE_READY_TEMPLATE)
         raw = (pn.state.session_args or {}).get(KEY_QUERY)
         key = raw[0].decode("utf-8", "replace") if raw else None
-    card = pn.pane.HTML(f"<div class='somana-status-page'>{page_html(key)}</div>", stylesheets=[CSS],
-                        sizing_mode="stretch_width", margin=0, css_classes=["order-status"])
+    card = pn.pane.HTML(_page(key), stylesheets=[CSS], sizing_mode="stretch_width", margin=0,
+                        css_classes=["order-status"])
+    if served and follows_the_order(card.object):
+        from dashboards.closed_tabs import while_open
+
+        def refresh():  # a worker thread of Panel's pool (somana serve --num-threads): the store read stays off the loop
+            latest = _page(key)
+            if latest != card.object:  # the same order unchanged renders the same text: nothing is sent
+                card.object = latest
+
+        async def start_following():
+            pn.state.add_periodic_callback(while_open(refresh), period=REFRESH_MS)
+
+        panel_fixes.onload(start_following)  # not pn.state.onload: dashboards/panel_fixes.py, fix 3
     return theme.page(card)
 
 

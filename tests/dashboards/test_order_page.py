@@ -7,7 +7,7 @@ import secrets
 
 import pytest
 
-from dashboards.order import NO_KEY, NOT_FOUND, STORE_DOWN, page_html
+from dashboards.order import NO_KEY, NOT_FOUND, STORE_DOWN, follows_the_order, page_html
 from somana_core.orders import OrderStore
 
 
@@ -27,12 +27,17 @@ def test_the_card_escapes_what_a_customer_typed(store):
     assert "<img" not in page and "&lt;img src=x" in page  # the engraved text, escaped
     assert "<script" not in page and "x</script>" not in page  # the customer's name is not shown at all
     assert "within 4 working days" in page  # no promised date stored: the lead time from the order's day
+    assert follows_the_order(page)  # an open card reads its order again
+    store.transition(order.number, "sliced")
+    assert page_html(key, store) != page  # a change the customer sees changes the text (the refresh sends it)
+    assert page_html(key, store) == page_html(key, store)  # an unchanged order: the same text, nothing sent
 
 
 def test_missing_unknown_and_malformed_keys_get_the_same_words(store):
     assert NO_KEY in page_html(None, store) and NO_KEY in page_html("", store)
     for key in ("po-" + "0" * 32, "short", "a b c" * 10, "x" * 500):
         assert NOT_FOUND.split(".")[0] in page_html(key, store).replace("&#x27;", "'")
+        assert not follows_the_order(page_html(key, store))  # an unknown key is not read again and again
 
 
 def test_a_damaged_store_is_told_in_words(store, somana_home):
@@ -42,3 +47,4 @@ def test_a_damaged_store_is_told_in_words(store, somana_home):
         db.execute("ALTER TABLE orders RENAME TO orders_lost")
     page = page_html("po-" + "1" * 32, store)
     assert STORE_DOWN.split(".")[0] in page and "Traceback" not in page and "sqlite" not in page.lower()
+    assert follows_the_order(page)  # the store may come back: the open page keeps trying
