@@ -59,6 +59,46 @@ class PrinterSpec:
     baud: int = 115200
 
 
+def _job_name(command: dict) -> str:
+    """The job's file name from a bus command: printable, no folders, at most 80 characters."""
+    raw = "".join(ch if ch.isprintable() else "_" for ch in str(command.get("name") or "upload.gcode"))
+    return Path(raw.replace("\\", "/")).name[:80].strip() or "upload.gcode"
+
+
+def _write_gcode_text(text, name: str, path: Path) -> None:
+    """A job's G-code TEXT from a bus command, to `path` as UTF-8; refused (field `gcode`, nothing written)
+    when it is not text or above the station's limit."""
+    from somana_core.gcode_check import megabytes  # (reads its limits with pandas: not at the station's start)
+
+    if not isinstance(text, str):
+        raise InputError("gcode", f"gcode refused: {name}: gcode must be the job's G-code as text, "
+                                  f"not a {type(text).__name__}")
+    if len(text) > MAX_GCODE_BYTES:  # a character is at least one byte: refused before encoding it
+        raise InputError("gcode", f"gcode refused: {name} is {megabytes(len(text))}: at most "
+                                  f"{megabytes(MAX_GCODE_BYTES)}")
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate (JSON's "\ud800"): not text
+        raise InputError("gcode", f"gcode refused: {name} is not text G-code: character {exc.start + 1} is "
+                                  f"not text (binary data)") from None
+    if len(data) > MAX_GCODE_BYTES:
+        raise InputError("gcode", f"gcode refused: {name} is {megabytes(len(data))}: at most "
+                                  f"{megabytes(MAX_GCODE_BYTES)}")
+    path.write_bytes(data)
+
+
+def _check_gcode(path: Path, name: str, field: str) -> None:
+    """The same check as a web upload (somana_core.gcode_check: size, text, every line a command or a
+    comment), on the file about to print; a refused file is deleted and the reply names `field`."""
+    from somana_core.gcode_check import check_gcode_file
+
+    try:
+        check_gcode_file(path, name, max_bytes=MAX_GCODE_BYTES)
+    except InputError as exc:
+        path.unlink(missing_ok=True)
+        raise InputError(field, f"{field} refused: {exc.message}") from None
+
+
 def printer_specs(values: list[str] | None) -> list[PrinterSpec]:
     """`--printer` values: 'sim', a port ('/dev/ttyUSB0', 'socket://..'), or NAME=PORT. Default: one sim."""
     values = list(values or [SIM])
@@ -442,25 +482,28 @@ class Station:
             estimate = (current.quote or {}).get("print_time_s") or gcode_estimate_s(path)
             spool = _order_spool(current)  # the spool this print needs is the one loaded (as the plan assumes)
         elif command.get("gcode") is not None:
-            text = str(command["gcode"])
-            if len(text) > MAX_GCODE_BYTES:
-                raise InputError("gcode", f"gcode is {len(text) / 1e6:.0f} MB; at most {MAX_GCODE_BYTES / 1e6:.0f} MB")
-            name = Path(str(command.get("name") or "upload.gcode")).name[:80] or "upload.gcode"
+            name = _job_name(command)
             path = self.jobs_folder / f"{slot.spec.name}-{stamp}-{name}"
-            path.write_text(text, encoding="ascii", errors="replace")
+            _write_gcode_text(command["gcode"], name, path)
+            _check_gcode(path, name, "gcode")
             estimate = gcode_estimate_s(path)
         elif command.get("upload") is not None:  # sent in chunks (floor.handoff), checked complete here
-            name = Path(str(command.get("name") or "upload.gcode")).name[:80] or "upload.gcode"
+            name = _job_name(command)
             path = self.jobs_folder / f"{slot.spec.name}-{stamp}-{name}"
             self.incoming.take(command["upload"], name).replace(path)
+            _check_gcode(path, name, "upload")  # the sender may have checked it: any bus client can send chunks
             estimate = gcode_estimate_s(path)
         elif command.get("path"):
             source = Path(str(command["path"]))
             if not source.is_file():
                 raise InputError("path", f"path={source} is not a file on station {self.name}")
             name = source.name
+            if source.stat().st_size > MAX_GCODE_BYTES:  # before copying it
+                raise InputError("path", f"path refused: {name} is {source.stat().st_size / 1e6:.0f} MB: "
+                                         f"at most {MAX_GCODE_BYTES / 1e6:.0f} MB")
             path = self.jobs_folder / f"{slot.spec.name}-{stamp}-{name}"
             shutil.copyfile(source, path)
+            _check_gcode(path, name, "path")  # a file on this machine is not G-code because its path is given
             estimate = gcode_estimate_s(path)
         else:
             raise InputError("start", "start needs an order number, an upload, a G-code text or a path")

@@ -123,3 +123,61 @@ def test_a_file_larger_than_the_station_takes_stops_at_the_limit(tmp_path):
         incoming.take({"id": transfer_id, "size": 3000, "chunks": 3, "sha256": "0" * 64}, "big.gcode")
     with pytest.raises(InputError, match="upload needs id"):
         incoming.take({"id": "../../etc/passwd", "size": 1, "chunks": 1, "sha256": "0" * 64}, "x.gcode")
+
+
+# What a station re-checks before a file prints, whoever sent it: a station is reachable by any client of
+# the bus, so the web upload's check (somana_core.gcode_check) is not enough. (content, reason in the reply)
+NOT_GCODE = {
+    "binary": (b"\x00\x01\x02binary" + bytes(range(256)) * 40, "is not text G-code: line 1 holds the byte 0x00"),
+    "csv": (b"name,price\nkit,87.56\n" * 50, "line 1 'name,price' is not a command"),
+    "comments only": (b"; nothing to print\n(really nothing)\n", "holds only comments"),
+    "escape sequence": (b"G28\n\x1b[2J\x1b[31mM104 S999\n", "line 2 holds the byte 0x1b"),
+}
+
+
+def _start_refused(fleet, station, field: str, says: str, **how) -> None:
+    jobs_before = sorted(station.jobs_folder.iterdir())
+    history_before = fleet.printers()[KEY]["history"]
+    reply = _reply(fleet, fleet.command(KEY, "start", name="job.gcode", **how))
+    message = reply["message"]
+    assert not reply["ok"] and message.startswith(f"{field} refused: "), message  # the field, first
+    assert says in message and "\n" not in message, message  # why, on one line
+    assert sorted(station.jobs_folder.iterdir()) == jobs_before  # the refused file is not kept
+    assert fleet.printers()[KEY]["shown_state"] == "operational"  # nothing started
+    assert fleet.printers()[KEY]["history"] == history_before
+
+
+@pytest.mark.parametrize("kind", list(NOT_GCODE))
+@pytest.mark.parametrize("field", ["gcode", "upload", "path"])
+def test_a_station_refuses_what_is_not_text_gcode_however_it_comes(fleet, station, tmp_path, field, kind):
+    _operational(fleet)
+    data, says = NOT_GCODE[kind]
+    if field == "gcode":  # the job's text in the command (JSON carries any character, NULs included)
+        how = {"gcode": data.decode("latin-1")}
+        says = says if kind != "binary" else "line 1 holds the byte 0x00"
+    else:
+        source = tmp_path / "job.gcode"
+        source.write_bytes(data)
+        how = {"upload": fleet.send_file(KEY, source)} if field == "upload" else {"path": str(source)}
+    _start_refused(fleet, station, field, says, **how)
+
+
+@pytest.mark.parametrize("gcode, says", [
+    ([1, 2, 3], "gcode must be the job's G-code as text, not a list"),
+    ("G28\n; \ud800\n", "is not text G-code: character 7 is not text"),  # a lone surrogate: JSON allows it
+    ("G1 X1\n" * 400, "job.gcode is 0.0 MB: at most 0.0 MB"),  # above the station's limit (lowered here)
+], ids=["not a string", "lone surrogate", "too large"])
+def test_a_gcode_text_that_cannot_be_a_file_is_refused_on_its_field(fleet, station, monkeypatch, gcode, says):
+    _operational(fleet)
+    from somana_core.floor import station as station_module
+
+    monkeypatch.setattr(station_module, "MAX_GCODE_BYTES", 1000)
+    _start_refused(fleet, station, "gcode", says, gcode=gcode)
+
+
+def test_a_real_gcode_text_with_a_non_ascii_comment_still_prints(fleet, station):
+    _operational(fleet)
+    reply = _reply(fleet, fleet.command(KEY, "start", gcode="; Zoë's lid\n" + job_text(20), name="zoe\n.gcode"))
+    assert reply["ok"] and reply["message"] == "printing zoe_.gcode", reply  # a name is one printable line
+    wait_until(lambda: (fleet.printers()[KEY]["history"] or [{}])[0].get("outcome") == "done", 60,
+               message="the job to end")

@@ -149,7 +149,9 @@ def test_stopping_makes_the_printer_safe_and_the_job_restarts_from_its_last_line
         with OrderStore() as store:
             wait_until(lambda: store.get(order.number).state == "done", 60, message="restarted order done")
         lines = job_text(3000).splitlines()
-        executed = sim.executed_commands()
+        # the host's own temperature polls and keepalive probes (M105) may fall between job lines (a slow,
+        # loaded machine: failed once at load 17); the job's lines are what must be neither repeated nor skipped
+        executed = [c for c in sim.executed_commands() if not c.startswith("M105")]
         assert "G28 X Y" in executed  # the restart preamble homes X/Y only
         tail = [c for c in lines[last:] if c and not c.startswith(";")]
         assert executed[-len(tail):] == tail
