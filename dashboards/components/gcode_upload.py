@@ -7,12 +7,20 @@ in memory; this subclass writes each chunk to a private file under the state fol
 writing (and says why) once the file passes `gcode_upload_max_bytes`, and the browser refuses a
 larger file before sending any of it (FilePond's size check). Limits: data/upload_limits.csv.
 Printing it hands the file to the station in chunks over the bus (`send_to`, somana_core.floor.handoff).
+
+Chunks are written in the order they arrive, on the server's event loop, before the next websocket
+message is read. Panel 1.9.4 hands every widget event to its thread pool when there is one (`somana
+serve --num-threads`; reactive.py `_comm_event`), where they run side by side: a later chunk could be
+written before an earlier one, and the "Print" click that follows "Upload complete" could run while
+the last chunk was still being written ("choose a G-code file first"; tests/ui/test_gcode_upload_browser.py
+failed 2 runs in 9 at load 31-36 this way). `tests/ui/test_upload_order.py` reproduces it.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 import panel as pn
@@ -55,6 +63,7 @@ class GcodeUpload(pn.widgets.FileDropper):
         params.setdefault("name", f"G-code file to print (text, up to {megabytes(self.max_bytes)})")
         super().__init__(**params)
         self._partial = None  # (name, open file, path, bytes written) while chunks arrive
+        self._lock = threading.RLock()  # chunks arrive on the loop; Print runs in Panel's thread pool
 
     # Panel calls this for every upload chunk and for a removal (FileDropper._process_event)
     @staticmethod
@@ -66,7 +75,21 @@ class GcodeUpload(pn.widgets.FileDropper):
         if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
             pn.extension("filedropper")
 
+    def _server_event(self, doc, event) -> None:
+        # in arrival order, here on the loop (as Panel does without a thread pool): see the module's doc
+        self._process_bokeh_event(doc, event)
+
+    @property
+    def uploading(self) -> str | None:
+        """The name of an upload whose chunks are still arriving, else None."""
+        partial = self._partial
+        return partial[0] if partial is not None else None
+
     def _process_event(self, event):
+        with self._lock:
+            self._take(event)
+
+    def _take(self, event):
         data = event.data
         name = str(data.get("name") or "upload.gcode").rsplit("/", 1)[-1][:120]
         if event.event_name == "delete_event":
@@ -99,12 +122,21 @@ class GcodeUpload(pn.widgets.FileDropper):
         """Hand the finished upload to `printer_key`'s station in chunks (Fleet.send_file: the web
         process holds a few 512 KB pieces, never the file), then delete it here; returns the transfer
         to name in the `start` command. OSError if the broker does not take it (the file is kept)."""
-        transfer = fleet.send_file(printer_key, self.path)
-        self.discard()  # the station has its own copy now
+        sent = self.path
+        transfer = fleet.send_file(printer_key, sent)
+        with self._lock:
+            if self.path == sent:
+                self.discard()  # the station has its own copy now
+            else:  # another upload began meanwhile: keep it
+                Path(sent).unlink(missing_ok=True)
         return transfer
 
     def discard(self) -> None:
         """Forget the upload (complete or partial) and delete its file."""
+        with self._lock:
+            self._forget()
+
+    def _forget(self) -> None:
         if self._partial is not None:
             self._partial[1].close()
             self._partial[2].unlink(missing_ok=True)

@@ -354,6 +354,9 @@ class PrinterDetail(pn.viewable.Viewer):
         if self.upload.problem:
             self._say(f"print: {self.upload.problem}")
             return
+        if self.upload.path is None and self.upload.uploading:
+            self._say(f"print: {self.upload.uploading} is still uploading: press Print once it says Upload complete")
+            return
         if self.upload.path is None:
             self._say("print: choose a G-code file first (wait until it has uploaded)")
             return
