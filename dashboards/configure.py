@@ -25,6 +25,7 @@ import panel as pn
 import param
 
 from dashboards import panel_fixes
+from dashboards.components.checked_inputs import IntInputAsSent, SelectAsSent
 from dashboards.theme import PHONE_READY_TEMPLATE, page
 from dashboards.viewer import MeshViewer
 from somana_core import fulfilment, labels, preview, workers
@@ -125,9 +126,9 @@ def widget_for(name: str, p: param.Parameter, value) -> pn.widgets.Widget:
     if isinstance(p, param.Color):
         return pn.widgets.ColorPicker(value=value, **common)
     if isinstance(p, param.Selector):
-        return pn.widgets.Select(options={_option_label(name, v): v for v in p.objects}, value=value, **common)
-    if isinstance(p, param.Integer):
-        return pn.widgets.IntInput(value=value, step=int(getattr(p, "step", None) or 1), **common)
+        return SelectAsSent(options={_option_label(name, v): v for v in p.objects}, value=value, **common)
+    if isinstance(p, param.Integer):  # (the AsSent inputs pass a bad value from the browser on to the spec's check)
+        return IntInputAsSent(value=value, step=int(getattr(p, "step", None) or 1), **common)
     if isinstance(p, param.Number):
         return pn.widgets.FloatInput(value=value, step=getattr(p, "step", None) or 0.1, **common)
     return pn.widgets.TextInput(value="" if value is None else str(value), **common)
@@ -299,11 +300,12 @@ class Configurator(pn.viewable.Viewer):
         self._fit_next = True
         self._shown_key = None    # (family, values) of the part in the 3D view
         # the order fields' inputs and message lines (the spec's fields have theirs in SpecControls)
-        self.qty_input = pn.widgets.IntInput(label="Quantity", value=self.qty, step=1, sizing_mode="stretch_width",
-                                             css_classes=["order-qty"])
-        self.material_input = pn.widgets.Select(label="Material", value=self.material, sizing_mode="stretch_width",
-                                                options={labels.id_name("material", m): m for m in materials},
-                                                css_classes=["order-material"])
+        # what the browser sends reaches _order_field as sent (checked_inputs: Panel refused it in a traceback)
+        self.qty_input = IntInputAsSent(label="Quantity", value=self.qty, step=1, sizing_mode="stretch_width",
+                                        css_classes=["order-qty"])
+        self.material_input = SelectAsSent(label="Material", value=self.material, sizing_mode="stretch_width",
+                                           options={labels.id_name("material", m): m for m in materials},
+                                           css_classes=["order-material"])
         self.customer_input = pn.widgets.TextInput(label="Customer", value=self.customer, sizing_mode="stretch_width",
                                                    placeholder="name or company", css_classes=["order-customer"])
         self.order_errors = {name: error_line(name) for name in ("qty", "material", "customer", "place")}

@@ -183,3 +183,20 @@ def test_the_web_process_does_no_cad(app):
     widget.value = widget.value + 3 * geometry.get_family(FAMILY).param["pcb_width"].step
     keys = [k for k in product._parts if ("pcb_width", widget.value) in k]
     assert app.spec.pcb_width == widget.value and keys == []
+
+
+@pytest.mark.parametrize("widget, sent, field, says", [
+    ("qty", 1.5, "qty", "qty='1.5' is not a whole number of units"),
+    ("material", "unobtainium", "material", "material='unobtainium'"),
+    ("lid_fit", "unobtainium", "lid_fit", "'unobtainium' is not one of: snap, screw"),
+    ("vent_count", 2.5, "vent_count", "is not a whole number"),
+])
+def test_what_a_client_sends_over_the_websocket_is_checked_beside_its_field(app, widget, sent, field, says):
+    """A value no widget in the browser offers (a modified page, a hand-written websocket client) goes
+    through the widget as the browser's message does (Panel's `_process_events`) and is refused beside
+    its field; Panel's own IntInput and Select refused it in a server traceback and kept the last value."""
+    inputs = {"qty": app.qty_input, "material": app.material_input, **app._controls.widgets}
+    inputs[widget]._process_events({"value": sent})
+    error = app.order_errors.get(field) or app._controls.errors[field]
+    assert error.visible and says in html.unescape(error.object), error.object
+    assert not app.valid or not all(app.order_fields_ok.values())

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from somana_core import geometry
-from tests.ui.configure_page import VIEW, open_configure, set_order_field, set_value
+from tests.ui.configure_page import VIEW, open_configure, orders_of, served_store, set_order_field, set_value
 
 pytestmark = pytest.mark.browser
 EYEWEAR = "eyewear_frame"
@@ -20,11 +20,18 @@ def _below(page, upper: str, lower: str) -> float:
     return b["y"] - (a["y"] + a["height"])
 
 
+def _send_as_a_client(page, css_class: str, value) -> None:
+    """Set a widget's value from the page's own BokehJS, past the widget's checks in the browser: what a
+    modified page or a hand-written websocket client sends."""
+    assert page.evaluate("""([cls, value]) => { for (const m of Bokeh.documents[0]._all_models.values())
+        if ((m.css_classes || []).includes(cls)) { m.value = value; return true } return false }""", [css_class, value])
+
+
 def _range_text(allowed: dict, unit: str = "mm") -> str:
     return f"can be {allowed['min']:g} to {allowed['max']:g} {unit}"
 
 
-def test_order_fields_say_what_is_wrong_beside_them(served, watched_page):
+def test_order_fields_say_what_is_wrong_beside_them(served, watched_page, monkeypatch):
     page = open_configure(watched_page, served)
     set_order_field(page, "order-qty", 0)
     qty_error = page.locator(".error-qty")
@@ -45,6 +52,29 @@ def test_order_fields_say_what_is_wrong_beside_them(served, watched_page):
     customer_error.get_by_text("customer is empty").wait_for(timeout=30_000)
     assert 0 <= _below(page, ".order-customer", ".error-customer") < 40
     assert page.locator(".order-place button").inner_text() == "Place order"  # enabled again
+
+    # whatever a client sends over the websocket is checked on the server and answered beside the field
+    log_before = served.log_path.read_text(errors="replace")
+    _send_as_a_client(page, "param-lid_fit", "unobtainium")  # a family's own list: the spec's check
+    page.locator(".error-lid_fit").get_by_text("'unobtainium' is not one of: snap, screw").wait_for(timeout=30_000)
+    _send_as_a_client(page, "order-qty", 1.5)
+    qty_error.get_by_text("qty='1.5' is not a whole number of units").wait_for(timeout=30_000)
+    _send_as_a_client(page, "order-material", "unobtainium")
+    material_error = page.locator(".error-material")
+    material_error.get_by_text(re.compile("unobtainium")).wait_for(timeout=30_000)
+    set_order_field(page, "order-customer", "Websocket Tester")
+    page.locator(".order-place button").click()  # refused: nothing is placed with the last good values
+    page.locator(".error-place").get_by_text("Fix the highlighted value").wait_for(timeout=30_000)
+    set_order_field(page, "order-qty", 2)
+    page.locator(".order-material select").select_option(index=1)
+    page.locator(".param-lid_fit select").select_option(index=1)
+    page.locator(".somana-quote:not(.stale)").wait_for(timeout=30_000)
+    assert not qty_error.is_visible() and not material_error.is_visible()
+    assert not page.locator(".error-lid_fit").is_visible()
+    logged = served.log_path.read_text(errors="replace")[len(log_before):]
+    assert "Traceback" not in logged and "Callback failed" not in logged, logged[-2000:]
+    with served_store(served, monkeypatch) as store:
+        assert not orders_of(store, "Websocket Tester")
     watched_page.assert_clean()
 
 
