@@ -46,9 +46,11 @@ class GcodeUpload(pn.widgets.FileDropper):
     filename = param.String(default=None, allow_None=True)
     size_bytes = param.Integer(default=0)
     problem = param.String(default="")
+    sent_name = param.String(default=None, allow_None=True, doc="the last file handed to a station (then deleted here)")
 
     # server-side only: none of these goes to the browser's model
-    _rename = {**pn.widgets.FileDropper._rename, "path": None, "filename": None, "size_bytes": None, "problem": None}
+    _rename = {**pn.widgets.FileDropper._rename, "path": None, "filename": None, "size_bytes": None, "problem": None,
+               "sent_name": None}
 
     def __init__(self, **params):
         self.max_bytes = gcode_upload_max_bytes()
@@ -99,6 +101,7 @@ class GcodeUpload(pn.widgets.FileDropper):
         chunk, total = int(data["chunk"]), int(data["total_chunks"])
         if chunk == 1:
             self.discard()
+            self.sent_name = None
             fd, tmp = tempfile.mkstemp(prefix="gcode-", suffix=".part", dir=upload_folder())
             self._partial = [name, os.fdopen(fd, "wb"), Path(tmp), 0]
         if self._partial is None or self._partial[0] != name:
@@ -122,11 +125,12 @@ class GcodeUpload(pn.widgets.FileDropper):
         """Hand the finished upload to `printer_key`'s station in chunks (Fleet.send_file: the web
         process holds a few 512 KB pieces, never the file), then delete it here; returns the transfer
         to name in the `start` command. OSError if the broker does not take it (the file is kept)."""
-        sent = self.path
+        sent, name = self.path, self.filename
         transfer = fleet.send_file(printer_key, sent)
         with self._lock:
             if self.path == sent:
                 self.discard()  # the station has its own copy now
+                self.sent_name = name  # the browser still lists it as uploaded: Print again is explained
             else:  # another upload began meanwhile: keep it
                 Path(sent).unlink(missing_ok=True)
         return transfer

@@ -357,6 +357,10 @@ class PrinterDetail(pn.viewable.Viewer):
         if self.upload.path is None and self.upload.uploading:
             self._say(f"print: {self.upload.uploading} is still uploading: press Print once it says Upload complete")
             return
+        if self.upload.path is None and self.upload.sent_name:
+            self._say(f"print: {self.upload.sent_name} was sent to the station already (see Job): to print it "
+                      "again, remove it here and choose it again")
+            return
         if self.upload.path is None:
             self._say("print: choose a G-code file first (wait until it has uploaded)")
             return

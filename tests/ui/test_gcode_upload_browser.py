@@ -90,4 +90,6 @@ def test_a_real_gcode_upload_streams_to_disk_and_prints(served, watched_page, tm
     page.locator(".print-file button").click()
     text_becomes(page, f"history-{KEY}", "t.includes('streamed.gcode') && t.includes('done')", 60_000)
     assert _uploaded(served) == []  # handed to the station, then deleted here
+    page.locator(".print-file button").click()  # the dropper still lists it: a second press says why nothing prints
+    _alert_says(page, "streamed.gcode was sent to the station already")
     watched_page.assert_clean()
