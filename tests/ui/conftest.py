@@ -29,12 +29,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_http(url: str, timeout_s: float = 300.0) -> None:
+def wait_for_http(url: str, timeout_s: float = 240.0, process: subprocess.Popen | None = None) -> None:
     """Until the server answers `url` with a status below 500 (warming the geometry and the
-    workers took 95 s on a 2-core machine under load 15)."""
+    workers took 95 s on a 2-core machine under load 15). Shorter than pytest-timeout's 300 s so that
+    the caller can still show the server's log; stops at once if `process` (the server) has exited."""
     last: list[Exception] = []
 
     def answers() -> bool:
+        if process is not None and process.poll() is not None:
+            raise WaitTimeout(f"the server exited with status {process.returncode} before {url} answered")
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 return response.status < 500
@@ -73,7 +76,7 @@ def served(tmp_path_factory) -> Server:
                                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
     url = f"http://localhost:{port}"
     try:
-        wait_for_http(url + "/")
+        wait_for_http(url + "/", process=process)
     except WaitTimeout:
         process.kill()
         process.wait()
