@@ -554,6 +554,31 @@ def lens_wire(v, cx: float, outer_sign: float):
     return kernel.spline_loop_wire(lens_outline_points(v, cx, outer_sign), SPLINE_SEGMENTS)
 
 
+def rim_outer_nasal_x_mm(v, y: float) -> float | None:
+    """Where the right rim's outer edge is on its nasal side at height y (mm; the offset of the lens
+    outline by rim_width is the envelope of discs of that radius round the outline), or None when the
+    rim does not reach that height."""
+    pts = lens_points(v, lens_centre_x(v), 1.0)
+    near = np.abs(pts[:, 1] - y) <= v.rim_width
+    if not near.any():
+        return None
+    p = pts[near]
+    return float(np.min(p[:, 0] - np.sqrt(v.rim_width ** 2 - (p[:, 1] - y) ** 2)))
+
+
+def lower_fill_halfwidth_mm(v) -> float | None:
+    """Half-width of the bridge's fill below the lens centres (down to the saddle's bottom): half a rim
+    past the rims' outer nasal edge wherever it is between those heights, so its side lies inside the rim
+    or the lens opening (cut with it) and never under the rim; None when the saddle ends below the rims."""
+    bottom = saddle_bottom_mm(v)
+    if bottom >= 0:
+        return None
+    xs = [rim_outer_nasal_x_mm(v, y) for y in np.linspace(bottom, 0.0, 25)]
+    if any(x is None for x in xs):
+        return None
+    return max(xs) + v.rim_width / 2
+
+
 def build_front(v):
     from somana_core.geometry import kernel as tk
 
@@ -572,8 +597,12 @@ def build_front(v):
     pieces.append(tk.rect_face(-x_body, saddle_bottom_mm(v), x_body, top - v.rim_width / 2))
     # above the lenses' centres the bridge is solid out to them: the bar, the body and each rim's upper
     # nasal arc would otherwise enclose a pocket whose corners taper below two nozzle widths (the slicer
-    # fuses or drops them); below the centres that fill would hang under the rims, so it stops there
+    # fuses or drops them); below the centres that fill would hang under the rims, so there it reaches
+    # only half a rim into the rims' lower nasal arcs, closing the notch between them and the body
     pieces.append(tk.rect_face(-cx, max(saddle_bottom_mm(v), 0.0), cx, top - v.rim_width / 2))
+    reach = lower_fill_halfwidth_mm(v)
+    if reach is not None and reach > x_body:
+        pieces.append(tk.rect_face(-reach, saddle_bottom_mm(v), reach, top - v.rim_width / 2))
     half = v.frame_width / 2
     pieces += [tk.rect_face(sx * cx if sx > 0 else -half, yh - h.stack / 2, half if sx > 0 else -cx, yh + h.stack / 2)
                for sx in (-1, 1)]

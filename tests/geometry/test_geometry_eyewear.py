@@ -222,8 +222,9 @@ def test_forming_labour_is_quoted_only_for_a_front_that_is_heat_formed(wrapped, 
     assert forced.unit_cost - flat.unit_cost == pytest.approx(line.amount_usd, abs=1e-3)
 
 
-# two random valid frames (fuzz seed 1) whose bar, bridge body and upper nasal rim enclosed a pocket
-# tapering to 0.48-0.60 mm (under two nozzle widths) before the bridge was made solid above the lenses
+# random valid frames (fuzz seed 1): in the first two the bar, bridge body and upper nasal rim enclosed
+# a pocket tapering to 0.48-0.60 mm (under two nozzle widths) before the bridge was made solid above the
+# lenses; in the third a low saddle left a 0.54 mm notch between the body and the lower nasal rim
 POCKET_FRAMES = [
     {"lens_width": 49.5, "lens_height": 50.0, "bridge_width": 22.5, "rim_width": 2.5, "frame_thickness": 3.0,
      "crest_height": 5.0, "nose_frontal_angle": 29.0, "nose_splay_angle": 20.0, "pupillary_distance": 73.0,
@@ -231,10 +232,13 @@ POCKET_FRAMES = [
     {"lens_width": 43.5, "lens_height": 39.5, "bridge_width": 16.0, "rim_width": 3.0, "frame_thickness": 5.0,
      "crest_height": 2.5, "nose_frontal_angle": 17.0, "nose_splay_angle": 25.0, "pupillary_distance": 62.5,
      "frame_width": 149.5, "machine": "prusa_mk3s"},
+    {"lens_width": 46.0, "lens_height": 35.5, "bridge_width": 23.0, "rim_width": 2.0, "frame_thickness": 4.0,
+     "crest_height": -3.5, "nose_frontal_angle": 29.5, "nose_splay_angle": 38.0, "groove_depth": 1.2},
 ]
 
 
-@pytest.mark.parametrize("values", POCKET_FRAMES + [{}], ids=["tall_lenses", "narrow_bridge", "defaults"])
+@pytest.mark.parametrize("values", POCKET_FRAMES + [{}], ids=["tall_lenses", "narrow_bridge", "low_saddle",
+                                                                  "defaults"])
 def test_the_bridge_leaves_no_gap_the_slicer_would_fuse_or_drop(values):
     """Between the lens centres (saddle, bar and the rims beside them), no layer of the printed front
     has air narrower than two nozzle widths except the tips of corners of 60 degrees or more (width
