@@ -365,15 +365,28 @@ def build_lid(d: BoxDims, *, lid_fit, lid_thickness, lid_clearance, lid_hole, st
         # a screw hole would cut the tile: letter the whole plate instead (slower, same solid)
         pieces = tk.lettered_plate(outline, lid_thickness, text, text_size, text_depth, text_style, centre=(xo, cy))
         return tk.glue(pieces + lip + ribs, "lid")
-    # a rib wholly under the tile's window touches only the tile: it is glued after the tile, or it
-    # would float beside the plate (a short lid's single rib under a long name did)
+    # a rib wholly under the tile's window touches only the tile: it is fused after the tile, or it
+    # would float beside the plate (a short lid's single rib under a long name did); an ordinary fuse,
+    # not glue: glued to the plate's underside (one face with the tile's by then) it stayed a separate
+    # volume touching it, invisible to the bridge check (a 37 mm bridge over it in the slice fuzz)
     under_tile, under_plate = [], []
     for rib in ribs:
         (under_tile if _rect_within(rib, window) else under_plate).append(rib)
     plate_face = tk.face(outline.outerWire(), list(outline.innerWires()) + [window.outerWire()])
     body = tk.glue([tk.prism(plate_face, 0.0, lid_thickness)] + lip + under_plate, "lid")
-    lid = tk.glue_full(body, tk.translate(tile, xo, cy), "lid")
-    return tk.glue([lid] + under_tile, "lid") if under_tile else lid
+    if any(_rects_overlap(rib, window) for rib in under_plate):
+        # a rib running on under the tile: their touching faces only partly coincide, which glue
+        # leaves unjoined (the rib stayed a separate volume under the tile): an ordinary fuse
+        lid = tk.one_solid(tk.boolean("fuse", body, [tk.translate(tile, xo, cy)]).clean(), "lid")
+    else:
+        lid = tk.glue_full(body, tk.translate(tile, xo, cy), "lid")
+    return tk.one_solid(tk.boolean("fuse", lid, under_tile).clean(), "lid") if under_tile else lid
+
+
+def _rects_overlap(piece, face) -> bool:
+    """Whether a piece's footprint (x, y) and a face's bounding rectangle overlap (more than touch)."""
+    a, b = piece.BoundingBox(), face.BoundingBox()
+    return a.xmin < b.xmax and b.xmin < a.xmax and a.ymin < b.ymax and b.ymin < a.ymax
 
 
 def _rect_within(piece, face) -> bool:
