@@ -579,6 +579,20 @@ def lower_fill_halfwidth_mm(v) -> float | None:
     return max(xs) + v.rim_width / 2
 
 
+def sight_wire(v, lens, cx: float, outer_sign: float):
+    """The sight opening: the lens outline shrunk by groove_depth. OCC's offset of a near-rectangular
+    spline loop came out null (superellipse exponent 7.9, 48.5 x 27 mm lens, the slice fuzz): then the
+    same outline points as one periodic spline, which offsets."""
+    from somana_core.geometry import kernel as tk
+
+    try:
+        return tk.offset_wire(lens, -v.groove_depth)
+    except ValueError:
+        if v.lens_shape in ("round", "rectangle"):
+            raise
+        return tk.offset_wire(tk.periodic_spline_wire(lens_outline_points(v, cx, outer_sign)), -v.groove_depth)
+
+
 def build_front(v):
     from somana_core.geometry import kernel as tk
 
@@ -586,7 +600,7 @@ def build_front(v):
     cx = lens_centre_x(v)
     lenses = [lens_wire(v, sx * cx, sx) for sx in (-1, 1)]
     rims = [tk.face(tk.offset_wire(w, v.rim_width)) for w in lenses]
-    sights = [tk.offset_wire(w, -v.groove_depth) for w in lenses]  # the lips in front of and behind the lens
+    sights = [sight_wire(v, w, sx * cx, sx) for w, sx in zip(lenses, (-1, 1))]  # the lips before/behind the lens
     yh = hinge_y(v, h)
     bridge_h = BRIDGE_HEIGHT_RIMS * v.rim_width
     top = v.lens_height / 2 + v.rim_width

@@ -328,6 +328,12 @@ def spline_loop_wire(points: np.ndarray, segments: int):
     return cq.Wire.assembleEdges(edges)
 
 
+def periodic_spline_wire(points: np.ndarray):
+    """A closed wire: ONE periodic spline through the points (n,2), at z=0."""
+    return cq.Wire.assembleEdges([cq.Edge.makeSpline([cq.Vector(float(x), float(y), 0.0) for x, y in points],
+                                                     periodic=True)])
+
+
 def offset_wire(wire, distance_mm: float):
     """The wire grown outward (negative: shrunk inward) by distance, round corners, offset curves as
     NURBS (see `as_nurbs`)."""

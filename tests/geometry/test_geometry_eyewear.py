@@ -363,3 +363,22 @@ def test_somana_make_prints_the_flat_front_and_says_how_to_form_it(tmp_path):
     # a front with no wrap is not formed, but the floor is still told how the lenses go in
     flat = ew.EyewearFrameBuilder().finishing(make_spec("eyewear_frame", {"wrap_deg": 0}), "PETG")
     assert len(flat) == 1 and "push each lens in from the back" in flat[0] and "50 x 38 mm" in flat[0]
+
+
+def test_a_near_rectangular_superellipse_front_builds_whole(tmp_path):
+    """The slice fuzz (seed 14) found a valid order whose sight openings failed in CAD: OCC's inward
+    offset of the 12-segment spline loop came out null. The front builds, one valid solid, and its
+    sight opening is the lens shrunk by the groove depth."""
+    from somana_core.geometry import kernel
+
+    v = make_spec("eyewear_frame", {"lens_width": 48.5, "lens_height": 27.0, "lens_shape": "superellipse",
+                                    "shape_exponent": 7.9, "groove_depth": 0.7, "pupillary_distance": 68.0,
+                                    "bridge_width": 20.0, "frame_width": 139.0, "rim_width": 4.0,
+                                    "crest_height": -4.5, "frame_thickness": 6.5})
+    front = ew.build_front(v)
+    assert kernel.is_valid(front) and len(kernel.solids(front)) == 1
+    cx = ew.lens_centre_x(v)
+    sight = kernel.face(ew.sight_wire(v, ew.lens_wire(v, cx, 1.0), cx, 1.0))
+    lens = kernel.face(ew.lens_wire(v, cx, 1.0))
+    perimeter = 2 * (v.lens_width + v.lens_height)  # a near-rectangle's, roughly
+    assert lens.Area() - sight.Area() == pytest.approx(perimeter * v.groove_depth, rel=0.1)
