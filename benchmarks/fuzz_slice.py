@@ -71,7 +71,12 @@ def main() -> int:
             for i, spec in enumerate(specs):
                 folder = Path(tmp) / str(i)
                 folder.mkdir()
-                result = check_order(spec, folder)
+                started = time.perf_counter()
+                try:
+                    result = check_order(spec, folder)
+                except Exception as exc:  # noqa: BLE001 - a crash in CAD is this order's failure, not the run's
+                    result = {"seconds": time.perf_counter() - started,
+                              "failures": [f"{type(exc).__name__}: {exc}"]}
                 seconds.append(result["seconds"])
                 if result["failures"]:
                     failures.append({"values": spec.values(), "failures": result["failures"]})
