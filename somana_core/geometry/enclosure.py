@@ -210,22 +210,19 @@ def check_standoffs(spec, d: BoxDims, holes, standoff_diameter: float, screw_hol
                                                   f"more clearance")
     # Two standoffs (or a standoff and a lid screw post) closer than a printable gap would print a
     # sliver between them, and touching ones meet along a line whose STL has non-manifold edges.
-    for i, (x1, y1) in enumerate(holes):
-        for x2, y2 in holes[i + 1:]:
+    board_pairs = [(a, b) for i, a in enumerate(holes) for b in holes[i + 1:]]
+    post_pairs = [(post, hole) for post in d.post_points for hole in holes]
+    for pairs, problem, remedy in (
+            (board_pairs, "two standoffs (holes {apart:.1f} mm apart) would leave less than {wall:g} mm (two "
+                          "nozzle widths) between them", ""),
+            (post_pairs, "a board standoff comes within {wall:g} mm (two nozzle widths) of a lid screw post",
+             " or lid_fit=snap")):
+        for (x1, y1), (x2, y2) in pairs:
             apart = math.hypot(x1 - x2, y1 - y2)
             if apart < standoff_diameter + min_wall - 1e-6:
-                raise InputError("standoff_diameter", f"standoff_diameter={standoff_diameter:g} mm: two standoffs "
-                                                      f"(holes {apart:.1f} mm apart) would leave less than "
-                                                      f"{min_wall:g} mm (two nozzle widths) between them; use at "
-                                                      f"most {apart - min_wall:.1f} mm")
-    for x, y in d.post_points:
-        for hx, hy in holes:
-            apart = math.hypot(x - hx, y - hy)
-            if apart < standoff_diameter + min_wall - 1e-6:
-                raise InputError("standoff_diameter", f"standoff_diameter={standoff_diameter:g} mm: a board standoff "
-                                                      f"comes within {min_wall:g} mm (two nozzle widths) of a lid "
-                                                      f"screw post; use at most {apart - min_wall:.1f} mm or "
-                                                      f"lid_fit=snap")
+                raise InputError("standoff_diameter", f"standoff_diameter={standoff_diameter:g} mm: "
+                                                      f"{problem.format(apart=apart, wall=min_wall)}; use at most "
+                                                      f"{apart - min_wall:.1f} mm{remedy}")
 
 
 def check_lid_text(spec, d: BoxDims) -> None:
