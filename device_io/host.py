@@ -393,12 +393,7 @@ class PrinterHost(param.Parameterized):
                 while self._handshake_oks == 0 and not self._seen_start and time.monotonic() < retry_at:
                     self._changed.wait(0.01)
             # late oks of repeated M110s must not be taken for acknowledgements of real lines
-            quiet_since = time.monotonic()
-            seen = self._handshake_oks
-            while time.monotonic() - quiet_since < max(self.handshake_retry_s, 0.05):
-                self._changed.wait(0.01)
-                if self._handshake_oks != seen:
-                    seen, quiet_since = self._handshake_oks, time.monotonic()
+            self._wait_for_quiet_oks(max(self.handshake_retry_s, 0.05))
             self._handshaking = False
             self._stream.restart_numbering(time.monotonic())
         remaining = max(deadline - time.monotonic(), 1.0)
@@ -436,12 +431,16 @@ class PrinterHost(param.Parameterized):
         self._write(frame(0, "M105").encode("ascii") + b"\n")
         while self.probed_line_number is None and time.monotonic() < until and self._state == CONNECTING:
             self._changed.wait(0.01)
+        self._wait_for_quiet_oks(0.05)  # the request's own ok is not the M110's
+        self._handshake_oks = 0
+
+    def _wait_for_quiet_oks(self, quiet_s: float) -> None:
+        """Wait (lock held) until no ok has arrived for `quiet_s`: late oks of earlier lines."""
         quiet_since, seen = time.monotonic(), self._handshake_oks
-        while time.monotonic() - quiet_since < 0.05:  # the request's own ok is not the M110's
+        while time.monotonic() - quiet_since < quiet_s:
             self._changed.wait(0.01)
             if self._handshake_oks != seen:
                 seen, quiet_since = self._handshake_oks, time.monotonic()
-        self._handshake_oks = 0
 
     def _on_closed(self, exc: BaseException) -> None:
         with self._lock:
