@@ -8,14 +8,13 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-from tests.support.waiting import wait_until
+from tests.support.waiting import WaitTimeout, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -130,8 +129,13 @@ def test_notebook_charts_draw_in_jupyterlab_with_the_network_blocked(lab, name, 
         # every code cell has run when none shows the busy prompt "[*]:" and the kernel is idle again
         wait_until(lambda: page.locator(".jp-InputPrompt", has_text="[*]").count() == 0 and idle.count(),
                    timeout_s=240, interval_s=0.5, message="every cell to finish")
-        time.sleep(1.0)  # let the last plots draw before the screenshot (nothing is asserted on timing)
-        canvases = page.locator(".jp-OutputArea canvas").count()
+        # the last plots draw a moment after their cell finishes: wait for them (the assert below names the count)
+        canvas = page.locator(".jp-OutputArea canvas")
+        try:
+            wait_until(lambda: canvas.count() >= 2, timeout_s=30, interval_s=0.2, message="two plots drawn")
+        except WaitTimeout:
+            pass
+        canvases = canvas.count()
         tracebacks = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']").count()
         page.screenshot(path=str(artifacts_dir / f"jupyterlab_{name.replace('.ipynb', '')}.png"))
         browser.close()

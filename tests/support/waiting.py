@@ -27,3 +27,18 @@ def wait_until(condition: Callable[[], T], timeout_s: float = 5.0, interval_s: f
         if time.monotonic() >= deadline:
             raise WaitTimeout(f"waited {timeout_s} s for {message or getattr(condition, '__name__', 'a condition')}")
         time.sleep(interval_s)
+
+
+async def wait_until_async(condition: Callable[[], T], timeout_s: float = 5.0, interval_s: float = 0.005,
+                           message: str = "") -> T:
+    """`wait_until` inside a coroutine: polls between turns of the event loop instead of blocking it."""
+    import asyncio
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise WaitTimeout(f"waited {timeout_s} s for {message or getattr(condition, '__name__', 'a condition')}")
+        await asyncio.sleep(interval_s)

@@ -15,7 +15,7 @@ import pytest
 
 from somana_core import geometry, quote, workers
 from tests.support.loops import run_coroutine
-from tests.support.waiting import wait_until
+from tests.support.waiting import wait_until, wait_until_async
 
 FAMILY = "sensor_enclosure"
 
@@ -92,9 +92,9 @@ def test_a_newer_change_cancels_the_queued_one_which_never_runs(pool):
             except workers.Superseded:
                 return "superseded"
         first = asyncio.ensure_future(change(61.0))
-        await asyncio.sleep(0.01)
+        await wait_until_async(lambda: session.stats.requests == 1, message="the first change submitted")
         second = asyncio.ensure_future(change(62.0))
-        await asyncio.sleep(0.01)
+        await wait_until_async(lambda: session.stats.requests == 2, message="the second change submitted")
         last = asyncio.ensure_future(change(63.0))
         return [await first, await second, await last]
 
@@ -124,9 +124,9 @@ def test_a_session_asking_often_waits_behind_one_that_asked_once(pool):
             except workers.Superseded:
                 return None
         tasks = [asyncio.ensure_future(ask(dragging, f"drag{i}", {"pcb_width": 60.0 + i})) for i in range(3)]
-        await asyncio.sleep(0.05)
+        await wait_until_async(lambda: dragging.stats.requests == 3, message="the three drags submitted")
         tasks.append(asyncio.ensure_future(ask(patient, "patient", {"pcb_width": 70.0})))
-        await asyncio.sleep(0.05)
+        await wait_until_async(lambda: patient.stats.requests == 1, message="the patient request submitted")
         tasks.append(asyncio.ensure_future(ask(dragging, "drag3", {"pcb_width": 63.0})))
         return await asyncio.gather(*tasks)
 
