@@ -9,7 +9,7 @@ import sys
 import pytest
 import trimesh
 
-from somana_core.geometry import FAMILIES
+from somana_core.geometry import FAMILIES, FITTED
 
 
 def somana(*args, cwd=None):
@@ -20,7 +20,10 @@ def test_families_json_lists_every_parameter_with_unit_bounds_default():
     result = somana("families", "--json")
     assert result.returncode == 0, result.stderr
     families = {f["family"]: f for f in json.loads(result.stdout)["families"]}
-    assert set(families) == set(FAMILIES)
+    assert set(families) == set(FAMILIES) | set(FITTED)
+    board = families["board_enclosure"]
+    assert "--board FILE.kicad_pcb" in board["needs"]["board"] and board["sold_as"] == "sensor_enclosure"
+    assert board["parameters"]["clearance"]["unit"] == "mm" and "needs" not in families["sensor_enclosure"]
     wall = families["sensor_enclosure"]["parameters"]["wall"]
     assert wall["unit"] == "mm" and wall["bounds"] == [0.8, 5.0] and wall["default"] == 2.0 and wall["step"] == 0.1
     assert "arduino_uno_r3" in families["kit_enclosure"]["parameters"]["board"]["choices"]
@@ -32,6 +35,9 @@ def test_families_text_is_readable():
     result = somana("families")
     assert result.returncode == 0
     assert "eyewear_frame" in result.stdout and "pupillary_distance" in result.stdout and "40..62 mm" in result.stdout
+    fitted = result.stdout[result.stdout.index("board_enclosure:"):]
+    assert fitted.splitlines()[1].strip().startswith("needs --board FILE.kicad_pcb")
+    assert "somana make sensor_enclosure --board FILE.kicad_pcb" in fitted
 
 
 def test_make_writes_all_parts_and_prints_metrics_json(tmp_path):
