@@ -160,14 +160,19 @@ def read_orders(path: str | Path) -> list[SimOrder]:
             import pandas as pd
 
             rows = pd.read_csv(path, comment="#").to_dict("records")
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise InputError("--orders", f"--orders {path.name}: need a list of orders (objects with family, "
+                                         "arrival_h, print_h)")
         out = []
         for i, r in enumerate(rows):
             out.append(SimOrder(str(r.get("number") or f"SIM-{i + 1:05d}"), str(r["family"]),
                                 int(round(float(r["arrival_h"]) * 60)), max(1, int(round(float(r["print_h"]) * 60))),
                                 int(r.get("qty") or 1), str(r.get("material") or "PLA"),
                                 str(r.get("colour") or "black").lower(), str(r.get("machine") or "prusa_mk3s")))
-    except (KeyError, ValueError, TypeError, json.JSONDecodeError) as exc:
+    except (KeyError, ValueError, TypeError, OverflowError, json.JSONDecodeError) as exc:
         raise InputError("--orders", f"--orders {path.name}: bad row ({exc}); need family, arrival_h, print_h") from None
+    except OSError as exc:
+        raise InputError("--orders", f"--orders {path.name}: cannot be read ({exc.strerror})") from None
     if any(o.arrival_min < 0 or o.qty < 1 for o in out):
         raise InputError("--orders", f"--orders {path.name}: arrival_h must be >= 0 and qty >= 1")
     return sorted(out, key=lambda o: o.arrival_min)

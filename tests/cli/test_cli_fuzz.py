@@ -31,7 +31,10 @@ def _paths(work: Path) -> dict[str, str]:
     (work / "afolder").mkdir(exist_ok=True)
     (work / "model.stl").write_text("solid x\nendsolid x\n")
     (work / "job.gcode").write_text("G28\nG1 X1\n")
-    return {"dir": str(work / "afolder"), "dir/": str(work / "afolder") + "/", "missing": str(work / "no" / "x"),
+    (work / "bad.json").write_text("{not json")
+    (work / "list.json").write_text("[1, 2]")
+    return {"bad.json": str(work / "bad.json"), "list.json": str(work / "list.json"),
+            "dir": str(work / "afolder"), "dir/": str(work / "afolder") + "/", "missing": str(work / "no" / "x"),
             "stl": str(work / "model.stl"), "gcode": str(work / "job.gcode")}
 
 
@@ -39,9 +42,9 @@ def _out_bad(p, suffix):
     return ["", "-", p["dir"], p["dir/"], f"/proc/x{suffix}", f"{p['missing']}{suffix}", "x.txt", "a\x00b" + suffix]
 
 
-def cases(p: dict[str, str]) -> dict[str, list[list[str]]]:
-    """sub-command -> malformed argument lists."""
-    base = {
+def refused_values(p: dict[str, str]) -> dict[str, tuple[list[str], dict]]:
+    """sub-command -> (a valid base command line, {option or None for a positional: values it must refuse})."""
+    return {
         "order-place": (["order", "place", "kit_enclosure", "--customer", "Ada", "--no-slice"], {
             "--customer": ["", "   ", "x" * 500, f"Eve{ESC}", "a\u202eb"],
             "--qty": COUNT_BAD,
@@ -78,21 +81,26 @@ def cases(p: dict[str, str]) -> dict[str, list[list[str]]]:
             "--rx-buffer-bytes": ["abc", "-1", HUGE],
         }),
         "print-file": (["print", "--port", "sim"], {None: ["", p["dir"], p["missing"] + ".gcode"]}),
-        "publish": (["publish", str(Path(p["dir"]) / "site")], {"--pipeline-results": [p["dir"], p["missing"]]}),
+        "publish": (["publish", str(Path(p["dir"]) / "site")], {"--pipeline-results": [p["dir"], p["missing"], p["bad.json"], p["list.json"], p["gcode"]]}),
         "publish-out": (["publish"], {None: ["", "/proc/site"]}),
         "users": (["users", "add"], {None: ["", "A", "x" * 100, ESC, "-"]}),
         "plan": (["plan"], {"--db": ["not a url", "nosuchdb://x"], "--seconds": NUMBER_BAD[:8] + ["-1"],
                             "--policy": ["", "nosuch"]}),
         "simulate": (["simulate", "--json"], {
             "--days": NUMBER_BAD[:8] + ["0", "-1"], "--printers": COUNT_BAD[:10], "--policy": ["", "nosuch"],
-            "--seed": ["abc", "1.5"], "--rate": NUMBER_BAD[:6] + ["-1"], "--orders": [p["dir"], p["missing"]],
+            "--seed": ["abc", "1.5"], "--rate": NUMBER_BAD[:6] + ["-1"],
+            "--orders": [p["dir"], p["missing"], p["bad.json"], p["list.json"], p["gcode"]],
         }),
         "estop": (["estop"], {"--confirm": NUMBER_BAD[:6], None: ["", ESC]}),
         "spool": (["spool", "p1", "--material", "PLA", "--colour", "red", "--broker", "mqtt://127.0.0.1:9"], {
             "--material": ["", "WOOD", ESC], "--colour": ["", "r3d", ESC, "x" * 40], "--wait": NUMBER_BAD[:6]}),
     }
+
+
+def cases(p: dict[str, str]) -> dict[str, list[list[str]]]:
+    """sub-command -> malformed argument lists: each refused value alone, then a sample of pairs."""
     out: dict[str, list[list[str]]] = {}
-    for name, (argv, options) in base.items():
+    for name, (argv, options) in refused_values(p).items():
         runs = []
         for option, values in options.items():
             for value in values:
