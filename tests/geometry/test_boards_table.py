@@ -32,3 +32,19 @@ def test_devkitc_outline_is_the_drawings_pcb_plus_module_overhang():
     assert float(row["usb_overhang_mm"]) == pytest.approx(DEVKITC_USB_OVERHANG_MM)
     # with its connector the board is 55.3 mm: the 55-57 mm of published models
     assert 55.0 <= float(row["length_mm"]) + float(row["usb_overhang_mm"]) <= 57.0
+
+
+# micro:bit edge connector (tech.microbit.org/hardware/edgeconnector): 40 strips a side at 1.27 mm; ring 2
+# sits on its centre and rings 0 and GND 17 strips either side of it.
+MICROBIT_EDGE_PITCH_MM = 1.27
+MICROBIT_RING_OFFSET_STRIPS = 17
+
+
+def test_microbit_ring_holes_sit_where_the_edge_connector_pitch_puts_them():
+    row = board_row("bbc_microbit_v2")
+    (x0, y0), (x1, y1) = [tuple(map(float, h.split(":"))) for h in row["holes"].split(";")]
+    centre = float(row["length_mm"]) / 2
+    offset = MICROBIT_RING_OFFSET_STRIPS * MICROBIT_EDGE_PITCH_MM
+    assert x0 == pytest.approx(centre - offset, abs=0.01) and x1 == pytest.approx(centre + offset, abs=0.01)
+    assert y0 == y1 and float(row["hole_diameter_mm"]) == 4.0
+    assert row["kind"] == "estimate" and "y 4.9" in row["source"]  # the height above the edge stays to verify
