@@ -141,3 +141,19 @@ def test_the_live_plan_of_somana_serve_hears_its_floor(broker, somana_home, monk
     finally:
         station.stop()
         live.stop()
+
+
+def test_the_printer_somana_serve_starts_by_default_is_a_printer_of_the_plan():
+    """`somana serve` with no --printer runs one virtual printer ("sim") on its station "local": the live plan
+    maps that bus printer to p1 of data/printers.csv, so /plan and the floor talk about the same printer."""
+    from somana.cli import serve
+    from somana.cli.station import start_for_serve
+    from somana_core.scheduling import live
+    import inspect
+
+    spec, = serve.printer_specs(None, None, {})
+    station = inspect.signature(start_for_serve).parameters["station_name"].default
+    plan = live.LivePlan(store_factory=lambda: None)
+    assert plan._printer_for(f"{station}/{spec['name']}") == "p1"
+    assert plan._printer_for("local/p2") == "p2"  # a station naming a printer by its id still finds it
+    assert plan._printer_for("local/unknown") is None
