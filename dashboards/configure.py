@@ -37,7 +37,8 @@ BUILD_TIMEOUT_S = workers.DEFAULT_TIMEOUT_S
 STALE_NOTE = "Last part that could be built: this change is not shown"
 ORDER_QUERY = "order"  # /configure?order=KEY: the order placed with idempotency key KEY
 ORDER_STATUS_ROUTE, ORDER_STATUS_QUERY = "/order", "key"  # the status page the confirmation links to
-PHONE_MAX_PX = 820     # below this page width the three columns stack (3D view first)
+PHONE_MAX_PX = 600     # up to this page width one column: the 3D view, the fields, then the quote
+TABLET_MAX_PX = 1099   # up to this width (a portrait tablet): the 3D view and the quote side by side, fields below
 
 CSS = """
 :host(.somana-error) { color: #b3261e; font-size: 12px; margin: 0 10px 6px 10px; }
@@ -58,12 +59,19 @@ CSS = """
 """
 
 # The three columns side by side on a desktop (the 3D view and the quote stay in sight while the
-# controls scroll with the page), wrapped one under the other on a phone with the 3D view first.
-# Widths come from each column's flex basis (inline styles); the rules below only order and pin.
+# controls scroll with the page). On a tablet (820 px portrait) three columns leave the quote 2,500 px
+# down: there the 3D view and the quote share the first row and the fields follow at full width, so the
+# price and "Place order" are on the first screen. On a phone one column: the 3D view, the fields, the
+# quote. Widths come from each column's flex basis (inline styles, hence !important below).
 LAYOUT_CSS = """
 @media (min-width: %(wide)dpx) { .cfg-view, .cfg-order { position: sticky; top: 0; } }
-@media (max-width: %(phone)dpx) { .cfg-view { order: -1; } }
-""" % {"phone": PHONE_MAX_PX, "wide": PHONE_MAX_PX + 1}
+@media (max-width: %(tablet)dpx) {
+  .cfg-view { order: -2; }
+  .cfg-order { order: -1; }
+  .cfg-controls { order: 0; flex: 1 1 100%% !important; max-width: none !important; }
+}
+@media (max-width: %(phone)dpx) { .cfg-order { order: 1; } }
+""" % {"phone": PHONE_MAX_PX, "tablet": TABLET_MAX_PX, "wide": TABLET_MAX_PX + 1}
 
 # The 3D view: 460 px tall beside the columns of a desktop; stacked on a phone it takes a height tied to
 # the screen's width (a 390 px phone: 312 px, the part framed whole by the viewer on every resize), so
@@ -210,31 +218,66 @@ function setAddressKey(key) {
   if (key) url.searchParams.set("%(query)s", key); else url.searchParams.delete("%(query)s")
   window.history.replaceState(window.history.state, "", url)
 }
+function repeatQuestion(number) {
+  return "This is the same as order " + number + ", placed from this page a moment ago: place it again?"
+}
 export function render({ model, el }) {
   const button = document.createElement("button")
   button.type = "button"
   button.className = "somana-place"
+  // a repeat of the order just placed asks first (a second press after the reply is not a second order)
+  const ask = document.createElement("div")
+  ask.className = "somana-repeat"
+  ask.setAttribute("role", "alertdialog")
+  const question = document.createElement("p")
+  const yes = document.createElement("button")
+  yes.type = "button"
+  yes.className = "somana-repeat-yes"
+  yes.textContent = "Yes, place it again"
+  const no = document.createElement("button")
+  no.type = "button"
+  no.className = "somana-repeat-no"
+  no.textContent = "No"
+  ask.append(question, yes, no)
+  let asking = false
   const show = () => {
+    asking = asking && !!model.repeat_of && !model.placing
     button.disabled = model.placing
+    button.hidden = asking
     button.textContent = model.placing ? "Placing order…" : model.label
     button.setAttribute("aria-busy", model.placing ? "true" : "false")
     button.classList.toggle("is-placing", model.placing)
+    ask.hidden = !asking
+    question.textContent = repeatQuestion(model.repeat_of)
   }
-  button.addEventListener("click", () => {
-    if (button.disabled) return
+  const place = (confirmedRepeatOf) => {
     button.disabled = true  // at once: the second click of a double click meets a disabled button
     const key = newKey()
     setAddressKey(key)      // a reload now finds this placement's order, whatever the reply did
+    model.repeat_confirmed = confirmedRepeatOf
     model.placing = true
     model.link_key = key
     model.key = key
     show()
+  }
+  button.addEventListener("click", () => {
+    if (button.disabled) return
+    if (model.repeat_of) { asking = true; show(); yes.focus(); return }
+    place("")
   })
+  yes.addEventListener("click", () => {
+    if (!asking) return
+    const number = model.repeat_of
+    asking = false
+    place(number)
+  })
+  no.addEventListener("click", () => { asking = false; show(); button.focus() })
   model.on("placing", show)
   model.on("label", show)
+  model.on("repeat_of", show)
   model.on("link_key", () => setAddressKey(model.link_key))
   show()
-  el.append(button)
+  el.append(button, ask)
 }
 """ % {"query": ORDER_QUERY}
 
@@ -244,18 +287,31 @@ PLACE_BUTTON_CSS = """
   background: #0072b5; color: #fff; font: 600 14px system-ui, sans-serif; padding: 8px 12px; }
 .somana-place:hover { background: #005f96; }
 .somana-place:disabled { background: #7a9fb8; cursor: progress; }
+.somana-place[hidden], .somana-repeat[hidden] { display: none; }
+.somana-repeat { border: 1px solid #d9b25c; background: #fff8e6; border-radius: 4px; padding: 8px 10px;
+  font: 14px system-ui, sans-serif; }
+.somana-repeat p { margin: 0 0 8px 0; }
+.somana-repeat button { min-height: 36px; border-radius: 4px; padding: 6px 12px; margin-right: 8px; cursor: pointer;
+  font: 600 14px system-ui, sans-serif; }
+.somana-repeat-yes { border: 0; background: #0072b5; color: #fff; }
+.somana-repeat-no { border: 1px solid #7a8a93; background: #fff; color: #1f2a30; }
 """
 
 
 class PlaceOrderButton(pn.custom.JSComponent):
     """"Place order": the browser sends a fresh idempotency key (`key`) per press and keeps the
     order's key in the page address (`link_key`, the server's answer: the placed order's key, or
-    empty when nothing was placed)."""
+    empty when nothing was placed). A press that would repeat the order just placed (`repeat_of`)
+    asks first and sends the confirmed number (`repeat_confirmed`) with its key."""
 
     label = param.String(default="Place order")
     placing = param.Boolean(default=False, doc="a placement is running: the button is disabled")
     key = param.String(default="", doc="set by the browser: the idempotency key of the newest press")
     link_key = param.String(default="", doc="the key in the page address (?order=KEY)")
+    repeat_of = param.String(default="", doc="the number of the order this page placed that a press would repeat "
+                                             "exactly (the button asks first); empty when the settings differ")
+    repeat_confirmed = param.String(default="", doc="set by the browser with a press: the order number whose "
+                                                    "repeat the person confirmed")
 
     _esm = PLACE_BUTTON_ESM
     _stylesheets = [PLACE_BUTTON_CSS]
@@ -506,13 +562,29 @@ class Configurator(pn.viewable.Viewer):
         return (self.family, tuple(sorted(self._controls.values.items())), self.qty, self.material,
                 self.customer.strip())
 
-    def _update_place_label(self) -> None:
+    def _repeated_number(self) -> str:
+        """The number of the order this page placed if a press now would order exactly the same, else ""."""
         again = self._placed is not None and self._placed[1] == self._ordered_now()
-        self.place_button.label = "Place another identical order" if again else "Place order"
+        return self.order_number if again and self.order_number else ""
+
+    def _update_place_label(self) -> None:
+        repeat_of = self._repeated_number()
+        self.place_button.param.update(label="Place another identical order" if repeat_of else "Place order",
+                                       repeat_of=repeat_of)
 
     def _place_pressed(self, event) -> None:
         key = event.new
+        button = self.place_button
         if not key or self._placing_key is not None:  # one placement at a time (the browser disables too)
+            return
+        repeat_of, confirmed = self._repeated_number(), button.repeat_confirmed
+        button.repeat_confirmed = ""
+        if repeat_of and confirmed != repeat_of:
+            # the page asks before a repeat; a press that skipped the question (a modified page, or the
+            # settings went back to the placed ones while it was sent) places nothing and asks here
+            button.param.update(placing=False, link_key=self._placed[0])  # the address names the placed order
+            self._show_order_error("place", f"This is the same as order {repeat_of}: press "
+                                            "\"Place another identical order\" and confirm to place it again.")
             return
         self._placing_key = key
 

@@ -112,6 +112,29 @@ def test_placing_an_order_stores_it_with_its_files(app, somana_home):
     assert all(f.size > 1000 for f in stored.files)
 
 
+
+def test_a_press_repeating_the_placed_order_places_nothing_unless_that_repeat_was_confirmed(app, somana_home):
+    """What the page's button sends: a fresh key per press, and with a repeat the order number the person
+    confirmed. A key without that confirmation (a modified page) places nothing and says why."""
+    app.customer = "Grace Hopper"
+    first = app.place_order()
+    button = app.place_button
+    assert button.repeat_of == first.number and button.label == "Place another identical order"
+    button.key = "po-" + "1" * 32  # no confirmation sent
+    assert f"same as order {first.number}" in app.order_errors["place"].object
+    with OrderStore() as store:
+        assert [o.number for o in store.list()] == [first.number]
+    button.param.update(repeat_confirmed=first.number, key="po-" + "2" * 32)
+    with OrderStore() as store:
+        numbers = [o.number for o in store.list()]
+    assert len(numbers) == 2 and app.order_number != first.number and app.order_number in numbers
+    assert button.repeat_confirmed == ""  # a confirmation counts for one press
+    app.qty = 2  # changed settings: no question
+    assert button.repeat_of == "" and button.label == "Place order"
+    button.key = "po-" + "3" * 32
+    with OrderStore() as store:
+        assert len(store.list()) == 3
+
 def test_an_order_without_a_customer_is_refused_with_a_message(app, somana_home):
     assert app.place_order() is None
     assert "customer is empty" in app.order_errors["customer"].object and app.order_number == ""

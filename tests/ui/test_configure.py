@@ -92,7 +92,7 @@ def test_placing_an_order_puts_it_in_the_store(served, watched_page, monkeypatch
     customer = page.locator(".order-customer input")
     customer.fill("Grace Hopper")
     customer.press("Enter")
-    page.locator(".order-place button").click()
+    page.locator(".order-place button.somana-place").click()
     shown = page.locator(".somana-order-number [data-summary-number]").get_by_text(re.compile(r"SO-\d+"))
     shown.wait_for(timeout=60_000)
     number = re.search(r"SO-\d+", shown.inner_text()).group(0)

@@ -47,11 +47,11 @@ def test_order_fields_say_what_is_wrong_beside_them(served, watched_page, monkey
     page.locator(".somana-quote:not(.stale)").wait_for(timeout=30_000)
     assert not qty_error.is_visible()
 
-    page.locator(".order-place button").click()  # no customer yet
+    page.locator(".order-place button.somana-place").click()  # no customer yet
     customer_error = page.locator(".error-customer")
     customer_error.get_by_text("customer is empty").wait_for(timeout=30_000)
     assert 0 <= _below(page, ".order-customer", ".error-customer") < 40
-    assert page.locator(".order-place button").inner_text() == "Place order"  # enabled again
+    assert page.locator(".order-place button.somana-place").inner_text() == "Place order"  # enabled again
 
     # whatever a client sends over the websocket is checked on the server and answered beside the field
     log_before = served.log_path.read_text(errors="replace")
@@ -63,7 +63,7 @@ def test_order_fields_say_what_is_wrong_beside_them(served, watched_page, monkey
     material_error = page.locator(".error-material")
     material_error.get_by_text(re.compile("unobtainium")).wait_for(timeout=30_000)
     set_order_field(page, "order-customer", "Websocket Tester")
-    page.locator(".order-place button").click()  # refused: nothing is placed with the last good values
+    page.locator(".order-place button.somana-place").click()  # refused: nothing is placed with the last good values
     page.locator(".error-place").get_by_text("Fix the highlighted value").wait_for(timeout=30_000)
     set_order_field(page, "order-qty", 2)
     page.locator(".order-material select").select_option(index=1)
@@ -127,6 +127,36 @@ def test_eyewear_ranges_follow_the_pupillary_distance_and_the_message_lands_on_t
     watched_page.assert_clean()
 
 
+def test_on_a_portrait_tablet_the_price_and_place_order_are_on_the_first_screen(served, browser, artifacts_dir):
+    """820 x 1180 (a portrait tablet): the 3D view and the quote share the first row, the fields follow
+    (three columns put the price 2,476 px down)."""
+    from tests.ui.conftest import _watch
+
+    width, height = 820, 1180
+    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True)
+    try:
+        watched = _watch(context.new_page())
+        page = open_configure(watched, served)
+        assert page.evaluate("window.scrollY") == 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        view = page.locator(VIEW).bounding_box()
+        price = page.locator("[data-unit-price]").bounding_box()
+        lead_time = page.locator("[data-lead-time]").bounding_box()
+        button = page.locator(".order-place button.somana-place").bounding_box()
+        for name, box in (("unit price", price), ("lead time", lead_time), ("Place order", button)):
+            assert 0 <= box["y"] and box["y"] + box["height"] <= height, f"{name} is off the first screen: {box}"
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"{name} is cut at the side: {box}"
+        assert button["height"] >= 36 and button["width"] >= 200
+        assert view["y"] < height / 2 and view["width"] >= 340  # the 3D view at the top, not squeezed
+        first_field = page.locator(".param-pcb_length").bounding_box()
+        assert first_field["y"] >= button["y"] + button["height"]  # the fields below the quote
+        assert first_field["width"] >= 600  # and using the tablet's width
+        page.screenshot(path=str(artifacts_dir / "configure_tablet.png"))
+        watched.assert_clean()
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("mobile", [False, True], ids=["narrow-window", "phone"])
 def test_on_a_390px_phone_nothing_scrolls_sideways_and_the_order_button_is_reachable(
         served, browser, mobile, artifacts_dir):
@@ -144,7 +174,7 @@ def test_on_a_390px_phone_nothing_scrolls_sideways_and_the_order_button_is_reach
         page.locator(f"{VIEW}[data-in-view='1']").wait_for(timeout=30_000)
         assert first_field["y"] < 844  # the first field starts on the first screen
         assert first_field["width"] >= 300  # inputs use the width of the phone
-        button = page.locator(".order-place button")
+        button = page.locator(".order-place button.somana-place")
         button.scroll_into_view_if_needed()
         box = button.bounding_box()
         assert box["height"] >= 36 and 0 <= box["y"] and box["y"] + box["height"] <= 844

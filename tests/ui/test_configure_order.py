@@ -13,8 +13,9 @@ from tests.ui.configure_page import open_configure, orders_of, served_store, set
 
 pytestmark = pytest.mark.browser
 FAMILY = "sensor_enclosure"
-PLACE = ".order-place button"
+PLACE = ".order-place button.somana-place"
 SUMMARY = ".somana-summary[data-order]"
+REPEAT = ".order-place .somana-repeat"
 
 
 def _address_key(page) -> str | None:
@@ -61,6 +62,43 @@ def test_a_double_click_places_one_order_and_the_summary_shows_it(served, watche
     # a press with nothing changed asks for a second identical order, in words
     assert page.locator(PLACE).inner_text() == "Place another identical order"
     assert not page.locator(f"{PLACE}[disabled]").count()
+    watched_page.assert_clean()
+
+
+def test_a_second_identical_order_asks_first_and_a_changed_one_does_not(served, watched_page, monkeypatch):
+    page = open_configure(watched_page, served)
+    customer = f"Repeat {uuid.uuid4().hex[:8]}"
+    _type_customer(page, customer)
+    page.locator(PLACE).click()
+    page.locator(SUMMARY).wait_for(timeout=90_000)
+    first = page.locator("[data-summary-number]").inner_text()
+    first_key = _address_key(page)
+
+    page.locator(PLACE).click()  # the same settings again: a question, nothing sent
+    question = page.locator(REPEAT)
+    question.get_by_text(f"This is the same as order {first}").wait_for(timeout=10_000)
+    assert not page.locator(PLACE).is_visible() and _address_key(page) == first_key
+    page.locator(f"{REPEAT} .somana-repeat-no").click()  # "No": back to the button, still one order
+    page.locator(PLACE).wait_for(state="visible", timeout=10_000)
+    assert not question.is_visible()
+    with served_store(served, monkeypatch) as store:
+        assert [o.number for o in orders_of(store, customer)] == [first]
+
+    page.locator(PLACE).click()
+    page.locator(f"{REPEAT} .somana-repeat-yes").click()  # confirmed: a second order
+    second = page.locator("[data-summary-number]").filter(has_not_text=first)
+    second.wait_for(timeout=90_000)
+    assert _address_key(page) != first_key
+
+    set_order_field(page, "order-qty", 2)  # changed settings: one press places, no question
+    page.locator(PLACE).filter(has_text=re.compile("^Place order$")).wait_for(timeout=30_000)
+    page.locator(".somana-quote-body").filter(has_text="total for 2").wait_for(timeout=30_000)
+    page.locator(PLACE).click()
+    page.locator("[data-summary-qty]").filter(has_text="2").wait_for(timeout=90_000)
+    assert not question.is_visible()
+    with served_store(served, monkeypatch) as store:
+        placed = orders_of(store, customer)
+    assert len(placed) == 3 and sorted(o.qty for o in placed) == [1, 1, 2]
     watched_page.assert_clean()
 
 
