@@ -109,6 +109,11 @@ def material_price_usd_per_kg(material: str) -> float:
     return float(material_row(material)["price_usd_per_kg"])
 
 
+def material_flexural_modulus_mpa(material: str) -> float:
+    """Bending stiffness of a part printed flat in this material (MPa): the eyewear temples' grip."""
+    return float(material_row(material)["flexural_modulus_mpa"])
+
+
 # ----------------------------------------------------------------------------- boards, batteries
 def boards() -> pd.DataFrame:
     return _table(BOARDS)

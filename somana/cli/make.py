@@ -141,4 +141,11 @@ def run(args) -> int:
               f"of {r.material} on {r.machine}")
     for step, text in enumerate(report["finishing"], 1):
         print(f"after printing {step}: {text}")
+    for name, check in metrics.get("checks", {}).items():  # fitness figures (eyewear: the temples' grip)
+        if check.get("warning"):
+            print(f"warning: {check['warning']}")
+        elif "temple_clamp_force_n" in check:
+            lo, hi = check["comfortable_n"]
+            print(f"check: the temples grip {check['temple_clamp_force_n']:.2f} N in {metrics['material']} "
+                  f"(comfortable {lo:g}-{hi:g} N)")
     return 0

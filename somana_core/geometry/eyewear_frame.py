@@ -87,6 +87,10 @@ FIT = eyewear_fit()         # data/eyewear_fit.csv: wrap, nose and flex ranges a
 CREST_RADIUS_MM = FIT["crest_radius"]["default"]
 SADDLE_DEPTH_MM = FIT["saddle_depth"]["default"]  # the saddle follows the nose this far below its crest
 FLEX_START_MM = 2.0         # the flex section starts this far behind the tongue (clear of the cheeks)
+TEMPLE_SET_MM = FIT["temple_set_per_side"]["default"]  # how far the head pushes each temple out (the grip)
+CLAMP_FORCE_N = (FIT["temple_clamp_force"]["min"], FIT["temple_clamp_force"]["max"])  # comfortable grip, N
+END_FILLET_NOZZLES = 1.5    # radius of the fillet under each end piece, in nozzle widths (see end_piece_fillet)
+END_FILLET_MAX_DEG = 100.0  # end-piece corners with the rim narrower than this (degrees of air) are filleted
 
 
 def _fit_angle(name: str, step: float, doc: str, label: str):
@@ -358,6 +362,51 @@ def flex_span_mm(v, h: Hinge) -> tuple[float, float]:
     return x0, x0 + v.flex_length + 2 * (h.t - v.flex_thickness)
 
 
+def temple_clamp_force_n(v, modulus_mpa: float, set_mm: float | None = None) -> float:
+    """How hard each temple grips the head (N, at the ear bend) when the head pushes it `set_mm` outward
+    there (default: the fitting's temple_set_per_side, data/eyewear_fit.csv). The temple is a cantilever
+    from the hinge axis (the open stop holds it there) to the ear bend, L = temple_length -
+    earpiece_length, bent across its thickness: I = temple_height x thickness^3 / 12, thinner along the
+    flex section (its 45-degree ramps at their mean thickness). A load F at L deflects it
+    F x sum over the sections of ((L - a)^3 - (L - b)^3) / (3 E I) (unit-load method; 3EI/L^3 for one
+    uniform beam), so F = set / that compliance. The front's end piece is taken as rigid (the force is
+    then a little high)."""
+    set_mm = TEMPLE_SET_MM if set_mm is None else set_mm
+    h = hinge(v)
+    reach = v.temple_length - v.earpiece_length
+
+    def inertia(thickness: float) -> float:
+        return v.temple_height * thickness ** 3 / 12.0
+
+    f0, f1 = flex_span_mm(v, h)
+    ramp = (h.t - v.flex_thickness) if f1 > f0 else 0.0
+    sections = [(0.0, f0, h.t), (f0, f0 + ramp, (h.t + v.flex_thickness) / 2),
+                (f0 + ramp, f1 - ramp, v.flex_thickness), (f1 - ramp, f1, (h.t + v.flex_thickness) / 2),
+                (f1, reach, h.t)]
+    compliance = 0.0  # mm per N
+    for a, b, thickness in sections:
+        a, b = min(a, reach), min(b, reach)
+        if b > a:
+            compliance += ((reach - a) ** 3 - (reach - b) ** 3) / (3.0 * modulus_mpa * inertia(thickness))
+    return set_mm / compliance
+
+
+def clamp_force_check(v, material: str) -> dict:
+    """The temples' grip in one material: {"temple_clamp_force_n", "comfortable_n": [lo, hi], "set_mm",
+    "warning" (None when comfortable)}."""
+    from somana_core.catalogue import material_flexural_modulus_mpa
+
+    force = temple_clamp_force_n(v, material_flexural_modulus_mpa(material))
+    lo, hi = CLAMP_FORCE_N
+    warning = None
+    if not lo <= force <= hi:
+        warning = (f"the temples grip with {force:.2f} N in {material} ({'too loose' if force < lo else 'too tight'}; "
+                   f"comfortable {lo:g}-{hi:g} N): {'thicken or shorten' if force < lo else 'thin or lengthen'} "
+                   f"the flex section (flex_thickness {v.flex_thickness:g} mm, flex_length {v.flex_length:g} mm)")
+    return {"temple_clamp_force_n": round(force, 3), "comfortable_n": [lo, hi], "set_mm": TEMPLE_SET_MM,
+            "warning": warning}
+
+
 def text_room(v, h: Hinge) -> float:
     """Length (mm) of the temple's arm, between the flex section and the ear bend, for lettering."""
     x0, x1 = flex_span_mm(v, h)
@@ -566,6 +615,51 @@ def rim_outer_nasal_x_mm(v, y: float) -> float | None:
     return float(np.min(p[:, 0] - np.sqrt(v.rim_width ** 2 - (p[:, 1] - y) ** 2)))
 
 
+def rim_outer_temporal_x_mm(v, y: float, grow_mm: float = 0.0) -> float | None:
+    """Where the right rim's outer edge, grown by `grow_mm`, is on its temporal side at height y (mm),
+    or None when it does not reach that height (see rim_outer_nasal_x_mm)."""
+    r = v.rim_width + grow_mm
+    pts = lens_points(v, lens_centre_x(v), 1.0)
+    near = np.abs(pts[:, 1] - y) <= r
+    if not near.any():
+        return None
+    p = pts[near]
+    return float(np.max(p[:, 0] + np.sqrt(r ** 2 - (p[:, 1] - y) ** 2)))
+
+
+def end_piece_fillet(v, h: Hinge) -> np.ndarray | None:
+    """The fillet under the right end piece (a polygon, mm), or None when it needs none. The end piece's
+    lower edge leaves the rim where the rim's outer edge already slopes outward on its way down (round,
+    cat-eye and superellipse lenses), so the air between them is a wedge of 40-70 degrees: its tip is
+    narrower than two nozzle widths over a length no slicer prints (it fuses the perimeters across it,
+    leaving a ragged notch). A round of END_FILLET_NOZZLES nozzle widths, tangent to the end piece's
+    lower edge and to the rim, fills that tip so a disc of two nozzle widths reaches every part of the
+    air that is left (printability.narrow_gaps finds none). The polygon overlaps the end piece and the
+    rim (no edge of it lies along theirs) and leaves the lower edge a hair outside its tangent point, so
+    no boolean meets a tangent contact."""
+    from somana_core.catalogue import nozzle_mm
+
+    radius = END_FILLET_NOZZLES * nozzle_mm(v.machine)
+    y_edge = hinge_y(v, h) - h.stack / 2
+    x_cross = rim_outer_temporal_x_mm(v, y_edge)
+    x_centre = rim_outer_temporal_x_mm(v, y_edge - radius, radius)
+    if x_cross is None or x_centre is None or x_centre <= x_cross:
+        return None
+    centre = np.array([x_centre, y_edge - radius])
+    pts = lens_points(v, lens_centre_x(v), 1.0)
+    nearest = pts[np.argmin(np.linalg.norm(pts - centre, axis=1))]
+    inward = (nearest - centre) / np.linalg.norm(nearest - centre)   # from the fillet's centre into the rim
+    touch = nearest - inward * v.rim_width                            # where the fillet meets the rim
+    end_deg = math.degrees(math.atan2(*(touch - centre)[::-1])) % 360.0
+    air_deg = 180.0 - (end_deg - 90.0)  # the wedge's angle: 180 minus the arc the fillet turns through
+    if not 90.0 < end_deg < 270.0 or air_deg >= END_FILLET_MAX_DEG:
+        return None
+    arc = [centre + radius * np.array([math.cos(math.radians(a)), math.sin(math.radians(a))])
+           for a in np.linspace(85.0, end_deg, 10)]
+    lift = min(0.3, h.stack / 4)
+    return np.array([(x_cross - lift, y_edge + lift), (arc[0][0], y_edge + lift), *arc, touch + inward * lift])
+
+
 def lower_fill_halfwidth_mm(v) -> float | None:
     """Half-width of the bridge's fill below the lens centres (down to the saddle's bottom): half a rim
     past the rims' outer nasal edge wherever it is between those heights, so its side lies inside the rim
@@ -593,6 +687,20 @@ def sight_wire(v, lens, cx: float, outer_sign: float):
         return tk.offset_wire(tk.periodic_spline_wire(lens_outline_points(v, cx, outer_sign)), -v.groove_depth)
 
 
+def end_piece_faces(v, h: Hinge, sides=(-1, 1)) -> list:
+    """The end pieces (from each lens centre out to the frame's width, as tall as the hinge) and the
+    fillets under them (`end_piece_fillet`, mirrored for the left), as flat faces of the front's profile."""
+    from somana_core.geometry import kernel as tk
+
+    cx, yh, half = lens_centre_x(v), hinge_y(v, h), v.frame_width / 2
+    faces = [tk.rect_face(cx if sx > 0 else -half, yh - h.stack / 2, half if sx > 0 else -cx, yh + h.stack / 2)
+             for sx in sides]
+    fillet = end_piece_fillet(v, h)
+    if fillet is not None:  # counter-clockwise, as the other pieces, so the fused profile is one face
+        faces += [tk.face(tk.polygon_wire(fillet[::-sx] * np.array([sx, 1.0]))) for sx in sides]
+    return faces
+
+
 def build_front(v):
     from somana_core.geometry import kernel as tk
 
@@ -618,8 +726,7 @@ def build_front(v):
     if reach is not None and reach > x_body:
         pieces.append(tk.rect_face(-reach, saddle_bottom_mm(v), reach, top - v.rim_width / 2))
     half = v.frame_width / 2
-    pieces += [tk.rect_face(sx * cx if sx > 0 else -half, yh - h.stack / 2, half if sx > 0 else -cx, yh + h.stack / 2)
-               for sx in (-1, 1)]
+    pieces += end_piece_faces(v, h, sides=(-1, 1))
     profile = tk.faces_fuse(pieces)
     # no clean() after cutting the lenses: unifying the lens's spline edges gave a face whose
     # integrated area was 8% off its own mesh (and a mesh with open edges at some exponents)
@@ -758,6 +865,10 @@ class EyewearFrameBuilder:
         """Steps after printing (shown by `somana make`): forming the front's wrap when it has one, then
         fitting the lenses (said whatever the wrap)."""
         return forming_steps(spec, material) + [lens_fitting_step(spec)]
+
+    def checks(self, spec, material: str) -> dict:
+        """The temples' grip on the head in this material (see temple_clamp_force_n)."""
+        return {"temple_grip": clamp_force_check(spec, material)}
 
     def placement(self, part: str, spec) -> np.ndarray:
         return _placement(part, spec)

@@ -145,7 +145,11 @@ class Product:
                            "material_cost_usd": mass / 1000.0 * price, "heat_formed": rec.sold is not None}
         total = {k: sum(p[k] for p in parts.values()) for k in ("volume_mm3", "area_mm2", "mass_g",
                                                                  "material_cost_usd")}
-        return {"parts": parts, "total": total, "material": material}
+        result = {"parts": parts, "total": total, "material": material}
+        checks = getattr(type(self.spec).builder, "checks", None)
+        if checks is not None:  # the family's fitness checks in this material (the eyewear temples' grip)
+            result["checks"] = checks(self.spec, material)
+        return result
 
     # -- files -----------------------------------------------------------------------------
     def plates(self, part: str | None = None) -> list[dict[str, np.ndarray]]:

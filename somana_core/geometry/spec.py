@@ -107,7 +107,9 @@ class Builder(Protocol):
       parameters (exact and free); None to have it measured from the solid.
     - placement(part, spec): 4x4 matrix from the part's own frame to the assembled product view.
     Optional: as_sold(part, shape, inputs): the part as sold when finishing reshapes the printed solid
-    `shape` (same frame), else None; finishing(spec, material): those steps in the floor's words.
+    `shape` (same frame), else None; finishing(spec, material): those steps in the floor's words;
+    checks(spec, material): {name: {..., "warning": message or None}}, fitness figures `Product.metrics`
+    reports (a value outside its comfortable range is warned, not refused: the material is chosen later).
     """
 
     def build_part(self, part: str, inputs: PartInputs) -> Any: ...

@@ -60,6 +60,7 @@ def test_make_one_part_as_3mf_with_text_output(tmp_path):
     assert result.returncode == 0, result.stderr
     assert out.exists() and "front" in result.stdout and "g" in result.stdout
     assert "left_temple" not in result.stdout
+    assert "check: the temples grip 0.15 N in PLA (comfortable 0.15-1 N)" in result.stdout
 
 
 @pytest.mark.parametrize("args, words", [

@@ -382,3 +382,63 @@ def test_a_near_rectangular_superellipse_front_builds_whole(tmp_path):
     lens = kernel.face(ew.lens_wire(v, cx, 1.0))
     perimeter = 2 * (v.lens_width + v.lens_height)  # a near-rectangle's, roughly
     assert lens.Area() - sight.Area() == pytest.approx(perimeter * v.groove_depth, rel=0.1)
+
+
+def test_no_end_piece_leaves_an_air_wedge_the_slicer_would_fuse():
+    """24 random valid frames (fuzz seed 1): where each end piece leaves its rim, the front's profile has
+    no air narrower than two nozzle widths but corner tips of at most half that (corners of 60 degrees
+    or more: printability.narrow_gaps). The end piece's lower edge leaves a round, cat-eye or
+    superellipse rim where it already slopes outward: 5 of these 24 frames had 45-60 degree wedges
+    (tips 0.40-0.45 mm wide at a 0.8 mm gap) before `end_piece_fillet` rounded them. Measured on the
+    right rim with its end piece as `build_front` makes them (the left is its mirror image; the full fronts of
+these 24 frames measured the same way at 0.3 mm and mid-thickness: 5 with wedges before, 0 after)."""
+    from somana_core.geometry import kernel as tk
+    from somana_core.geometry.fuzz import random_valid_specs
+    from somana_core.geometry.mesh import tessellate
+    from somana_core.geometry.printability import narrow_gaps
+
+    specs, _ = random_valid_specs("eyewear_frame", 24, seed=1)
+    wedges = {}
+    for i, v in enumerate(specs):
+        h, cx = ew.hinge(v), ew.lens_centre_x(v)
+        rim = tk.face(tk.offset_wire(ew.lens_wire(v, cx, 1.0), v.rim_width))  # its sight opening is not cut:
+        profile = tk.single_face(tk.faces_fuse([rim, *ew.end_piece_faces(v, h, sides=(1,))]), "right half")
+        mesh = tessellate(tk.extrude(profile, 1.0), 0.01, with_edges=False)  # it lies 2 rims from the wedge
+        gap = 2 * v.nozzle_mm()
+        y_low = ew.hinge_y(v, h) - h.stack / 2
+        core = (cx + v.lens_width / 2 - 2, y_low - 2, v.frame_width / 2 + 1, y_low + h.stack + 1)
+        # measured over a larger window and kept inside `core`: the window's own edges read as narrow air
+        found = narrow_gaps(mesh.vertices, mesh.triangles, 0.5, gap,
+                            window=(core[0] - 3, core[1] - 3, core[2] + 3, core[3] + 3))
+        found = [g for g in found if core[0] <= g["x"] <= core[2] and core[1] <= g["y"] <= core[3]
+                 and g["width_mm"] > gap / 2]
+        if found:
+            wedges[i] = (v.lens_shape, found)
+    assert wedges == {}
+
+
+def test_the_temples_grip_is_the_cantilevers_force_from_the_materials_modulus(wrapped):
+    """The grip (temple_clamp_force_n): a temple without a flex section is one uniform cantilever from the
+    hinge axis to the ear bend, F = 3 E I set / L^3; the flex section lowers it with its thickness cubed;
+    the default frame (14 x 2.2 mm flex, 2.5 mm set a side) grips 0.155 N in PLA, 0.084 N in PA12 (warned)."""
+    from somana_core.catalogue import material_flexural_modulus_mpa
+
+    v = wrapped.spec
+    modulus = material_flexural_modulus_mpa("PLA")
+    uniform = ew._with(v, flex_length=0.0)
+    reach = v.temple_length - v.earpiece_length
+    inertia = v.temple_height * v.temple_thickness ** 3 / 12
+    assert ew.temple_clamp_force_n(uniform, modulus, 2.0) == pytest.approx(3 * modulus * inertia * 2.0 / reach ** 3)
+    assert ew.temple_clamp_force_n(v, 2 * modulus, 2.0) == pytest.approx(2 * ew.temple_clamp_force_n(v, modulus, 2.0))
+    flexed = ew.temple_clamp_force_n(v, modulus)
+    assert flexed == pytest.approx(0.155, abs=0.001)
+    assert flexed < ew.temple_clamp_force_n(ew._with(v, flex_thickness=v.flex_thickness + 0.4), modulus) \
+        < ew.temple_clamp_force_n(uniform, modulus)
+    lo, hi = ew.CLAMP_FORCE_N
+    pla, pa12 = wrapped.metrics("PLA")["checks"]["temple_grip"], wrapped.metrics("PA12")["checks"]["temple_grip"]
+    assert pla["temple_clamp_force_n"] == pytest.approx(flexed, abs=1e-3) and pla["warning"] is None
+    assert pla["comfortable_n"] == [lo, hi] and pla["set_mm"] == ew.TEMPLE_SET_MM
+    assert pa12["temple_clamp_force_n"] < lo
+    assert "0.08 N in PA12 (too loose" in pa12["warning"] and "thicken or shorten the flex section" in pa12["warning"]
+    stiff = ew.clamp_force_check(ew._with(v, flex_length=0.0, temple_thickness=6.0, temple_height=9.0), "PLA")
+    assert stiff["temple_clamp_force_n"] > hi and "too tight" in stiff["warning"]
