@@ -46,6 +46,17 @@ MULTI_START_SHARE = 0.5  # of a big plan's solver time, spent on dispatch restar
 # 4.5 s after the restarts, load 5-7), swaps alone 1-4 % below neighbourhoods alone on all three, and below
 # half and half
 LNS_KEEPS_S = 1.8
+# Tried and dropped (session 6): a nights-first construction. Keep the ~87 longest plates for the evenings;
+# when a printer enters a shift, choose its night plate (the longest kept one it can take on time, its own
+# material/colour/nozzle preferred) and book on the board the latest plate clear the staff can still give it
+# (booked again when a day plate changes its spool); pack the day before that slot by urgency, then best fit.
+# On 20 x 500 tight, seed 0, its nights Mon-Wed beat the dispatch's (night idle 8.5-9.2k min per night
+# against 9.8-11.1k, night prints median 365-427 min against 228-333), but the evenings' night clears started
+# 84-109 min before 19:00 (the dispatch: 52-67): twenty night clears with their swaps (8-39 min) fill both
+# people's last hours, and the days did not fill to the booked slots. The work was not done by Friday and
+# 17 printers ran across the weekend: best of 72 settings in 5 s, objective 885k (8.2k weighted minutes
+# late) against the dispatch's 48.9k. Swaps alone (night_swaps) cannot fix the nights: a longer night print
+# only pays when the days are packed again around it (fewer nights in all).
 
 
 def solve(instance: Instance, policy: str = "cp-sat", time_limit_s: float = 5.0, workers: int = 2,
