@@ -178,7 +178,9 @@ class EyewearFrame(FamilySpec):
         "front": ["lens_width", "lens_height", "lens_shape", "shape_exponent", "groove_depth", "bridge_width",
                   "frame_width", "rim_width", "frame_thickness", "nose_frontal_angle", "nose_splay_angle",
                   "crest_height"] + _hinge,
-        "left_temple": _hinge + _temple,
+        # only the right temple carries the frame marking (A and DBL): a lens or bridge change leaves the
+        # left temple in the part cache (one temple build less on the configurator's commonest change)
+        "left_temple": _hinge + [name for name in _temple if name not in ("lens_width", "bridge_width")],
         "right_temple": _hinge + _temple,
     }
 

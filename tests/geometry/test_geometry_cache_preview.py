@@ -33,6 +33,10 @@ def test_pupillary_distance_rebuilds_nothing_and_temple_text_not_the_front(defau
     text = build(make_spec("eyewear_frame", {"text": "Ada"}))
     assert text.parts["front"] is first.parts["front"]
     assert text.parts["left_temple"] is not first.parts["left_temple"]
+    # the frame marking (A, DBL) is engraved in the right temple only: a lens change keeps the left one
+    lens = build(make_spec("eyewear_frame", {"lens_width": "49"}))
+    assert lens.parts["left_temple"] is first.parts["left_temple"]
+    assert lens.parts["right_temple"] is not first.parts["right_temple"]
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))
