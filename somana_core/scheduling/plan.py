@@ -46,17 +46,20 @@ MULTI_START_SHARE = 0.5  # of a big plan's solver time, spent on dispatch restar
 # 4.5 s after the restarts, load 5-7), swaps alone 1-4 % below neighbourhoods alone on all three, and below
 # half and half
 LNS_KEEPS_S = 1.8
-# Tried and dropped (session 6): a nights-first construction. Keep the ~87 longest plates for the evenings;
-# when a printer enters a shift, choose its night plate (the longest kept one it can take on time, its own
-# material/colour/nozzle preferred) and book on the board the latest plate clear the staff can still give it
-# (booked again when a day plate changes its spool); pack the day before that slot by urgency, then best fit.
-# On 20 x 500 tight, seed 0, its nights Mon-Wed beat the dispatch's (night idle 8.5-9.2k min per night
-# against 9.8-11.1k, night prints median 365-427 min against 228-333), but the evenings' night clears started
-# 84-109 min before 19:00 (the dispatch: 52-67): twenty night clears with their swaps (8-39 min) fill both
-# people's last hours, and the days did not fill to the booked slots. The work was not done by Friday and
-# 17 printers ran across the weekend: best of 72 settings in 5 s, objective 885k (8.2k weighted minutes
-# late) against the dispatch's 48.9k. Swaps alone (night_swaps) cannot fix the nights: a longer night print
-# only pays when the days are packed again around it (fewer nights in all).
+# Tried and dropped (session 6): a nights-first construction. Keep the ~80-120 longest plates for the
+# evenings; when a printer enters a shift, choose its night plate (the longest kept one it can take on time)
+# and book on the board the latest plate clear the staff can still give it (5 min when the day can end in the
+# night plate's spool; booked again, longer, when the day's last plate is in another); pack the day before
+# that slot by urgency (due dates moved to the latest start the shifts allow), then best fit; repair late
+# plates by swaps/moves, re-timed. On 20 x 500 tight, seed 0, its nights beat the dispatch's (night idle
+# 7.4-8.5k min per weekday night against 9.8-11.1k; night prints median 366-427 min against 228-333; night
+# clears a median 36 min before 19:00 against 52-67), but every night plate in another spool costs two swaps
+# (changeover 4.0-5.2k min against 3.2-3.6k) and due dates slip (0.6 mm plates: 3 of 20 printers have that
+# nozzle). Best of 3 s of restarts + 1 s repair: seed 1 41,350-52,908 (dispatch 42,166), seeds 0/2 mostly
+# late (52k-227k). As half or 70 % of the restarts' time in `solve` (10 s, seeds 0-2, load 5): 44,261 /
+# 42,863 / 44,171 against 44,214 / 42,239 / 44,095 without: no gain, not kept. First traps met: booking
+# every evening with the night plate's swap fills both people's last 2 h (slots from 16:30); re-booking
+# after every off-spool day plate does the same; a plate due at 09:00 must start the evening before.
 
 
 def solve(instance: Instance, policy: str = "cp-sat", time_limit_s: float = 5.0, workers: int = 2,
