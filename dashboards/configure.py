@@ -857,7 +857,10 @@ def create_app():
         pn.state.curdoc.template = parse_template(PHONE_READY_TEMPLATE)
         raw = (pn.state.session_args or {}).get(ORDER_QUERY)
         key = raw[0].decode("utf-8", "replace") if raw else None
-    return page(Configurator(order_key=key), current="/configure")
+    from dashboards.web_auth import session_staff_user
+
+    # the staff pages' links only for signed-in staff: a customer's page never points at the floor
+    return page(Configurator(order_key=key), current="/configure", user=session_staff_user())
 
 
 if pn.state.served:

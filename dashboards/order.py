@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 
 import panel as pn
 
-from dashboards import panel_fixes, theme
+from dashboards import panel_fixes, theme, web_auth
 from somana_core import labels
 from somana_core.errors import InputError
 
@@ -202,7 +202,7 @@ def create_app():
             pn.state.add_periodic_callback(while_open(refresh), period=REFRESH_MS)
 
         panel_fixes.onload(start_following)  # not pn.state.onload: dashboards/panel_fixes.py, fix 3
-    return theme.page(card)
+    return theme.page(card, user=web_auth.session_staff_user())  # staff links only for signed-in staff
 
 
 if pn.state.served:

@@ -3,6 +3,8 @@ no images from anywhere), so a page served offline draws exactly as it does onli
 
 from __future__ import annotations
 
+import html
+
 import panel as pn
 
 ACCENT = "#0f6e6e"
@@ -30,13 +32,17 @@ CSS = """
 PHONE_READY_TEMPLATE = ('{% extends base %}{% block preamble %}{{ super() }}'
                         '<meta name="viewport" content="width=device-width, initial-scale=1">{% endblock %}')
 
-NAV = [("/portfolio", "Portfolio"), ("/configure", "Configure"), ("/machines", "Machines"), ("/plan", "Plan")]
+# (path, label, for staff only): a customer on /configure or /order is never shown the floor's pages
+NAV = [("/portfolio", "Portfolio", False), ("/configure", "Configure", False), ("/machines", "Machines", True),
+       ("/plan", "Plan", True)]
 
 
 def header(current: str = "", user: str | None = None) -> pn.pane.HTML:
+    """The bar on top of every page; the staff pages' links only for a signed-in staff `user`."""
     links = " ".join(
-        f'<a class="{"page" if path == current else ""}" href="{path}">{label}</a>' for path, label in NAV)
-    who = (f'<span>{user}</span> <a href="/logout">log out</a>' if user else "")
+        f'<a class="{"page" if path == current else ""}" href="{path}">{label}</a>'
+        for path, label, staff_only in NAV if user or not staff_only)
+    who = (f'<span>{html.escape(user)}</span> <a href="/logout">log out</a>' if user else "")
     return pn.pane.HTML(
         f'<div class="somana-header"><a class="brand" href="/">Somana</a>{links}'
         f'<span class="spacer"></span>{who}</div>',

@@ -46,11 +46,9 @@ class GcodeUpload(pn.widgets.FileDropper):
     filename = param.String(default=None, allow_None=True)
     size_bytes = param.Integer(default=0)
     problem = param.String(default="")
-    sent_name = param.String(default=None, allow_None=True, doc="the last file handed to a station (then deleted here)")
 
     # server-side only: none of these goes to the browser's model
-    _rename = {**pn.widgets.FileDropper._rename, "path": None, "filename": None, "size_bytes": None, "problem": None,
-               "sent_name": None}
+    _rename = {**pn.widgets.FileDropper._rename, "path": None, "filename": None, "size_bytes": None, "problem": None}
 
     def __init__(self, **params):
         self.max_bytes = gcode_upload_max_bytes()
@@ -101,7 +99,6 @@ class GcodeUpload(pn.widgets.FileDropper):
         chunk, total = int(data["chunk"]), int(data["total_chunks"])
         if chunk == 1:
             self.discard()
-            self.sent_name = None
             fd, tmp = tempfile.mkstemp(prefix="gcode-", suffix=".part", dir=upload_folder())
             self._partial = [name, os.fdopen(fd, "wb"), Path(tmp), 0]
         if self._partial is None or self._partial[0] != name:
@@ -125,12 +122,12 @@ class GcodeUpload(pn.widgets.FileDropper):
         """Hand the finished upload to `printer_key`'s station in chunks (Fleet.send_file: the web
         process holds a few 512 KB pieces, never the file), then delete it here; returns the transfer
         to name in the `start` command. OSError if the broker does not take it (the file is kept)."""
-        sent, name = self.path, self.filename
+        sent = self.path
         transfer = fleet.send_file(printer_key, sent)
         with self._lock:
             if self.path == sent:
-                self.discard()  # the station has its own copy now
-                self.sent_name = name  # the browser still lists it as uploaded: Print again is explained
+                self.discard()  # the station has its own copy now (the page then shows an empty box:
+                # PrinterDetail._empty_upload_box, as FilePond's own list cannot be cleared from here)
             else:  # another upload began meanwhile: keep it
                 Path(sent).unlink(missing_ok=True)
         return transfer
@@ -148,3 +145,34 @@ class GcodeUpload(pn.widgets.FileDropper):
         if self.path is not None:
             Path(self.path).unlink(missing_ok=True)
         self.param.update(path=None, filename=None, size_bytes=0, problem="")
+
+
+CLEARER_ESM = """
+// FilePond keeps listing a file as "Upload complete" until the person removes it; the server cannot
+// clear that list (Panel's FileDropper has no property for it), so this empties the box whose host
+// element has the class `box_class` (inside Panel's shadow roots) each time `clears` goes up.
+function boxes(root, cls, out) {
+  root.querySelectorAll("." + cls).forEach((el) => out.push(el))
+  for (const el of root.querySelectorAll("*")) if (el.shadowRoot) boxes(el.shadowRoot, cls, out)
+  return out
+}
+export function render({ model }) {
+  model.on("clears", () => {
+    for (const host of boxes(document, model.box_class, [])) {
+      const root = (host.shadowRoot || host).querySelector(".filepond--root")
+      const pond = root && window.FilePond ? window.FilePond.find(root) : null
+      if (pond) pond.removeFiles()
+    }
+  })
+}
+"""
+
+
+class UploadBoxClearer(pn.custom.JSComponent):
+    """Empties a GcodeUpload's box in the browser when `clears` is raised (the job started or the file
+    was refused: a box still saying "Upload complete" invites printing the same file twice)."""
+
+    box_class = param.String(doc="the css class naming the one GcodeUpload to clear")
+    clears = param.Integer(default=0, doc="raised by the server: each raise empties the box once")
+
+    _esm = CLEARER_ESM

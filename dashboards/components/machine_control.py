@@ -21,7 +21,7 @@ import param
 from bokeh.models import CustomJS
 from holoviews.streams import Buffer
 
-from dashboards.components.gcode_upload import GcodeUpload
+from dashboards.components.gcode_upload import GcodeUpload, UploadBoxClearer
 from dashboards.components.printer_status import MQTT_MODULE, PrinterStatus, status_view
 from somana_core.data import read_table
 
@@ -286,10 +286,13 @@ class PrinterDetail(pn.viewable.Viewer):
         self.log = pn.pane.HTML(stylesheets=[CSS], sizing_mode="stretch_width")
 
         # jobs
-        self.upload = GcodeUpload(css_classes=["gcode-upload"], sizing_mode="stretch_width")  # streamed to disk
+        box_class = f"gcode-upload-{cid}"
+        self.upload = GcodeUpload(css_classes=["gcode-upload", box_class], sizing_mode="stretch_width")  # to disk
+        self.upload_clearer = UploadBoxClearer(box_class=box_class, width=0, height=0, margin=0)
         self.print_file_button = pn.widgets.Button(label="Print uploaded file", color="primary",
                                                    css_classes=["print-file"])
         self.print_file_button.on_click(lambda e: self._print_upload())
+        self.upload_row = pn.FlexBox(self.upload, self.print_file_button, self.upload_clearer)
         self.orders = pn.widgets.Select(label="Order to print", options={NO_ORDER: ""}, value="",
                                         sizing_mode="stretch_width", css_classes=["order-choice"])
         self.print_order_button = pn.widgets.Button(label="Print the chosen order", color="primary",
@@ -357,10 +360,6 @@ class PrinterDetail(pn.viewable.Viewer):
         if self.upload.path is None and self.upload.uploading:
             self._say(f"print: {self.upload.uploading} is still uploading: press Print once it says Upload complete")
             return
-        if self.upload.path is None and self.upload.sent_name:
-            self._say(f"print: {self.upload.sent_name} was sent to the station already (see Job): to print it "
-                      "again, remove it here and choose it again")
-            return
         if self.upload.path is None:
             self._say("print: choose a G-code file first (wait until it has uploaded)")
             return
@@ -369,6 +368,7 @@ class PrinterDetail(pn.viewable.Viewer):
         except InputError as exc:
             self._say(f"print: {exc.message}")
             self.upload.discard()
+            self._empty_upload_box()  # the refused file is gone: the box must not say "Upload complete"
             return
         self._say(f"print: sending {checked.name} to the station…")
         try:
@@ -376,7 +376,14 @@ class PrinterDetail(pn.viewable.Viewer):
         except OSError as exc:
             self._say(f"print: {checked.name} could not be sent to the station ({exc}); try again")
             return
+        self._empty_upload_box()  # the station has the file: the box is free for the next job
         self.send("start", upload=upload, name=checked.name)  # the station checks it arrived whole
+
+    def _empty_upload_box(self) -> None:
+        """Clear the G-code box in the browser (its file was printed or refused and is deleted here), unless
+        the person already chose the next file."""
+        if self.upload.path is None and not self.upload.uploading:
+            self.upload_clearer.clears += 1
 
     def _order_chosen(self) -> None:
         number = self.orders.value
@@ -543,7 +550,7 @@ class PrinterDetail(pn.viewable.Viewer):
             pn.Row(self.pause_button, self.resume_button, self.cancel_button),
             pn.Row(self.interrupted), pn.Row(self.restart_button, self.discard_button),
             pn.FlexBox(self.orders, self.print_order_button, sizing_mode="stretch_width"), self.choice,
-            pn.FlexBox(self.upload, self.print_file_button), sizing_mode="stretch_width")
+            self.upload_row, sizing_mode="stretch_width")
         console = pn.Column(pn.pane.Markdown("**Console**"),
                             pn.Row(self.command, self.send_button, sizing_mode="stretch_width"),
                             self.show_temperatures, self.log, sizing_mode="stretch_width")

@@ -1,7 +1,7 @@
 """The G-code upload on /machines as a careless or hostile user tries it, against a real `somana serve`:
 binary data and text that is not G-code are refused with the file's name and the reason, a file over
 the limit in data/upload_limits.csv is refused by the browser before it is sent, and a real G-code file
-streams to disk and prints."""
+streams to disk and prints, after which the box is empty again."""
 
 from __future__ import annotations
 
@@ -51,6 +51,7 @@ def test_binary_and_non_gcode_uploads_are_refused_by_name_and_never_print(served
     page.locator(".print-file button").click()
     text = _alert_says(page, "random.gcode is not text G-code")
     assert "binary data" in text and "line 1" in text
+    page.locator(".filepond--item", has_text="random.gcode").wait_for(state="detached", timeout=RENDER_TIMEOUT_MS)
 
     _upload(page, "prices.gcode", b"name,price\nkit,87.56\n" * 50)
     page.locator(".print-file button").click()
@@ -90,6 +91,9 @@ def test_a_real_gcode_upload_streams_to_disk_and_prints(served, watched_page, tm
     page.locator(".print-file button").click()
     text_becomes(page, f"history-{KEY}", "t.includes('streamed.gcode') && t.includes('done')", 60_000)
     assert _uploaded(served) == []  # handed to the station, then deleted here
-    page.locator(".print-file button").click()  # the dropper still lists it: a second press says why nothing prints
-    _alert_says(page, "streamed.gcode was sent to the station already")
+    # the job started: the box is empty again (no "Upload complete" for a file already printed)
+    page.locator(".gcode-upload .filepond--item").wait_for(state="detached", timeout=RENDER_TIMEOUT_MS)
+    assert page.locator(".gcode-upload .filepond--drop-label").first.is_visible()
+    page.locator(".print-file button").click()  # a second press prints nothing and says why
+    _alert_says(page, "choose a G-code file first")
     watched_page.assert_clean()
