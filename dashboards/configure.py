@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import html
 import io
+import re
 from datetime import date
 
 import panel as pn
@@ -136,7 +137,7 @@ def widget_for(name: str, p: param.Parameter, value) -> pn.widgets.Widget:
     if isinstance(p, param.Selector):
         return SelectAsSent(options={_option_label(name, v): v for v in p.objects}, value=value, **common)
     if isinstance(p, param.Integer):  # (the AsSent inputs pass a bad value from the browser on to the spec's check)
-        return IntInputAsSent(value=value, step=int(getattr(p, "step", None) or 1), **common)
+        return IntInputAsSent(value=value, step=int(getattr(p, "step", None) or 1), bounds=p.bounds, **common)
     if isinstance(p, param.Number):
         return pn.widgets.FloatInput(value=value, step=getattr(p, "step", None) or 0.1, **common)
     return pn.widgets.TextInput(value="" if value is None else str(value), **common)
@@ -185,11 +186,22 @@ class SpecControls(pn.viewable.Viewer):
         self.changed = name
         self.values = {name: w.value for name, w in self.widgets.items()}
 
-    def show_error(self, field: str | None, message: str | None) -> None:
+    def show_error(self, field: str | None, message: str | None, worded: bool = False) -> None:
+        """`message` beside `field` (the spec's message in the form's labels; `worded`: already in them)."""
         for name, pane in self.errors.items():
             on = bool(message) and name == field
-            pane.object = html.escape(labels.human_message(self.family_cls, message)) if on else ""
+            text = (message if worded else labels.human_message(self.family_cls, message)) if on else ""
+            pane.object = html.escape(text)
             pane.visible = on
+
+    def refusal(self) -> tuple[str, str] | None:
+        """(field, message) of the first value the browser sent that its own input refuses (a choice not
+        in its list, a number that is not whole: only a modified page sends those)."""
+        for name, widget in self.widgets.items():
+            message = widget.refusal(widget.value) if hasattr(widget, "refusal") else None
+            if message:
+                return name, message
+        return None
 
     def show_ranges(self, ranges: dict) -> None:
         """Beside each field, the values it can take with the others as they are now."""
@@ -358,6 +370,7 @@ class Configurator(pn.viewable.Viewer):
         # the order fields' inputs and message lines (the spec's fields have theirs in SpecControls)
         # what the browser sends reaches _order_field as sent (checked_inputs: Panel refused it in a traceback)
         self.qty_input = IntInputAsSent(label="Quantity", value=self.qty, step=1, sizing_mode="stretch_width",
+                                        bounds=(1, fulfilment.order_limits().max_units_per_order),
                                         css_classes=["order-qty"])
         self.material_input = SelectAsSent(label="Material", value=self.material, sizing_mode="stretch_width",
                                            options={labels.id_name("material", m): m for m in materials},
@@ -413,13 +426,17 @@ class Configurator(pn.viewable.Viewer):
         beside the field; a valid quantity or material re-quotes."""
         check = {"qty": fulfilment.check_qty, "material": fulfilment.check_material,
                  "customer": fulfilment.check_customer}[name]
+        widget = {"qty": self.qty_input, "material": self.material_input, "customer": self.customer_input}[name]
+        refused = widget.refusal(value) if hasattr(widget, "refusal") else None  # in the form's words already
         try:
+            if refused:
+                raise InputError(name, refused)
             if name == "customer" and not str(value or "").strip():
                 checked = ""  # empty is fine until the order is placed
             else:
                 checked = check(value)
         except InputError as exc:
-            self._show_order_error(name, exc.message)
+            self._show_order_error(name, exc.message if refused else _in_form_words(widget, name, exc.message))
             if name in self.order_fields_ok:
                 self.order_fields_ok[name] = False
                 self.valid = False
@@ -473,6 +490,10 @@ class Configurator(pn.viewable.Viewer):
         family, qty, material, changed = self.family, self.qty, self.material, self._controls.changed
         if not all(self.order_fields_ok.values()):
             await self._fail(ticket, "fix the quantity or material first")
+            return
+        refused = self._controls.refusal()  # a value no input on the page can produce (a modified page)
+        if refused:
+            await self._fail(ticket, refused[1], field=refused[0], worded=True)
             return
         try:
             spec = _geometry().make_spec(family, values, changed=changed)
@@ -543,11 +564,11 @@ class Configurator(pn.viewable.Viewer):
             self.viewer.param.update(busy=False, note="")
         self.param.update(valid=True, status="")
 
-    async def _fail(self, ticket: int, message: str, field: str | None = None):
+    async def _fail(self, ticket: int, message: str, field: str | None = None, worded: bool = False):
         def update():
             self.tickets.reject(ticket)
             on_a_field = field in self._controls.widgets
-            self._controls.show_error(field if on_a_field else None, message if on_a_field else None)
+            self._controls.show_error(field if on_a_field else None, message if on_a_field else None, worded=worded)
             self.valid = False
             self.viewer.param.update(busy=False, note=STALE_NOTE if self._shown_key else "")
             # a field's problem is told beside that field; only the others here, under the view
@@ -727,6 +748,16 @@ class Configurator(pn.viewable.Viewer):
                           styles={"flex": "1 1 300px", "max-width": "400px", "min-width": "0"})
         return pn.FlexBox(left, middle, right, flex_wrap="wrap", align_items="flex-start",
                           sizing_mode="stretch_width", stylesheets=[LAYOUT_CSS], css_classes=["cfg-layout"])
+
+
+def _in_form_words(widget, name: str, message: str) -> str:
+    """The core's message about an order field as the form says it: `qty=0 is below the minimum 1` ->
+    "Quantity: 0 is below the minimum 1 (a whole number from 1 to 100)"."""
+    label = str(widget.name or name).split(" (")[0]
+    text = re.sub(rf"^{re.escape(name)}=", f"{label}: ", message)
+    if isinstance(widget, IntInputAsSent) and widget.bounds and "below the minimum" in text:
+        text += f" ({widget.allowed()})"
+    return text
 
 
 # ---------------------------------------------------------------------------- core calls

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from somana_core import geometry
+from somana_core import catalogue, fulfilment, geometry, labels
 from tests.ui.configure_page import VIEW, open_configure, orders_of, served_store, set_order_field, set_value
 
 pytestmark = pytest.mark.browser
@@ -35,7 +35,9 @@ def test_order_fields_say_what_is_wrong_beside_them(served, watched_page, monkey
     page = open_configure(watched_page, served)
     set_order_field(page, "order-qty", 0)
     qty_error = page.locator(".error-qty")
-    qty_error.get_by_text("qty=0 is below the minimum 1").wait_for(timeout=30_000)
+    most = fulfilment.order_limits().max_units_per_order
+    qty_error.get_by_text(f"Quantity: 0 is below the minimum 1 (a whole number from 1 to {most})").wait_for(
+        timeout=30_000)
     assert 0 <= _below(page, ".order-qty", ".error-qty") < 40  # right under the quantity
     page.locator(".somana-quote.stale").wait_for(timeout=10_000)  # the price shown is not for 0
     assert page.locator(".somana-status").inner_text().strip() == ""  # nothing far from its cause
@@ -56,12 +58,17 @@ def test_order_fields_say_what_is_wrong_beside_them(served, watched_page, monkey
     # whatever a client sends over the websocket is checked on the server and answered beside the field
     log_before = served.log_path.read_text(errors="replace")
     _send_as_a_client(page, "param-lid_fit", "unobtainium")  # a family's own list: the spec's check
-    page.locator(".error-lid_fit").get_by_text("'unobtainium' is not one of: snap, screw").wait_for(timeout=30_000)
+    # named by the field's label with the choices as the list shows them, never the ids (snap, PLA, lid_fit)
+    page.locator(".error-lid_fit").get_by_text("Lid fit: 'unobtainium' is not one of the choices (Snap, Screw)",
+                                               exact=True).wait_for(timeout=30_000)
     _send_as_a_client(page, "order-qty", 1.5)
-    qty_error.get_by_text("qty='1.5' is not a whole number of units").wait_for(timeout=30_000)
+    qty_error.get_by_text(f"Quantity: 1.5 is not a whole number from 1 to {most}", exact=True).wait_for(
+        timeout=30_000)
     _send_as_a_client(page, "order-material", "unobtainium")
     material_error = page.locator(".error-material")
-    material_error.get_by_text(re.compile("unobtainium")).wait_for(timeout=30_000)
+    choices = ", ".join(labels.id_name("material", m) for m in catalogue.material_ids())
+    material_error.get_by_text(f"Material: 'unobtainium' is not one of the choices ({choices})",
+                               exact=True).wait_for(timeout=30_000)
     set_order_field(page, "order-customer", "Websocket Tester")
     page.locator(".order-place button.somana-place").click()  # refused: nothing is placed with the last good values
     page.locator(".error-place").get_by_text("Fix the highlighted value").wait_for(timeout=30_000)
