@@ -4,7 +4,8 @@ line on stderr, no traceback, no escape character on the terminal, nothing writt
 
 Each argument set is the sub-command's valid base line plus 1-3 options set to values it must refuse
 (the test's pools), sometimes with an unknown option or a stray positional added, in a random order;
-a fixed seed makes the run repeatable. Prints JSON: runs, failures per sub-command, the first few failures.
+a fixed seed makes the run repeatable. `serve` and `lab` run the same way in child processes (2 at a time).
+Prints JSON: runs, failures per sub-command, the first few failures, the load average.
 
     python benchmarks/fuzz_cli.py [--per-command 210] [--seed 1]
 """
@@ -17,6 +18,7 @@ import io
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+CHILD_DEADLINE_S = 30  # a refused run takes well under a second
 EXTRA_BAD = [["--no-such-option"], ["--qty"], ["stray-positional"], ["--set"], ["\x1b[31m"]]
 
 
@@ -108,8 +111,50 @@ def main_fuzz(per_command: int, seed: int) -> dict:
                         report["examples"].append({"argv": line, "problem": problem})
             report["by_command"][name] = {"runs": per_command, "failures": failed}
             report["failures"] += failed
+    report["child_processes"] = fuzz_children(per_command, seed)
+    report["runs"] += report["child_processes"]["runs"]
+    report["failures"] += report["child_processes"]["failures"]
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["load_average"] = open("/proc/loadavg").read().split()[:3]
+    return report
+
+
+def fuzz_children(per_command: int, seed: int, workers: int = 2) -> dict:
+    """`serve` and `lab`, each run in a child process (a case they failed to refuse would start a server
+    or JupyterLab: a run past CHILD_DEADLINE_S counts as a failure and is killed)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.cli.test_cli_fuzz import child_process_pools, run_child
+
+    rng = random.Random(seed)
+    report = {"runs": 0, "failures": 0, "by_command": {}, "examples": []}
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        (work / "home").mkdir()
+        pools = child_process_pools(work)
+
+        def judge(line):
+            try:
+                done = run_child(line, work, timeout_s=CHILD_DEADLINE_S)
+            except subprocess.TimeoutExpired:
+                return f"still running after {CHILD_DEADLINE_S} s (not refused)"
+            lines = done.stderr.strip().splitlines()
+            if done.returncode != 2 or len(lines) != 1 or "Traceback" in done.stderr or done.stdout \
+                    or "\x1b" in done.stderr:
+                return f"exit {done.returncode}: {done.stderr[-200:]!r}"
+            return None
+
+        for name, (argv, options) in pools.items():
+            lines = argument_sets(name, argv, options, per_command, rng)
+            before = tree(work)
+            with ThreadPoolExecutor(workers) as pool:
+                problems = [(line, problem) for line, problem in zip(lines, pool.map(judge, lines)) if problem]
+            if tree(work) != before:
+                problems.append((argv, f"wrote {sorted(set(tree(work)) - set(before))[:5]}"))
+            report["runs"] += len(lines)
+            report["failures"] += len(problems)
+            report["by_command"][name] = {"runs": len(lines), "failures": len(problems)}
+            report["examples"] += [{"argv": line, "problem": problem} for line, problem in problems[:5]]
     return report
 
 

@@ -194,3 +194,17 @@ def parse_assignments(pairs: list[str] | None) -> dict[str, str]:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def listen_address(field: str, raw: str) -> str:
+    """An address this machine can listen on: an IP literal (0.0.0.0 or :: for every interface) or
+    `localhost` (a name that does not resolve ended `serve` and `lab` in a socket traceback)."""
+    import ipaddress
+
+    if raw == "localhost":
+        return raw
+    try:
+        return str(ipaddress.ip_address(raw))
+    except ValueError:
+        raise InputError(field, f"{field} {terminal_safe(raw)[:60]!r} is not an IP address (e.g. 127.0.0.1, or "
+                                "0.0.0.0 for every interface)") from None

@@ -25,7 +25,7 @@ def run(args) -> int:
     family = getattr(args, "family", None)
     if values and family is None:
         raise InputError("set", "--set needs --family: the values belong to one family")
-    names = [get_family(family).family] if family else [*FAMILIES, *FITTED]
+    names = [get_family(family).family] if family is not None else [*FAMILIES, *FITTED]  # '' is no family
     described = [describe_family(name, values if family else None) for name in names]
     for fam in described:
         if fam["family"] in FITTED:

@@ -70,13 +70,15 @@ def lab_command(args, static_dir: Path) -> list[str]:
 
 
 def run(args) -> int:
+    from somana.cli import listen_address
     from somana_core.data import state_dir
     from somana_core.errors import InputError
 
     if not 0 < args.port < 65536:
         raise InputError("--port", f"--port {args.port} is outside 1-65535")
-    if not Path(args.notebook_dir).is_dir():
-        raise InputError("--notebook-dir", f"--notebook-dir {args.notebook_dir}: no such folder")
+    if not args.notebook_dir.strip() or not Path(args.notebook_dir).is_dir():  # '' would be the current folder
+        raise InputError("--notebook-dir", f"--notebook-dir {args.notebook_dir!r}: no such folder")
+    listen_address("--ip", args.ip)
     static_dir = offline_static_dir(state_dir())
     argv = lab_command(args, static_dir)
     os.execve(argv[0], argv, lab_environment(args.ip, args.port))

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sys
 import tomllib
 from pathlib import Path
 
-from somana.cli import bounded_int, terminal_safe
+from somana.cli import bounded_int, listen_address, terminal_safe
 from somana_core.errors import InputError
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
@@ -28,6 +29,7 @@ DEFAULT_PORT = 5006
 DEFAULT_THREADS = 4  # blocking work (slicing, serial waits) runs beside the event loop, not in it
 THREADS_RANGE = (1, 64)
 BAUD_RANGE = (300, 4_000_000)
+ORIGIN = re.compile(r"[A-Za-z0-9.*-]{1,253}(:(\d{1,5}|\*))?")  # Bokeh's allow-list entry, HOST[:PORT], * wildcards
 MAX_UPLOAD_BYTES = 128 * 1024 * 1024  # a long print's G-code uploaded on /machines (Bokeh's default is 20 MB)
 
 
@@ -127,6 +129,16 @@ def settings(args) -> dict:
     threads = args.num_threads if args.num_threads is not None else \
         _config_int("num_threads", server.get("num_threads", DEFAULT_THREADS), *THREADS_RANGE)
     origins = list(args.allow_websocket_origin or server.get("allow_websocket_origin", []))
+    for origin in origins:  # Bokeh's own check ended in a traceback ('') or let control characters through
+        if not ORIGIN.fullmatch(str(origin)):
+            raise InputError("allow_websocket_origin", f"--allow-websocket-origin {terminal_safe(str(origin))[:60]!r} "
+                                                       "is not HOST[:PORT] (e.g. shop.example:443)")
+    address = args.address if args.address is not None else server.get("address")
+    if address is not None:
+        address = listen_address("--address", str(address))
+    if args.workers is not None and not args.workers.strip():
+        raise InputError("workers", "--workers is empty: give the Dask scheduler's URL (tcp://HOST:8786) or leave "
+                                    "the option out for workers on this machine")
     db = args.db or server.get("db")
     if db is not None:
         from somana_core.orders import check_url
@@ -134,7 +146,7 @@ def settings(args) -> dict:
         check_url(str(db))
     return {
         "port": port,
-        "address": args.address or server.get("address"),
+        "address": address,
         "db": db,
         "num_threads": threads,
         "printers": printer_specs(args.printer, args.baud, config),

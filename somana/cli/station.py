@@ -37,9 +37,15 @@ def run(args) -> int:
     specs = station.printer_specs(args.printer)
     if not 0 <= args.sim_time_scale <= 10:
         raise InputError("--sim-time-scale", f"--sim-time-scale {args.sim_time_scale:g} is outside 0-10")
+    if args.broker is not None:
+        bus.parse_broker_url(args.broker)  # '' too: a typo is refused, not taken for the default broker
     broker = bus.resolve_broker(args.broker)
     bus.parse_broker_url(broker)
     store_url = args.db  # None: the default store ($SOMANA_DB_URL, else the SQLite file)
+    if store_url is not None:
+        from somana_core.orders import check_url
+
+        check_url(store_url)  # before the broker: a malformed --db is the person's, told as such (exit 2)
     worker = station.Station(args.name, specs, broker, store_url=store_url, sim_time_scale=args.sim_time_scale)
     try:
         worker.run()

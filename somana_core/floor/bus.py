@@ -50,6 +50,7 @@ from somana_core.errors import InputError
 ROOT = "somana"
 ESTOP_TOPIC = f"{ROOT}/estop"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")  # a station's or printer's name
+HOST_NAME = re.compile(r"[A-Za-z0-9._:%-]{1,253}")  # a broker host: a DNS name, IPv4 or IPv6 (no spaces or controls)
 DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
 BROKER_ENV = "SOMANA_BROKER"  # `somana serve` sets it for its apps and station
 BROKER_FILE = "broker.url"  # in state_dir(): the private broker of a running `somana serve`
@@ -95,7 +96,7 @@ def parse_broker_url(url: str, field: str = "--broker") -> tuple[str, int]:
         port = parsed.port or 1883
     except ValueError:
         raise InputError(field, f"{field} {url!r} has a port outside 1-65535 (use mqtt://HOST:PORT)") from None
-    if parsed.scheme not in ("mqtt", "tcp") or not parsed.hostname:
+    if parsed.scheme not in ("mqtt", "tcp") or not parsed.hostname or not HOST_NAME.fullmatch(parsed.hostname):
         raise InputError(field, f"{field} {url!r} is not an MQTT broker URL (use mqtt://HOST:PORT)")
     return parsed.hostname, port
 

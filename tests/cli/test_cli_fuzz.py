@@ -94,6 +94,11 @@ def refused_values(p: dict[str, str]) -> dict[str, tuple[list[str], dict]]:
         "estop": (["estop"], {"--confirm": NUMBER_BAD[:6], None: ["", ESC]}),
         "spool": (["spool", "p1", "--material", "PLA", "--colour", "red", "--broker", "mqtt://127.0.0.1:9"], {
             "--material": ["", "WOOD", ESC], "--colour": ["", "r3d", ESC, "x" * 40], "--wait": NUMBER_BAD[:6]}),
+        # (a station that failed to refuse would try the unreachable broker of the base line and exit 1)
+        "station": (["station", "--name", "s1", "--broker", "mqtt://127.0.0.1:9"], {
+            "--broker": ["", "not a url", f"mqtt://a{ESC}", "nosuch://x"], "--db": ["not a url", "nosuchdb://x"],
+            "--sim-time-scale": NUMBER_BAD[:8] + ["-1", "11"], "--name": ["", "bad name!", ESC]}),
+        "families": (["families"], {"--family": ["", "nosuch", ESC], "--set": ["wall=1"]}),
     }
 
 
@@ -141,7 +146,7 @@ def work(tmp_path, monkeypatch):
 
 SUBCOMMANDS = ["order-place", "order-list", "order-export", "order-show", "order-set", "order-state", "quote", "make",
                "slice", "slice-input", "print", "print-file", "publish", "publish-out", "users", "plan", "simulate",
-               "estop", "spool"]
+               "estop", "spool", "station", "families"]
 
 
 @pytest.mark.parametrize("name", SUBCOMMANDS)
@@ -160,18 +165,39 @@ def test_malformed_arguments_exit_2_with_one_line_and_write_nothing(work, capsys
         assert not Path("-").exists()
 
 
-def test_serve_refuses_malformed_settings_before_it_starts(work):
+def child_process_pools(work: Path) -> dict[str, tuple[list[str], dict]]:
+    """Like `refused_values`, for the sub-commands that run in a child process (a case they failed to
+    refuse would start a server, or replace the process with JupyterLab): base line, option -> values."""
     folder = work / "afolder"
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)
     bad_toml = work / "bad.toml"
     bad_toml.write_text("[server\nport = 1\n")
-    home_before = _tree(work)
-    runs = [["--config", str(folder)], ["--config", str(work / "missing.toml")], ["--config", str(bad_toml)],
-            ["--config", ""], ["--port", "70000"], ["--port", "abc"], ["--port", HUGE], ["--num-threads", "0"],
-            ["--num-threads", "1e9"], ["--baud", "fast"], ["--db", "not a url"]]
+    return {
+        "serve": (["serve", "--no-warm", "--port", "59321"], {  # (a case not refused would serve there)
+            "--config": [str(folder), str(work / "missing.toml"), str(bad_toml), ""],
+            "--port": ["70000", "abc", HUGE], "--num-threads": ["0", "1e9"], "--baud": ["fast"],
+            "--db": ["not a url"],
+            # a name that does not resolve ended in a socket traceback; '' listened everywhere; Bokeh's own
+            # origin check raised on ''; an empty --workers meant "start local workers"
+            "--address": ["not an ip", ""], "--allow-websocket-origin": ["", ESC], "--workers": [""]}),
+        "lab": (["lab", "--no-browser", "--port", "59322"], {  # `somana lab` execs JupyterLab once its checks pass
+            "--ip": ["not an ip", "", ESC], "--notebook-dir": ["", str(work / "missing")],
+            "--port": ["0", "70000"]}),
+    }
+
+
+def run_child(argv: list[str], work: Path, timeout_s: float = 60):
     env = {**os.environ, "SOMANA_HOME": str(work / "home"), "PYTHONPATH": str(ROOT)}
-    for argv in runs:
-        done = subprocess.run([sys.executable, "-m", "somana", "serve", "--no-warm", *argv], capture_output=True,
-                              text=True, env=env, cwd=work, timeout=60)
-        _assert_refused(argv, done.returncode, done.stdout, done.stderr)
+    return subprocess.run([sys.executable, "-m", "somana", *argv], capture_output=True, text=True, env=env,
+                          cwd=work, timeout=timeout_s)
+
+
+@pytest.mark.parametrize("name", ["serve", "lab"])
+def test_serve_and_lab_refuse_malformed_settings_before_they_start(work, name):
+    base, options = child_process_pools(work)[name]
+    home_before = _tree(work)
+    for option, values in options.items():
+        for value in values:
+            done = run_child(base + [option, value], work)
+            _assert_refused([option, value], done.returncode, done.stdout, done.stderr)
     assert _tree(work) == home_before
