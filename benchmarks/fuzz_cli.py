@@ -4,7 +4,7 @@ line on stderr, no traceback, no escape character on the terminal, nothing writt
 
 Each argument set is the sub-command's valid base line plus 1-3 options set to values it must refuse
 (the test's pools), sometimes with an unknown option or a stray positional added, in a random order;
-a fixed seed makes the run repeatable. `serve` and `lab` run the same way in child processes (2 at a time).
+a fixed seed makes the run repeatable. `serve`, `lab`, `sim` and `worker` run the same way in child processes (2 at a time).
 Prints JSON: runs, failures per sub-command, the first few failures, the load average.
 
     python benchmarks/fuzz_cli.py [--per-command 210] [--seed 1]
@@ -120,8 +120,8 @@ def main_fuzz(per_command: int, seed: int) -> dict:
 
 
 def fuzz_children(per_command: int, seed: int, workers: int = 2) -> dict:
-    """`serve` and `lab`, each run in a child process (a case they failed to refuse would start a server
-    or JupyterLab: a run past CHILD_DEADLINE_S counts as a failure and is killed)."""
+    """`serve`, `lab`, `sim` and `worker`, each run in a child process (a case they failed to refuse would
+    start a server, JupyterLab, a printer or a worker: a run past CHILD_DEADLINE_S counts as a failure)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from tests.cli.test_cli_fuzz import child_process_pools, run_child

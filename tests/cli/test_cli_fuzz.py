@@ -99,6 +99,8 @@ def refused_values(p: dict[str, str]) -> dict[str, tuple[list[str], dict]]:
             "--broker": ["", "not a url", f"mqtt://a{ESC}", "nosuch://x"], "--db": ["not a url", "nosuchdb://x"],
             "--sim-time-scale": NUMBER_BAD[:8] + ["-1", "11"], "--name": ["", "bad name!", ESC]}),
         "families": (["families"], {"--family": ["", "nosuch", ESC], "--set": ["wall=1"]}),
+        "printers": (["printers", "--broker", "mqtt://127.0.0.1:9"], {
+            "--wait": NUMBER_BAD[:8] + ["-1"], "--broker": ["", "not a url", "nosuch://x"]}),
     }
 
 
@@ -146,7 +148,7 @@ def work(tmp_path, monkeypatch):
 
 SUBCOMMANDS = ["order-place", "order-list", "order-export", "order-show", "order-set", "order-state", "quote", "make",
                "slice", "slice-input", "print", "print-file", "publish", "publish-out", "users", "plan", "simulate",
-               "estop", "spool", "station", "families"]
+               "estop", "spool", "station", "families", "printers"]
 
 
 @pytest.mark.parametrize("name", SUBCOMMANDS)
@@ -183,6 +185,11 @@ def child_process_pools(work: Path) -> dict[str, tuple[list[str], dict]]:
         "lab": (["lab", "--no-browser", "--port", "59322"], {  # `somana lab` execs JupyterLab once its checks pass
             "--ip": ["not an ip", "", ESC], "--notebook-dir": ["", str(work / "missing")],
             "--port": ["0", "70000"]}),
+        "sim": (["sim"], {  # a virtual printer runs until stopped
+            "--baud": ["0", "-1", HUGE, "abc"], "--latency-ms": ["nan", "inf", "-1", "1e308", "abc"],
+            "--bufsize": ["0", "-1", HUGE], "--rx-buffer-bytes": ["0", "-1", HUGE], "--fault": ["", "garbage", ESC]}),
+        "worker": (["worker", "tcp://127.0.0.1:9"], {  # a worker waits for its scheduler
+            "--nworkers": ["0", "-1", HUGE, "abc"], "--data": ["", "/proc/x", str(bad_toml)]}),
     }
 
 
@@ -192,8 +199,8 @@ def run_child(argv: list[str], work: Path, timeout_s: float = 60):
                           cwd=work, timeout=timeout_s)
 
 
-@pytest.mark.parametrize("name", ["serve", "lab"])
-def test_serve_and_lab_refuse_malformed_settings_before_they_start(work, name):
+@pytest.mark.parametrize("name", ["serve", "lab", "sim", "worker"])
+def test_long_running_commands_refuse_malformed_settings_before_they_start(work, name):
     base, options = child_process_pools(work)[name]
     home_before = _tree(work)
     for option, values in options.items():
