@@ -74,6 +74,15 @@ LAYOUT_CSS = """
 @media (max-width: %(phone)dpx) { .cfg-order { order: 1; } }
 """ % {"phone": PHONE_MAX_PX, "tablet": TABLET_MAX_PX, "wide": TABLET_MAX_PX + 1}
 
+# The one-line price under the 3D view: only on a phone (elsewhere the quote itself is in sight)
+PRICE_LINE_CSS = """
+:host(.cfg-price-line) { display: none !important; }
+@media (max-width: %(phone)dpx) { :host(.cfg-price-line) { display: block !important; } }
+:host(.stale) { opacity: .55; }
+.somana-price-line { margin: 0; font-size: 14px; line-height: 1.35; }
+.somana-price-line span { color: #5d6b73; font-size: 12px; }
+""" % {"phone": PHONE_MAX_PX}
+
 # The 3D view: 460 px tall beside the columns of a desktop; stacked on a phone it takes a height tied to
 # the screen's width (a 390 px phone: 312 px, the part framed whole by the viewer on every resize), so
 # the fields start within the first screen instead of under a 460 px view. The !important beats the
@@ -340,6 +349,7 @@ class Configurator(pn.viewable.Viewer):
     customer = param.String(default="", doc="who the order is for")
     status = param.String(default="", doc="what the configurator is doing, or a problem no field owns")
     quote_html = param.String(default="")
+    price_line_html = param.String(default="", doc="the price in one line, under the 3D view on a phone")
     order_number = param.String(default="", doc="the last order placed (or found again) in this session")
     summary_html = param.String(default="", doc="the placed order's summary")
     valid = param.Boolean(default=True, doc="the current parameters make a part")
@@ -552,6 +562,7 @@ class Configurator(pn.viewable.Viewer):
         self.spec, self.quote = spec, quote
         self.valid = True
         self.quote_html = _quote_table(quote, qty, material, revision=ticket)
+        self.price_line_html = _price_line(quote, qty)
 
     def _show_part(self, ticket: int, payload: dict | None, shown_key):
         if not self.tickets.accept(ticket):
@@ -740,7 +751,12 @@ class Configurator(pn.viewable.Viewer):
         errors = self.order_errors
         left = pn.Column("### The part", family, self._controls_area, margin=(10, 10), css_classes=["cfg-controls"],
                          styles={"flex": "1 1 300px", "max-width": "380px", "min-width": "0"})
-        middle = pn.Column(self.viewer, status, margin=(10, 10), css_classes=["cfg-view"],
+        price_line = pn.pane.HTML(self.param.price_line_html, sizing_mode="stretch_width", margin=(4, 0, 0, 0),
+                                  css_classes=["cfg-price-line"], stylesheets=[PRICE_LINE_CSS])
+        price_line.css_classes = ["cfg-price-line"] + ([] if self.valid else ["stale"])
+        self.param.watch(lambda e: setattr(price_line, "css_classes", ["cfg-price-line"] + ([] if e.new else ["stale"])),
+                         "valid")
+        middle = pn.Column(self.viewer, price_line, status, margin=(10, 10), css_classes=["cfg-view"],
                            styles={"flex": "3 1 340px", "min-width": "0"})
         right = pn.Column("### Quote", self.qty_input, errors["qty"], self.material_input, errors["material"],
                           quote, self.customer_input, errors["customer"], self.place_button, errors["place"],
@@ -793,6 +809,20 @@ async def _promised(quote, plate_seconds=None):
 
 def _money(value: float) -> str:
     return f"{value:,.2f}"
+
+
+def _price_line(quote, qty: int) -> str:
+    """The quote in one line for a phone, where the full quote sits under the settings."""
+    data = quote.customer_view()
+    promised = getattr(quote, "promised_date", None)
+    when = f"delivered by {_day(promised)}" if promised else f"{data['lead_time_days']} working days"
+    if data["unit_price"] is None:
+        price = html.escape(data["message"])
+    else:
+        price = (f"<b>{_money(data['unit_price'])} USD</b> each"
+                 + (f", {_money(data['total_price'])} USD for {qty}" if qty != 1 else ""))
+    return (f"<p class='somana-price-line' data-phone-price>{price} · {when} "
+            "<span>(quote and order under the settings)</span></p>")
 
 
 def _day(iso: str | None) -> str:

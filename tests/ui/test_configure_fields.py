@@ -158,6 +158,7 @@ def test_on_a_portrait_tablet_the_price_and_place_order_are_on_the_first_screen(
         first_field = page.locator(".param-pcb_length").bounding_box()
         assert first_field["y"] >= button["y"] + button["height"]  # the fields below the quote
         assert first_field["width"] >= 600  # and using the tablet's width
+        assert not page.locator("[data-phone-price]").is_visible()  # the quote itself is in sight: no phone line
         page.screenshot(path=str(artifacts_dir / "configure_tablet.png"))
         watched.assert_clean()
     finally:
@@ -180,6 +181,12 @@ def test_on_a_390px_phone_nothing_scrolls_sideways_and_the_order_button_is_reach
         assert abs(view["height"] - 0.8 * 390) <= 2 and view["width"] >= 340, view
         page.locator(f"{VIEW}[data-in-view='1']").wait_for(timeout=30_000)
         assert first_field["y"] < 844  # the first field starts on the first screen
+        # the price in one line between the 3D view and the fields (the quote itself is under the settings)
+        price_line = page.locator("[data-phone-price]")
+        unit_price = page.locator("[data-unit-price]").inner_text()
+        price_line.filter(has_text=f"{unit_price} USD each").wait_for(timeout=30_000)
+        line = price_line.bounding_box()
+        assert view["y"] + view["height"] <= line["y"] and line["y"] + line["height"] <= first_field["y"], line
         assert first_field["width"] >= 300  # inputs use the width of the phone
         button = page.locator(".order-place button.somana-place")
         button.scroll_into_view_if_needed()
