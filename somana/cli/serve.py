@@ -161,8 +161,21 @@ def app_routes() -> dict[str, str]:
     return {route: str(DASHBOARDS / name) for route, name in APPS.items()}
 
 
+def _port_free(port: int, address: str | None) -> None:
+    """Refuse a port something already listens on, before anything is started (Tornado binds the same way)."""
+    from tornado.netutil import bind_sockets
+
+    try:
+        for sock in bind_sockets(port, address=address):
+            sock.close()
+    except OSError as exc:
+        raise InputError("port", f"--port {port}: cannot listen there ({exc.strerror}); another server may be "
+                                 "using it: choose another --port") from None
+
+
 def run(args) -> int:
     options = settings(args)
+    _port_free(options["port"], options["address"])
     from somana_core import auth
 
     secrets_ = auth.server_secrets()

@@ -108,3 +108,16 @@ def test_login_only_redirects_within_the_site(target, expected):
                                              ("/machinesX", False), ("/", False), ("/portfolio/ws", False)])
 def test_only_machine_paths_need_a_login(path, protected):
     assert is_protected(path) == protected
+
+
+def test_a_port_already_listened_on_is_refused_before_anything_starts():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(InputError) as err:
+            serve._port_free(port, None)
+    assert err.value.field == "port" and f"--port {port}" in err.value.message and "in use" in err.value.message
+    serve._port_free(port, "127.0.0.1")  # free again once its listener is closed

@@ -69,18 +69,23 @@ def served(tmp_path_factory) -> Server:
     env = dict(os.environ, SOMANA_HOME=str(home))
     subprocess.run([sys.executable, "-m", "somana", "users", "add", STAFF_USER, "--password-stdin"],
                    input=STAFF_PASSWORD, text=True, env=env, check=True, capture_output=True)
-    port = free_port()
     log_path = home / "serve.log"
-    log = open(log_path, "w")
-    process = subprocess.Popen([sys.executable, "-m", "somana", "serve", "--port", str(port)],
-                               env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
-    url = f"http://localhost:{port}"
-    try:
-        wait_for_http(url + "/", process=process)
-    except WaitTimeout:
-        process.kill()
-        process.wait()
-        raise RuntimeError("somana serve did not start:\n" + log_path.read_text(errors="replace")) from None
+    for attempt in range(3):  # a free port can be taken by another process before serve binds it: try another
+        port = free_port()
+        log = open(log_path, "w")
+        process = subprocess.Popen([sys.executable, "-m", "somana", "serve", "--port", str(port)],
+                                   env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+        url = f"http://localhost:{port}"
+        try:
+            wait_for_http(url + "/", process=process)
+            break
+        except WaitTimeout:
+            process.kill()
+            process.wait()
+            log.close()
+            text = log_path.read_text(errors="replace")
+            if "in use" not in text or attempt == 2:
+                raise RuntimeError("somana serve did not start:\n" + text) from None
     yield Server(url=url, home=home, process=process, log_path=log_path)
     process.terminate()
     try:
