@@ -57,6 +57,9 @@ CSS = """
 .somana-summary dt { color: #5d6b73; }
 .somana-summary dd { margin: 0; overflow-wrap: anywhere; }
 .somana-summary a { overflow-wrap: anywhere; }
+.somana-fit { margin: 0 0 4px 0; font-size: 12px; line-height: 1.35; color: #2e6b4f; }
+.somana-fit.warn { color: #6b4500; background: #fff8e6; border: 1px solid #d9b25c; border-radius: 4px;
+                   padding: 5px 8px; font-size: 13px; }
 """
 
 # The three columns side by side on a desktop (the 3D view and the quote stay in sight while the
@@ -352,6 +355,8 @@ class Configurator(pn.viewable.Viewer):
     price_line_html = param.String(default="", doc="the price in one line, under the 3D view on a phone")
     order_number = param.String(default="", doc="the last order placed (or found again) in this session")
     summary_html = param.String(default="", doc="the placed order's summary")
+    fit_html = param.String(default="", doc="the family's fitness checks in the chosen material, in the customer's "
+                                            "words, under the Material field (eyewear: how the temples grip)")
     valid = param.Boolean(default=True, doc="the current parameters make a part")
 
     def __init__(self, pool: workers.Workers | None = None, build_timeout_s: float = BUILD_TIMEOUT_S,
@@ -425,6 +430,7 @@ class Configurator(pn.viewable.Viewer):
 
     @param.depends("family", watch=True)
     def _family_changed(self):
+        self.fit_html = ""  # the last family's checks say nothing of this one
         self._build_controls()
 
     @param.depends("qty", "material", watch=True)
@@ -518,11 +524,11 @@ class Configurator(pn.viewable.Viewer):
         try:
             quoted = await self.builds.run("quote", family=family, values=values, qty=qty, material=material,
                                            queue_s=self.queue_s)
-            quote = quoted["quote"]
+            quote, checks = quoted["quote"], quoted.get("checks") or {}
             if not self.tickets.is_current(ticket):
                 return
             quote = await _promised(quote, quoted.get("plate_seconds"))
-            await self._apply(ticket, lambda: self._show_quote(ticket, spec, quote, qty, material))
+            await self._apply(ticket, lambda: self._show_quote(ticket, spec, quote, qty, material, checks))
             if shown_key == self._shown_key:  # quantity or material only: the part on screen is this one
                 await self._apply(ticket, lambda: self._show_part(ticket, None, shown_key))
                 return
@@ -557,12 +563,13 @@ class Configurator(pn.viewable.Viewer):
         if self.tickets.is_current(ticket):
             update()
 
-    def _show_quote(self, ticket: int, spec, quote, qty: int, material: str):
+    def _show_quote(self, ticket: int, spec, quote, qty: int, material: str, checks: dict | None = None):
         self._controls.show_error(None, None)
         self.spec, self.quote = spec, quote
         self.valid = True
         self.quote_html = _quote_table(quote, qty, material, revision=ticket)
         self.price_line_html = _price_line(quote, qty)
+        self.fit_html = _fit_note(spec, checks or {}, material)
 
     def _show_part(self, ticket: int, payload: dict | None, shown_key):
         if not self.tickets.accept(ticket):
@@ -749,6 +756,14 @@ class Configurator(pn.viewable.Viewer):
         summary = pn.pane.HTML(self.param.summary_html, css_classes=["somana-order-number"],
                                sizing_mode="stretch_width", stylesheets=[CSS])
         errors = self.order_errors
+        fit = pn.pane.HTML(self.param.fit_html, sizing_mode="stretch_width", stylesheets=[CSS], margin=(0, 10),
+                           visible=bool(self.fit_html))
+
+        def _fit_css(valid):
+            return ["cfg-fit"] if valid else ["cfg-fit", "stale"]
+        fit.css_classes = _fit_css(self.valid)
+        self.param.watch(lambda e: setattr(fit, "css_classes", _fit_css(e.new)), "valid")
+        self.param.watch(lambda e: setattr(fit, "visible", bool(e.new)), "fit_html")  # only families with checks
         left = pn.Column("### The part", family, self._controls_area, margin=(10, 10), css_classes=["cfg-controls"],
                          styles={"flex": "1 1 300px", "max-width": "380px", "min-width": "0"})
         price_line = pn.pane.HTML(self.param.price_line_html, sizing_mode="stretch_width", margin=(4, 0, 0, 0),
@@ -759,7 +774,7 @@ class Configurator(pn.viewable.Viewer):
         middle = pn.Column(self.viewer, price_line, status, margin=(10, 10), css_classes=["cfg-view"],
                            styles={"flex": "3 1 340px", "min-width": "0"})
         right = pn.Column("### Quote", self.qty_input, errors["qty"], self.material_input, errors["material"],
-                          quote, self.customer_input, errors["customer"], self.place_button, errors["place"],
+                          fit, quote, self.customer_input, errors["customer"], self.place_button, errors["place"],
                           summary, stl, step, margin=(10, 10), css_classes=["cfg-order"],
                           styles={"flex": "1 1 300px", "max-width": "400px", "min-width": "0"})
         return pn.FlexBox(left, middle, right, flex_wrap="wrap", align_items="flex-start",
@@ -823,6 +838,42 @@ def _price_line(quote, qty: int) -> str:
                  + (f", {_money(data['total_price'])} USD for {qty}" if qty != 1 else ""))
     return (f"<p class='somana-price-line' data-phone-price>{price} · {when} "
             "<span>(quote and order under the settings)</span></p>")
+
+
+def _fit_note(spec, checks: dict, material: str) -> str:
+    """The family's fitness checks (Product.metrics "checks", made by the worker with the quote) as a
+    customer reads them: one line when the part fits in this material, a warning naming a material
+    that fits when it does not. "" for a family without checks."""
+    lines = []  # (check name, "ok" or "warn", text)
+    for name, check in checks.items():
+        force, warned = check.get("temple_clamp_force_n"), bool(check.get("warning"))
+        if force is None:  # a check this page has no words for: say only that it does not fit
+            if warned:
+                lines.append((name, "warn", f"In {material} this part may not fit as intended."
+                                            + _suggestion(spec, name, material, "write to us")))
+            continue
+        lo, hi = check["comfortable_n"]
+        aim = f"we aim for {lo:g} to {hi:g} N, an estimate"  # data/eyewear_fit.csv: an assumption, said so
+        if not warned:
+            lines.append((name, "ok", f"Fit: the temples grip the head comfortably ({force:.2f} N in {material}; {aim})."))
+        else:
+            how = "loosely: the frame may slip" if force < lo else "tightly: they may press behind the ears"
+            lines.append((name, "warn", f"In {material} these temples grip {how} ({force:.2f} N; {aim})."
+                          + _suggestion(spec, name, material, "change the temples' flex section, or write to us")))
+    return "".join(f"<p class='somana-fit {kind}' data-fit='{html.escape(name)}'"
+                   + (" role='status' data-fit-warning" if kind == "warn" else "") + f">{html.escape(text)}</p>"
+                   for name, kind, text in lines)
+
+
+def _suggestion(spec, check_name: str, material: str, otherwise: str) -> str:
+    """" We suggest PLA.": the offered materials in which the check passes for this very part (the
+    family's own check: arithmetic on the spec, no CAD); `otherwise` when none does."""
+    check = getattr(type(spec).builder, "checks", None)
+    fitting = [m for m in _materials() if m != material
+               and not check(spec, m).get(check_name, {}).get("warning")] if check else []
+    if fitting:
+        return f" We suggest {' or '.join(fitting)}."
+    return f" None of our materials fits it as set: {otherwise}."
 
 
 def _day(iso: str | None) -> str:

@@ -79,7 +79,8 @@ def _spec(family: str, values: dict):
 
 def job_quote(family: str, values: dict, qty: int = 1, material: str = "PLA", queue_s: float = 0.0) -> dict:
     """Build (cached per part), measure and quote -> {"quote": Quote, "values", "worker", "plate_seconds"
-    (one unit's print seconds per build plate: `scheduling.promise.plate_seconds`)}."""
+    (one unit's print seconds per build plate: `scheduling.promise.plate_seconds`), "checks" (the
+    family's fitness checks in this material, Product.metrics; {} for a family without)}."""
     from somana_core import geometry, quote
 
     spec = _spec(family, values)
@@ -90,7 +91,7 @@ def job_quote(family: str, values: dict, qty: int = 1, material: str = "PLA", qu
     result = quote.quote_product(metrics, family, qty=qty, material=material, queue=queue_s,
                                  machine=getattr(spec, "machine", None))
     return {"quote": result, "values": spec.values(), "worker": _worker_address(),
-            "plate_seconds": plate_seconds(metrics, result.machine)}
+            "plate_seconds": plate_seconds(metrics, result.machine), "checks": metrics.get("checks", {})}
 
 
 def job_part(family: str, values: dict, part: str, material: str = "PLA", deflection_mm: float | None = None,
@@ -446,6 +447,8 @@ def metrics_from_parts(parts: list[dict], material: str) -> dict:
         metrics["parts"].update(done["metrics"]["parts"])
     for key in parts[0]["metrics"]["total"]:
         metrics["total"][key] = sum(p for p in (d["metrics"]["parts"][d["part"]][key] for d in parts))
+    if "checks" in parts[0]["metrics"]:  # the family's fitness checks: of the spec, the same in every part's job
+        metrics["checks"] = parts[0]["metrics"]["checks"]
     return metrics
 
 
@@ -550,8 +553,10 @@ class LatestWins:
         from somana_core.scheduling.promise import plate_seconds
 
         # each build plate of one unit, for the promise (the plan places a job per plate and unit)
-        plates = plate_seconds(metrics_from_parts(values, quote.material), quote.machine)
-        return {"quote": quote, "values": values[0]["values"], "worker": values[0]["worker"], "plate_seconds": plates}
+        metrics = metrics_from_parts(values, quote.material)
+        plates = plate_seconds(metrics, quote.machine)
+        return {"quote": quote, "values": values[0]["values"], "worker": values[0]["worker"], "plate_seconds": plates,
+                "checks": metrics.get("checks", {})}  # the family's fitness checks (eyewear: the temples' grip)
 
     def _preview_from_quote(self, inputs: dict) -> dict | None:
         """The preview payload of the last quote's meshes, if that quote was of these very inputs."""

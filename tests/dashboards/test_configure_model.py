@@ -225,3 +225,30 @@ def test_what_a_client_sends_over_the_websocket_is_checked_beside_its_field(app,
     assert error.visible and says in html.unescape(error.object), error.object
     assert f"{field}=" not in error.object and "_" not in error.object  # the form's words, no parameter names
     assert not app.valid or not all(app.order_fields_ok.values())
+
+
+def test_eyewear_says_how_the_temples_grip_and_warns_in_a_material_that_grips_loosely(app):
+    """The worker's fitness checks (Product.metrics "checks") reach the customer under the Material
+    field: a plain line in PLA, a warning naming a material that fits in PETG (the default frame's
+    temples grip below the comfortable range there); families without checks show nothing."""
+    assert app.fit_html == ""  # the sensor enclosure has no fitness checks
+    eyewear = "eyewear_frame"
+    app.family = eyewear
+    spec = geometry.make_spec(eyewear, {})
+    grip = {m: geometry.get_family(eyewear).builder.checks(spec, m)["temple_grip"] for m in ("PLA", "PETG")}
+    assert grip["PLA"]["warning"] is None and grip["PETG"]["warning"]  # the core's verdicts this test relies on
+    assert app.valid and app.material == "PLA"
+    shown = html.unescape(app.fit_html)
+    assert "data-fit-warning" not in shown and "grip the head comfortably" in shown
+    assert f"{grip['PLA']['temple_clamp_force_n']:.2f} N in PLA" in shown
+
+    app.material_input.value = "PETG"  # as the person picks it
+    shown = html.unescape(app.fit_html)
+    assert app.quote.material == "PETG" and "data-fit-warning" in shown
+    assert "In PETG these temples grip loosely" in shown and "We suggest PLA" in shown
+    assert f"{grip['PETG']['temple_clamp_force_n']:.2f} N" in shown
+
+    app.material_input.value = "PLA"
+    assert "data-fit-warning" not in app.fit_html and "grip the head comfortably" in app.fit_html
+    app.family = FAMILY
+    assert app.valid and app.fit_html == ""

@@ -131,6 +131,19 @@ def test_eyewear_ranges_follow_the_pupillary_distance_and_the_message_lands_on_t
     set_value(page, "pupillary_distance", distance)
     lens_range.get_by_text(_range_text(wider_apart)).wait_for(timeout=60_000)
     page.screenshot(path=str(artifacts_dir / "configure_eyewear_range.png"), full_page=True)
+
+    # the temples' grip in the chosen material, under the Material field: a warning in PETG (too loose)
+    spec = geometry.make_spec(EYEWEAR, {"pupillary_distance": distance})
+    grip = geometry.get_family(EYEWEAR).builder.checks(spec, "PETG")["temple_grip"]
+    assert grip["warning"] and not geometry.get_family(EYEWEAR).builder.checks(spec, "PLA")["temple_grip"]["warning"]
+    page.locator(".somana-fit:not(.warn)").get_by_text(re.compile("^Fit: the temples grip the head comfortably")
+                                                      ).wait_for(timeout=60_000)
+    page.locator(".order-material select").select_option(label=labels.id_name("material", "PETG"))
+    warning = page.locator(".somana-fit.warn[data-fit-warning]")
+    warning.get_by_text(re.compile(rf"^In PETG these temples grip loosely.*\({grip['temple_clamp_force_n']:.2f} N;"
+                                   r".*We suggest PLA\.$")).wait_for(timeout=60_000)
+    assert 0 <= _below(page, ".order-material", ".cfg-fit") < 40  # right under the Material field
+    page.screenshot(path=str(artifacts_dir / "configure_eyewear_fit_warning.png"), full_page=True)
     watched_page.assert_clean()
 
 
