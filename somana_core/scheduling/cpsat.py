@@ -27,10 +27,13 @@ STATUS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible", cp_model.I
 
 def solve(instance: Instance, hint: Schedule, time_limit_s: float, workers: int = 2, seed: int = 0,
           candidates: int = 4, window: int = 10, fixed_staff: list[tuple[int, int]] = (),
-          fixed_heat: dict[str, list[int]] | None = None) -> Schedule | None:
+          fixed_heat: dict[str, list[int]] | None = None, exact: bool = False) -> Schedule | None:
     """The improved plan, or None when the solver found nothing in time (the caller keeps the hint).
     `fixed_staff` / `fixed_heat`: changeovers and heat-up starts of printers outside the model that
-    still use the floor's staff and the stations' power (a neighbourhood of a bigger plan)."""
+    still use the floor's staff and the stations' power (a neighbourhood of a bigger plan).
+    `exact`: no neighbourhood (every eligible printer, every arc) and a horizon no better plan can pass
+    (a printer ending more than the hint's objective + all prints after its availability already costs
+    more than the hint), so status "optimal" is the instance's proven optimum (small instances only)."""
     started = time.perf_counter()
     co = instance.changeovers
     cal = instance.calendar
@@ -45,6 +48,15 @@ def solve(instance: Instance, hint: Schedule, time_limit_s: float, workers: int 
     plate = co.plate_clear_min
     hint_end = max(a.end for a in hint.assignments)
     horizon = min(cal.horizon_min, hint_end + 2 * 24 * 60)
+    if exact:
+        from somana_core.scheduling.model import figures
+
+        candidates, window = len(printers), len(jobs)
+        # objective >= (end_p - available_p) - sum of all prints for every used printer p
+        horizon = max(p.available_min for p in printers) + int(figures(instance, hint)["objective"]) \
+            + sum(dur.values()) + 1
+        if horizon > cal.horizon_min:
+            raise ValueError(f"exact model needs a calendar to minute {horizon}, it ends at {cal.horizon_min}")
     lo = min([p.available_min for p in printers] + [0])
 
     # candidate printers per plate: the greedy one, then those already running its material/colour/nozzle
@@ -133,6 +145,16 @@ def solve(instance: Instance, hint: Schedule, time_limit_s: float, workers: int 
                     in_terms[jid].append((lit, setup))
                 arc_lits[(p.id, i, jid)] = lit
         m.AddCircuit(arcs)
+        if exact:
+            # redundant, for the proof's bound: a printer's span holds every plate clear, setup and print on it
+            setups = [(arc_lits[(p.id, "0", jid)], co.setup_min(*start_state, instance.job(jid))) for jid in ids]
+            setups += [(lit, co.setup_min(*instance.job(u).group, instance.job(v)))
+                       for (pid, u, v), lit in arc_lits.items() if pid == p.id and u != "0" and v != "0"]
+            m.Add(end_p[p.id] - p.available_min >= sum(presence[(p.id, jid)] * (dur[jid] + plate) for jid in ids)
+                  + sum(lit * setup for lit, setup in setups if setup))
+            # and its plates (changeover, then print) never overlap: disjunctive reasoning for the proof
+            m.AddNoOverlap([m.NewOptionalIntervalVar(cs[jid], chg[jid] + dur[jid], e[jid], presence[(p.id, jid)], "")
+                            for jid in ids])
         arc_lits[(p.id, "0", "0")] = empty
 
     for job in jobs:
@@ -217,7 +239,7 @@ def solve(instance: Instance, hint: Schedule, time_limit_s: float, workers: int 
     solver.parameters.max_time_in_seconds = max(0.01, time_limit_s - build_s)
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed
-    if len(jobs) > 30:
+    if len(jobs) > 30 and not exact:
         # measured on 2 cores, 20 x 500: full presolve (probing, symmetry, repeated loops) ate the
         # whole 10 s before search began; one light pass leaves the time to the search.
         solver.parameters.max_presolve_iterations = 1
