@@ -48,11 +48,11 @@ Measured against proven optima (session 6, benchmarks/schedule_optimality.py, re
 exact.optimum's DP or CP-SAT's exact model; real calendar and changeovers; seeds 0-2): the bound is below the
 optimum on 23 of 24 instances, optimum / bound median 1.10 (1 x 8), 1.09 (1 x 12), 1.18 (1 x 14), 1.15 (2 x 8),
 1.06 (2 x 12), 1.07 (2 x 14), 1.18 (3 x 12), 1.44 (4 x 12); the 3 s plan is the optimum on 15 of 23 proved, plan /
-optimum median 1.00-1.07. Where this bound misses: (a) windows filled to the minute (1 x 14 and 2 x 14 seed 2,
-optimum 1.8 x the bound: two nights where the optimum needs three, the three longest prints over the nights
-and past the end with 33 min of slack); (b) setups: it charges a group only when no printer has it loaded,
+optimum median 1.00-1.07. Where this bound misses: (a) windows filled to the minute (1 x 14 seed 2, optimum 1.79 x
+the bound: two nights where the optimum, on time, needs three; the three longest prints over the nights and
+past the end with 33 min of slack; 2 x 14 seed 2: 1.77); (b) setups: it charges a group only when no printer has it loaded,
 while the optima swap spools to spread work off the nights and onto time (optimum setups 42-184 min against
-0-83); (c) the two people's queue when 3-4 printers start at once (4 x 12, one day, no nights: plan = proven
+22-83); (c) the two people's queue when 3-4 printers start at once (4 x 12, one day, no nights: plan = proven
 optimum, 22-46 % above the bound, the same pattern as 20 x 500 staffed 24/7: 30 %). No cheap valid fix found.
 """
 
