@@ -732,6 +732,12 @@ class Configurator(pn.viewable.Viewer):
 
     # -- the page
 
+    def _dimmed_while_invalid(self, pane, css_class: str):
+        """`pane` with `css_class`, greyed ("stale") while the current settings make no part."""
+        pane.css_classes = _with_stale(css_class, self.valid)
+        self.param.watch(lambda e: setattr(pane, "css_classes", _with_stale(css_class, e.new)), "valid")
+        return pane
+
     def __panel__(self):
         family = pn.widgets.Select.from_param(self.param.family, label="Product family", options=self.family_titles,
                                               css_classes=["cfg-family"],
@@ -756,21 +762,15 @@ class Configurator(pn.viewable.Viewer):
         summary = pn.pane.HTML(self.param.summary_html, css_classes=["somana-order-number"],
                                sizing_mode="stretch_width", stylesheets=[CSS])
         errors = self.order_errors
-        fit = pn.pane.HTML(self.param.fit_html, sizing_mode="stretch_width", stylesheets=[CSS], margin=(0, 10),
-                           visible=bool(self.fit_html))
-
-        def _fit_css(valid):
-            return ["cfg-fit"] if valid else ["cfg-fit", "stale"]
-        fit.css_classes = _fit_css(self.valid)
-        self.param.watch(lambda e: setattr(fit, "css_classes", _fit_css(e.new)), "valid")
+        fit = self._dimmed_while_invalid(pn.pane.HTML(self.param.fit_html, sizing_mode="stretch_width",
+                                                      stylesheets=[CSS], margin=(0, 10), visible=bool(self.fit_html)),
+                                         "cfg-fit")
         self.param.watch(lambda e: setattr(fit, "visible", bool(e.new)), "fit_html")  # only families with checks
         left = pn.Column("### The part", family, self._controls_area, margin=(10, 10), css_classes=["cfg-controls"],
                          styles={"flex": "1 1 300px", "max-width": "380px", "min-width": "0"})
-        price_line = pn.pane.HTML(self.param.price_line_html, sizing_mode="stretch_width", margin=(4, 0, 0, 0),
-                                  css_classes=["cfg-price-line"], stylesheets=[PRICE_LINE_CSS])
-        price_line.css_classes = ["cfg-price-line"] + ([] if self.valid else ["stale"])
-        self.param.watch(lambda e: setattr(price_line, "css_classes", ["cfg-price-line"] + ([] if e.new else ["stale"])),
-                         "valid")
+        price_line = self._dimmed_while_invalid(pn.pane.HTML(self.param.price_line_html, sizing_mode="stretch_width",
+                                                             margin=(4, 0, 0, 0), stylesheets=[PRICE_LINE_CSS]),
+                                                "cfg-price-line")
         middle = pn.Column(self.viewer, price_line, status, margin=(10, 10), css_classes=["cfg-view"],
                            styles={"flex": "3 1 340px", "min-width": "0"})
         right = pn.Column("### Quote", self.qty_input, errors["qty"], self.material_input, errors["material"],
@@ -779,6 +779,10 @@ class Configurator(pn.viewable.Viewer):
                           styles={"flex": "1 1 300px", "max-width": "400px", "min-width": "0"})
         return pn.FlexBox(left, middle, right, flex_wrap="wrap", align_items="flex-start",
                           sizing_mode="stretch_width", stylesheets=[LAYOUT_CSS], css_classes=["cfg-layout"])
+
+
+def _with_stale(css_class: str, valid: bool) -> list[str]:
+    return [css_class] if valid else [css_class, "stale"]
 
 
 def _in_form_words(widget, name: str, message: str) -> str:
