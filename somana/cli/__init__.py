@@ -192,10 +192,6 @@ def parse_assignments(pairs: list[str] | None) -> dict[str, str]:
     return values
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def listen_address(field: str, raw: str) -> str:
     """An address this machine can listen on: an IP literal (0.0.0.0 or :: for every interface) or
     `localhost` (a name that does not resolve ended `serve` and `lab` in a socket traceback)."""
@@ -208,3 +204,7 @@ def listen_address(field: str, raw: str) -> str:
     except ValueError:
         raise InputError(field, f"{field} {terminal_safe(raw)[:60]!r} is not an IP address (e.g. 127.0.0.1, or "
                                 "0.0.0.0 for every interface)") from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
