@@ -605,28 +605,18 @@ def lens_wire(v, cx: float, outer_sign: float):
     return kernel.spline_loop_wire(lens_outline_points(v, cx, outer_sign), SPLINE_SEGMENTS)
 
 
-def rim_outer_nasal_x_mm(v, y: float) -> float | None:
-    """Where the right rim's outer edge is on its nasal side at height y (mm; the offset of the lens
-    outline by rim_width is the envelope of discs of that radius round the outline), or None when the
-    rim does not reach that height."""
-    pts = lens_points(v, lens_centre_x(v), 1.0)
-    near = np.abs(pts[:, 1] - y) <= v.rim_width
-    if not near.any():
-        return None
-    p = pts[near]
-    return float(np.min(p[:, 0] - np.sqrt(v.rim_width ** 2 - (p[:, 1] - y) ** 2)))
-
-
-def rim_outer_temporal_x_mm(v, y: float, grow_mm: float = 0.0) -> float | None:
-    """Where the right rim's outer edge, grown by `grow_mm`, is on its temporal side at height y (mm),
-    or None when it does not reach that height (see rim_outer_nasal_x_mm)."""
+def rim_outer_x_mm(v, y: float, side: str, grow_mm: float = 0.0) -> float | None:
+    """Where the right rim's outer edge, grown by `grow_mm`, is at height y (mm) on its "nasal" or
+    "temporal" side (the offset of the lens outline by rim_width is the envelope of discs of that radius
+    round the outline), or None when the rim does not reach that height."""
     r = v.rim_width + grow_mm
     pts = lens_points(v, lens_centre_x(v), 1.0)
     near = np.abs(pts[:, 1] - y) <= r
     if not near.any():
         return None
     p = pts[near]
-    return float(np.max(p[:, 0] + np.sqrt(r ** 2 - (p[:, 1] - y) ** 2)))
+    reach = np.sqrt(r ** 2 - (p[:, 1] - y) ** 2)
+    return float(np.min(p[:, 0] - reach) if side == "nasal" else np.max(p[:, 0] + reach))
 
 
 def end_piece_fillet(v, h: Hinge) -> np.ndarray | None:
@@ -643,8 +633,8 @@ def end_piece_fillet(v, h: Hinge) -> np.ndarray | None:
 
     radius = END_FILLET_NOZZLES * nozzle_mm(v.machine)
     y_edge = hinge_y(v, h) - h.stack / 2
-    x_cross = rim_outer_temporal_x_mm(v, y_edge)
-    x_centre = rim_outer_temporal_x_mm(v, y_edge - radius, radius)
+    x_cross = rim_outer_x_mm(v, y_edge, "temporal")
+    x_centre = rim_outer_x_mm(v, y_edge - radius, "temporal", radius)
     if x_cross is None or x_centre is None or x_centre <= x_cross:
         return None
     centre = np.array([x_centre, y_edge - radius])
@@ -669,7 +659,7 @@ def lower_fill_halfwidth_mm(v) -> float | None:
     bottom = saddle_bottom_mm(v)
     if bottom >= 0:
         return None
-    xs = [rim_outer_nasal_x_mm(v, y) for y in np.linspace(bottom, 0.0, 25)]
+    xs = [rim_outer_x_mm(v, y, "nasal") for y in np.linspace(bottom, 0.0, 25)]
     if any(x is None for x in xs):
         return None
     return max(xs) + v.rim_width / 2
