@@ -334,9 +334,9 @@ class PrinterDetail(pn.viewable.Viewer):
         text = (self.command.value_input or self.command.value or "").strip()
         if not text:
             return
-        self.send("console", command=text)
         self.command.value_input = ""  # both, or the next send would repeat this one (M115M115)
         self.command.value = ""
+        self.send("console", command=text)
 
     def _cancel(self) -> None:
         now = time.monotonic()
