@@ -58,6 +58,8 @@ optimum, 22-46 % above the bound, the same pattern as 20 x 500 staffed 24/7: 30 
 
 from __future__ import annotations
 
+import bisect
+
 from somana_core.scheduling.model import TARDINESS_WEIGHT, Instance
 
 
@@ -256,7 +258,8 @@ def tardiness_assignment_bound(instance: Instance, jobs, printers, earliest_end:
     return float(cost[rows, cols].sum())
 
 
-def night_idle_bound(instance: Instance, jobs, printers, busy_min: float, late_weight: float = 0.0) -> float:
+def night_idle_bound(instance: Instance, jobs, printers, busy_min: float, late_weight: float = 0.0,
+                     cannot: float = 0.0) -> float:
     """Idle no plan can avoid: a printer working on after an unstaffed gap idles through the part of it
     its one print there does not cover. With E extensions (a printer's span reaching past a gap into the
     next window), at most the E longest prints cover gaps; the fleet's work must fit in the first windows,
@@ -267,11 +270,14 @@ def night_idle_bound(instance: Instance, jobs, printers, busy_min: float, late_w
     `late_weight` (weighted minutes of tardiness per minute), the bound is on idle + late_weight x
     tardiness: a printer that works in a window starting after the latest due date makes the plate it
     starts there late by at least that much (charged window by window, so a printer's windows add up to
-    its last one's lateness and never more)."""
+    its last one's lateness and never more). `cannot`: what to return when these printers cannot hold the
+    work within the horizon (0, nothing proved; infinity when asking what leaving printers out costs)."""
     import numpy as np
 
-    if not jobs or not printers:
+    if not jobs:
         return 0.0
+    if not printers:
+        return cannot
     tokens = _tokens(instance, jobs)
     top = np.concatenate([[0.0], np.cumsum(tokens)])
     horizon = min(instance.calendar.horizon_min, max(p.available_min for p in printers) + 60 * 24 * 60)
@@ -332,7 +338,7 @@ def night_idle_bound(instance: Instance, jobs, printers, busy_min: float, late_w
         best = min(best, max(0.0, least - cover))
         if order_c[:extensions].sum() - top[min(extensions, len(tokens))] > best and need <= 0:
             break  # more extensions only cost more (each gap is at least as long as what covers it)
-    return 0.0 if best == float("inf") else best
+    return cannot if best == float("inf") else best
 
 
 def _entered_windows(instance: Instance, printer, until: int) -> list[tuple[int, int]]:
@@ -366,6 +372,48 @@ def _lagrangian_least_cost(costs, caps, count: int, need: float) -> float:
         else:
             hi = b
     return max(value(0.0), value((lo + hi) / 2))
+
+
+def start_queue(instance: Instance, printers) -> tuple[list, int]:
+    """The largest set of printers that are all ready at one minute `r` (the first staffed minute at or
+    after each one's availability: the start of a plan, or the morning after a night every print ended in),
+    and the staff then. Each waits from its availability to `r` and then for its first plate clear."""
+    cal = instance.calendar
+    groups: dict[int, list] = {}
+    staff_at: dict[int, int] = {}
+    for p in printers:
+        i = bisect.bisect_right(cal._ends, p.available_min)
+        if i >= len(cal.windows):
+            continue
+        ws, _we, staff = cal.windows[i]
+        ready = max(ws, p.available_min)
+        groups.setdefault(ready, []).append(p)
+        staff_at[ready] = staff
+    if not groups:
+        return [], 0
+    ready = max(groups, key=lambda r: (len(groups[r]), -r))
+    return sorted(groups[ready], key=lambda p: p.id), staff_at[ready]
+
+
+def with_start_queue(instance: Instance, printers, idle_bound) -> tuple[float, float]:
+    """`idle_bound(printers)` plus the first window's plate-clear queue: the printers ready when it opens
+    all start with a plate clear, `staff` at a time, so the k-th used one waits k // staff plate clears
+    (idle, counted from its availability). A plan may leave some of them unused (no queue for them, nor
+    their capacity): the least over how many it uses; the nights bound only rises as printers are taken
+    away (its relaxation loses their windows), so the search stops once it alone passes the best.
+    Returns (the bound, the queue's share of it)."""
+    members, staff = start_queue(instance, printers)
+    plate = instance.changeovers.plate_clear_min
+    best, best_queue = float("inf"), 0.0
+    for unused in range(len(members) + 1):
+        kept = [p for p in printers if p not in members[:unused]]
+        nights = idle_bound(kept, cannot=float("inf")) if unused else idle_bound(kept)
+        if nights >= best:
+            break
+        queue = float(sum((k // staff) * plate for k in range(len(members) - unused))) if staff else 0.0
+        if nights + queue < best:
+            best, best_queue = nights + queue, queue
+    return best, best_queue
 
 
 def lower_bound(instance: Instance) -> dict:
@@ -411,11 +459,11 @@ def lower_bound(instance: Instance) -> dict:
     changeover += co.nozzle_swap_min * len({round(j.nozzle_mm, 3) for j in jobs} - nozzles)
     busy = sum(instance.duration(j) for j in jobs) + changeover
     idle_segments = idle_lower_bound(instance, busy)
-    idle_nights = night_idle_bound(instance, jobs, online, busy)
+    idle_nights, start_wait = with_start_queue(instance, online, lambda ps, **kw: night_idle_bound(instance, jobs, ps, busy, **kw))
     idle = max(idle_segments, idle_nights)
     # the same nights when working past the latest due date costs its tardiness: idle and lateness together
-    nights_late = night_idle_bound(instance, jobs, online, busy, TARDINESS_WEIGHT * min(j.weight for j in jobs)) \
-        if jobs else 0.0
+    nights_late = with_start_queue(instance, online, lambda ps, **kw: night_idle_bound(
+        instance, jobs, ps, busy, TARDINESS_WEIGHT * min(j.weight for j in jobs), **kw))[0] if jobs else 0.0
     late_and_idle = max(TARDINESS_WEIGHT * tardiness + idle, nights_late)
     return {
         "weighted_tardiness_min": tardiness,
@@ -426,6 +474,7 @@ def lower_bound(instance: Instance) -> dict:
         "idle_min": idle,
         "idle_segments_min": idle_segments,
         "idle_nights_min": idle_nights,
+        "idle_start_queue_min": start_wait,
         "idle_and_weighted_late_nights_min": nights_late,
         "objective": changeover + late_and_idle,
     }

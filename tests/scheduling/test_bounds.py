@@ -37,6 +37,22 @@ def test_a_third_long_print_costs_the_night_it_cannot_cover():
     assert bound["idle_nights_min"] == 12 * 60 - (600 + CHANGEOVERS.heat_up_min)  # the night less one print
 
 
+def test_printers_ready_together_queue_for_their_first_plate_clear_unless_the_plan_leaves_them_idle():
+    # six printers and two people at Monday 07:00, twelve 9-hour plates: a printer takes one in the day and
+    # one into the night, so all six are needed (a third plate would cost a night), and their first plates
+    # start 0, 0, 5, 5, 10 and 10 minutes in, each printer waiting for its plate clear; two plates need
+    # only two printers and no queue
+    six = [printer(f"p{k}", station="ABC"[k // 2]) for k in range(6)]
+    inst = make(six, [job(f"j{k}", print_min=540) for k in range(12)])
+    bound, plan = lower_bound(inst), greedy(inst)
+    assert bound["idle_start_queue_min"] == bound["idle_min"] == 2 * (0 + 5 + 10)
+    assert figures(inst, plan)["idle_min"] == 2 * (0 + 5 + 10)
+    inst = make(six, [job(f"j{k}", print_min=60) for k in range(2)])
+    bound = lower_bound(inst)
+    assert bound["idle_start_queue_min"] == bound["idle_min"] == 0
+    assert figures(inst, greedy(inst))["idle_min"] == 0
+
+
 @st.composite
 def tight_farms(draw):
     printers = [printer(f"p{k}", station="AB"[k % 2]) for k in range(draw(st.integers(1, 2)))]
@@ -60,14 +76,17 @@ def test_every_bound_is_below_the_plan_cp_sat_finds(inst):
 def test_past_the_latest_due_date_a_night_costs_lateness_and_each_window_its_plate_clear_queue():
     # four printers, one person on the floor, twelve 10-hour prints all due Tuesday 19:00: two printers must
     # work on into Tuesday (a Wednesday start would be late), so they queue for the one person on Tuesday
-    # morning (the second waits a plate clear) and their Monday evening prints cannot both start at 19:00
+    # morning (the second waits a plate clear) and their Monday evening prints cannot both start at 19:00;
+    # and on Monday at 07:00 all four wait their turn for the first plate clear (0, 5, 10 and 15 minutes)
     one_person = tuple(Shift(d, 7 * 60, 19 * 60, 1) for d in range(5))
     inst = make([printer(f"p{k}", station="ABCD"[k]) for k in range(4)],
                 [job(f"j{k}", print_min=600, due_min=36 * 60) for k in range(12)], shifts=one_person)
     bound = lower_bound(inst)
     night = 12 * 60 - (600 + CHANGEOVERS.heat_up_min)
-    assert bound["idle_nights_min"] == 2 * night  # without the due dates: two nights, anywhere in the weeks
-    assert bound["idle_and_weighted_late_nights_min"] == 2 * night + 2 * CHANGEOVERS.plate_clear_min
+    start = 6 * CHANGEOVERS.plate_clear_min
+    assert bound["idle_start_queue_min"] == start
+    assert bound["idle_nights_min"] == 2 * night + start  # without the due dates: two nights, anywhere in the weeks
+    assert bound["idle_and_weighted_late_nights_min"] == 2 * night + 2 * CHANGEOVERS.plate_clear_min + start
     plan = solve(inst, "cp-sat", time_limit_s=2.0, with_bound=False)
     assert bound["objective"] <= figures(inst, plan)["objective"]
 
