@@ -29,6 +29,9 @@ from relaxations that hold for every feasible plan:
   into a window after a gap no print outlasts also waits for its plate clear, `staff` printers at a
   time (the k-th waits k // staff plate clears), and the prints that covered that gap started in
   staffed slots before the window's end, so the k-th of them covers k // staff plate clears less.
+- idle at the start: the printers ready together (the plan's first staffed minute) each wait for their
+  first plate clear, `staff` at a time (20 printers, two people: 450 min); a plan may leave some of them
+  unused, so the least over how many it uses (session 7);
 - idle and tardiness together: an extension into a window that starts after the latest due date makes
   the plate started there late, so (charged window by window along a printer) the same nights bound
   TARDINESS_WEIGHT x tardiness + idle; the objective's bound is the larger of that and the separate

@@ -60,6 +60,18 @@ LNS_KEEPS_S = 1.8
 # 42,863 / 44,171 against 44,214 / 42,239 / 44,095 without: no gain, not kept. First traps met: booking
 # every evening with the night plate's swap fills both people's last 2 h (slots from 16:30); re-booking
 # after every off-spool day plate does the same; a plate due at 09:00 must start the evening before.
+# Where the 10 s plan loses (session 7, 20 x 500 tight, seed 0, objective 43,412): 81 nights (the bound's
+# relaxation needs 67), their prints a mean 330 min (the 81 longest plates: 376), cleared a mean 43 min before
+# the shift ends, the mornings' first clears a mean 35 min after it opens (2,801 min; the two people's queue
+# alone is about 22), 1,318 min idle inside shifts. With the longest plates on the nights and only the queues,
+# 81 nights would idle about 30k min, 70 nights about 25k: at this size most of the gap is the plan's, not the
+# bound's (unlike the small farms proved in benchmarks/schedule_optimality.py). Tried and dropped (session 7):
+# a day-by-day packing, one material/colour/nozzle per printer-day (the plates due that day first), the
+# group's longest plate at night, the day filled to the printer's evening slot in the staff queue by subset
+# sum, a second group when the first runs out (0.03 s a plan): idle 40-57k and late plates on all six
+# instances (1.5k-116k weighted minutes); groups that run dry leave printers ending Friday noon while others
+# spill into Saturday. What it would need: printers moved between groups ahead of time (a group's plates per
+# printer-day, day by day), not when a group runs out.
 
 
 def solve(instance: Instance, policy: str = "cp-sat", time_limit_s: float = 5.0, workers: int = 2,
