@@ -61,8 +61,6 @@ optimum, 22-46 % above the bound, the same pattern as 20 x 500 staffed 24/7: 30 
 
 from __future__ import annotations
 
-import bisect
-
 from somana_core.scheduling.model import TARDINESS_WEIGHT, Instance
 
 
@@ -383,19 +381,12 @@ def start_queue(instance: Instance, printers) -> tuple[list, int]:
     and the staff then. Each waits from its availability to `r` and then for its first plate clear."""
     cal = instance.calendar
     groups: dict[int, list] = {}
-    staff_at: dict[int, int] = {}
     for p in printers:
-        i = bisect.bisect_right(cal._ends, p.available_min)
-        if i >= len(cal.windows):
-            continue
-        ws, _we, staff = cal.windows[i]
-        ready = max(ws, p.available_min)
-        groups.setdefault(ready, []).append(p)
-        staff_at[ready] = staff
+        groups.setdefault(p.available_min + cal.unstaffed_wait(p.available_min), []).append(p)
     if not groups:
         return [], 0
     ready = max(groups, key=lambda r: (len(groups[r]), -r))
-    return sorted(groups[ready], key=lambda p: p.id), staff_at[ready]
+    return sorted(groups[ready], key=lambda p: p.id), cal.staff_at(ready)
 
 
 def with_start_queue(instance: Instance, printers, idle_bound) -> tuple[float, float]:
@@ -462,7 +453,8 @@ def lower_bound(instance: Instance) -> dict:
     changeover += co.nozzle_swap_min * len({round(j.nozzle_mm, 3) for j in jobs} - nozzles)
     busy = sum(instance.duration(j) for j in jobs) + changeover
     idle_segments = idle_lower_bound(instance, busy)
-    idle_nights, start_wait = with_start_queue(instance, online, lambda ps, **kw: night_idle_bound(instance, jobs, ps, busy, **kw))
+    idle_nights, start_wait = with_start_queue(
+        instance, online, lambda ps, **kw: night_idle_bound(instance, jobs, ps, busy, **kw))
     idle = max(idle_segments, idle_nights)
     # the same nights when working past the latest due date costs its tardiness: idle and lateness together
     nights_late = with_start_queue(instance, online, lambda ps, **kw: night_idle_bound(
