@@ -179,6 +179,13 @@ class Calendar:
             return self.windows[i][2]
         return 0
 
+    def window_end(self, t: int) -> int | None:
+        """The end of the staffed window `t` is in (None outside every window)."""
+        i = bisect.bisect_right(self._ends, t)
+        if i < len(self.windows) and self.windows[i][0] <= t:
+            return self.windows[i][1]
+        return None
+
     def staffed(self, start: int, end: int) -> bool:
         """Whether [start, end] lies inside one staffed window."""
         i = bisect.bisect_right(self._ends, start)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from somana_core.errors import InputError
 from somana_core.scheduling import cpsat
+from somana_core.scheduling.anneal import anneal
 from somana_core.scheduling.bounds import lower_bound
 from somana_core.scheduling.dispatch import (
     GREEDY_SETTINGS,
@@ -24,7 +25,6 @@ from somana_core.scheduling.dispatch import (
     fifo,
     greedy,
     multi_start,
-    night_swaps,
     retime,
 )
 from somana_core.scheduling.model import (
@@ -42,9 +42,9 @@ from somana_core.scheduling.model import (
 POLICIES = ("cp-sat", "greedy", "fifo")
 SMALL_FOR_GREEDY_ONLY = 1  # one plate: dispatch is already optimal for it
 MULTI_START_SHARE = 0.5  # of a big plan's solver time, spent on dispatch restarts before CP-SAT neighbourhoods
-# what the night swaps leave of a big plan's time to CP-SAT's neighbourhoods: measured on 20 x 500 (seeds 0-1,
-# 4.5 s after the restarts, load 5-7), swaps alone 1-4 % below neighbourhoods alone on all three, and below
-# half and half
+# what the annealing leaves of a big plan's time to CP-SAT's neighbourhoods: measured on 20 x 500 (seeds 0-1,
+# 4.5 s after the restarts, load 5-7), the night swaps that came before the annealing (session 6) alone 1-4 %
+# below neighbourhoods alone on all three, and below half and half
 LNS_KEEPS_S = 1.8
 # Tried and dropped (session 6): a nights-first construction. Keep the ~80-120 longest plates for the
 # evenings; when a printer enters a shift, choose its night plate (the longest kept one it can take on time)
@@ -96,9 +96,9 @@ def solve(instance: Instance, policy: str = "cp-sat", time_limit_s: float = 5.0,
             # too big for one CP-SAT model: part of the time on dispatch restarts, the rest on neighbourhoods
             plan = multi_start(instance, MULTI_START_SHARE * remaining, seed=seed, best=plan)
             remaining = time_limit_s - (time.perf_counter() - started)
-            # then the nights: swaps of short night plates for longer ones, re-timed; one CP-SAT
+            # then annealing the sequences (the week's end, the nights; scheduling/anneal.py); one CP-SAT
             # neighbourhood's time is left for the solver
-            plan = night_swaps(instance, plan, remaining - LNS_KEEPS_S, seed=seed)
+            plan = anneal(instance, plan, remaining - LNS_KEEPS_S, seed=seed)
             remaining = time_limit_s - (time.perf_counter() - started)
         if policy == "cp-sat" and remaining > 0.05 and len(plan.assignments) > SMALL_FOR_GREEDY_ONLY:
             greedy_objective = figures(instance, plan)["objective"]
