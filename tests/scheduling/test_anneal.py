@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 
-from somana_core.scheduling import check, figures, synthetic
+from somana_core.scheduling import check, figures, solve, synthetic
 from somana_core.scheduling.anneal import anneal
-from somana_core.scheduling.dispatch import greedy, retime
+from somana_core.scheduling.dispatch import best_greedy, greedy, retime
 
 from .conftest import job, make, printer, replace
 from .test_properties import farms
@@ -57,3 +57,14 @@ def test_on_a_big_farm_annealing_beats_the_dispatch_it_starts_from():
     annealed = anneal(inst, plan, seconds=1.0, seed=0)
     assert check(inst, annealed) == [] and len(annealed.assignments) == len(inst.jobs)
     assert figures(inst, annealed)["objective"] < 0.97 * figures(inst, plan)["objective"]
+
+
+def test_a_plan_too_big_for_one_cp_sat_model_is_annealed_within_the_time_limit():
+    inst = synthetic.instance(20, 150, seed=2, due_spread=1.1)
+    plan = solve(inst, "cp-sat", time_limit_s=6.0, seed=2)  # restarts, ~1 s of annealing, CP-SAT
+    assert any(n.startswith("annealing:") for n in plan.notes), plan.notes
+    assert check(inst, plan) == [] and len(plan.assignments) == len(inst.jobs)
+    assert plan.solve_s < 6.5
+    f = figures(inst, plan)
+    assert f["objective"] <= figures(inst, best_greedy(inst))["objective"]
+    assert f["lower_bound"] <= f["objective"]
