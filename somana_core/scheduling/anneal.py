@@ -35,7 +35,6 @@ annealing runs on one core (the machine has two; a process pool would start insi
 
 from __future__ import annotations
 
-import bisect
 import math
 import random
 import time
@@ -118,11 +117,9 @@ class _Timed:
         return True
 
     def _release(self, pid: str, cs: int, s: int) -> None:
-        for iv, item in ((self.staff_iv, (cs, s)), (self.heat_iv[self.station[pid]], (s, s + self.heat))):
-            if item[1] > item[0]:
-                k = bisect.bisect_left(iv.items, item)
-                if k < len(iv.items) and iv.items[k] == item:
-                    iv.items.pop(k)
+        if s > cs:
+            self.staff_iv.remove(cs, s)
+        self.heat_iv[self.station[pid]].remove(s, s + self.heat)
 
     def _cost(self, pid: str, seq: list[str], times: list[tuple[int, int, int]]) -> float:
         if not seq:

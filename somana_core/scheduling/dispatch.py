@@ -94,6 +94,12 @@ class Intervals:
     def add(self, start: int, end: int) -> None:
         bisect.insort(self.items, (start, end))
 
+    def remove(self, start: int, end: int) -> None:
+        """Take one [start, end) out again (if it is there)."""
+        k = bisect.bisect_left(self.items, (start, end))
+        if k < len(self.items) and self.items[k] == (start, end):
+            self.items.pop(k)
+
     def overlapping(self, start: int, end: int) -> list[tuple[int, int]]:
         lo = bisect.bisect_left(self.items, (start - self.longest, -1))
         hi = bisect.bisect_left(self.items, (end, -1))
