@@ -47,7 +47,7 @@ above on 20 x 500 (24,290 / 23,425 / 25,013 min idle, seeds 0-2, both due spread
 already keeps the extensions in the first week, so it was not kept. On seed 0 (tight) the bound's nights
 are 67 extensions covered by the 67 longest prints (mean 394 min); the 10 s plan had 83 nights, its night
 prints mean 298 min, started a median 44 min before the shift ends (the bound's queue allows about 22);
-annealed (session 8, benchmarks/schedule_anatomy.py) 78 nights of mean 362 min, started a mean 34 min early.
+annealed (session 8, benchmarks/schedule_anatomy.py) 79 nights of mean 359 min, started a mean 40 min early.
 Measured against proven optima (session 6, benchmarks/schedule_optimality.py, results/schedule_optimality.json;
 exact.optimum's DP or CP-SAT's exact model; real calendar and changeovers; seeds 0-2): the bound is below the
 optimum on 23 of 24 instances, optimum / bound median 1.10 (1 x 8), 1.09 (1 x 12), 1.18 (1 x 14), 1.15 (2 x 8),

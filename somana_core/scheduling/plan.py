@@ -75,8 +75,8 @@ LNS_KEEPS_S = 1.8
 # Session 8: the night swaps (a full re-time per try, ~130 tries a second) gave way to simulated annealing
 # with every move timed exactly and incrementally (anneal.py, ~9,000 moves a second). What paid: moving a
 # printer's last plates to the end of another (printers stop on Thursday evening, nobody works Saturday).
-# 10 s plans, six instances: objective summed 250,727 -> 228,676; gap median 36.3 -> 31.1 % tight, 34.6 ->
-# 28.4 % loose. Seed 0 tight, annealed 3.5 / 10 / 30 s from the same restarts: 39,477 / 39,473 / 37,815
+# 10 s plans, six instances: objective summed 250,727 -> 227,119; gap median 36.3 -> 30.8 % tight, 34.6 ->
+# 27.4 % loose. Seed 0 tight, annealed 3.5 / 10 / 30 s from the same restarts: 39,477 / 39,473 / 37,815
 # (78 nights, night prints a mean 362 min, cleared 34 min before the shift ends, mornings 31 min late, 978 min
 # idle inside shifts): more time or more speed no longer buys much; the moves do.
 
