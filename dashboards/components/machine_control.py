@@ -337,6 +337,21 @@ class PrinterDetail(pn.viewable.Viewer):
         self.command.value_input = ""  # both, or the next send would repeat this one (M115M115)
         self.command.value = ""
         self.send("console", command=text)
+        if pn.state.curdoc is not None:
+            # measured in the browser (about 1 run in 10): the box kept showing the sent text (its value and
+            # value_input both) while the server had "" already, so the server's "" changed nothing there
+            # (Panel takes the text from the Enter event, on a thread, and the frontend's own messages cross
+            # ours). A moment later, a space then "" again: changes the browser cannot miss.
+            pn.state.add_periodic_callback(lambda: self._reclear(text, " "), period=400, count=1)
+
+    def _reclear(self, text: str, value: str) -> None:
+        typed = {(self.command.value_input or "").strip(), (self.command.value or "").strip()}
+        if typed - {"", text}:
+            return  # something new typed since
+        self.command.value_input = value
+        self.command.value = value
+        if value:
+            pn.state.add_periodic_callback(lambda: self._reclear(text, ""), period=200, count=1)
 
     def _cancel(self) -> None:
         now = time.monotonic()
