@@ -41,7 +41,7 @@ import math
 import random
 import time
 
-from somana_core.scheduling.dispatch import Intervals, _first_clash
+from somana_core.scheduling.dispatch import Intervals, _first_clash, earliest_slot
 from somana_core.scheduling.model import TARDINESS_WEIGHT, Instance, Schedule, figures, sequence_times
 
 T_START = 10.0  # minutes of objective a worse move may cost and still be taken often, at the start
@@ -154,23 +154,8 @@ class _Timed:
             jid = seq[m]
             job = self.jobs[jid]
             change = self.plate + self.setup(state, job)
-            t0 = max(t, job.release_min)
-            spot = None
-            for _ in range(10_000):
-                cs = self.cal.next_fit(t0, change)
-                if cs is None:
-                    break
-                s = cs + change
-                clash = _first_clash(self.staff_iv, cs, s, self.cal.staff_at(cs))
-                if clash is not None:
-                    t0 = clash
-                    continue
-                clash = _first_clash(station, s, s + self.heat, self.cap)
-                if clash is not None:
-                    t0 = cs + (clash - s)
-                    continue
-                spot = (cs, s)
-                break
+            spot = earliest_slot(self.cal, self.staff_iv, station, self.heat, self.cap,
+                                 max(t, job.release_min), change)
             if spot is None:
                 for cs_, s_, _e in out:
                     self._release(pid, cs_, s_)

@@ -43,27 +43,9 @@ class Board:
 
     def earliest(self, printer: Printer, job: Job, not_before: int = 0) -> tuple[int, int] | None:
         """(changeover start, print start) of `job` placed next on `printer`, or None past the calendar."""
-        change = self.co.plate_clear_min + self.setup(printer, job)
-        heat = self.co.heat_up_min
-        cap = self.co.heat_up_cap_per_station
-        heats = self.heat_iv[printer.station]
         t = max(self.free_at[printer.id], job.release_min, not_before)
-        for _ in range(10_000):
-            cs = self.cal.next_fit(t, change)
-            if cs is None:
-                return None
-            s = cs + change
-            staff = self.cal.staff_at(cs)
-            clash = _first_clash(self.staff_iv, cs, s, staff)
-            if clash is not None:
-                t = clash
-                continue
-            clash = _first_clash(heats, s, s + heat, cap)
-            if clash is not None:
-                t = cs + (clash - s)
-                continue
-            return cs, s
-        return None
+        return earliest_slot(self.cal, self.staff_iv, self.heat_iv[printer.station], self.co.heat_up_min,
+                             self.co.heat_up_cap_per_station, t, self.co.plate_clear_min + self.setup(printer, job))
 
     def place(self, printer: Printer, job: Job, cs: int, s: int) -> Assignment:
         setup = self.setup(printer, job)
@@ -104,6 +86,27 @@ class Intervals:
         lo = bisect.bisect_left(self.items, (start - self.longest, -1))
         hi = bisect.bisect_left(self.items, (end, -1))
         return [(s, e) for s, e in self.items[lo:hi] if s < end and e > start]
+
+
+def earliest_slot(cal, staff_iv: Intervals, heats: Intervals, heat: int, cap: int, t: int, change: int
+                  ) -> tuple[int, int] | None:
+    """(changeover start, print start) of the first changeover of `change` minutes from `t` that fits a
+    staffed shift, the staff free then and the station's heat-up cap after it; None past the calendar."""
+    for _ in range(10_000):
+        cs = cal.next_fit(t, change)
+        if cs is None:
+            return None
+        s = cs + change
+        clash = _first_clash(staff_iv, cs, s, cal.staff_at(cs))
+        if clash is not None:
+            t = clash
+            continue
+        clash = _first_clash(heats, s, s + heat, cap)
+        if clash is not None:
+            t = cs + (clash - s)
+            continue
+        return cs, s
+    return None
 
 
 def _first_clash(intervals: Intervals, start: int, end: int, capacity: int) -> int | None:
