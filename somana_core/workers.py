@@ -206,6 +206,14 @@ KINDS = {"quote": job_quote, "part": job_part, "product": job_product, "ranges":
 KINDS["export_plates"] = job_export_plates
 
 
+def _silence_distributed_logs() -> None:
+    """On a worker about to be closed: nothing below CRITICAL from Dask's own loggers."""
+    import logging
+
+    for name in ("distributed", "distributed.worker", "distributed.nanny", "distributed.core", "distributed.comm"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def _read_run_log() -> list[dict]:
     return list(_RUN_LOG)
 
@@ -286,11 +294,22 @@ class Workers:
         if self._closed:
             return
         self._closed = True
+        if self.cluster is not None:
+            self._quiet_shutdown()
         try:
             self.client.close()
         finally:
             if self.cluster is not None:
                 self.cluster.close()
+
+    def _quiet_shutdown(self) -> None:
+        """Our own workers are about to go: a heartbeat caught mid-flight by the close logs
+        "Failed to communicate with scheduler" with a traceback on the user's terminal (seen in CI
+        after a failed `somana publish`). Errors while they work still print; these do not."""
+        try:
+            self.client.run(_silence_distributed_logs, wait=True)
+        except Exception:  # noqa: BLE001 - a worker already gone has nothing left to say
+            pass
 
 
 def serve_pool(url: str | None = None, warm: bool = True) -> str:

@@ -193,3 +193,35 @@ def test_each_worker_runs_one_job_at_a_time_with_single_threaded_maths_libraries
     for seen in pool.client.run(_threading_of_this_worker).values():
         assert seen["nthreads"] == 1
         assert seen["OMP_NUM_THREADS"] == seen["OPENBLAS_NUM_THREADS"] == seen["MKL_NUM_THREADS"] == "1"
+
+
+QUIET_SCRIPT = """
+import logging
+from somana_core import workers
+
+def complain(text):
+    logging.getLogger("distributed.worker").error(text)
+
+if __name__ == "__main__":
+    pool = workers.start_local(worker_count=1)
+    pool.wait_for_workers(1)
+    pool.client.run(complain, "while working")
+    pool.close()  # silences the workers first, then closes them
+    pool = workers.start_local(worker_count=1)
+    pool.wait_for_workers(1)
+    pool._quiet_shutdown()
+    pool.client.run(complain, "once closing")
+    pool.client.close()
+    pool.cluster.close()
+"""
+
+
+def test_closing_our_own_workers_prints_nothing_but_their_errors_while_working_still_print(tmp_path):
+    """A heartbeat caught by the close once printed a traceback after `somana publish`'s own message."""
+    script = tmp_path / "quiet.py"
+    script.write_text(QUIET_SCRIPT)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=os.getcwd()))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "while working" in done.stderr
+    assert "once closing" not in done.stderr
