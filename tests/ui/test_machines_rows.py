@@ -37,7 +37,10 @@ def views(tmp_path_factory):
                 control.refresh()
                 row = control.rows.get(KEY)
                 return row is not None and row.info.fallback.get("shown_state") == state and row.info.fallback
-            out = {"operational": wait_until(lambda: shown("operational"), 20, interval_s=0.05)}
+            def idle_with_readings():  # the state comes before the first temperature report
+                view = shown("operational") or {}
+                return view if (view.get("temperatures") or {}).get("nozzle") else None
+            out = {"operational": wait_until(idle_with_readings, 20, interval_s=0.05)}
             fleet.wait_reply(fleet.command(KEY, "temperature", heater="T0", celsius=215), 10)
             fleet.wait_reply(fleet.command(KEY, "start", gcode=LONG_JOB, name="long.gcode"), 10)
             def printing():
