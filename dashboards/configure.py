@@ -711,10 +711,17 @@ class Configurator(pn.viewable.Viewer):
         self._update_place_label()
 
     def place_order(self, event=None, idempotency_key: str | None = None):
-        """Place the order now (a notebook or a test; the page goes through the button's key)."""
+        """Place the order now, outside a page (the page goes through the button's key): in a script or a
+        test, the order (None if refused, the reason shown as on the page); in a notebook, whose loop is
+        already running, a task to await: `order = await app.place_order()`."""
         import uuid
 
-        return asyncio.run(self.place(idempotency_key or f"nb-{uuid.uuid4().hex}"))
+        placing = self.place(idempotency_key or f"nb-{uuid.uuid4().hex}")
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(placing)
+        return loop.create_task(placing)
 
     # -- files
 
