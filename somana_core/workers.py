@@ -206,6 +206,9 @@ KINDS = {"quote": job_quote, "part": job_part, "product": job_product, "ranges":
 KINDS["export_plates"] = job_export_plates
 
 
+QUIET_WAIT_S = 2.0
+
+
 def _silence_distributed_logs() -> None:
     """On a worker about to be closed: nothing below CRITICAL from Dask's own loggers."""
     import logging
@@ -305,11 +308,17 @@ class Workers:
     def _quiet_shutdown(self) -> None:
         """Our own workers are about to go: a heartbeat caught mid-flight by the close logs
         "Failed to communicate with scheduler" with a traceback on the user's terminal (seen in CI
-        after a failed `somana publish`). Errors while they work still print; these do not."""
-        try:
-            self.client.run(_silence_distributed_logs, wait=True)
-        except Exception:  # noqa: BLE001 - a worker already gone has nothing left to say
-            pass
+        after a failed `somana publish`). Errors while they work still print; these do not. Waits at most
+        QUIET_WAIT_S (a worker deep in a CAD call may answer late; the close goes on without it)."""
+        def quiet():
+            try:
+                self.client.run(_silence_distributed_logs, wait=True)
+            except Exception:  # noqa: BLE001 - a worker already gone has nothing left to say
+                pass
+
+        asking = threading.Thread(target=quiet, name="somana-quiet-workers", daemon=True)
+        asking.start()
+        asking.join(QUIET_WAIT_S)
 
 
 def serve_pool(url: str | None = None, warm: bool = True) -> str:
