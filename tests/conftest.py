@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -23,6 +24,23 @@ def pytest_sessionfinish(session, exitstatus):
         for line in _skipped:
             print(f"  {line}")
         session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _no_loop_left_by_the_browser(request):
+    """The session's Playwright browser (tests/ui/conftest.py, sync API) leaves its asyncio loop marked as
+    running in the main thread until the session ends: code that looks for a running loop (the
+    configurator's model takes it for a notebook's) would then wait on a loop that never runs. A test
+    that does not drive the browser runs without that mark, so the outcome does not depend on the order."""
+    left = asyncio._get_running_loop()
+    if left is None or "browser" in request.fixturenames:
+        yield
+        return
+    asyncio._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio._set_running_loop(left)
 
 
 @pytest.fixture(scope="session")
