@@ -31,7 +31,8 @@ def _no_loop_left_by_the_browser(request):
     """The session's Playwright browser (tests/ui/conftest.py, sync API) leaves its asyncio loop marked as
     running in the main thread until the session ends: code that looks for a running loop (the
     configurator's model takes it for a notebook's) would then wait on a loop that never runs. A test
-    that does not drive the browser runs without that mark, so the outcome does not depend on the order."""
+    that does not drive the browser runs without that mark, so the outcome does not depend on the order
+    (and `asyncio.run` works there, after tests/ui too)."""
     left = asyncio._get_running_loop()
     if left is None or "browser" in request.fixturenames:
         yield

@@ -14,7 +14,6 @@ import pytest
 
 from somana_core import geometry, quote, workers
 from somana_core.preview import PreviewTickets, decode_payload
-from tests.support.loops import run_coroutine
 
 FAMILY = "sensor_enclosure"
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +40,7 @@ def test_a_session_quote_is_the_core_quote_and_its_preview_needs_no_second_job(p
                                   deflection_mm=0.1, revision=9, fit=True)
         return quoted, shown
 
-    quoted, shown = run_coroutine(change())
+    quoted, shown = asyncio.run(change())
     spec = geometry.make_spec(FAMILY, values)
     here = quote.quote_product(geometry.build(spec).metrics("PETG"), FAMILY, qty=2, material="PETG",
                                machine=spec.machine)
@@ -63,7 +62,7 @@ def test_a_preview_of_other_values_than_the_last_quote_goes_to_a_worker(pool):
         return await session.run("preview", follow_up=True, family=FAMILY, values={"pcb_width": width + 2},
                                  deflection_mm=0.1)
 
-    shown = run_coroutine(change())
+    shown = asyncio.run(change())
     assert [e["kind"] for e in pool.run_log()] == ["preview"] and shown["triangle_count"] > 1000
 
 
@@ -89,7 +88,7 @@ def test_a_result_already_back_when_a_newer_change_comes_is_not_returned(pool):
         outcomes = await asyncio.gather(first, second, return_exceptions=True)
         return outcomes
 
-    first, second = run_coroutine(two_changes())
+    first, second = asyncio.run(two_changes())
     assert isinstance(first, workers.Superseded), first
     assert second["values"]["pcb_width"] == width + 6
 
@@ -154,7 +153,7 @@ def test_every_session_ends_on_the_quote_and_mesh_of_its_last_change_however_fas
             await asyncio.sleep(rng.uniform(0.0, 0.03))
         await asyncio.wait_for(asyncio.gather(*(t for p in pages for t in p.tasks)), 300)
 
-    run_coroutine(burst())
+    asyncio.run(burst())
     for page in pages:
         last_ticket, last_values = page.sent[-1]
         expected = geometry.make_spec(FAMILY, last_values).values()

@@ -14,7 +14,6 @@ import uuid
 import pytest
 
 from somana_core import geometry, quote, workers
-from tests.support.loops import run_coroutine
 from tests.support.waiting import wait_until, wait_until_async
 
 FAMILY = "sensor_enclosure"
@@ -98,7 +97,7 @@ def test_a_newer_change_cancels_the_queued_one_which_never_runs(pool):
         last = asyncio.ensure_future(change(63.0))
         return [await first, await second, await last]
 
-    first, second, last = run_coroutine(changes())
+    first, second, last = asyncio.run(changes())
     blocker.result(timeout=120)
     assert first == "superseded" and second == "superseded"
     assert last["values"]["pcb_width"] == 63.0
@@ -130,7 +129,7 @@ def test_a_session_asking_often_waits_behind_one_that_asked_once(pool):
         tasks.append(asyncio.ensure_future(ask(dragging, "drag3", {"pcb_width": 63.0})))
         return await asyncio.gather(*tasks)
 
-    results = run_coroutine(both())
+    results = asyncio.run(both())
     blocker.result(timeout=120)
     assert results[3]["values"]["pcb_width"] == 70.0 and results[4]["values"]["pcb_width"] == 63.0
     order = [e["request"] for e in pool.run_log() if e["kind"] == "part"]
@@ -144,7 +143,7 @@ def test_a_job_that_takes_too_long_is_reported_as_timed_out(pool):
         return await session.run("quote", family=FAMILY, values=slow_values())
 
     with pytest.raises(workers.JobTimedOut):
-        run_coroutine(ask())
+        asyncio.run(ask())
     assert session.stats.timed_out == 1
 
 
